@@ -1,0 +1,1 @@
+"""Credentials, MFA and sessions."""

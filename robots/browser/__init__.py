@@ -1,0 +1,1 @@
+"""The browser layer: drivers, locators, waits and evidence. Selenium is imported lazily, only here."""

@@ -1,0 +1,345 @@
+"""Starting and driving Chrome. Everything Selenium raises is translated here into robots errors
+(STYLE.md rule 5); callers never see a Selenium exception."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from robots.browser import processes
+from robots.browser.locators import Selector
+from robots.errors import BrowserError, BusinessFailure, ElementNotFound, StepTimeout
+
+log = logging.getLogger("robots.browser")
+
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--window-size=1366,900",
+)
+
+
+@dataclass
+class BrowserOptions:
+    headless: bool = True
+    chrome_binary: str | None = None
+    chromedriver: str | None = None
+    page_load_timeout: float = 60.0
+
+
+def _find_binary(explicit: str | None, env: str, names: tuple[str, ...], what: str, install: str) -> str:
+    candidates = [explicit, os.environ.get(env)] + [shutil.which(n) for n in names]
+    for c in candidates:
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return c
+    raise BrowserError(f"{what} not found (looked at ${env} and {', '.join(names)} on PATH); {install}")
+
+
+def _poll(deadline: float, interval: float = 0.05) -> bool:
+    """Back-off between polls of a wait predicate; False once the deadline has passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return False
+    time.sleep(min(interval, remaining))  # back-off: polling interval of an explicit wait
+    return True
+
+
+@dataclass
+class Browser:
+    """One Chrome, driven through chromedriver; always end it with `quit()`."""
+
+    driver: Any
+    profile_dir: str
+    tracked: list[processes.Tracked] = field(default_factory=list)
+    _closed: bool = False
+
+    # ----- navigation
+    def open(self, url: str) -> None:
+        from selenium.common.exceptions import TimeoutException, WebDriverException
+
+        try:
+            self.driver.get(url)
+        except TimeoutException:
+            raise StepTimeout(f"the page {url} did not load in time") from None
+        except WebDriverException as e:
+            raise BrowserError(f"could not open {url}: {_first_line(e)}") from None
+
+    @property
+    def url(self) -> str:
+        try:
+            return self.driver.current_url
+        except Exception:  # noqa: BLE001 - a dead browser has no URL; evidence must not fail
+            return ""
+
+    # ----- finding
+    def _match_any(self, groups: list[Selector], state: str) -> tuple[int, int, Any] | None:
+        """One round trip: the first group (in order) having an element in `state`, as
+        (group index, candidate index, element), or None."""
+        spec = [[list(c.webdriver()) for c in g.candidates] for g in groups]
+        return self.driver.execute_script(_FIND_JS, spec, state)
+
+    def _match(self, selector: Selector, state: str) -> tuple[Any, int] | None:
+        hit = self._match_any([selector], state)
+        return (hit[2], hit[1]) if hit else None
+
+    def _guard(self, fn: Callable[[], Any], what: str) -> Any:
+        from selenium.common.exceptions import InvalidSelectorException, WebDriverException
+
+        try:
+            return fn()
+        except InvalidSelectorException as e:
+            raise ElementNotFound(f"invalid selector for {what}: {_first_line(e)}") from None
+        except WebDriverException as e:
+            raise BrowserError(f"the browser failed while {what}: {_first_line(e)}") from None
+
+    def find(self, selector: Selector, timeout: float, state: str = "visible",
+             fail_on: list[tuple[Selector, str]] | None = None) -> Any:
+        """Wait for the first element of `selector` in `state`. If an element of a `fail_on` selector
+        shows up first, raise BusinessFailure with its message and the element's text."""
+        deadline = time.monotonic() + timeout
+
+        bad = list(fail_on or ())
+        groups = [sel for sel, _ in bad] + [selector]
+
+        def attempt() -> Any:
+            hit = self._match_any(groups, state)
+            if hit is None:
+                return None
+            group, idx, el = hit
+            if group < len(bad):
+                message = bad[group][1]
+                text = " ".join(el.text.split())
+                raise BusinessFailure(f"{message}: {text}" if text else message)
+            if idx:
+                log.warning("selector drift: %s matched by fallback %s", selector.name, selector.candidates[idx])
+            return el
+
+        while True:
+            found = self._guard(attempt, f"looking for '{selector.name}'")
+            if found is not None:
+                return found
+            if not _poll(deadline):
+                tried = ", ".join(str(c) for c in selector.candidates)
+                raise ElementNotFound(f"no {state} element matched '{selector.name}' within {timeout:g} s "
+                                      f"(tried {tried}) on {self.url}")
+
+    def wait_gone(self, selector: Selector, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._guard(lambda: self._match(selector, "visible"), f"waiting for '{selector.name}' to go"):
+            if not _poll(deadline):
+                raise StepTimeout(f"'{selector.name}' was still visible after {timeout:g} s on {self.url}")
+
+    def exists(self, selector: Selector) -> bool:
+        return self.link(selector) is not None
+
+    def link(self, selector: Selector) -> dict[str, Any] | None:
+        """One round trip: None when no element of `selector` is visible, else {"href": ..., "plain": bool},
+        where plain means a link that a navigation to href follows exactly (no script handler, same window)."""
+        hit = self._guard(lambda: self.driver.execute_script(_LINK_JS, [[list(c.webdriver()) for c in
+                                                                        selector.candidates]]),
+                          f"looking for '{selector.name}'")
+        if hit and hit.get("index"):
+            log.warning("selector drift: %s matched by fallback %s", selector.name, selector.candidates[hit["index"]])
+        return hit
+
+    # ----- actions
+    def click(self, selector: Selector, timeout: float) -> None:
+        from selenium.common.exceptions import (
+            ElementClickInterceptedException,
+            StaleElementReferenceException,
+        )
+
+        deadline = time.monotonic() + timeout
+        while True:
+            el = self.find(selector, max(deadline - time.monotonic(), 0.1), "clickable")
+            try:
+                self._guard(el.click, f"clicking '{selector.name}'")
+                return
+            except BrowserError as e:
+                cause = e.__context__
+                if not isinstance(cause, ElementClickInterceptedException | StaleElementReferenceException):
+                    raise
+                if not _poll(deadline, 0.2):
+                    raise BrowserError(f"'{selector.name}' could not be clicked: another element covers it "
+                                       f"({_first_line(cause)})") from None
+
+    def fill(self, selector: Selector, value: str, timeout: float, clear: bool = True) -> None:
+        el = self.find(selector, timeout, "visible")
+
+        def do() -> None:
+            if clear:
+                el.clear()
+            el.send_keys(value)
+
+        self._guard(do, f"typing into '{selector.name}'")
+
+    def outer_html(self, selector: Selector, timeout: float) -> str:
+        el = self.find(selector, timeout, "present")
+        return self._guard(lambda: el.get_attribute("outerHTML"), f"reading '{selector.name}'")
+
+    def text(self, selector: Selector | None, timeout: float) -> str:
+        if selector is None:
+            return self._guard(lambda: self.driver.find_element("tag name", "body").text, "reading the page")
+        el = self.find(selector, timeout, "visible")
+        return self._guard(lambda: el.text, f"reading '{selector.name}'")
+
+    def page_marker(self) -> Any:
+        """A handle on the current document; `wait_replaced` waits until a navigation replaces it."""
+        return self._guard(lambda: self.driver.find_element("tag name", "html"), "reading the page")
+
+    def wait_replaced(self, marker: Any, timeout: float) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                marker.is_enabled()
+            except StaleElementReferenceException:
+                return
+            except Exception as e:  # noqa: BLE001 - translated below
+                raise BrowserError(f"the browser failed while waiting for the next page: {_first_line(e)}") from None
+            if not _poll(deadline):
+                raise StepTimeout(f"the next page did not load within {timeout:g} s ({self.url})")
+
+    # ----- evidence
+    def screenshot_png(self, mask_values: list[str]) -> bytes | None:
+        """A PNG of the viewport, with any input that holds a secret blanked first."""
+        try:
+            if mask_values:
+                self.driver.execute_script(
+                    "const s = arguments[0];"
+                    "for (const el of document.querySelectorAll('input, textarea')) {"
+                    "  if (s.some(v => v && el.value.includes(v))) { el.value = '••••••'; } }",
+                    mask_values,
+                )
+            return base64.b64decode(self.driver.get_screenshot_as_base64())
+        except Exception as e:  # noqa: BLE001 - evidence is best effort; the step's own error matters
+            log.warning("could not take a screenshot: %s", _first_line(e))
+            return None
+
+    def page_source(self) -> str | None:
+        try:
+            return self.driver.page_source
+        except Exception as e:  # noqa: BLE001 - evidence is best effort
+            log.warning("could not read the page source: %s", _first_line(e))
+            return None
+
+    # ----- lifecycle
+    def quit(self) -> None:
+        """End chromedriver and Chrome: politely first, then by the tracked pids."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.driver.quit()
+        except Exception as e:  # noqa: BLE001 - the processes are ended below whatever happened here
+            log.debug("driver.quit failed: %s", _first_line(e))
+        processes.end(self.tracked)
+        shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
+    """Start Debian's Chromium through chromedriver, offline (no Selenium Manager), tracked by pid."""
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never try to download
+    chrome = _find_binary(options.chrome_binary, "ROBOTS_CHROME_BINARY", ("chromium", "chromium-browser",
+                          "google-chrome"), "Chrome", "install Debian's 'chromium' package or set ROBOTS_CHROME_BINARY")
+    driver_bin = _find_binary(options.chromedriver, "ROBOTS_CHROMEDRIVER", ("chromedriver",), "chromedriver",
+                              "install Debian's 'chromium-driver' package or set ROBOTS_CHROMEDRIVER")
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="robots-chrome-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for flag in CHROME_FLAGS:
+        if flag == "--headless=new" and not options.headless:
+            continue
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={profile}")
+    opts.page_load_strategy = "eager"
+    # chromedriver leads a process group of its own: Chrome and its helpers join it, a terminal's
+    # Ctrl-C does not reach them before we quit them, and cleanup can end the whole group by its pid.
+    service = Service(executable_path=driver_bin, popen_kw={"start_new_session": True})
+    tracked: list[processes.Tracked] = []
+    try:
+        service.start()
+        t = processes.track(service.process.pid, "chromedriver")
+        if t:
+            tracked.append(t)
+        if run_dir is not None:
+            processes.write(run_dir / "processes.json", tracked, os.getpid())
+        driver = webdriver.Chrome(service=service, options=opts)
+    except WebDriverException as e:
+        processes.end(tracked)
+        shutil.rmtree(profile, ignore_errors=True)
+        raise BrowserError(f"Chrome could not be started ({chrome} with {driver_bin}): {_first_line(e)}") from None
+    except BaseException:
+        processes.end(tracked)
+        shutil.rmtree(profile, ignore_errors=True)
+        raise
+    browser = Browser(driver, profile, tracked)
+    # Record Chrome's own pid too (same group), so that the start-up sweep knows it.
+    for pid in processes.group_members(service.process.pid):
+        if pid != service.process.pid:
+            t = processes.track(pid, "chrome")
+            if t:
+                tracked.append(t)
+    if run_dir is not None:
+        processes.write(run_dir / "processes.json", tracked, os.getpid())
+    driver.set_page_load_timeout(options.page_load_timeout)
+    return browser
+
+
+# Finds the first visible (or present/clickable) element of the first matching group of candidates.
+_FIND_JS = """
+const groups = arguments[0], state = arguments[1];
+function all(kind, value) {
+  if (kind === 'xpath') {
+    const r = document.evaluate(value, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+    const out = []; for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i)); return out;
+  }
+  return Array.from(document.querySelectorAll(value));
+}
+function ok(el) {
+  if (state === 'present') return true;
+  if (!el.getClientRects().length) return false;
+  const st = getComputedStyle(el);
+  if (st.visibility === 'hidden' || st.display === 'none' || st.opacity === '0') return false;
+  return state !== 'clickable' || !el.disabled;
+}
+for (let g = 0; g < groups.length; g++) {
+  for (let c = 0; c < groups[g].length; c++) {
+    for (const el of all(groups[g][c][0], groups[g][c][1])) { if (ok(el)) return [g, c, el]; }
+  }
+}
+return null;
+"""
+
+_LINK_JS = _FIND_JS.replace("const groups = arguments[0], state = arguments[1];",
+                            "const groups = arguments[0], state = 'visible';").replace(
+    "if (ok(el)) return [g, c, el];",
+    "if (ok(el)) { const a = el.closest('a');"
+    " return {index: c, href: a ? a.href : null,"
+    " plain: !!(a && a.href && /^https?:/.test(a.href) && !a.getAttribute('onclick') && !a.target)}; }")
+
+
+def _first_line(e: BaseException) -> str:
+    msg = getattr(e, "msg", None) or str(e) or type(e).__name__
+    return msg.strip().splitlines()[0] if msg.strip() else type(e).__name__

@@ -1,0 +1,83 @@
+"""Selectors as data: `strategy:value` strings, ordered fallback candidates, and their WebDriver form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+# WebDriver's locator strategy names (selenium.webdriver.common.by.By), spelt out so that this
+# module does not import Selenium.
+_CSS, _XPATH = "css selector", "xpath"
+
+STRATEGIES = ("css", "xpath", "id", "name", "data-cy", "text", "link")
+
+
+def _xpath_literal(s: str) -> str:
+    if "'" not in s:
+        return f"'{s}'"
+    if '"' not in s:
+        return f'"{s}"'
+    return "concat(" + ", \"'\", ".join(f"'{part}'" for part in s.split("'")) + ")"
+
+
+@dataclass(frozen=True)
+class Locator:
+    """One candidate: a strategy prefix and its value, e.g. `data-cy:login-username`."""
+
+    strategy: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.strategy}:{self.value}"
+
+    def webdriver(self) -> tuple[str, str]:
+        """The (By, value) pair that Selenium's find_element takes."""
+        s, v = self.strategy, self.value
+        if s == "css":
+            return _CSS, v
+        if s == "xpath":
+            return _XPATH, v
+        if s == "id":
+            return _CSS, f"[id={json.dumps(v)}]"
+        if s == "name":
+            return _CSS, f"[name={json.dumps(v)}]"
+        if s == "data-cy":
+            return _CSS, f"[data-cy={json.dumps(v)}]"
+        if s == "text":
+            return _XPATH, f"//*[normalize-space(text())={_xpath_literal(v)}]"
+        if s == "link":
+            return _XPATH, f"//a[normalize-space(.)={_xpath_literal(v)}]"
+        raise AssertionError(f"unknown strategy {s}")  # parse_locator admits only STRATEGIES
+
+
+def parse_locator(text: str) -> Locator:
+    """Parse `strategy:value`; raise ValueError with a readable reason when it is not one."""
+    strategy, sep, value = text.partition(":")
+    strategy = strategy.strip()
+    if not sep or not value.strip():
+        raise ValueError(
+            f"selector {text!r} has no strategy prefix; write one of "
+            + ", ".join(f"'{s}:'" for s in STRATEGIES)
+        )
+    if strategy not in STRATEGIES:
+        raise ValueError(
+            f"selector {text!r} has an unknown strategy '{strategy}:'; use one of "
+            + ", ".join(f"'{s}:'" for s in STRATEGIES)
+        )
+    return Locator(strategy, value.strip())
+
+
+def looks_like_locator(text: str) -> bool:
+    """True when `text` is a raw selector (has a known strategy prefix) rather than a catalog name."""
+    return text.partition(":")[0].strip() in STRATEGIES and ":" in text
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A named element: its ordered candidates. The first that matches wins; a later one is drift."""
+
+    name: str
+    candidates: tuple[Locator, ...]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,90 @@
+"""Process tracking (CONTRACTS C5): the pids and start times of what a run started, written to the run's
+folder, and ended only while pid and start time still match. Never by name or pattern."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+def start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or None if gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    fields = raw[raw.rindex(")") + 2:].split()
+    return int(fields[19])
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids whose process group is `pgid`."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            f = _stat_fields(int(entry))
+            if f is not None and int(f[2]) == pgid and f[0] != "Z":
+                out.append(int(entry))
+    return out
+
+
+@dataclass(frozen=True)
+class Tracked:
+    pid: int
+    start_time: int
+    role: str  # "chromedriver" (a process-group leader) or "chrome"
+
+    def alive(self) -> bool:
+        st = start_time(self.pid)
+        return st is not None and st == self.start_time
+
+
+def track(pid: int, role: str) -> Tracked | None:
+    st = start_time(pid)
+    return Tracked(pid, st, role) if st is not None else None
+
+
+def write(path: Path, tracked: list[Tracked], owner_pid: int) -> None:
+    path.write_text(json.dumps({"owner_pid": owner_pid, "owner_start_time": start_time(owner_pid),
+                                "processes": [asdict(t) for t in tracked]}, indent=2))
+
+
+def end(tracked: list[Tracked], wait: float = 5.0) -> None:
+    """SIGKILL what is left of the tracked processes, then wait (up to `wait` s) until it is gone.
+
+    A chromedriver leads its own process group: its group is ended even when the leader already exited,
+    because Linux does not hand out a pid again while a process group of that id still has members."""
+    import time
+
+    for t in tracked:
+        try:
+            if t.role == "chromedriver" and group_members(t.pid):
+                os.killpg(t.pid, signal.SIGKILL)
+            elif t.alive():
+                os.kill(t.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for t in tracked:
+            # Reap our own child (chromedriver) so that it does not linger as a zombie.
+            try:
+                os.waitpid(t.pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        left = [t for t in tracked if t.alive() or (t.role == "chromedriver" and group_members(t.pid))]
+        if not left:
+            return
+        time.sleep(0.02)  # back-off: polling for SIGKILLed processes to disappear

@@ -1,0 +1,420 @@
+"""The command line: `robots run`, `validate`, `runs`, `sandbox`, `secrets`. The library raises; this
+module alone turns errors into text and exit codes (0 passed, 1 failed, 2 invalid input, 3 errored,
+130 interrupted)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from robots.errors import FlowError, InputError, Interrupted, RobotsError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Robotic process automation for web portals without an API (first target: Sera).")
+runs_app = typer.Typer(help="Recorded runs.", no_args_is_help=False, invoke_without_command=True)
+sandbox_app = typer.Typer(help="The bundled sandbox Sera portal.", no_args_is_help=True)
+secrets_app = typer.Typer(help="The encrypted secrets vault (.robots/vault).", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(secrets_app, name="secrets")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+log = logging.getLogger("robots")
+
+
+def _home() -> Path:
+    return Path(os.environ.get("ROBOTS_HOME", ".robots"))
+
+
+def _setup_logging(verbose: int, masker: Any = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("robots: %(message)s"))
+    if masker is not None:
+        from robots.masking import MaskingFilter
+
+        handler.addFilter(MaskingFilter(masker))
+    root = logging.getLogger("robots")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    root.propagate = False
+
+
+def _fail(error: RobotsError) -> typer.Exit:
+    if isinstance(error, FlowError):
+        for issue in error.issues:
+            err.print(str(issue), markup=False)
+        n = len(error.issues)
+        err.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.", markup=False)
+    else:
+        err.print(f"error: {error}", markup=False)
+    return typer.Exit(error.exit_code)
+
+
+def _parse_vars(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--var expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+class _Progress:
+    """Progress on a terminal (Rich); nothing in CI and logs, where only the summary line is printed."""
+
+    def __init__(self) -> None:
+        self.status = err.status("starting…") if err.is_terminal else None
+        if self.status:
+            self.status.start()
+
+    def step_started(self, call: Any, index: int) -> None:
+        if self.status:
+            self.status.update(f"{call.where} {call.label}")
+
+    def step_finished(self, record: Any) -> None: ...
+
+    def progress(self, pages: int, rows: int) -> None:
+        if self.status:
+            self.status.update(f"page {pages} · {rows} rows")
+
+    def stop(self) -> None:
+        if self.status:
+            self.status.stop()
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
+
+
+def _write_outputs(outputs: dict[str, Any], fmt: str, output: Path | None) -> None:
+    if output is not None:
+        suffix = output.suffix.lower()
+        tmp = output.with_name(output.name + ".part")
+        if suffix == ".json":
+            tmp.write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        elif suffix in (".jsonl", ".csv"):
+            rows = _main_list(outputs)
+            with tmp.open("w", encoding="utf-8", newline="") as f:
+                if suffix == ".jsonl":
+                    for row in rows:
+                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    _write_csv(f, rows)
+        else:
+            raise InputError(f"--output: unknown file type {suffix!r}; use .json, .jsonl or .csv")
+        tmp.replace(output)
+        return
+    if fmt == "table":
+        _print_table(outputs)
+    else:
+        sys.stdout.write(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+def _main_list(outputs: dict[str, Any]) -> list[Any]:
+    lists = [v for v in outputs.values() if isinstance(v, list)]
+    if len(lists) != 1:
+        raise InputError("--output .jsonl/.csv needs a flow with exactly one list output")
+    return lists[0]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _write_csv(f: io.TextIOBase, rows: list[Any]) -> None:
+    keys: list[str] = []
+    for row in rows:
+        for k in row:
+            if k not in keys:
+                keys.append(k)
+    w = csv.DictWriter(f, fieldnames=keys)
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: _cell(row.get(k)) for k in keys})
+
+
+def _print_table(outputs: dict[str, Any]) -> None:
+    out = Console(highlight=False, soft_wrap=False)
+    for name, value in outputs.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            keys = [k for k in value[0] if k not in ("source_url", "scraped_at") and not k.startswith("raw_")]
+            keys = [k for k in keys if any(r.get(k) not in (None, []) for r in value)]
+            table = Table(title=f"{name} ({len(value)})", show_lines=False)
+            for k in keys:
+                table.add_column(k, overflow="fold", justify="right" if k.endswith("_cents") else "left")
+            for row in value:
+                table.add_row(*(_cell(row.get(k)) for k in keys))
+            out.print(table)
+        else:
+            out.print(f"{name}: {_cell(value)}")
+
+
+# --------------------------------------------------------------------------------------------- run
+@app.command()
+def run(
+    flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")],
+    var: Annotated[list[str], typer.Option("--var", help="a flow var, KEY=VALUE (repeatable)")] = [],  # noqa: B006
+    portal_url: Annotated[str | None, typer.Option(help="the portal's base URL (else ROBOTS_PORTAL_URL, "
+                                                        "else the bundled sandbox for 'sera')")] = None,
+    format: Annotated[str, typer.Option("--format", help="stdout format: json or table")] = "json",
+    output: Annotated[Path | None, typer.Option(help="write outputs to FILE (.json, .jsonl, .csv) "
+                                                     "instead of stdout")] = None,
+    report: Annotated[list[str], typer.Option(help="write a report: json or junit, optionally =PATH "
+                                                   "(repeatable)")] = [],  # noqa: B006
+    headed: Annotated[bool, typer.Option(help="show the browser window (needs a display)")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more logging on stderr")] = 0,
+) -> None:
+    """Run a flow in a real Chrome. Outputs go to stdout as JSON; the summary goes to stderr."""
+    _setup_logging(verbose)
+    try:
+        code = _run(flow, var, portal_url, format, output, report, headed)
+    except RobotsError as e:
+        raise _fail(e) from None
+    raise typer.Exit(code)
+
+
+def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, output: Path | None,
+         report: list[str], headed: bool) -> int:
+    from robots.auth.vault import resolve_secrets
+    from robots.browser.drivers import BrowserOptions
+    from robots.engine import Runner, exit_code
+    from robots.flow.loader import load_flow
+    from robots.masking import Masker
+    from robots.portals import open_portal
+    from robots.records import open_store
+    from robots.reports import REPORTERS, write_report
+
+    if fmt not in ("json", "table"):
+        raise InputError(f"--format must be json or table, got {fmt!r}")
+    reports = []
+    for item in report:
+        kind, _, path = item.partition("=")
+        if kind not in REPORTERS:
+            raise InputError(f"--report: unknown kind {kind!r}; use one of {', '.join(sorted(REPORTERS))}")
+        reports.append((kind, Path(path) if path else None))
+    flow = load_flow(flow_path)
+    vars_ = _parse_vars(var)
+    from robots.engine import resolve_vars
+
+    resolve_vars(flow, vars_)  # bad vars are input errors before anything starts
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    progress = None
+    try:
+        with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
+            secrets = resolve_secrets(flow.secrets, defaults=portal.default_secrets if portal else None)
+            masker = Masker(secrets.values())
+            _setup_logging(0 if not log.isEnabledFor(logging.INFO) else 1, masker)
+            store = open_store()
+            progress = _Progress()
+            runner = Runner(store=store, home=_home(), trigger="cli", listener=progress,  # type: ignore[arg-type]
+                            browser_options=BrowserOptions(headless=not headed))
+            t0 = time.monotonic()
+            record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal)
+            seconds = time.monotonic() - t0
+            progress.stop()
+    except KeyboardInterrupt:
+        if progress:
+            progress.stop()
+        err.print("interrupted", markup=False)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if record.status == "passed":
+        _write_outputs(record.outputs, fmt, output)
+    for kind, path in reports:
+        path = path or Path(record.run_dir or ".") / f"report.{'xml' if kind == 'junit' else kind}"
+        write_report(kind, record, path)
+        err.print(f"report ({kind}): {path}", markup=False)
+    err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
+              f"{seconds:.1f} s · {flow.name}", markup=False)
+    if record.error_message:
+        err.print(f"error: {record.error_message}", markup=False)
+    for ev in record.evidence:
+        if ev.screenshot:
+            err.print(f"screenshot: {Path(record.run_dir or '') / ev.screenshot}", markup=False)
+    return exit_code(record)
+
+
+# ---------------------------------------------------------------------------------------- validate
+@app.command()
+def validate(
+    flows: Annotated[list[Path], typer.Argument(help="flow files or folders")],
+) -> None:
+    """Check flows without starting a browser: YAML, steps, arguments, selectors and templates."""
+    from robots.flow.loader import load_flow
+
+    files: list[Path] = []
+    for p in flows:
+        files += sorted(p.rglob("*.yaml")) if p.is_dir() else [p]
+    bad = 0
+    for f in files:
+        try:
+            load_flow(f)
+        except FlowError as e:
+            bad += 1
+            for issue in e.issues:
+                err.print(str(issue), markup=False)
+    if bad:
+        err.print(f"{bad} of {len(files)} flow{'s' if len(files) != 1 else ''} invalid", markup=False)
+        raise typer.Exit(2)
+    err.print(f"{len(files)} flow{'s' if len(files) != 1 else ''} valid", markup=False)
+
+
+# -------------------------------------------------------------------------------------------- runs
+@runs_app.callback()
+def runs_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="how many runs")] = 20,
+    flow: Annotated[str | None, typer.Option(help="only runs of this flow")] = None,
+    status: Annotated[str | None, typer.Option(help="only runs with this status")] = None,
+) -> None:
+    """List recent runs, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from robots.records import open_store
+
+    records = open_store().list(limit=limit, flow=flow, status=status)
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for col in ("run id", "flow", "status", "started (UTC)", "seconds", "pages", "rows", "error"):
+        table.add_column(col)
+    for r in records:
+        secs = f"{r.duration_s:.1f}" if r.duration_s is not None else ""
+        table.add_row(r.run_id, r.flow_name, r.status, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), secs,
+                      str(r.pages), str(r.rows), (r.error_message or "")[:60])
+    Console(highlight=False).print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[str, typer.Argument(help="the run id")],
+              json_: Annotated[bool, typer.Option("--json", help="the whole record as JSON")] = False) -> None:
+    """Show one run: status, steps with timings, error and evidence."""
+    from robots.records import open_store
+
+    try:
+        r = open_store().get(run_id)
+    except LookupError:
+        err.print(f"error: no run '{run_id}' in the store", markup=False)
+        raise typer.Exit(2) from None
+    out = Console(highlight=False)
+    if json_:
+        sys.stdout.write(r.model_dump_json(indent=2) + "\n")
+        return
+    out.print(f"run {r.run_id} · {r.flow_name} · {r.status}", markup=False)
+    out.print(f"started {r.started_at.isoformat()}  ended {r.ended_at.isoformat() if r.ended_at else '-'}  "
+              f"pages {r.pages}  rows {r.rows}", markup=False)
+    if r.error_message:
+        out.print(f"error ({r.failure_kind or 'technical'}): {r.error_message}", markup=False)
+    table = Table(show_edge=False, box=None)
+    for col in ("#", "step", "status", "ms", "note"):
+        table.add_column(col)
+    for s in r.steps:
+        table.add_row(str(s.index), s.name, s.status, f"{s.duration_ms:.0f}",
+                      s.error_message or s.output_summary or "")
+    out.print(table)
+    for ev in r.evidence:
+        out.print(f"evidence (step {ev.step_index}): {ev.screenshot or ''} {ev.html or ''} {ev.url or ''}",
+                  markup=False)
+
+
+# ----------------------------------------------------------------------------------------- sandbox
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port (0: a free one)")] = 0,
+    seed: Annotated[int, typer.Option(help="data seed")] = 1234,
+    size: Annotated[str, typer.Option(help="data size: small or default")] = "default",
+) -> None:
+    """Serve the sandbox Sera portal until Ctrl-C; prints its URL on stdout."""
+    from robots.sandbox import SIZES, serve_forever
+
+    if size not in SIZES:
+        err.print(f"error: --size must be one of {', '.join(SIZES)}", markup=False)
+        raise typer.Exit(2)
+
+    def ready(url: str) -> None:
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+        err.print("sandbox Sera portal ready; `robots sandbox credentials` shows the demo account. Ctrl-C stops.",
+                  markup=False)
+
+    try:
+        serve_forever(host, port, seed, size, ready)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@sandbox_app.command("credentials")
+def sandbox_credentials() -> None:
+    """The sandbox's demo account as JSON (test data, not a secret; use it only against the sandbox)."""
+    from robots.sandbox import credentials
+
+    sys.stdout.write(json.dumps(credentials(), indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------------------- secrets
+@secrets_app.command("set")
+def secrets_set(name: Annotated[str, typer.Argument(help="secret name, e.g. sera_password")]) -> None:
+    """Store a secret in the vault; the value is read from stdin (never from the command line)."""
+    from robots.auth.vault import Vault
+
+    value = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else typer.prompt(name, hide_input=True)
+    try:
+        Vault.default(_home()).set(name, value)
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print(f"stored '{name}' in {_home() / 'vault'}", markup=False)
+
+
+@secrets_app.command("list")
+def secrets_list() -> None:
+    """The names in the vault (never the values)."""
+    from robots.auth.vault import Vault
+
+    try:
+        for n in Vault.default(_home()).names():
+            sys.stdout.write(n + "\n")
+    except RobotsError as e:
+        raise _fail(e) from None
+
+
+@secrets_app.command("rm")
+def secrets_rm(name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a secret from the vault."""
+    from robots.auth.vault import Vault
+
+    try:
+        found = Vault.default(_home()).remove(name)
+    except RobotsError as e:
+        raise _fail(e) from None
+    if not found:
+        err.print(f"error: no secret '{name}' in the vault", markup=False)
+        raise typer.Exit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        app(args=argv, prog_name="robots")
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)

@@ -1,0 +1,360 @@
+"""The Runner: executes a Flow in one Chrome, times and records every step, saves evidence on failure,
+and always ends the browser (also on an exception, SIGINT or SIGTERM)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets as _secrets
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from robots.browser.drivers import Browser, BrowserOptions, start_chromium
+from robots.browser.locators import Selector
+from robots.errors import (
+    BusinessFailure,
+    InputError,
+    Interrupted,
+    RobotsError,
+    TechnicalError,
+)
+from robots.flow import templating
+from robots.flow.model import Flow, StepCall
+from robots.masking import Masker
+from robots.portals import Portal
+from robots.records.model import Evidence, RunRecord, StepRecord
+from robots.steps import REGISTRY
+
+log = logging.getLogger("robots.engine")
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + _secrets.token_hex(3)
+
+
+class Listener:
+    """Progress callbacks for front ends; the default does nothing."""
+
+    def step_started(self, call: StepCall, index: int) -> None: ...
+    def step_finished(self, record: StepRecord) -> None: ...
+    def progress(self, pages: int, rows: int) -> None: ...
+
+
+@dataclass
+class _State:
+    flow: Flow
+    portal: Portal | None
+    vars: dict[str, Any]
+    secrets: dict[str, str]
+    masker: Masker
+    run_id: str
+    run_dir: Path
+    started_at: datetime
+    listener: Listener
+    browser_factory: Callable[[], Browser]
+    browser: Browser | None = None
+    step_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepRecord] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    counter: int = 0
+    pages: int = 0
+    rows: int = 0
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "vars": self.vars,
+            "secrets": self.secrets,
+            "steps": self.step_outputs,
+            "portal": self.portal.template_context() if self.portal else {},
+            "run": {"id": self.run_id, "dir": str(self.run_dir), "started_at": self.started_at.isoformat()},
+        }
+
+
+class StepContext:
+    """What a step function sees: the browser, selectors, templating and the run's counters."""
+
+    def __init__(self, state: _State, runner: Runner, call: StepCall):
+        self._state = state
+        self._runner = runner
+        self.call = call
+        self.timeout = call.args.timeout or state.flow.timeouts.step
+
+    @property
+    def browser(self) -> Browser:
+        if self._state.browser is None:
+            self._state.browser = self._state.browser_factory()
+        return self._state.browser
+
+    @property
+    def portal(self) -> Portal | None:
+        return self._state.portal
+
+    @property
+    def time_zone(self) -> str:
+        return self._state.portal.time_zone if self._state.portal else "UTC"
+
+    def selector(self, ref: str) -> Selector:
+        return self._state.flow.catalog.resolve(ref)
+
+    def render(self, value: Any) -> Any:
+        return self._runner._render(value, self._state, self.call)
+
+    def run_children(self) -> None:
+        for child in self.call.children:
+            self._runner._execute(child, self._state)
+
+    def output_of(self, step_id: str) -> Any:
+        return self._state.step_outputs.get(step_id, {}).get("output")
+
+    def set_output(self, name: str, value: Any) -> None:
+        self._state.outputs[name] = value
+
+    def count(self, *, pages: int = 0, rows: int = 0) -> None:
+        self._state.pages += pages
+        self._state.rows += rows
+        self._state.listener.progress(self._state.pages, self._state.rows)
+
+
+@contextlib.contextmanager
+def _shielded() -> Iterator[list[int]]:
+    """Hold SIGINT/SIGTERM while cleanup runs, so that a second Ctrl-C cannot leave Chrome behind.
+    Yields a list that receives the signals that arrived meanwhile."""
+    got: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, lambda signum, frame: got.append(signum))
+    try:
+        yield got
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+class Runner:
+    """Runs flows. `store` receives the record at start, after each top-level step and at the end."""
+
+    def __init__(self, *, store: Any = None, home: Path | str = ".robots", trigger: str = "cli",
+                 browser_options: BrowserOptions | None = None, listener: Listener | None = None):
+        self.store = store
+        self.home = Path(home)
+        self.trigger = trigger
+        self.browser_options = browser_options or BrowserOptions()
+        self.listener = listener or Listener()
+
+    # ------------------------------------------------------------------ public
+    def run(self, flow: Flow, *, vars: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
+            portal: Portal | None = None, run_id: str | None = None) -> RunRecord:
+        """Execute `flow`; return its final record. Raises InputError (nothing started) for bad vars."""
+        values = resolve_vars(flow, vars or {})
+        secret_values = dict(secrets or {})
+        missing = [s for s in flow.secrets if s not in secret_values]
+        if missing:
+            raise InputError(f"secret {', '.join(repr(m) for m in missing)} was not given to the runner")
+        run_id = run_id or new_run_id()
+        run_dir = self.home / "runs" / run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        masker = Masker(secret_values.values())
+        opts = self.browser_options
+        if portal is not None:
+            opts = BrowserOptions(**{**opts.__dict__, "page_load_timeout": flow.timeouts.page_load})
+        state = _State(flow=flow, portal=portal, vars=values, secrets=secret_values, masker=masker,
+                       run_id=run_id, run_dir=run_dir, started_at=datetime.now(UTC), listener=self.listener,
+                       browser_factory=lambda: start_chromium(opts, run_dir))
+        self._save(state, "running")
+        status, error = "passed", None
+        try:
+            for call in flow.steps:
+                self._execute(call, state)
+                self._save(state, "running")
+            unset = [name for name in flow.outputs if name not in state.outputs]
+            if unset:
+                raise TechnicalError(f"the flow declares output {', '.join(repr(u) for u in unset)} "
+                                     f"but no step set it (add a set_output step)")
+        except BusinessFailure as e:
+            status, error = "failed", e
+        except Interrupted as e:
+            status, error = "interrupted", e
+        except KeyboardInterrupt:
+            status, error = "interrupted", Interrupted("interrupted by SIGINT")
+        except RobotsError as e:
+            status, error = "errored", e
+        finally:
+            with _shielded() as got:
+                if state.browser is not None:
+                    state.browser.quit()
+            if got and status != "interrupted":
+                status, error = "interrupted", Interrupted("interrupted during cleanup")
+        record = self._save(state, status, error)
+        return record
+
+    # ------------------------------------------------------------------ internals
+    def _render(self, value: Any, state: _State, call: StepCall) -> Any:
+        try:
+            return templating.render(value, state.context())
+        except Exception as e:  # jinja2 raises UndefinedError, TypeError, SecurityError...
+            raise TechnicalError(f"{call.where}.{call.kind}: template failed: {state.masker(str(e))}") from None
+
+    def _execute(self, call: StepCall, state: _State) -> None:
+        sdef = REGISTRY[call.kind]
+        index = state.counter
+        state.counter += 1
+        self.listener.step_started(call, index)
+        started = datetime.now(UTC)
+        t0 = time.perf_counter()
+        status, err, summary = "passed", None, None
+        try:
+            raw = call.args.model_dump(exclude_unset=True, exclude={"steps"})
+            rendered = self._render(raw, state, call)
+            if call.children:
+                rendered["steps"] = call.args.steps  # type: ignore[attr-defined]  # run as children, unrendered
+            args = type(call.args).model_validate(rendered)
+            result = sdef.func(StepContext(state, self, call), args)
+            if call.args.id is not None:
+                state.step_outputs[call.args.id] = {"output": result}
+            summary = _summary(result)
+        except KeyboardInterrupt:
+            status, err = "errored", Interrupted("interrupted by SIGINT")
+            raise
+        except BusinessFailure as e:
+            status, err = "failed", e
+            raise
+        except RobotsError as e:
+            status, err = "errored", e
+            raise
+        except Exception as e:
+            log.error("internal error in step %s: %s", call.where, state.masker(traceback.format_exc()))
+            status, err = "errored", TechnicalError(f"internal error in step '{call.kind}': {type(e).__name__}: {e}")
+            raise err from e
+        finally:
+            if err is not None and not isinstance(err, Interrupted) and not getattr(err, "_robots_evidence", False):
+                self._evidence(state, index)
+                with contextlib.suppress(AttributeError):
+                    err._robots_evidence = True  # type: ignore[union-attr]
+            rec = StepRecord(
+                index=index, step_id=call.args.id, name=f"{call.where} {call.label}", status=status,
+                started_at=started, duration_ms=round((time.perf_counter() - t0) * 1000, 3),
+                error_class=type(err).__name__ if err else None,
+                error_message=state.masker(str(err)) if err else None,
+                output_summary=state.masker(summary) if summary else None,
+            )
+            state.steps.append(rec)
+            self.listener.step_finished(rec)
+
+    def _evidence(self, state: _State, index: int) -> None:
+        browser = state.browser
+        if browser is None:
+            return
+        ev_dir = state.run_dir / "evidence"
+        ev_dir.mkdir(exist_ok=True)
+        stem = f"step-{index:03d}"
+        png = browser.screenshot_png(state.masker.values)
+        shot = html = None
+        if png:
+            (ev_dir / f"{stem}.png").write_bytes(png)
+            shot = f"evidence/{stem}.png"
+        source = browser.page_source()
+        if source is not None:
+            (ev_dir / f"{stem}.html").write_text(state.masker(source), encoding="utf-8")
+            html = f"evidence/{stem}.html"
+        state.evidence.append(Evidence(step_index=index, screenshot=shot, html=html,
+                                       url=state.masker(browser.url) or None))
+
+    def _save(self, state: _State, status: str, error: BaseException | None = None) -> RunRecord:
+        ended = None if status == "running" else datetime.now(UTC)
+        m = state.masker
+        record = RunRecord(
+            run_id=state.run_id, flow_name=state.flow.name, flow_path=str(state.flow.path),
+            flow_sha256=state.flow.sha256, trigger=self.trigger,  # type: ignore[arg-type]
+            portal_url=state.portal.url if state.portal else None, inputs=m.deep(state.vars),
+            status=status,  # type: ignore[arg-type]
+            started_at=state.started_at, ended_at=ended,
+            steps=tuple(sorted(state.steps, key=lambda s: s.index)),
+            outputs=m.deep(state.outputs) if status != "running" else {},
+            error_class=type(error).__name__ if error else None,
+            error_message=m(str(error)) if error else None,
+            failure_kind=getattr(error, "failure_kind", None) if error else None,
+            evidence=tuple(state.evidence), run_dir=str(state.run_dir), pages=state.pages, rows=state.rows,
+        )
+        if self.store is not None:
+            self.store.save(record)
+        return record
+
+
+def _summary(result: Any) -> str | None:
+    if result is None:
+        return None
+    if isinstance(result, list):
+        return f"{len(result)} items"
+    if isinstance(result, dict):
+        return f"{len(result)} fields"
+    text = str(result)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def resolve_vars(flow: Flow, given: dict[str, Any]) -> dict[str, Any]:
+    """The flow's vars: given values (coerced to the declared type) over defaults; unknown or missing
+    required ones are input errors."""
+    unknown = [k for k in given if k not in flow.vars]
+    if unknown:
+        from robots.steps.base import suggest
+
+        k = unknown[0]
+        raise InputError(f"{flow.path}: unknown var '{k}'{suggest(k, list(flow.vars))}; "
+                         f"the flow declares: {', '.join(flow.vars) or 'none'}")
+    out: dict[str, Any] = {}
+    for name, spec in flow.vars.items():
+        if name in given:
+            out[name] = _coerce(name, given[name], spec.type or _type_of(spec.default), flow)
+        elif spec.required:
+            raise InputError(f"{flow.path}: var '{name}' is required; pass --var {name}=VALUE")
+        else:
+            out[name] = spec.default
+    return out
+
+
+def _type_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return None
+
+
+def _coerce(name: str, value: Any, kind: str | None, flow: Flow) -> Any:
+    if not isinstance(value, str) or kind in (None, "string"):
+        return value
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+        if kind == "boolean":
+            if value.lower() in ("true", "yes", "1", "on"):
+                return True
+            if value.lower() in ("false", "no", "0", "off"):
+                return False
+            raise ValueError
+    except ValueError:
+        raise InputError(f"{flow.path}: var '{name}' must be {'an' if kind == 'integer' else 'a'} {kind}, "
+                         f"got {value!r}") from None
+    return value
+
+
+def exit_code(record: RunRecord) -> int:
+    return {"passed": 0, "failed": 1, "interrupted": 130}.get(record.status, 3)
+
+
+__all__ = ["Listener", "Runner", "StepContext", "exit_code", "new_run_id", "resolve_vars"]

@@ -1,0 +1,109 @@
+"""Every exception the framework raises, in one hierarchy.
+
+RobotsError
+├── InputError                 bad input from the user: exit code 2, nothing was started
+│   ├── FlowError              a flow file is invalid (carries every issue found, with file:line:col)
+│   ├── SecretNotFound         a secret the flow declares is nowhere to be found
+│   └── ConfigError            a setting, portal profile or option is wrong
+├── BusinessFailure            the portal said no (login rejected, validation message): exit code 1
+├── TechnicalError             the machinery failed (timeout, crash, drift): exit code 3, retryable
+│   ├── BrowserError           Chrome or chromedriver could not start or died
+│   ├── StepTimeout            a wait ran out of time
+│   ├── ElementNotFound        no candidate of a selector matched
+│   └── ScrapeError            a page did not have the shape a scraper expects (drift)
+│       └── ContractError      a scraped record does not fit its declared model (scrape drift)
+└── Interrupted                SIGINT/SIGTERM: exit code 130
+
+The library raises; only the CLI turns errors into text and exit codes (STYLE.md rule 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+class RobotsError(Exception):
+    """Base of every error raised by robots."""
+
+    exit_code: ClassVar[int] = 3
+    failure_kind: ClassVar[str | None] = "technical"
+
+
+class InputError(RobotsError):
+    """The user's input is invalid; nothing was started."""
+
+    exit_code = 2
+    failure_kind = None
+
+
+@dataclass(frozen=True)
+class FlowIssue:
+    """One problem in a flow file, located as precisely as the YAML allows."""
+
+    file: str
+    line: int | None
+    column: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}:{self.column or 1}"
+        where = f"{self.where}: " if self.where else ""
+        return f"{loc}: {where}{self.message}"
+
+
+class FlowError(InputError):
+    """A flow (or a selector catalog it uses) is invalid. `issues` lists every problem found."""
+
+    def __init__(self, issues: list[FlowIssue]):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class ConfigError(InputError):
+    """A setting, a portal profile or a command-line option is wrong."""
+
+
+class SecretNotFound(InputError):
+    """A secret named by the flow was not found in any of the places looked in."""
+
+
+class BusinessFailure(RobotsError):
+    """The portal refused what the flow asked for: a business outcome, never retried."""
+
+    exit_code = 1
+    failure_kind = "business"
+
+
+class TechnicalError(RobotsError):
+    """Something in the machinery failed; a retry may help."""
+
+
+class BrowserError(TechnicalError):
+    """Chrome or chromedriver could not be started, or stopped answering."""
+
+
+class StepTimeout(TechnicalError):
+    """A wait did not see its condition before the deadline."""
+
+
+class ElementNotFound(TechnicalError):
+    """None of a selector's candidates matched an element on the page."""
+
+
+class ScrapeError(TechnicalError):
+    """A page did not have the shape the scraper expects (selector or layout drift)."""
+
+
+class ContractError(ScrapeError):
+    """A scraped record does not fit the model its flow declares: scrape drift."""
+
+
+class Interrupted(RobotsError):
+    """The run was interrupted by SIGINT or SIGTERM."""
+
+    exit_code = 130
+    failure_kind = None

@@ -1,0 +1,284 @@
+"""Load a flow file: YAML → located data → validated Flow. Every problem in the file is reported at
+once, each with file:line:column, where it is in the document, what was expected and what was found.
+A flow with any problem never starts a browser."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from robots.errors import FlowError, FlowIssue
+from robots.flow import templating
+from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
+from robots.flow.yamlsrc import Located, load_located, where
+from robots.selectors_catalog import SelectorCatalog
+from robots.steps import REGISTRY
+from robots.steps.base import suggest
+
+_VARSPEC_KEYS = set(VarSpec.model_fields)
+_PORTAL_KEYS = ("url", "tenant", "time_zone", "name")
+_RUN_KEYS = ("id", "dir", "started_at")
+
+_EXPECTED = {
+    "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer",
+    "float_parsing": "a number", "float_type": "a number",
+    "bool_parsing": "true or false", "bool_type": "true or false",
+    "string_type": "text", "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+    "tuple_type": "a list",
+}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def pydantic_issues(located: Located, exc: ValidationError, base: tuple, where_prefix: str,
+                    model: type[BaseModel], noun: str) -> list[FlowIssue]:
+    """Turn pydantic's errors into located, human messages."""
+    issues = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        etype = err["type"]
+        path = base + loc
+        parent = ".".join(str(p) for p in loc[:-1])
+        wh = where_prefix + ("." + parent if parent else "")
+        if etype == "missing":
+            issues.append(located.issue(base + loc[:-1], wh, f"missing required {noun} '{loc[-1]}'"))
+        elif etype == "extra_forbidden":
+            known = list(model.model_fields) if len(loc) == 1 else []
+            issues.append(located.issue(path, wh, f"unknown {noun} '{loc[-1]}'{suggest(str(loc[-1]), known)}",
+                                        key=True))
+        else:
+            field = where_prefix + "." + ".".join(str(p) for p in loc) if loc else where_prefix
+            if etype in _EXPECTED:
+                msg = f"expected {_EXPECTED[etype]}, got {_describe(err.get('input'))}"
+            elif etype == "string_pattern_mismatch":
+                msg = f"{_describe(err.get('input'))} is not allowed here (letters, digits and _ only)"
+            else:
+                msg = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_describe(err.get('input'))}"
+            issues.append(located.issue(path, field, msg))
+    return issues
+
+
+def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) -> Path | None:
+    if explicit:
+        return (flow_path.parent / explicit).resolve()
+    if not portal:
+        return None
+    for parent in [flow_path.parent, *flow_path.parent.parents][:6]:
+        candidate = parent / "selectors" / portal
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+class _StepParser:
+    def __init__(self, located: Located, catalog: SelectorCatalog):
+        self.located = located
+        self.catalog = catalog
+        self.issues: list[FlowIssue] = []
+        self.ids: dict[str, str] = {}
+
+    def parse_list(self, items: Any, base: tuple, wh: str) -> tuple[StepCall, ...]:
+        if not isinstance(items, list):
+            self.issues.append(self.located.issue(base, wh, f"expected a list of steps, got {_describe(items)}"))
+            return ()
+        calls = []
+        for i, item in enumerate(items):
+            call = self.parse_one(item, base + (i,), f"{wh}[{i}]")
+            if call is not None:
+                calls.append(call)
+        return tuple(calls)
+
+    def parse_one(self, item: Any, path: tuple, wh: str) -> StepCall | None:
+        loc = self.located
+        known = sorted(REGISTRY)
+        if isinstance(item, str):
+            kind, raw, arg_path = item, None, path
+        elif isinstance(item, dict) and len(item) == 1:
+            kind, raw = next(iter(item.items()))
+            arg_path = path + (kind,)
+        elif isinstance(item, dict) and item:
+            steps_here = [k for k in item if k in REGISTRY]
+            if len(steps_here) == 1:
+                msg = (f"the arguments of '{steps_here[0]}' must be indented under it "
+                       f"(found {', '.join(repr(k) for k in item if k != steps_here[0])} beside it)")
+            else:
+                msg = ("a step is a mapping with one key, the step's name; found keys "
+                       + ", ".join(f"'{k}'" for k in item))
+            self.issues.append(loc.issue(path, wh, msg))
+            return None
+        else:
+            self.issues.append(loc.issue(path, wh, f"expected a step like '- open: URL', got {_describe(item)}"))
+            return None
+        if kind not in REGISTRY:
+            self.issues.append(loc.issue(arg_path, wh, f"unknown step '{kind}'{suggest(kind, known)}", key=True))
+            return None
+        sdef = REGISTRY[kind]
+        model = sdef.args
+        if raw is None:
+            data: Any = {}
+        elif isinstance(raw, dict):
+            data = raw
+        elif model.primary is not None:
+            data = {model.primary: raw}
+        else:
+            self.issues.append(loc.issue(arg_path, f"{wh}.{kind}",
+                                         f"expected a mapping of arguments, got {_describe(raw)}"))
+            return None
+        where_step = f"{wh}.{kind}"
+        try:
+            args = model.model_validate(data)
+        except ValidationError as e:
+            self.issues += pydantic_issues(loc, e, arg_path, where_step, model, "argument")
+            if sdef.container and isinstance(data.get("steps"), list):  # report the inner steps' problems too
+                self.parse_list(data["steps"], arg_path + ("steps",), f"{where_step}.steps")
+            return None
+        line, col = loc.pos(path)
+        if args.id is not None:
+            if args.id in self.ids:
+                self.issues.append(loc.issue(arg_path + ("id",), f"{where_step}.id",
+                                             f"duplicate step id '{args.id}' (first used at {self.ids[args.id]})"))
+            else:
+                self.ids[args.id] = f"line {line}"
+        for fname, ref in args.selector_refs():
+            try:
+                self.catalog.resolve(ref)
+            except (KeyError, ValueError) as e:
+                msg = e.args[0]
+                self.issues.append(loc.issue(arg_path + (fname,), f"{where_step}.{fname}", msg))
+        children: tuple[StepCall, ...] = ()
+        if sdef.container:
+            children = self.parse_list(data.get("steps"), arg_path + ("steps",), f"{where_step}.steps")
+        return StepCall(kind, args, children, wh, line, col)
+
+
+def _templates(value: Any, path: tuple, skip_steps: bool):
+    if isinstance(value, str):
+        if templating.is_template(value):
+            yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if skip_steps and k == "steps" and len(path) and isinstance(v, list):
+                continue
+            yield from _templates(v, path + (k,), skip_steps)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _templates(v, path + (i,), skip_steps)
+
+
+def load_flow(path: str | Path) -> Flow:
+    """Load and validate a flow file. Raises FlowError listing every problem found."""
+    p = Path(path)
+    shown = str(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FlowError([FlowIssue(shown, None, None, "", "no such flow file")]) from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
+        raise FlowError([FlowIssue(shown, None, None, "", f"cannot read the flow file: {e}")]) from None
+    located, issues = load_located(text, shown)
+    if located is None:
+        raise FlowError(issues)
+    if not isinstance(located.data, dict):
+        raise FlowError(issues + [located.issue((), "", f"a flow must be a mapping, got {_describe(located.data)}")])
+    try:
+        doc = FlowDoc.model_validate(located.data)
+    except ValidationError as e:
+        issues += pydantic_issues(located, e, (), "", FlowDoc, "key")
+        # Go on with the steps when they parsed, so that one run reports every problem.
+        raw_steps = located.data.get("steps") if isinstance(located.data.get("steps"), list) else None
+        doc = None
+    else:
+        raw_steps = doc.steps
+
+    vars_: dict[str, VarSpec] = {}
+    raw_vars = doc.vars if doc else (located.data.get("vars") if isinstance(located.data.get("vars"), dict) else {})
+    for name, spec in raw_vars.items():
+        if isinstance(spec, dict) and spec and set(spec) <= _VARSPEC_KEYS:
+            try:
+                vars_[name] = VarSpec.model_validate(spec)
+            except ValidationError as e:
+                issues += pydantic_issues(located, e, ("vars", name), f"vars.{name}", VarSpec, "key")
+        else:
+            vars_[name] = VarSpec(default=spec)
+
+    secrets = tuple(doc.secrets) if doc else tuple(s for s in located.data.get("secrets") or [] if isinstance(s, str))
+    outputs_raw = doc.outputs if doc else {}
+    outputs = ({n: OutputSpec() for n in outputs_raw} if isinstance(outputs_raw, list)
+               else {n: s or OutputSpec() for n, s in outputs_raw.items()})
+    portal = doc.portal if doc else None
+    cat_dir = find_catalog_dir(p, portal, doc.selectors if doc else None)
+    catalog, cat_issues = SelectorCatalog.load(cat_dir)
+    issues += cat_issues
+
+    parser = _StepParser(located, catalog)
+    steps = parser.parse_list(raw_steps, ("steps",), "steps") if raw_steps is not None else ()
+    issues += parser.issues
+
+    # Templates: every name they read must exist.
+    if raw_steps is not None:
+        for tpath, tmpl in _templates(raw_steps, ("steps",), True):
+            wh = where(tpath)
+            try:
+                refs = templating.references(tmpl)
+            except templating.TemplateSyntaxError as e:
+                issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
+                continue
+            for root, attr in refs:
+                problem = _check_ref(root, attr, vars_, secrets, parser.ids)
+                if problem:
+                    issues.append(located.issue(tpath, wh, problem))
+    for call in _walk(steps):
+        for fname, key, problem in call.args.check_in_flow(outputs=outputs):
+            apath = _arg_path(located, call) + (fname, key)
+            issues.append(located.issue(apath, f"{call.where}.{call.kind}.{fname}", problem, key=True))
+    if issues:
+        raise FlowError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))
+    assert doc is not None
+    return Flow(
+        name=doc.name, description=doc.description, portal=doc.portal, path=p,
+        sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
+        timeouts=doc.timeouts, steps=steps, catalog=catalog,
+    )
+
+
+def _check_ref(root: str, attr: str | None, vars_: dict, secrets: tuple, ids: dict) -> str | None:
+    if root not in templating.ROOTS:
+        return (f"unknown name '{root}' in template{suggest(root, list(templating.ROOTS))}; "
+                f"templates can read {', '.join(templating.ROOTS)}")
+    if attr is None:
+        return None
+    table = {"vars": list(vars_), "secrets": list(secrets), "steps": list(ids),
+             "portal": list(_PORTAL_KEYS), "run": list(_RUN_KEYS)}[root]
+    if attr not in table:
+        what = {"vars": "var", "secrets": "secret", "steps": "step id", "portal": "portal field",
+                "run": "run field"}[root]
+        hint = suggest(attr, table)
+        if not hint and root in ("vars", "secrets"):
+            hint = f" (declare it under '{root}:')"
+        return f"unknown {what} '{attr}' in '{{{{ {root}.{attr} }}}}'{hint}"
+    return None
+
+
+def _walk(calls: tuple[StepCall, ...]):
+    for c in calls:
+        yield c
+        yield from _walk(c.children)
+
+
+def _arg_path(located: Located, call: StepCall) -> tuple:
+    """The document path of a step's arguments, from its `where` string (e.g. steps[4].paginate.steps[1])."""
+    path: list[str | int] = []
+    for part in call.where.replace("]", "").replace("[", ".").split("."):
+        path.append(int(part) if part.isdigit() else part)
+    return tuple(path) + (call.kind,)

@@ -1,0 +1,91 @@
+"""The parsed, validated form of a flow file. Built once by the loader, then trusted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from robots.selectors_catalog import SelectorCatalog
+from robots.steps.base import StepArgs
+
+VarType = Literal["string", "integer", "number", "boolean", "list", "mapping"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VarSpec(_Strict):
+    default: Any = None
+    required: bool = False
+    type: VarType | None = None
+    description: str | None = None
+
+
+class OutputSpec(_Strict):
+    description: str | None = None
+    type: VarType | None = None
+
+
+class Timeouts(_Strict):
+    step: float = Field(15.0, gt=0, description="seconds a step may wait for the page")
+    page_load: float = Field(60.0, gt=0, description="seconds a navigation may take")
+
+
+class FlowDoc(_Strict):
+    """The top level of a flow file, as written."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str | None = None
+    version: str | int | None = None
+    portal: str | None = Field(None, pattern=r"^[a-z0-9_-]+$")
+    selectors: str | None = Field(None, description="folder of selector catalogs, relative to the flow file")
+    vars: dict[str, Any] = {}
+    secrets: list[str] = []
+    outputs: dict[str, OutputSpec | None] | list[str] = {}
+    timeouts: Timeouts = Timeouts()
+    steps: list[Any] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class StepCall:
+    kind: str
+    args: StepArgs
+    children: tuple[StepCall, ...]
+    where: str  # the step's path in the document, e.g. "steps[4].paginate.steps[1]"
+    line: int | None
+    column: int | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.args.name}" if self.args.name else self.kind
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    description: str | None
+    portal: str | None
+    path: Path
+    sha256: str
+    vars: dict[str, VarSpec]
+    secrets: tuple[str, ...]
+    outputs: dict[str, OutputSpec]
+    timeouts: Timeouts
+    steps: tuple[StepCall, ...]
+    catalog: SelectorCatalog = field(compare=False)
+
+    def walk(self) -> list[StepCall]:
+        """Every step call, depth first, in document order."""
+        out: list[StepCall] = []
+
+        def visit(calls: tuple[StepCall, ...]) -> None:
+            for c in calls:
+                out.append(c)
+                visit(c.children)
+
+        visit(self.steps)
+        return out

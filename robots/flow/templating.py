@@ -1,0 +1,64 @@
+"""Jinja2 templates in flow values: sandboxed, strict about undefined names, native types for
+a value that is one `{{ expression }}` (so `{{ steps.pages.output }}` stays a list)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+ROOTS = ("vars", "secrets", "steps", "portal", "run")
+
+_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.S)
+
+
+def is_template(value: str) -> bool:
+    return "{{" in value or "{%" in value
+
+
+def render(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render every template string inside `value` (strings, lists, dicts), keeping native types."""
+    if isinstance(value, str):
+        if not is_template(value):
+            return value
+        m = _SINGLE.match(value)
+        if m:
+            return _ENV.compile_expression(m.group("expr"), undefined_to_none=False)(**context)
+        return _ENV.from_string(value).render(**context)
+    if isinstance(value, list):
+        return [render(v, context) for v in value]
+    if isinstance(value, dict):
+        return {k: render(v, context) for k, v in value.items()}
+    return value
+
+
+def references(value: str) -> list[tuple[str, str | None]]:
+    """The (root, attribute) names a template reads, e.g. [('vars', 'q'), ('steps', 'pages')].
+
+    Raises jinja2.TemplateSyntaxError for a malformed template."""
+    ast = _ENV.parse(value)
+    found: list[tuple[str, str | None]] = []
+    seen_names: set[int] = set()
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node.node, nodes.Name) and node.node.ctx == "load":
+            attr: str | None
+            if isinstance(node, nodes.Getattr):
+                attr = node.attr
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                attr = node.arg.value
+            else:
+                attr = None
+            found.append((node.node.name, attr))
+            seen_names.add(id(node.node))
+    assigned = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    for node in ast.find_all(nodes.Name):
+        if node.ctx == "load" and id(node) not in seen_names and node.name not in assigned:
+            found.append((node.name, None))
+    return found
+
+
+__all__ = ["ROOTS", "TemplateSyntaxError", "is_template", "references", "render"]

@@ -1,0 +1,80 @@
+"""Masking secrets in every encoding a value can take in an artifact (CONTRACTS C4): raw, HTML-escaped,
+URL-encoded, JSON-escaped."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+MASK = "••••••"
+
+
+def encodings(value: str) -> set[str]:
+    forms = {
+        value,
+        html.escape(value, quote=True),
+        html.escape(value, quote=False),
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"),
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        quote(value),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        html.escape(json.dumps(value)[1:-1], quote=True),
+    }
+    return {f for f in forms if f}
+
+
+class Masker:
+    """Replaces every known secret (in any of its encodings) with a mask."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        self._forms: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        for s in secrets:
+            self.add(s)
+
+    def add(self, secret: str) -> None:
+        if not secret or len(secret) < 3:  # too short to mask without destroying the text around it
+            return
+        self._forms |= encodings(secret)
+        ordered = sorted(self._forms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(f) for f in ordered))
+
+    @property
+    def values(self) -> list[str]:
+        return sorted(self._forms)
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(MASK, text)
+
+    def deep(self, value):
+        """Mask strings inside lists and dicts too."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, list):
+            return [self.deep(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.deep(v) for v in value)
+        if isinstance(value, dict):
+            return {self.deep(k): self.deep(v) for k, v in value.items()}
+        return value
+
+
+class MaskingFilter(logging.Filter):
+    """A logging filter that masks secrets in every record passing through a handler."""
+
+    def __init__(self, masker: Masker):
+        super().__init__()
+        self.masker = masker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.masker(record.getMessage())
+        record.args = None
+        return True

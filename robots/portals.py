@@ -1,0 +1,87 @@
+"""Portal profiles (CONTRACTS C1): a portal's base URL, tenant and time zone, and the embedded default:
+a `sera` flow with no URL configured runs against the bundled sandbox portal."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from robots.errors import ConfigError
+
+log = logging.getLogger("robots.portals")
+
+BUILTIN = {
+    "sera": {"url": "https://{tenant}.sera.tech", "time_zone": "America/Chicago", "sandbox": True},
+}
+
+
+@dataclass(frozen=True)
+class Portal:
+    name: str
+    url: str
+    tenant: str | None
+    time_zone: str
+    #: secret values that apply when the user configured none (the sandbox's demo account)
+    default_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    sandbox: bool = False
+
+    def template_context(self) -> dict[str, str | None]:
+        return {"name": self.name, "url": self.url, "tenant": self.tenant, "time_zone": self.time_zone}
+
+
+def load_profile(name: str, near: Path | None = None) -> dict:
+    """A project's `portals/<name>.yaml` (searched upwards from `near`), else the built-in profile."""
+    if near is not None:
+        for parent in [near, *near.parents][:6]:
+            f = parent / "portals" / f"{name}.yaml"
+            if f.is_file():
+                data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+                if not isinstance(data, dict):
+                    raise ConfigError(f"{f}: a portal profile must be a mapping")
+                return {**BUILTIN.get(name, {}), **data}
+    if name in BUILTIN:
+        return dict(BUILTIN[name])
+    raise ConfigError(f"no portal profile '{name}' (create portals/{name}.yaml with url, tenant and time_zone)")
+
+
+@contextlib.contextmanager
+def open_portal(name: str | None, *, url: str | None = None, near: Path | None = None,
+                sandbox_size: str | None = None) -> Iterator[Portal | None]:
+    """The portal a run talks to. URL order: `url` (--portal-url) > ROBOTS_PORTAL_URL > the profile's
+    template with ROBOTS_PORTAL_TENANT. With none of them, a sandboxed portal starts the bundled sandbox
+    for the duration of the block."""
+    if name is None:
+        yield None
+        return
+    profile = load_profile(name, near)
+    tz = os.environ.get("ROBOTS_PORTAL_TIME_ZONE") or profile.get("time_zone") or "UTC"
+    tenant = os.environ.get("ROBOTS_PORTAL_TENANT") or profile.get("tenant")
+    url = url or os.environ.get("ROBOTS_PORTAL_URL")
+    if url is None and os.environ.get("ROBOTS_PORTAL_TENANT") and profile.get("url"):
+        url = str(profile["url"]).format(tenant=tenant)
+    if url is not None:
+        yield Portal(name, url.rstrip("/"), tenant, tz)
+        return
+    if not profile.get("sandbox"):
+        raise ConfigError(f"no URL configured for portal '{name}': pass --portal-url or set ROBOTS_PORTAL_URL")
+    from robots.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
+
+    server = SandboxServer(size=sandbox_size or os.environ.get("ROBOTS_SANDBOX_SIZE") or "default")
+    server.start()
+    try:
+        creds = credentials()
+        log.warning("no portal URL configured for '%s'; started the bundled sandbox at %s (demo account)",
+                    name, server.url)
+        yield Portal(name, server.url, TENANT, TIME_ZONE, sandbox=True, default_secrets={
+            f"{name}_username": creds["username"],
+            f"{name}_password": creds["password"],
+            f"{name}_totp": creds["totp_secret"],
+        })
+    finally:
+        server.stop()

@@ -1,0 +1,69 @@
+"""Run records: what one run of a flow leaves behind, frozen and versioned (CONTRACTS C3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+RunStatus = Literal["running", "passed", "failed", "errored", "interrupted", "skipped", "canceled"]
+StepStatus = Literal["passed", "failed", "errored", "skipped", "retried"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StepRecord(_Frozen):
+    """One executed step (a step inside a `paginate` block is recorded once per page)."""
+
+    index: int = Field(description="0-based position in execution order")
+    step_id: str | None = None
+    name: str = Field(description="the step's kind, e.g. 'fill', with its display name if given")
+    status: StepStatus
+    started_at: datetime
+    duration_ms: float
+    error_class: str | None = None
+    error_message: str | None = None
+    output_summary: str | None = None
+
+
+class Evidence(_Frozen):
+    """Files saved for a failed step; paths are relative to the run's folder."""
+
+    step_index: int
+    screenshot: str | None = None
+    html: str | None = None
+    url: str | None = None
+
+
+class RunRecord(_Frozen):
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    flow_name: str
+    flow_path: str
+    flow_sha256: str
+    trigger: Literal["cli", "schedule", "api", "bdd", "test"] = "cli"
+    portal_url: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict, description="vars; secrets are never stored")
+    status: RunStatus
+    started_at: datetime
+    ended_at: datetime | None = None
+    steps: tuple[StepRecord, ...] = ()
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    error_class: str | None = None
+    error_message: str | None = None
+    failure_kind: Literal["business", "technical"] | None = None
+    evidence: tuple[Evidence, ...] = ()
+    run_dir: str | None = Field(default=None, description="folder holding evidence and process files")
+    pages: int = 0
+    rows: int = 0
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()

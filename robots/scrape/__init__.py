@@ -1,0 +1,1 @@
+"""Scrapers: pure functions from page HTML to normalized dicts (no browser here)."""

@@ -1,0 +1,119 @@
+"""Normalizers for what portals display: money, dates, instants, phones, e-mails and enum labels.
+
+Each takes the cell's text (whitespace already collapsed) and returns the normalized value, or None for
+an empty cell; a value it cannot read raises ValueError with the text it was given."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+_MONEY = re.compile(r"^(?P<neg1>-|\()?\s*(?P<cur>[$€£])?\s*(?P<neg2>-)?(?P<num>[\d,]*\.?\d*)\s*\)?$")
+
+
+def money_cents(text: str | None) -> int | None:
+    """'$1,234.50' -> 123450; '-$45.00' and '($45.00)' -> -4500."""
+    if not text:
+        return None
+    m = _MONEY.match(text.strip())
+    if not m or not m.group("num") or not any(c.isdigit() for c in m.group("num")):
+        raise ValueError(f"not an amount of money: {text!r}")
+    try:
+        cents = int((Decimal(m.group("num").replace(",", "")) * 100).to_integral_value())
+    except InvalidOperation:
+        raise ValueError(f"not an amount of money: {text!r}") from None
+    return -cents if (m.group("neg1") or m.group("neg2")) else cents
+
+
+def integer(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text.replace(",", ""))
+    except ValueError:
+        raise ValueError(f"not a whole number: {text!r}") from None
+
+
+_DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%m/%d/%y")
+_DATETIME_FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+                     "%b %d, %Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p")
+
+
+def date_iso(text: str | None, fmt: str | None = None) -> str | None:
+    """A displayed date -> 'YYYY-MM-DD' (no invented time of day)."""
+    if not text:
+        return None
+    for f in (fmt,) if fmt else _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, f).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {text!r}")
+
+
+@lru_cache(maxsize=32)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def instant_utc(text: str | None, tz: str, fmt: str | None = None) -> str | None:
+    """A wall-clock time shown in the tenant's time zone -> UTC ISO 8601 ('2025-03-14T19:05:00Z')."""
+    if not text:
+        return None
+    zone = _zone(tz)
+    for f in (fmt,) if fmt else _DATETIME_FORMATS:
+        try:
+            local = datetime.strptime(text, f)
+        except ValueError:
+            continue
+        aware = local.replace(tzinfo=zone) if local.tzinfo is None else local
+        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise ValueError(f"not a date and time: {text!r}")
+
+
+def phone_e164(text: str | None, default_country: str = "1") -> str | None:
+    """'(512) 555-0143' -> '+15125550143'. A number with an extension keeps only the number."""
+    if not text:
+        return None
+    main = re.split(r"(?i)\s*(?:x|ext\.?)\s*\d+$", text.strip())[0]
+    digits = re.sub(r"\D", "", main)
+    if main.lstrip().startswith("+"):
+        if 8 <= len(digits) <= 15:
+            return "+" + digits
+    elif len(digits) == 10 and default_country == "1":
+        return "+1" + digits
+    elif len(digits) == 11 and digits.startswith(default_country):
+        return "+" + digits
+    raise ValueError(f"not a phone number: {text!r}")
+
+
+def email(text: str | None) -> str | None:
+    if not text:
+        return None
+    value = text.strip().lower()
+    if "@" not in value:
+        raise ValueError(f"not an e-mail address: {text!r}")
+    return value
+
+
+def snake(text: str) -> str:
+    """'On Hold' -> 'on_hold'; 'Accepted (Pre-Work)' -> 'accepted_pre_work'."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def text(value: str | None) -> str | None:
+    return value or None
+
+
+def boolean(text: str | None) -> bool | None:
+    if not text:
+        return None
+    t = text.strip().lower()
+    if t in ("yes", "true", "y", "1", "on", "✓"):
+        return True
+    if t in ("no", "false", "n", "0", "off"):
+        return False
+    raise ValueError(f"not yes or no: {text!r}")

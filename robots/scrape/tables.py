@@ -1,0 +1,145 @@
+"""Tables: an HTML table (one round trip's outerHTML) to a list of dicts, through a field map.
+
+A field map says, per output field, where its value comes from (a column by header text, or an attribute
+of the row) and how to normalize it. It is data: flows carry it, so a changed portal means a changed flow,
+not changed Python."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+import lxml.html
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from robots.errors import ScrapeError
+from robots.scrape import normalize
+
+FieldType = Literal["text", "integer", "money", "date", "datetime", "phone", "email", "enum", "boolean", "url"]
+
+
+class FieldSpec(BaseModel):
+    """Where one output field comes from and how it is normalized."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str | None = Field(None, description="header text of the column")
+    row_attr: str | None = Field(None, description="an attribute of the row element, e.g. data-id")
+    attr: str | None = Field(None, description="read this attribute of the cell's first element having it "
+                                               "(e.g. href of a link) instead of the cell's text")
+    type: FieldType = "text"
+    format: str | None = Field(None, description="strptime format for date/datetime")
+    values: builtins.list[str] | dict[str, str] | None = Field(
+        None, description="enum: the closed list of snake_case values, or a label -> value map")
+    list: bool = Field(False, description="wrap the value in a list ([] when empty)")
+    raw: str | None = Field(None, description="also keep the displayed label under this field name")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        if (self.column is None) == (self.row_attr is None):
+            raise ValueError("give exactly one of 'column' or 'row_attr'")
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum field needs 'values' (the closed list)")
+        return self
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    name: str
+    spec: FieldSpec
+    convert: Callable[[str | None], Any]
+
+
+def _converter(spec: FieldSpec, tz: str, base_url: str) -> Callable[[str | None], Any]:
+    t = spec.type
+    if t == "money":
+        return normalize.money_cents
+    if t == "integer":
+        return normalize.integer
+    if t == "date":
+        return lambda s: normalize.date_iso(s, spec.format)
+    if t == "datetime":
+        return lambda s: normalize.instant_utc(s, tz, spec.format)
+    if t == "phone":
+        return normalize.phone_e164
+    if t == "email":
+        return normalize.email
+    if t == "boolean":
+        return normalize.boolean
+    if t == "url":
+        return lambda s: urljoin(base_url, s) if s else None
+    if t == "enum":
+        if isinstance(spec.values, dict):
+            table = {normalize.snake(k): v for k, v in spec.values.items()}
+        else:
+            table = {v: v for v in spec.values or ()}
+        return lambda s: table.get(normalize.snake(s)) if s else None
+    return normalize.text
+
+
+def _cell_text(el: Any) -> str:
+    return " ".join(el.text_content().split())
+
+
+def parse_table(html: str, fields: dict[str, FieldSpec], *, base_url: str = "", tz: str = "UTC",
+                extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows of the first table in `html` as dicts with the fields of `fields` (plus `extra` on every row)."""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except Exception as e:  # lxml raises several types for unparsable input
+        raise ScrapeError(f"the table's HTML could not be parsed: {e}") from None
+    tables = root.xpath(".//table")
+    if not tables:
+        raise ScrapeError("no <table> element in the scraped HTML")
+    table = tables[0]
+    header_row = table.xpath("./thead/tr[1]") or table.xpath(".//tr[th][1]")
+    headers = [_cell_text(c) for c in header_row[0].xpath("./th|./td")] if header_row else []
+    index = {h: i for i, h in enumerate(headers)}
+    compiled = []
+    for name, spec in fields.items():
+        if spec.column is not None and spec.column not in index:
+            raise ScrapeError(f"the table has no column '{spec.column}' for field '{name}' "
+                              f"(columns: {', '.join(repr(h) for h in headers) or 'none'})")
+        compiled.append(_Compiled(name, spec, _converter(spec, tz, base_url)))
+    body_rows = table.xpath("./tbody/tr") or [r for r in table.xpath(".//tr") if not r.xpath("./th")]
+    out = []
+    for rownum, tr in enumerate(body_rows, 1):
+        cells = tr.xpath("./td|./th")
+        if len(cells) < len(headers):  # a "no results" row spanning the table
+            if len(cells) == 1 and cells[0].get("colspan"):
+                continue
+        row: dict[str, Any] = {}
+        for f in compiled:
+            spec = f.spec
+            if spec.row_attr is not None:
+                raw = tr.get(spec.row_attr)
+            else:
+                i = index[spec.column]  # type: ignore[index]
+                if i >= len(cells):
+                    raw = None
+                else:
+                    cell = cells[i]
+                    if spec.attr:
+                        hit = cell.xpath(f".//*[@{spec.attr}]")
+                        raw = hit[0].get(spec.attr) if hit else None
+                    else:
+                        raw = _cell_text(cell)
+            raw = raw or None
+            try:
+                value = f.convert(raw)
+            except ValueError as e:
+                raise ScrapeError(f"row {rownum}, field '{f.name}': {e}") from None
+            if spec.list:
+                value = [] if value is None else [value]
+            row[f.name] = value
+            if spec.raw:
+                row[spec.raw] = raw
+            elif spec.type == "enum":
+                row["raw_status" if f.name == "status" else f"raw_{f.name}"] = raw
+        if extra:
+            row.update(extra)
+        out.append(row)
+    return out

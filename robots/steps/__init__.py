@@ -1,0 +1,8 @@
+"""The step library. Each module registers its steps with `@step`; adding a family means adding a module
+and one import line below (registration is explicit, never discovered by magic)."""
+
+from robots.steps.base import REGISTRY, StepArgs, StepDef, step
+
+from robots.steps import auth, checks, control, extract, forms, navigation, outputs, waits  # noqa: E402,F401  isort: skip
+
+__all__ = ["REGISTRY", "StepArgs", "StepDef", "step"]

@@ -1,0 +1,97 @@
+"""The step registry: `@step("fill")` binds a name to a function and its typed argument model."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from robots.engine import StepContext
+
+
+class _SelectorMarker:
+    """Marks an argument whose value (or, for a mapping, whose keys) name selectors."""
+
+    def __init__(self, keys: bool = False):
+        self.keys = keys
+
+
+SelectorRef = Annotated[str, _SelectorMarker()]
+SelectorKeys = Annotated[dict[str, str], _SelectorMarker(keys=True)]
+
+
+class StepArgs(BaseModel):
+    """Options every step takes, besides its own arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="name of the step's output")
+    name: str | None = Field(None, description="a label for logs and reports")
+    timeout: float | None = Field(None, gt=0, description="seconds this step may wait; default: the flow's")
+    optional: bool = Field(False, description="a failure of this step is recorded and the run goes on")
+
+    #: argument that a scalar shorthand (`- click: login.submit`) fills
+    primary: ClassVar[str | None] = None
+
+    def check_in_flow(self, *, outputs: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """Checks that need the whole flow: (argument, key, problem) for each problem found."""
+        return []
+
+    def selector_refs(self) -> list[tuple[str, str]]:
+        """(argument name, selector reference) for every selector this step uses."""
+        refs = []
+        for fname, finfo in type(self).model_fields.items():
+            marker = next((m for m in finfo.metadata if isinstance(m, _SelectorMarker)), None)
+            value = getattr(self, fname)
+            if marker is None or value is None:
+                continue
+            if marker.keys:
+                refs += [(fname, k) for k in value]
+            else:
+                refs.append((fname, value))
+        return refs
+
+
+@dataclass(frozen=True)
+class StepDef:
+    name: str
+    args: type[StepArgs]
+    func: Callable[[StepContext, Any], Any]
+    container: bool = False  # takes nested `steps`
+    writes: bool = False  # submits data to the portal (skipped by --dry-run)
+
+    @property
+    def doc(self) -> str:
+        return (self.func.__doc__ or "").strip()
+
+
+REGISTRY: dict[str, StepDef] = {}
+
+
+def step(name: str, *, container: bool = False, writes: bool = False) -> Callable[[Callable], Callable]:
+    """Register a step function `func(ctx, args)`; its argument model is the annotation of `args`."""
+
+    def register(func: Callable) -> Callable:
+        import inspect
+
+        params = list(inspect.signature(func).parameters)
+        model = func.__annotations__.get(params[1]) if len(params) > 1 else None
+        if isinstance(model, str):  # postponed annotations: only the argument model needs resolving
+            model = eval(model, func.__globals__)  # noqa: S307 - a name from the module defining the step
+        if not (isinstance(model, type) and issubclass(model, StepArgs)):
+            raise TypeError(f"step {name!r}: the second parameter must be annotated with a StepArgs model")
+        if name in REGISTRY:
+            raise ValueError(f"step {name!r} is registered twice")
+        REGISTRY[name] = StepDef(name, model, func, container=container, writes=writes)
+        return func
+
+    return register
+
+
+def suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
