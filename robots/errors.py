@@ -8,6 +8,7 @@ RobotsError
 ├── BusinessFailure            the portal said no (login rejected, validation message): exit code 1
 ├── TechnicalError             the machinery failed (timeout, crash, drift): exit code 3, retryable
 │   ├── BrowserError           Chrome or chromedriver could not start or died
+│   ├── PortalUnreachable      the portal's host did not answer (DNS, refused, TLS)
 │   ├── StepTimeout            a wait ran out of time
 │   ├── ElementNotFound        no candidate of a selector matched
 │   └── ScrapeError            a page did not have the shape a scraper expects (drift)
@@ -84,6 +85,10 @@ class TechnicalError(RobotsError):
 
 class BrowserError(TechnicalError):
     """Chrome or chromedriver could not be started, or stopped answering."""
+
+
+class PortalUnreachable(TechnicalError):
+    """The browser could not reach the portal at all (name not resolved, connection refused, TLS)."""
 
 
 class StepTimeout(TechnicalError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 from robots.browser import processes
 from robots.browser.locators import Selector
-from robots.errors import BrowserError, BusinessFailure, ElementNotFound, StepTimeout
+from robots.errors import BrowserError, BusinessFailure, ElementNotFound, PortalUnreachable, StepTimeout
 
 log = logging.getLogger("robots.browser")
 
@@ -31,6 +32,8 @@ CHROME_FLAGS = (
     "--no-first-run",
     "--no-default-browser-check",
     "--disable-extensions",
+    "--disable-crash-reporter",  # else crashpad handlers start in sessions of their own, outside our group
+    "--disable-breakpad",
     "--window-size=1366,900",
 )
 
@@ -78,7 +81,16 @@ class Browser:
         except TimeoutException:
             raise StepTimeout(f"the page {url} did not load in time") from None
         except WebDriverException as e:
+            net = re.search(r"net::(ERR_[A-Z_]+)", str(e))
+            if net:
+                raise PortalUnreachable(f"could not reach {url}: {net.group(1)}") from None
             raise BrowserError(f"could not open {url}: {_first_line(e)}") from None
+        # Chrome keeps the requested URL as current_url on its own error page; the document knows better.
+        doc_url, code = self._guard(lambda: self.driver.execute_script(
+            "const m = document.body && document.body.innerText.match(/\\b(ERR_[A-Z_]+)\\b/);"
+            "return [document.URL, m ? m[1] : null];"), f"opening {url}")
+        if doc_url.startswith("chrome-error://"):
+            raise PortalUnreachable(f"could not reach {url}: {code or 'the browser showed its error page'}")
 
     @property
     def url(self) -> str:
@@ -254,6 +266,22 @@ class Browser:
         shutil.rmtree(self.profile_dir, ignore_errors=True)
 
 
+def _once_service_class() -> type:
+    from selenium.webdriver.chrome.service import Service
+
+    class OnceService(Service):
+        """A Service that webdriver.Chrome does not start a second time: we start it ourselves, first, so
+        that its pid is recorded before Chrome exists."""
+
+        def start(self) -> None:
+            proc = getattr(self, "process", None)
+            if proc is not None and proc.poll() is None:
+                return
+            super().start()
+
+    return OnceService
+
+
 def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     """Start Debian's Chromium through chromedriver, offline (no Selenium Manager), tracked by pid."""
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never try to download
@@ -263,7 +291,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
                               "install Debian's 'chromium-driver' package or set ROBOTS_CHROMEDRIVER")
     from selenium import webdriver
     from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.chrome.service import Service
+    _OnceService = _once_service_class()  # noqa: N806
 
     profile = tempfile.mkdtemp(prefix="robots-chrome-")
     opts = webdriver.ChromeOptions()
@@ -276,7 +304,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     opts.page_load_strategy = "eager"
     # chromedriver leads a process group of its own: Chrome and its helpers join it, a terminal's
     # Ctrl-C does not reach them before we quit them, and cleanup can end the whole group by its pid.
-    service = Service(executable_path=driver_bin, popen_kw={"start_new_session": True})
+    service = _OnceService(executable_path=driver_bin, popen_kw={"start_new_session": True})
     tracked: list[processes.Tracked] = []
     try:
         service.start()
@@ -295,15 +323,19 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
         shutil.rmtree(profile, ignore_errors=True)
         raise
     browser = Browser(driver, profile, tracked)
-    # Record Chrome's own pid too (same group), so that the start-up sweep knows it.
-    for pid in processes.group_members(service.process.pid):
-        if pid != service.process.pid:
-            t = processes.track(pid, "chrome")
-            if t:
-                tracked.append(t)
-    if run_dir is not None:
-        processes.write(run_dir / "processes.json", tracked, os.getpid())
-    driver.set_page_load_timeout(options.page_load_timeout)
+    try:
+        # Record Chrome's own pids too (same group), so that a start-up sweep knows them.
+        for pid in processes.group_members(service.process.pid):
+            if pid != service.process.pid:
+                t = processes.track(pid, "chrome")
+                if t:
+                    tracked.append(t)
+        if run_dir is not None:
+            processes.write(run_dir / "processes.json", tracked, os.getpid())
+        driver.set_page_load_timeout(options.page_load_timeout)
+    except BaseException:  # an interrupt before the caller holds the browser: end it here
+        browser.quit()
+        raise
     return browser
 
 

@@ -1,0 +1,71 @@
+"""Run flows the way users do (the CLI in a subprocess) and look at what a run left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from robots.browser import processes
+
+
+@dataclass
+class FlowRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    home: Path
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return json.loads(self.stdout)
+
+    @property
+    def run_dirs(self) -> list[Path]:
+        runs = self.home / "runs"
+        return sorted(runs.iterdir()) if runs.is_dir() else []
+
+    @property
+    def run_id(self) -> str:
+        for line in self.stderr.splitlines():
+            if line.startswith("run "):
+                return line.split()[1]
+        raise AssertionError(f"no summary line on stderr:\n{self.stderr}")
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBOTS_")}
+    env.update({"ROBOTS_HOME": str(home), "ROBOTS_DATABASE_URL": f"sqlite:///{home}/robots.db",
+                "SE_OFFLINE": "true", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def run_flow_cli(args: list[str], home: Path, *, env: dict[str, str] | None = None, cwd: Path | None = None,
+                 timeout: float = 300) -> FlowRun:
+    """`python -m robots.cli run ARGS...` in a subprocess with its own ROBOTS_HOME and database."""
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "run", *args], capture_output=True, text=True,
+                          env={**cli_env(home), **(env or {})}, cwd=cwd, timeout=timeout, check=False)
+    return FlowRun(done.returncode, done.stdout, done.stderr, home)
+
+
+def tracked_pids_alive(run_dir: Path) -> list[dict[str, Any]]:
+    """The processes a run recorded (processes.json) that still exist, counting the members of
+    chromedriver's process group too. An empty list means the run cleaned up after itself."""
+    f = run_dir / "processes.json"
+    if not f.exists():
+        return []
+    data = json.loads(f.read_text())
+    alive = []
+    for p in data["processes"]:
+        t = processes.Tracked(p["pid"], p["start_time"], p["role"])
+        if t.alive():
+            alive.append(p)
+        if t.role == "chromedriver":
+            alive += [{"pid": pid, "role": "group member"} for pid in processes.group_members(t.pid)
+                      if pid != t.pid]
+    return alive

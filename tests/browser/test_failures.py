@@ -1,0 +1,108 @@
+"""Wrong credentials end a run as a classified business failure, with evidence; Chrome is always ended."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from robots.auth.vault import env_name
+from robots.testing import run_flow_cli, tracked_pids_alive
+from robots.testing.helpers import cli_env
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOW = str(ROOT / "flows/sera/list_customers.yaml")
+
+pytestmark = pytest.mark.browser
+
+
+def _record(home: Path, run_id: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "robots.cli", "runs", "show", run_id, "--json"],
+                         capture_output=True, text=True, env=cli_env(home), check=True)
+    return json.loads(out.stdout)
+
+
+def test_wrong_password_is_login_rejected(sandbox, sandbox_env, tmp_path):
+    env = {**sandbox_env, env_name("sera_password"): "not the password"}
+    run = run_flow_cli([FLOW], tmp_path, env=env)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout == ""
+    assert "error: login rejected: Invalid username or password.\n" in run.stderr
+    record = _record(tmp_path, run.run_id)
+    assert record["status"] == "failed" and record["failure_kind"] == "business"
+    assert record["error_class"] == "BusinessFailure"
+    assert record["error_message"] == "login rejected: Invalid username or password."
+    failed = [s for s in record["steps"] if s["status"] != "passed"]
+    assert [(s["name"], s["status"]) for s in failed] == [("steps[4] wait_for", "failed")]
+    [ev] = record["evidence"]
+    shot = tmp_path / "runs" / run.run_id / ev["screenshot"]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Invalid username or password." in (tmp_path / "runs" / run.run_id / ev["html"]).read_text()
+    assert ev["url"].startswith(sandbox.url + "/login")
+    assert tracked_pids_alive(tmp_path / "runs" / run.run_id) == []
+
+
+def test_wrong_totp_code_is_mfa_rejected(sandbox, sandbox_env, tmp_path):
+    env = {**sandbox_env, env_name("sera_totp"): pyotp.random_base32()}
+    run = run_flow_cli([FLOW], tmp_path, env=env)
+    assert run.returncode == 1, run.stderr
+    assert "error: MFA code rejected: Invalid verification code.\n" in run.stderr
+    record = _record(tmp_path, run.run_id)
+    assert record["status"] == "failed" and record["failure_kind"] == "business"
+    assert record["error_message"] == "MFA code rejected: Invalid verification code."
+    [ev] = record["evidence"]
+    assert (tmp_path / "runs" / run.run_id / ev["screenshot"]).stat().st_size > 1000
+    assert tracked_pids_alive(tmp_path / "runs" / run.run_id) == []
+
+
+def test_unreachable_portal_is_a_technical_error_not_a_timeout(tmp_path, sandbox_env):
+    with socket.socket() as s:  # a loopback port that nothing listens on once this block ends
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**sandbox_env, "ROBOTS_PORTAL_URL": f"http://127.0.0.1:{port}"}
+    run = run_flow_cli([FLOW], tmp_path, env=env)
+    assert run.returncode == 3, run.stderr
+    message = f"could not reach http://127.0.0.1:{port}/login: ERR_CONNECTION_REFUSED"
+    assert f"error: {message}\n" in run.stderr
+    record = _record(tmp_path, run.run_id)
+    assert record["status"] == "errored" and record["failure_kind"] == "technical"
+    assert (record["error_class"], record["error_message"]) == ("PortalUnreachable", message)
+    assert tracked_pids_alive(tmp_path / "runs" / run.run_id) == []
+
+
+def _start_and_wait_for_chrome(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", FLOW], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**cli_env(tmp_path), **env})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until Chrome itself is up and recorded
+        files = list((tmp_path / "runs").glob("*/processes.json"))
+        if files and any(p["role"] == "chrome" for p in json.loads(files[0].read_text())["processes"]):
+            return proc, files[0].parent
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the run never started Chrome")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_interrupts_the_run_and_ends_chrome(sandbox, sandbox_env, tmp_path, sig):
+    proc, run_dir = _start_and_wait_for_chrome(tmp_path, sandbox_env)
+    try:
+        assert tracked_pids_alive(run_dir) != []
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert out == ""
+    assert tracked_pids_alive(run_dir) == []
+    record = _record(tmp_path, run_dir.name)
+    assert record["status"] == "interrupted"
+    assert record["error_message"] == f"interrupted by {sig.name}"

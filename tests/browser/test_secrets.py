@@ -1,0 +1,64 @@
+"""Secrets never reach an artifact (CONTRACTS C4): planted values with `&<>"'%+ ` are looked for, in every
+encoding, in every file a run leaves (records database, reports, evidence HTML, process files) and in
+everything it prints."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pyotp
+import pytest
+
+from robots.auth.vault import env_name
+from robots.sandbox import credentials
+from robots.testing import run_flow_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOW = str(ROOT / "flows/sera/list_customers.yaml")
+
+pytestmark = pytest.mark.browser
+
+
+def forms(secret: str) -> set[str]:
+    """The encodings a value can take in an artifact, spelt out independently of robots.masking."""
+    return {secret, html.escape(secret), html.escape(secret, quote=False), quote(secret, safe=""),
+            quote_plus(secret), json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=True)[1:-1]}
+
+
+def test_no_secret_in_any_artifact_or_output(sandbox, sandbox_env, tmp_path):
+    creds = credentials()
+    planted_user = "robot&<>\"'%+ planted"
+    wrong_password = "Wrong pass&<>\"'%+ 42"
+    wrong_totp = pyotp.random_base32()
+    runs = [
+        # passes with the demo account, whose password holds &<>"'%+ and a space; writes both reports
+        run_flow_cli([FLOW, "--var", "q=Austin", "-v", "--report", "json", "--report", "junit"], tmp_path,
+                     env=sandbox_env),
+        # the portal echoes the planted username into the login form that the failure evidence saves
+        run_flow_cli([FLOW, "-v"], tmp_path, env={**sandbox_env, env_name("sera_username"): planted_user,
+                                                   env_name("sera_password"): wrong_password}),
+        run_flow_cli([FLOW, "-v"], tmp_path, env={**sandbox_env, env_name("sera_totp"): wrong_totp}),
+    ]
+    assert [r.returncode for r in runs] == [0, 1, 1], [r.stderr for r in runs]
+    evidence_html = list(tmp_path.glob("runs/*/evidence/*.html"))
+    assert len(evidence_html) == 2
+    # The planted username was in the page the portal served, so masking really had work to do.
+    assert any("••••••" in f.read_text() for f in evidence_html)
+
+    secrets = {"password": creds["password"], "totp secret": creds["totp_secret"], "planted username": planted_user,
+               "wrong password": wrong_password, "wrong totp secret": wrong_totp}
+    files = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert any(f.name == "robots.db" for f in files) and any(f.name == "report.xml" for f in files)
+    leaks = []
+    for what, secret in secrets.items():
+        for form in forms(secret):
+            for f in files:
+                if form.encode() in f.read_bytes():
+                    leaks.append((what, form, str(f.relative_to(tmp_path))))
+            for i, r in enumerate(runs):
+                if form in r.stdout or form in r.stderr:
+                    leaks.append((what, form, f"output of run {i}"))
+    assert leaks == []
