@@ -1,0 +1,71 @@
+"""Helpers for the sandbox tests: a browser-like sign-in over plain HTTP, and the sandbox clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import httpx
+import pyotp
+from bs4 import BeautifulSoup
+
+from robots.sandbox import credentials
+
+# A fixed instant 10 s into a TOTP window, so a test's codes never straddle a window boundary.
+FIXED_NOW = "2026-03-02T15:00:10Z"
+
+
+def set_clock(client: httpx.Client, instant: str) -> datetime:
+    response = client.post("/_sandbox/clock", json={"set": instant})
+    response.raise_for_status()
+    return datetime.fromisoformat(response.json()["now"])
+
+
+def advance_clock(client: httpx.Client, seconds: float) -> datetime:
+    response = client.post("/_sandbox/clock", json={"advance": seconds})
+    response.raise_for_status()
+    return datetime.fromisoformat(response.json()["now"])
+
+
+def sandbox_now(client: httpx.Client) -> datetime:
+    return datetime.fromisoformat(client.get("/_sandbox/clock").json()["now"])
+
+
+def current_code(client: httpx.Client) -> str:
+    return pyotp.TOTP(credentials()["totp_secret"]).at(sandbox_now(client))
+
+
+def soup(response: httpx.Response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def csrf_token(client: httpx.Client, path: str = "/login") -> str:
+    page = client.get(path)
+    assert page.status_code == 200
+    field = soup(page).find("input", attrs={"name": "csrf_token"})
+    assert field is not None
+    return str(field["value"])
+
+
+def submit_password(client: httpx.Client, password: str | None = None, next_path: str | None = None) -> httpx.Response:
+    creds = credentials()
+    form = {
+        "username": creds["username"],
+        "password": creds["password"] if password is None else password,
+        "csrf_token": csrf_token(client),
+    }
+    if next_path:
+        form["next"] = next_path
+    return client.post("/login", data=form)
+
+
+def login(client: httpx.Client, next_path: str | None = None) -> httpx.Response:
+    """Sign in as the demo user; returns the response to the MFA step (a redirect on success)."""
+    response = submit_password(client, next_path=next_path)
+    assert response.status_code == 303 and response.headers["location"] == "/mfa"
+    return client.post("/mfa", data={"code": current_code(client)})
+
+
+def text_of(response: httpx.Response, data_cy: str) -> str | None:
+    node = soup(response).select_one(f'[data-cy="{data_cy}"]')
+    return None if node is None else re.sub(r"\s+", " ", node.get_text()).strip()
