@@ -241,10 +241,10 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         signal.signal(signal.SIGTERM, previous)
     if record.status == "passed":
         _write_outputs(record.outputs, fmt, output)
-    for kind, path in reports:
-        path = path or Path(record.run_dir or ".") / f"report.{'xml' if kind == 'junit' else kind}"
-        write_report(kind, record, path)
-        err.print(f"report ({kind}): {path}", markup=False)
+    for kind, given in reports:
+        target = given or Path(record.run_dir or ".") / f"report.{'xml' if kind == 'junit' else kind}"
+        write_report(kind, record, target)
+        err.print(f"report ({kind}): {target}", markup=False)
     err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
               f"{seconds:.1f} s · {flow.name}", markup=False)
     if record.error_message:

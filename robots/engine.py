@@ -29,7 +29,7 @@ from robots.flow import templating
 from robots.flow.model import Flow, StepCall
 from robots.masking import Masker
 from robots.portals import Portal
-from robots.records.model import Evidence, RunRecord, StepRecord
+from robots.records.model import Evidence, RunRecord, RunStatus, StepRecord, StepStatus
 from robots.steps import REGISTRY
 
 log = logging.getLogger("robots.engine")
@@ -172,7 +172,8 @@ class Runner:
                        run_id=run_id, run_dir=run_dir, started_at=datetime.now(UTC), listener=self.listener,
                        browser_factory=lambda: start_chromium(opts, run_dir))
         self._save(state, "running")
-        status, error = "passed", None
+        status: RunStatus = "passed"
+        error: RobotsError | None = None
         try:
             for call in flow.steps:
                 self._execute(call, state)
@@ -212,7 +213,9 @@ class Runner:
         self.listener.step_started(call, index)
         started = datetime.now(UTC)
         t0 = time.perf_counter()
-        status, err, summary = "passed", None, None
+        status: StepStatus = "passed"
+        err: BaseException | None = None
+        summary: str | None = None
         try:
             raw = call.args.model_dump(exclude_unset=True, exclude={"steps"})
             rendered = self._render(raw, state, call)
@@ -234,13 +237,14 @@ class Runner:
             raise
         except Exception as e:
             log.error("internal error in step %s: %s", call.where, state.masker(traceback.format_exc()))
-            status, err = "errored", TechnicalError(f"internal error in step '{call.kind}': {type(e).__name__}: {e}")
-            raise err from e
+            internal = TechnicalError(f"internal error in step '{call.kind}': {type(e).__name__}: {e}")
+            status, err = "errored", internal
+            raise internal from e
         finally:
             if err is not None and not isinstance(err, Interrupted) and not getattr(err, "_robots_evidence", False):
                 self._evidence(state, index)
                 with contextlib.suppress(AttributeError):
-                    err._robots_evidence = True  # type: ignore[union-attr]
+                    err._robots_evidence = True  # type: ignore[attr-defined]
             rec = StepRecord(
                 index=index, step_id=call.args.id, name=f"{call.where} {call.label}", status=status,
                 started_at=started, duration_ms=round((time.perf_counter() - t0) * 1000, 3),
@@ -270,14 +274,14 @@ class Runner:
         state.evidence.append(Evidence(step_index=index, screenshot=shot, html=html,
                                        url=state.masker(browser.url) or None))
 
-    def _save(self, state: _State, status: str, error: BaseException | None = None) -> RunRecord:
+    def _save(self, state: _State, status: RunStatus, error: BaseException | None = None) -> RunRecord:
         ended = None if status == "running" else datetime.now(UTC)
         m = state.masker
         record = RunRecord(
             run_id=state.run_id, flow_name=state.flow.name, flow_path=str(state.flow.path),
             flow_sha256=state.flow.sha256, trigger=self.trigger,  # type: ignore[arg-type]
             portal_url=state.portal.url if state.portal else None, inputs=m.deep(state.vars),
-            status=status,  # type: ignore[arg-type]
+            status=status,
             started_at=state.started_at, ended_at=ended,
             steps=tuple(sorted(state.steps, key=lambda s: s.index)),
             outputs=m.deep(state.outputs) if status != "running" else {},

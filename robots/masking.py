@@ -7,8 +7,11 @@ import html
 import json
 import logging
 import re
+import traceback
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
+
+import markupsafe
 
 MASK = "••••••"
 
@@ -25,6 +28,8 @@ def encodings(value: str) -> set[str]:
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
         html.escape(json.dumps(value)[1:-1], quote=True),
+        str(markupsafe.escape(value)),  # Jinja2's autoescape: &#34; and &#39;
+        repr(value)[1:-1],  # Python's repr, as in `{value!r}` and in printed dicts and lists
     }
     return {f for f in forms if f}
 
@@ -75,6 +80,16 @@ class MaskingFilter(logging.Filter):
         self.masker = masker
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.masker(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed log call must not raise into the step that made it
+            message = f"{record.msg} (log arguments did not fit: {record.args!r})"
+        record.msg = self.masker(message)
         record.args = None
+        if record.exc_info:
+            # Formatted here, masked, and cached where Formatter looks first: the traceback often quotes values.
+            record.exc_text = self.masker("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.masker(record.stack_info)
         return True

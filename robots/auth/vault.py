@@ -121,8 +121,9 @@ def resolve_secrets(names: list[str] | tuple[str, ...], *, defaults: Mapping[str
         places = (f"the environment ({', '.join(env_name(n) for n in missing)}), the vault ({vault.path}), "
                   + ("the command in ROBOTS_SECRET_COMMAND" if command
                      else "a command (ROBOTS_SECRET_COMMAND is not set)"))
-        which = ", ".join(f"'{n}'" for n in missing)
-        raise SecretNotFound(f"secret {which} not found; looked in {places}")
+        quoted = [f"'{n}'" for n in missing]
+        which = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        raise SecretNotFound(f"secret{'s' if len(missing) > 1 else ''} {which} not found; looked in {places}")
     return out
 
 

@@ -19,6 +19,11 @@ from robots.steps import REGISTRY
 from robots.steps.base import suggest
 
 _VARSPEC_KEYS = set(VarSpec.model_fields)
+_PATTERN_RULES = {
+    "name": "is not a valid name: use letters, digits, '_', '.' and '-' only",
+    "portal": "is not a valid portal name: use lower-case letters, digits, '_' and '-' only",
+    "id": "is not a valid step id: use letters, digits and '_', not starting with a digit",
+}
 _PORTAL_KEYS = ("url", "tenant", "time_zone", "name")
 _RUN_KEYS = ("id", "dir", "started_at")
 
@@ -49,8 +54,7 @@ def pydantic_issues(located: Located, exc: ValidationError, base: tuple, where_p
         loc = tuple(err["loc"])
         etype = err["type"]
         path = base + loc
-        parent = ".".join(str(p) for p in loc[:-1])
-        wh = where_prefix + ("." + parent if parent else "")
+        wh = ".".join(str(p) for p in (where_prefix, *loc[:-1]) if p != "")
         if etype == "missing":
             issues.append(located.issue(base + loc[:-1], wh, f"missing required {noun} '{loc[-1]}'"))
         elif etype == "extra_forbidden":
@@ -58,11 +62,14 @@ def pydantic_issues(located: Located, exc: ValidationError, base: tuple, where_p
             issues.append(located.issue(path, wh, f"unknown {noun} '{loc[-1]}'{suggest(str(loc[-1]), known)}",
                                         key=True))
         else:
-            field = where_prefix + "." + ".".join(str(p) for p in loc) if loc else where_prefix
+            field = ".".join(str(p) for p in (where_prefix, *loc) if p != "")
             if etype in _EXPECTED:
                 msg = f"expected {_EXPECTED[etype]}, got {_describe(err.get('input'))}"
             elif etype == "string_pattern_mismatch":
-                msg = f"{_describe(err.get('input'))} is not allowed here (letters, digits and _ only)"
+                rule = _PATTERN_RULES.get(str(loc[-1]), "does not have the expected form")
+                msg = f"{_describe(err.get('input'))} {rule}"
+            elif etype == "value_error" and "error" in err.get("ctx", {}):
+                msg = f"{err['ctx']['error']}, got {_describe(err.get('input'))}"
             else:
                 msg = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_describe(err.get('input'))}"
             issues.append(located.issue(path, field, msg))
@@ -74,10 +81,14 @@ def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) 
         return (flow_path.parent / explicit).resolve()
     if not portal:
         return None
-    for parent in [flow_path.parent, *flow_path.parent.parents][:6]:
+    here = flow_path.resolve().parent
+    for parent in [here, *here.parents][:6]:
         candidate = parent / "selectors" / portal
         if candidate.is_dir():
-            return candidate
+            try:  # shown in messages: relative to the working folder where it can be
+                return candidate.relative_to(Path.cwd())
+            except ValueError:
+                return candidate
     return None
 
 
@@ -162,18 +173,17 @@ class _StepParser:
         return StepCall(kind, args, children, wh, line, col)
 
 
-def _templates(value: Any, path: tuple, skip_steps: bool):
+def _templates(value: Any, path: tuple):
+    """Every template string inside `value` (nested steps included), with its document path."""
     if isinstance(value, str):
         if templating.is_template(value):
             yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
-            if skip_steps and k == "steps" and len(path) and isinstance(v, list):
-                continue
-            yield from _templates(v, path + (k,), skip_steps)
+            yield from _templates(v, path + (k,))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _templates(v, path + (i,), skip_steps)
+            yield from _templates(v, path + (i,))
 
 
 def load_flow(path: str | Path) -> Flow:
@@ -195,14 +205,15 @@ def load_flow(path: str | Path) -> Flow:
         doc = FlowDoc.model_validate(located.data)
     except ValidationError as e:
         issues += pydantic_issues(located, e, (), "", FlowDoc, "key")
-        # Go on with the steps when they parsed, so that one run reports every problem.
+        # Go on with the keys that are valid, so that one run reports every problem and a typo in one
+        # key does not make every selector or output look unknown.
+        doc = _partial_doc(located.data, e)
         raw_steps = located.data.get("steps") if isinstance(located.data.get("steps"), list) else None
-        doc = None
     else:
         raw_steps = doc.steps
 
     vars_: dict[str, VarSpec] = {}
-    raw_vars = doc.vars if doc else (located.data.get("vars") if isinstance(located.data.get("vars"), dict) else {})
+    raw_vars = doc.vars
     for name, spec in raw_vars.items():
         if isinstance(spec, dict) and spec and set(spec) <= _VARSPEC_KEYS:
             try:
@@ -212,12 +223,10 @@ def load_flow(path: str | Path) -> Flow:
         else:
             vars_[name] = VarSpec(default=spec)
 
-    secrets = tuple(doc.secrets) if doc else tuple(s for s in located.data.get("secrets") or [] if isinstance(s, str))
-    outputs_raw = doc.outputs if doc else {}
-    outputs = ({n: OutputSpec() for n in outputs_raw} if isinstance(outputs_raw, list)
-               else {n: s or OutputSpec() for n, s in outputs_raw.items()})
-    portal = doc.portal if doc else None
-    cat_dir = find_catalog_dir(p, portal, doc.selectors if doc else None)
+    secrets = tuple(doc.secrets)
+    outputs = ({n: OutputSpec() for n in doc.outputs} if isinstance(doc.outputs, list)
+               else {n: s or OutputSpec() for n, s in doc.outputs.items()})
+    cat_dir = find_catalog_dir(p, doc.portal, doc.selectors)
     catalog, cat_issues = SelectorCatalog.load(cat_dir)
     issues += cat_issues
 
@@ -227,7 +236,7 @@ def load_flow(path: str | Path) -> Flow:
 
     # Templates: every name they read must exist.
     if raw_steps is not None:
-        for tpath, tmpl in _templates(raw_steps, ("steps",), True):
+        for tpath, tmpl in _templates(raw_steps, ("steps",)):
             wh = where(tpath)
             try:
                 refs = templating.references(tmpl)
@@ -244,12 +253,23 @@ def load_flow(path: str | Path) -> Flow:
             issues.append(located.issue(apath, f"{call.where}.{call.kind}.{fname}", problem, key=True))
     if issues:
         raise FlowError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))
-    assert doc is not None
     return Flow(
         name=doc.name, description=doc.description, portal=doc.portal, path=p,
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
         timeouts=doc.timeouts, steps=steps, catalog=catalog,
     )
+
+
+def _partial_doc(data: dict, error: ValidationError) -> FlowDoc:
+    """The top level with its invalid keys dropped (and placeholders for missing required ones)."""
+    bad = {err["loc"][0] for err in error.errors() if err["loc"]}
+    good = {k: v for k, v in data.items() if k in FlowDoc.model_fields and k not in bad}
+    good.setdefault("name", "invalid")
+    good["steps"] = [None]  # the steps are parsed separately, from the raw data
+    try:
+        return FlowDoc.model_validate(good)
+    except ValidationError:
+        return FlowDoc.model_validate({"name": "invalid", "steps": [None]})
 
 
 def _check_ref(root: str, attr: str | None, vars_: dict, secrets: tuple, ids: dict) -> str | None:

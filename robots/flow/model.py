@@ -46,7 +46,7 @@ class FlowDoc(_Strict):
     vars: dict[str, Any] = {}
     secrets: list[str] = []
     outputs: dict[str, OutputSpec | None] | list[str] = {}
-    timeouts: Timeouts = Timeouts()
+    timeouts: Timeouts = Field(default_factory=lambda: Timeouts())
     steps: list[Any] = Field(min_length=1)
 
 

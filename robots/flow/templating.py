@@ -41,9 +41,11 @@ def references(value: str) -> list[tuple[str, str | None]]:
 
     Raises jinja2.TemplateSyntaxError for a malformed template."""
     ast = _ENV.parse(value)
+    _ENV.compile(ast)  # finds what parsing does not, e.g. an unknown filter (TemplateAssertionError)
     found: list[tuple[str, str | None]] = []
     seen_names: set[int] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem)
         if isinstance(node.node, nodes.Name) and node.node.ctx == "load":
             attr: str | None
             if isinstance(node, nodes.Getattr):
@@ -55,9 +57,10 @@ def references(value: str) -> list[tuple[str, str | None]]:
             found.append((node.node.name, attr))
             seen_names.add(id(node.node))
     assigned = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    for node in ast.find_all(nodes.Name):
-        if node.ctx == "load" and id(node) not in seen_names and node.name not in assigned:
-            found.append((node.name, None))
+    for name in ast.find_all(nodes.Name):
+        assert isinstance(name, nodes.Name)
+        if name.ctx == "load" and id(name) not in seen_names and name.name not in assigned:
+            found.append((name.name, None))
     return found
 
 

@@ -11,7 +11,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-_MONEY = re.compile(r"^(?P<neg1>-|\()?\s*(?P<cur>[$€£])?\s*(?P<neg2>-)?(?P<num>[\d,]*\.?\d*)\s*\)?$")
+_MONEY = re.compile(r"^(?P<open>\()?\s*(?P<neg1>-)?\s*(?P<cur>[$€£])?\s*(?P<neg2>-)?"
+                    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<close>\))?$")
 
 
 def money_cents(text: str | None) -> int | None:
@@ -19,13 +20,16 @@ def money_cents(text: str | None) -> int | None:
     if not text:
         return None
     m = _MONEY.match(text.strip())
-    if not m or not m.group("num") or not any(c.isdigit() for c in m.group("num")):
+    if not m or bool(m.group("open")) != bool(m.group("close")) or (m.group("neg1") and m.group("neg2")):
         raise ValueError(f"not an amount of money: {text!r}")
     try:
-        cents = int((Decimal(m.group("num").replace(",", "")) * 100).to_integral_value())
+        amount = Decimal(m.group("num").replace(",", "")) * 100
     except InvalidOperation:
         raise ValueError(f"not an amount of money: {text!r}") from None
-    return -cents if (m.group("neg1") or m.group("neg2")) else cents
+    if amount != amount.to_integral_value():
+        raise ValueError(f"an amount with a fraction of a cent: {text!r}")
+    cents = int(amount)
+    return -cents if (m.group("open") or m.group("neg1") or m.group("neg2")) else cents
 
 
 def integer(text: str | None) -> int | None:
@@ -69,8 +73,12 @@ def instant_utc(text: str | None, tz: str, fmt: str | None = None) -> str | None
             local = datetime.strptime(text, f)
         except ValueError:
             continue
-        aware = local.replace(tzinfo=zone) if local.tzinfo is None else local
-        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if local.tzinfo is not None:
+            return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        utc = local.replace(tzinfo=zone).astimezone(UTC)
+        if utc.astimezone(zone).replace(tzinfo=None) != local:  # skipped by a spring-forward change
+            raise ValueError(f"{text!r} does not exist in {tz} (the clocks skipped it)")
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     raise ValueError(f"not a date and time: {text!r}")
 
 

@@ -36,6 +36,8 @@ class FieldSpec(BaseModel):
         None, description="enum: the closed list of snake_case values, or a label -> value map")
     list: bool = Field(False, description="wrap the value in a list ([] when empty)")
     raw: str | None = Field(None, description="also keep the displayed label under this field name")
+    on_unknown: Literal["error", "null"] = Field(
+        "error", description="enum: a label outside `values` is scrape drift (error), or null beside its raw label")
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
@@ -76,7 +78,17 @@ def _converter(spec: FieldSpec, tz: str, base_url: str) -> Callable[[str | None]
             table = {normalize.snake(k): v for k, v in spec.values.items()}
         else:
             table = {v: v for v in spec.values or ()}
-        return lambda s: table.get(normalize.snake(s)) if s else None
+        known = ", ".join(sorted(set(table.values())))
+
+        def enum(s: str | None) -> str | None:
+            if not s:
+                return None
+            value = table.get(normalize.snake(s))
+            if value is None and spec.on_unknown == "error":
+                raise ValueError(f"the label {s!r} is not in the closed list ({known})")
+            return value
+
+        return enum
     return normalize.text
 
 

@@ -1,0 +1,195 @@
+"""Normalizers: what a portal displays -> the normalized value a flow returns (exact values, exact errors)."""
+
+from __future__ import annotations
+
+import pytest
+
+from robots.scrape import normalize
+
+CHICAGO = "America/Chicago"
+
+
+@pytest.mark.parametrize(("shown", "cents"), [
+    ("$1,234.50", 123450),
+    ("-$45.00", -4500),
+    ("($45.00)", -4500),
+    ("$-45.00", -4500),
+    ("$0.00", 0),
+    ("$10,354.93", 1035493),
+    ("$0.07", 7),
+    ("$ 12", 1200),
+    ("", None),
+    (None, None),
+])
+def test_money_cents(shown: str | None, cents: int | None) -> None:
+    assert normalize.money_cents(shown) == cents
+
+
+@pytest.mark.parametrize("shown", ["abc", "$", "N/A", "1.234,50", "$12.34.56"])
+def test_money_that_is_not_money_names_the_text(shown: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize.money_cents(shown)
+    assert str(caught.value) == f"not an amount of money: {shown!r}"
+
+
+@pytest.mark.parametrize(("shown", "value"), [("1,234", 1234), ("0", 0), ("-3", -3), ("", None)])
+def test_integer(shown: str, value: int | None) -> None:
+    assert normalize.integer(shown) == value
+
+
+def test_integer_error() -> None:
+    with pytest.raises(ValueError, match=r"^not a whole number: '12\.5'$"):
+        normalize.integer("12.5")
+
+
+@pytest.mark.parametrize(("shown", "iso"), [
+    ("03/14/2025", "2025-03-14"),
+    ("2025-03-14", "2025-03-14"),
+    ("Mar 14, 2025", "2025-03-14"),
+    ("March 14, 2025", "2025-03-14"),
+    ("03/14/25", "2025-03-14"),
+    ("", None),
+])
+def test_date_iso(shown: str, iso: str | None) -> None:
+    assert normalize.date_iso(shown) == iso
+
+
+def test_date_with_explicit_format() -> None:
+    assert normalize.date_iso("14.03.2025", "%d.%m.%Y") == "2025-03-14"
+    with pytest.raises(ValueError, match=r"^not a date: '03/14/2025'$"):
+        normalize.date_iso("03/14/2025", "%d.%m.%Y")
+
+
+def test_date_error_names_the_text() -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize.date_iso("14/03/2025")  # day first: no US format reads it
+    assert str(caught.value) == "not a date: '14/03/2025'"
+
+
+@pytest.mark.parametrize(("shown", "utc"), [
+    # Central Standard Time (UTC-6) in winter.
+    ("01/15/2025 9:05 AM", "2025-01-15T15:05:00Z"),
+    ("01/15/2025 11:59 PM", "2025-01-16T05:59:00Z"),
+    ("12/31/2024 6:30 PM", "2025-01-01T00:30:00Z"),
+    # 2025-03-09: clocks go from 2:00 CST to 3:00 CDT. Before the jump is UTC-6, after it UTC-5.
+    ("03/09/2025 1:30 AM", "2025-03-09T07:30:00Z"),
+    ("03/09/2025 3:30 AM", "2025-03-09T08:30:00Z"),
+    # Central Daylight Time (UTC-5) in summer.
+    ("07/04/2025 12:00 PM", "2025-07-04T17:00:00Z"),
+    ("07/04/2025 12:00 AM", "2025-07-04T05:00:00Z"),
+    # 2025-11-02: back to CST at 2:00 CDT; the afternoon is UTC-6 again.
+    ("11/02/2025 3:00 PM", "2025-11-02T21:00:00Z"),
+    # The other formats a portal shows.
+    ("03/14/2025 14:05", "2025-03-14T19:05:00Z"),
+    ("2025-03-14 14:05", "2025-03-14T19:05:00Z"),
+    ("2025-03-14T14:05:09", "2025-03-14T19:05:09Z"),
+    ("Mar 14, 2025 2:05 PM", "2025-03-14T19:05:00Z"),
+    ("03/14/2025 2:05:30 PM", "2025-03-14T19:05:30Z"),
+    ("", None),
+])
+def test_instant_utc_in_chicago(shown: str, utc: str | None) -> None:
+    assert normalize.instant_utc(shown, CHICAGO) == utc
+
+
+def test_instant_with_explicit_format_and_other_zone() -> None:
+    assert normalize.instant_utc("03/09/2025 3:30 AM", CHICAGO, "%m/%d/%Y %I:%M %p") == "2025-03-09T08:30:00Z"
+    assert normalize.instant_utc("03/09/2025 3:30 AM", "UTC", "%m/%d/%Y %I:%M %p") == "2025-03-09T03:30:00Z"
+    assert normalize.instant_utc("03/30/2025 3:30 AM", "Europe/Berlin") == "2025-03-30T01:30:00Z"
+
+
+def test_instant_error_names_the_text() -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize.instant_utc("yesterday at noon", CHICAGO)
+    assert str(caught.value) == "not a date and time: 'yesterday at noon'"
+    with pytest.raises(ValueError, match=r"^not a date and time: '03/14/2025'$"):
+        normalize.instant_utc("03/14/2025", CHICAGO, "%m/%d/%Y %I:%M %p")
+
+
+@pytest.mark.parametrize(("shown", "e164"), [
+    ("(512) 555-0143", "+15125550143"),
+    ("512-555-0143", "+15125550143"),
+    ("512.555.0143", "+15125550143"),
+    ("5125550143", "+15125550143"),
+    ("1 (512) 555-0143", "+15125550143"),
+    ("+1 512 555 0143", "+15125550143"),
+    ("(512) 555-0143 x12", "+15125550143"),
+    ("(512) 555-0143 ext. 7", "+15125550143"),
+    ("+44 20 7946 0958", "+442079460958"),
+    ("", None),
+])
+def test_phone_e164(shown: str, e164: str | None) -> None:
+    assert normalize.phone_e164(shown) == e164
+
+
+@pytest.mark.parametrize("shown", ["555-0143", "call the office", "(512) 555-01432", "+12 34"])
+def test_phone_error_names_the_text(shown: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize.phone_e164(shown)
+    assert str(caught.value) == f"not a phone number: {shown!r}"
+
+
+@pytest.mark.parametrize(("shown", "value"), [
+    ("Zoe.OBrien@Example.com", "zoe.obrien@example.com"),
+    (" Office@Robertson.example.COM ", "office@robertson.example.com"),
+    ("ap@adams.example.com", "ap@adams.example.com"),
+    ("", None),
+])
+def test_email_lower_cased(shown: str, value: str | None) -> None:
+    assert normalize.email(shown) == value
+
+
+def test_email_error() -> None:
+    with pytest.raises(ValueError, match=r"^not an e-mail address: 'office at example\.com'$"):
+        normalize.email("office at example.com")
+
+
+@pytest.mark.parametrize(("label", "value"), [
+    ("On Hold", "on_hold"),
+    ("Active", "active"),
+    ("Accepted (Pre-Work)", "accepted_pre_work"),
+    ("  In   Progress ", "in_progress"),
+    ("Needs-Parts/Ordered", "needs_parts_ordered"),
+])
+def test_snake_case_enum_labels(label: str, value: str) -> None:
+    assert normalize.snake(label) == value
+
+
+@pytest.mark.parametrize(("shown", "value"), [
+    ("Yes", True), ("yes", True), ("TRUE", True), ("Y", True), ("1", True), ("on", True), ("✓", True),
+    ("No", False), ("false", False), ("n", False), ("0", False), ("Off", False),
+    ("", None), (None, None),
+])
+def test_boolean(shown: str | None, value: bool | None) -> None:
+    assert normalize.boolean(shown) is value
+
+
+def test_boolean_error() -> None:
+    with pytest.raises(ValueError, match=r"^not yes or no: 'maybe'$"):
+        normalize.boolean("maybe")
+
+
+def test_text_empty_is_none() -> None:
+    assert normalize.text("") is None
+    assert normalize.text("Austin") == "Austin"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("$45.00)", "not an amount of money: '$45.00)'"),
+    ("$1,2,3", "not an amount of money: '$1,2,3'"),
+    ("--$4", "not an amount of money: '--$4'"),
+    ("$1.005", "an amount with a fraction of a cent: '$1.005'"),
+])
+def test_malformed_money_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize.money_cents(text)
+    assert str(caught.value) == message
+
+
+def test_a_local_time_skipped_by_daylight_saving_is_refused() -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize.instant_utc("03/09/2025 2:30 AM", "America/Chicago")
+    assert str(caught.value) == "'03/09/2025 2:30 AM' does not exist in America/Chicago (the clocks skipped it)"
+
+
+def test_an_ambiguous_fall_back_time_reads_as_the_first_occurrence() -> None:
+    assert normalize.instant_utc("11/02/2025 1:30 AM", "America/Chicago") == "2025-11-02T06:30:00Z"
