@@ -34,6 +34,12 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger("robots")
 
 
+def _out() -> Console:
+    """stdout for tables: a terminal's width, or wide enough not to fold when piped to a file."""
+    console = Console(highlight=False, soft_wrap=False)
+    return console if console.is_terminal else Console(highlight=False, soft_wrap=False, width=240)
+
+
 def _home() -> Path:
     return Path(os.environ.get("ROBOTS_HOME", ".robots"))
 
@@ -154,7 +160,7 @@ def _write_csv(f: io.TextIOBase, rows: list[Any]) -> None:
 
 
 def _print_table(outputs: dict[str, Any]) -> None:
-    out = Console(highlight=False, soft_wrap=False)
+    out = _out()
     for name, value in outputs.items():
         if isinstance(value, list) and value and isinstance(value[0], dict):
             keys = [k for k in value[0] if k not in ("source_url", "scraped_at") and not k.startswith("raw_")]
@@ -301,7 +307,7 @@ def runs_list(
         secs = f"{r.duration_s:.1f}" if r.duration_s is not None else ""
         table.add_row(r.run_id, r.flow_name, r.status, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), secs,
                       str(r.pages), str(r.rows), (r.error_message or "")[:60])
-    Console(highlight=False).print(table)
+    _out().print(table)
 
 
 @runs_app.command("show")
@@ -315,7 +321,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="the run id")],
     except LookupError:
         err.print(f"error: no run '{run_id}' in the store", markup=False)
         raise typer.Exit(2) from None
-    out = Console(highlight=False)
+    out = _out()
     if json_:
         sys.stdout.write(r.model_dump_json(indent=2) + "\n")
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -24,31 +25,34 @@ class PaginateArgs(StepArgs):
     steps: list[Any] = Field(min_length=1, description="the steps run on every page")
 
 
-def _fingerprint(row: Any) -> Any:
+def _fingerprint(row: Any) -> str:
     if isinstance(row, dict):
-        return {k: v for k, v in row.items() if k not in _VOLATILE}
-    return row
+        row = {k: v for k, v in row.items() if k not in _VOLATILE}
+    return json.dumps(row, sort_keys=True, default=str)
 
 
 @step("paginate", container=True)
 def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
     """Run `steps` on every page, following `next` until (CONTRACTS C5): there is no next control, a page's
-    first row repeats the previous page's (a portal that shows page 1 again for an out-of-range page), or
-    `max_pages` pages were read. Output: the concatenated outputs of the `collect` step."""
+    first row repeats an earlier page's (a portal that shows page 1 again for an out-of-range page; that
+    page is dropped), or `max_pages` pages were read. Output: the concatenated outputs of the `collect`
+    step."""
     next_sel = ctx.selector(args.next)
     collected: list[Any] = []
-    previous_first: Any = None
+    first_rows: dict[str, int] = {}
     for page in range(1, args.max_pages + 1):
         ctx.count(pages=1)
         ctx.run_children()
         if args.collect is not None:
             items = ctx.output_of(args.collect) or []
-            first = _fingerprint(items[0]) if items else None
-            if page > 1 and first is not None and first == previous_first:
-                log.warning("page %d repeats the previous page's first row; pagination stopped", page)
-                ctx.count(pages=-1, rows=-len(items))
-                break
-            previous_first = first
+            if items:
+                first = _fingerprint(items[0])
+                if first in first_rows:
+                    log.warning("page %d repeats the first row of page %d; pagination stopped",
+                                page, first_rows[first])
+                    ctx.count(pages=-1, rows=-len(items))
+                    break
+                first_rows[first] = page
             collected.extend(items)
         link = ctx.browser.link(next_sel)
         if link is None:

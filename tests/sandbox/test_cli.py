@@ -1,0 +1,43 @@
+"""`robots sandbox serve` prints its URL and serves until Ctrl-C; `robots sandbox credentials` prints the
+demo account."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import httpx
+
+from robots.sandbox import credentials
+
+
+def test_serve_prints_its_url_and_stops_on_ctrl_c():
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--port", "0", "--size",
+                             "small"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        page = httpx.get(url + "/login", timeout=10)
+        assert page.status_code == 200 and 'data-cy="login-form"' in page.text
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "sandbox Sera portal ready" in err and "Traceback" not in err
+
+
+def test_unknown_size_is_an_input_error():
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--size", "huge"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (2, "error: --size must be one of small, default\n")
+
+
+def test_credentials_prints_the_demo_account():
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "sandbox", "credentials"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert json.loads(done.stdout) == credentials()
