@@ -234,6 +234,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
             progress = _Progress()
             runner = Runner(store=store, home=_home(), trigger="cli", listener=progress,  # type: ignore[arg-type]
                             browser_options=BrowserOptions(headless=not headed))
+            runner.sweep()
             t0 = time.monotonic()
             record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal)
             seconds = time.monotonic() - t0
@@ -308,6 +309,18 @@ def runs_list(
         table.add_row(r.run_id, r.flow_name, r.status, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), secs,
                       str(r.pages), str(r.rows), (r.error_message or "")[:60])
     _out().print(table)
+
+
+@runs_app.command("sweep")
+def runs_sweep() -> None:
+    """End the Chrome processes of runs whose runner was killed, and mark those runs interrupted
+    (`robots run` does this by itself at start)."""
+    from robots.engine import Runner
+    from robots.records import open_store
+
+    swept = Runner(store=open_store(), home=_home()).sweep()
+    err.print(f"swept {len(swept)} run{'s' if len(swept) != 1 else ''}"
+              + (f": {', '.join(swept)}" if swept else ""), markup=False)
 
 
 @runs_app.command("show")

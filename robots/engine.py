@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from robots.browser import processes
 from robots.browser.drivers import Browser, BrowserOptions, start_chromium
 from robots.browser.locators import Selector
 from robots.errors import (
@@ -164,6 +165,7 @@ class Runner:
         run_id = run_id or new_run_id()
         run_dir = self.home / "runs" / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
+        processes.write_owner(run_dir)
         masker = Masker(secret_values.values())
         opts = self.browser_options
         if portal is not None:
@@ -197,7 +199,30 @@ class Runner:
             if got and status != "interrupted":
                 status, error = "interrupted", Interrupted("interrupted during cleanup")
         record = self._save(state, status, error)
+        (run_dir / "owner.json").unlink(missing_ok=True)
         return record
+
+    def sweep(self) -> list[str]:
+        """End the browsers of runs whose runner died (kill -9, crash) and mark their records interrupted.
+        Returns the run ids swept. Runs at the start of `robots run`; `robots runs sweep` runs it alone."""
+        swept = []
+        for run_id, ended in processes.sweep(self.home / "runs"):
+            swept.append(run_id)
+            if ended:
+                log.warning("run %s: its runner is gone; ended %d browser processes it left", run_id, len(ended))
+            if self.store is None:
+                continue
+            try:
+                record = self.store.get(run_id)
+            except LookupError:
+                continue
+            if record.status == "running":
+                last = max((s for s in record.steps if s.status == "passed"), key=lambda s: s.index, default=None)
+                where = f" after step {last.index} ({last.name})" if last else " before its first step ended"
+                self.store.save(record.model_copy(update={
+                    "status": "interrupted", "ended_at": datetime.now(UTC), "error_class": "Interrupted",
+                    "error_message": f"the runner process ended without finishing the run{where}"}))
+        return swept
 
     # ------------------------------------------------------------------ internals
     def _render(self, value: Any, state: _State, call: StepCall) -> Any:

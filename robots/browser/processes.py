@@ -88,3 +88,39 @@ def end(tracked: list[Tracked], wait: float = 5.0) -> None:
         if not left:
             return
         time.sleep(0.02)  # back-off: polling for SIGKILLed processes to disappear
+
+
+def write_owner(run_dir: Path) -> None:
+    """Record which process runs the run in `run_dir` (pid and start time), for the orphan sweep."""
+    pid = os.getpid()
+    (run_dir / "owner.json").write_text(json.dumps({"pid": pid, "start_time": start_time(pid)}))
+
+
+def owner_alive(run_dir: Path) -> bool:
+    try:
+        owner = json.loads((run_dir / "owner.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    return start_time(owner["pid"]) == owner["start_time"]
+
+
+def sweep(runs_dir: Path) -> list[tuple[str, list[Tracked]]]:
+    """End what runs whose runner is gone (killed, crashed) left running: only the processes they recorded,
+    and only while pid and start time still match. Returns (run id, ended processes) per swept run."""
+    swept = []
+    if not runs_dir.is_dir():
+        return swept
+    for run_dir in sorted(runs_dir.iterdir()):
+        if not (run_dir / "owner.json").exists() or owner_alive(run_dir):
+            continue
+        tracked = []
+        try:
+            data = json.loads((run_dir / "processes.json").read_text())
+            tracked = [Tracked(p["pid"], p["start_time"], p["role"]) for p in data["processes"]]
+        except (FileNotFoundError, ValueError, KeyError):
+            pass
+        left = [t for t in tracked if t.alive() or (t.role == "chromedriver" and group_members(t.pid))]
+        end(left)
+        (run_dir / "owner.json").unlink(missing_ok=True)
+        swept.append((run_dir.name, left))
+    return swept

@@ -106,3 +106,23 @@ def test_a_signal_interrupts_the_run_and_ends_chrome(sandbox, sandbox_env, tmp_p
     record = _record(tmp_path, run_dir.name)
     assert record["status"] == "interrupted"
     assert record["error_message"] == f"interrupted by {sig.name}"
+
+
+def test_a_killed_runner_leaves_orphans_that_the_next_start_sweeps(sandbox, sandbox_env, tmp_path):
+    proc, run_dir = _start_and_wait_for_chrome(tmp_path, sandbox_env)
+    proc.kill()  # SIGKILL: no cleanup runs in the runner
+    proc.communicate(timeout=30)
+    orphans = tracked_pids_alive(run_dir)
+    assert orphans != []  # chromedriver leads its own process group, so Chrome outlived its runner
+    assert _record(tmp_path, run_dir.name)["status"] == "running"
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "runs", "sweep"], capture_output=True, text=True,
+                          env=cli_env(tmp_path), timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.endswith(f"swept 1 run: {run_dir.name}\n")
+    assert tracked_pids_alive(run_dir) == []
+    record = _record(tmp_path, run_dir.name)
+    assert record["status"] == "interrupted"
+    assert record["error_message"].startswith("the runner process ended without finishing the run")
+    again = subprocess.run([sys.executable, "-m", "robots.cli", "runs", "sweep"], capture_output=True, text=True,
+                           env=cli_env(tmp_path), timeout=60, check=True)
+    assert again.stderr == "swept 0 runs\n"
