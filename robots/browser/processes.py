@@ -107,7 +107,7 @@ def owner_alive(run_dir: Path) -> bool:
 def sweep(runs_dir: Path) -> list[tuple[str, list[Tracked]]]:
     """End what runs whose runner is gone (killed, crashed) left running: only the processes they recorded,
     and only while pid and start time still match. Returns (run id, ended processes) per swept run."""
-    swept = []
+    swept: list[tuple[str, list[Tracked]]] = []
     if not runs_dir.is_dir():
         return swept
     for run_dir in sorted(runs_dir.iterdir()):
