@@ -29,8 +29,11 @@ stamp="$ROOT/.venv/.robots-installed"
 want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing the robots package with its dev extras into .venv"
-  "$ROOT/.venv/bin/python" -m pip install -q --upgrade pip >&2 2>/dev/null || true
-  "$ROOT/.venv/bin/python" -m pip install -q -e "$ROOT[dev]" >&2
+  log="$ROOT/.venv/install.log"
+  "$ROOT/.venv/bin/python" -m pip install -q --upgrade pip >"$log" 2>&1 || true
+  # pip and setuptools are chatty (deprecation notices); show their output only when the install fails.
+  "$ROOT/.venv/bin/python" -m pip install -q -e "$ROOT[dev]" >>"$log" 2>&1 \
+    || { cat "$log" >&2; say "installing the package failed (log: $log)"; exit 1; }
   echo "$want" > "$stamp"
 fi
 export SE_OFFLINE=true
