@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -66,6 +67,17 @@ def _fail(error: RobotsError) -> typer.Exit:
     else:
         err.print(f"error: {error}", markup=False)
     return typer.Exit(error.exit_code)
+
+
+_AGE_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _parse_age(text: str, option: str) -> timedelta:
+    """'90m', '12h', '7d', '2w' -> a timedelta."""
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in _AGE_UNITS or not number.isdigit():
+        raise InputError(f"{option} expects a number and a unit (m, h, d or w), like 7d or 12h; got {text!r}")
+    return timedelta(seconds=int(number) * _AGE_UNITS[unit])
 
 
 def _parse_vars(items: list[str]) -> dict[str, str]:
@@ -294,13 +306,18 @@ def runs_list(
     limit: Annotated[int, typer.Option(help="how many runs")] = 20,
     flow: Annotated[str | None, typer.Option(help="only runs of this flow")] = None,
     status: Annotated[str | None, typer.Option(help="only runs with this status")] = None,
+    since: Annotated[str | None, typer.Option(help="only runs started within this age, e.g. 1d, 12h")] = None,
 ) -> None:
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
     from robots.records import open_store
 
-    records = open_store().list(limit=limit, flow=flow, status=status)
+    try:
+        start = datetime.now(UTC) - _parse_age(since, "--since") if since else None
+        records = open_store().list(limit=limit, flow=flow, status=status, since=start)
+    except RobotsError as e:
+        raise _fail(e) from None
     table = Table(show_edge=False, box=None, pad_edge=False)
     for col in ("run id", "flow", "status", "started (UTC)", "seconds", "pages", "rows", "error"):
         table.add_column(col)
@@ -309,6 +326,62 @@ def runs_list(
         table.add_row(r.run_id, r.flow_name, r.status, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), secs,
                       str(r.pages), str(r.rows), (r.error_message or "")[:60])
     _out().print(table)
+
+
+@runs_app.command("prune")
+def runs_prune(
+    older_than: Annotated[str, typer.Option(help="remove runs started longer ago than this, e.g. 30d")],
+    dry_run: Annotated[bool, typer.Option(help="only list what would be removed")] = False,
+) -> None:
+    """Remove old runs: their records and their folders (evidence, reports) together."""
+    import shutil
+
+    from robots.records import open_store
+
+    try:
+        cutoff = datetime.now(UTC) - _parse_age(older_than, "--older-than")
+        store = open_store()
+        old = store.list(limit=None, before=cutoff)
+    except RobotsError as e:
+        raise _fail(e) from None
+    for record in old:
+        if record.status == "running":
+            continue  # never pull the record out from under a run that may still be going
+        if not dry_run:
+            if record.run_dir:
+                shutil.rmtree(record.run_dir, ignore_errors=True)
+            store.delete(record.run_id)
+        sys.stdout.write(record.run_id + "\n")
+    n = sum(r.status != "running" for r in old)
+    err.print(f"{'would remove' if dry_run else 'removed'} {n} run{'s' if n != 1 else ''} started before "
+              f"{cutoff:%Y-%m-%d %H:%M} UTC", markup=False)
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: Annotated[str, typer.Argument(help="the run id")],
+    output: Annotated[Path | None, typer.Option(help="the zip file (default: RUN_ID.zip)")] = None,
+) -> None:
+    """Bundle a run into a zip: its record (record.json) and its folder (evidence, reports)."""
+    import zipfile
+
+    from robots.records import open_store
+
+    try:
+        record = open_store().get(run_id)
+    except RobotsError as e:
+        raise _fail(e) from None
+    target = output or Path(f"{run_id}.zip")
+    tmp = target.with_name(target.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{run_id}/record.json", record.model_dump_json(indent=2))
+        folder = Path(record.run_dir) if record.run_dir else None
+        if folder and folder.is_dir():
+            for f in sorted(folder.rglob("*")):
+                if f.is_file() and f.name not in ("owner.json",):
+                    z.write(f, f"{run_id}/{f.relative_to(folder)}")
+    tmp.replace(target)
+    err.print(f"exported run {run_id} to {target}", markup=False)
 
 
 @runs_app.command("sweep")
@@ -331,9 +404,8 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="the run id")],
 
     try:
         r = open_store().get(run_id)
-    except LookupError:
-        err.print(f"error: no run '{run_id}' in the store", markup=False)
-        raise typer.Exit(2) from None
+    except RobotsError as e:
+        raise _fail(e) from None
     out = _out()
     if json_:
         sys.stdout.write(r.model_dump_json(indent=2) + "\n")

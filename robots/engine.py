@@ -4,6 +4,7 @@ and always ends the browser (also on an exception, SIGINT or SIGTERM)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import secrets as _secrets
 import signal
@@ -61,6 +62,7 @@ class _State:
     listener: Listener
     browser_factory: Callable[[], Browser]
     browser: Browser | None = None
+    browser_info: dict[str, str] | None = None
     step_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
@@ -92,6 +94,7 @@ class StepContext:
     def browser(self) -> Browser:
         if self._state.browser is None:
             self._state.browser = self._state.browser_factory()
+            self._state.browser_info = self._state.browser.versions
         return self._state.browser
 
     @property
@@ -163,7 +166,7 @@ class Runner:
         if missing:
             raise InputError(f"secret {', '.join(repr(m) for m in missing)} was not given to the runner")
         run_id = run_id or new_run_id()
-        run_dir = self.home / "runs" / run_id
+        run_dir = (self.home / "runs" / run_id).resolve()  # absolute: prune and export work from any folder
         run_dir.mkdir(parents=True, exist_ok=True)
         processes.write_owner(run_dir)
         masker = Masker(secret_values.values())
@@ -179,7 +182,9 @@ class Runner:
         try:
             for call in flow.steps:
                 self._execute(call, state)
-                self._save(state, "running")
+                if state.browser is not None:
+                    state.browser.matches.clear()
+                    state.browser.drain_network()
             unset = [name for name in flow.outputs if name not in state.outputs]
             if unset:
                 raise TechnicalError(f"the flow declares output {', '.join(repr(u) for u in unset)} "
@@ -237,6 +242,7 @@ class Runner:
         state.counter += 1
         self.listener.step_started(call, index)
         started = datetime.now(UTC)
+        first_match = len(state.browser.matches) if state.browser else 0
         t0 = time.perf_counter()
         status: StepStatus = "passed"
         err: BaseException | None = None
@@ -270,15 +276,19 @@ class Runner:
                 self._evidence(state, index)
                 with contextlib.suppress(AttributeError):
                     err._robots_evidence = True  # type: ignore[attr-defined]
+            matches = state.browser.matches[first_match:] if state.browser else []
             rec = StepRecord(
                 index=index, step_id=call.args.id, name=f"{call.where} {call.label}", status=status,
                 started_at=started, duration_ms=round((time.perf_counter() - t0) * 1000, 3),
                 error_class=type(err).__name__ if err else None,
                 error_message=state.masker(str(err)) if err else None,
                 output_summary=state.masker(summary) if summary else None,
+                selector=str(matches[-1][0].candidates[matches[-1][1]]) if matches else None,
+                drift=_drift(matches),
             )
             state.steps.append(rec)
             self.listener.step_finished(rec)
+            self._save(state, "running")  # crash safety: a killed runner leaves the steps it finished
 
     def _evidence(self, state: _State, index: int) -> None:
         browser = state.browser
@@ -296,8 +306,13 @@ class Runner:
         if source is not None:
             (ev_dir / f"{stem}.html").write_text(state.masker(source), encoding="utf-8")
             html = f"evidence/{stem}.html"
+        logs: dict[str, str | None] = {}
+        for kind, entries in (("console", browser.console_log()), ("network", browser.network_log())):
+            path = ev_dir / f"{stem}.{kind}.json"
+            path.write_text(state.masker(json.dumps(entries, indent=1, ensure_ascii=False)), encoding="utf-8")
+            logs[kind] = f"evidence/{path.name}"
         state.evidence.append(Evidence(step_index=index, screenshot=shot, html=html,
-                                       url=state.masker(browser.url) or None))
+                                       url=state.masker(browser.url) or None, **logs))
 
     def _save(self, state: _State, status: RunStatus, error: BaseException | None = None) -> RunRecord:
         ended = None if status == "running" else datetime.now(UTC)
@@ -305,7 +320,8 @@ class Runner:
         record = RunRecord(
             run_id=state.run_id, flow_name=state.flow.name, flow_path=str(state.flow.path),
             flow_sha256=state.flow.sha256, trigger=self.trigger,  # type: ignore[arg-type]
-            portal_url=state.portal.url if state.portal else None, inputs=m.deep(state.vars),
+            portal_url=state.portal.url if state.portal else None, browser=state.browser_info,
+            inputs=m.deep(state.vars),
             status=status,
             started_at=state.started_at, ended_at=ended,
             steps=tuple(sorted(state.steps, key=lambda s: s.index)),
@@ -318,6 +334,16 @@ class Runner:
         if self.store is not None:
             self.store.save(record)
         return record
+
+
+def _drift(matches: list[tuple[Selector, int]]) -> str | None:
+    """'name: matched fallback C after A, B failed' for each selector that needed a fallback."""
+    seen: dict[str, str] = {}
+    for sel, idx in matches:
+        if idx and sel.name not in seen:
+            failed = ", ".join(str(c) for c in sel.candidates[:idx])
+            seen[sel.name] = f"{sel.name}: matched fallback {sel.candidates[idx]} after {failed} failed"
+    return "; ".join(seen.values()) or None
 
 
 def _summary(result: Any) -> str | None:

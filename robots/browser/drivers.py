@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import re
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +72,16 @@ class Browser:
     driver: Any
     profile_dir: str
     tracked: list[processes.Tracked] = field(default_factory=list)
+    #: (selector, index of the candidate that matched), in the order found; the engine reads and clears it
+    matches: list[tuple[Selector, int]] = field(default_factory=list)
+    _network: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
     _closed: bool = False
+
+    @property
+    def versions(self) -> dict[str, str]:
+        caps = getattr(self.driver, "capabilities", {}) or {}
+        driver_version = str((caps.get("chrome") or {}).get("chromedriverVersion", "")).split(" ")[0]
+        return {"kind": "chromium", "version": str(caps.get("browserVersion", "")), "driver_version": driver_version}
 
     # ----- navigation
     def open(self, url: str) -> None:
@@ -138,8 +149,7 @@ class Browser:
                 message = bad[group][1]
                 text = " ".join(el.text.split())
                 raise BusinessFailure(f"{message}: {text}" if text else message)
-            if idx:
-                log.warning("selector drift: %s matched by fallback %s", selector.name, selector.candidates[idx])
+            self._matched(selector, idx)
             return el
 
         while True:
@@ -166,9 +176,14 @@ class Browser:
         hit = self._guard(lambda: self.driver.execute_script(_LINK_JS, [[list(c.webdriver()) for c in
                                                                         selector.candidates]]),
                           f"looking for '{selector.name}'")
-        if hit and hit.get("index"):
-            log.warning("selector drift: %s matched by fallback %s", selector.name, selector.candidates[hit["index"]])
+        if hit:
+            self._matched(selector, hit["index"])
         return hit
+
+    def _matched(self, selector: Selector, index: int) -> None:
+        self.matches.append((selector, index))
+        if index:
+            log.warning("selector drift: %s matched by fallback %s", selector.name, selector.candidates[index])
 
     # ----- actions
     def click(self, selector: Selector, timeout: float) -> None:
@@ -245,6 +260,49 @@ class Browser:
             log.warning("could not take a screenshot: %s", _first_line(e))
             return None
 
+    def console_log(self) -> list[dict[str, Any]]:
+        """The browser console's messages since the last call (level, message, timestamp)."""
+        try:
+            return [{"level": e.get("level"), "message": e.get("message"), "timestamp": e.get("timestamp")}
+                    for e in self.driver.get_log("browser")]
+        except Exception as e:  # noqa: BLE001 - evidence is best effort
+            log.warning("could not read the console log: %s", _first_line(e))
+            return []
+
+    def network_log(self) -> list[dict[str, Any]]:
+        """The last (up to 100) network requests, from Chrome's performance log: url, method, status..."""
+        self.drain_network()
+        return list(self._network)
+
+    def drain_network(self) -> None:
+        """Move Chrome's buffered performance log into a bounded list (call between steps: the driver's own
+        buffer is unbounded)."""
+        try:
+            entries = self.driver.get_log("performance")
+        except Exception as e:  # noqa: BLE001 - evidence is best effort
+            log.debug("could not read the performance log: %s", _first_line(e))
+            return
+        pending: dict[str, dict[str, Any]] = {r["id"]: r for r in self._network if "id" in r}
+        for entry in entries:
+            try:
+                msg = json.loads(entry["message"])["message"]
+            except (KeyError, ValueError):
+                continue
+            method, params = msg.get("method"), msg.get("params", {})
+            rid = params.get("requestId")
+            if method == "Network.requestWillBeSent":
+                req = params.get("request", {})
+                if not str(req.get("url", "")).startswith(("http://", "https://")):
+                    continue  # Chrome's own pages (new tab and the like)
+                rec = {"id": rid, "method": req.get("method"), "url": req.get("url"), "type": params.get("type"),
+                       "status": None, "error": None, "at": params.get("wallTime")}
+                self._network.append(rec)
+                pending[rid] = rec
+            elif method == "Network.responseReceived" and rid in pending:
+                pending[rid]["status"] = params.get("response", {}).get("status")
+            elif method == "Network.loadingFailed" and rid in pending:
+                pending[rid]["error"] = params.get("errorText")
+
     def page_source(self) -> str | None:
         try:
             return self.driver.page_source
@@ -302,6 +360,9 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
         opts.add_argument(flag)
     opts.add_argument(f"--user-data-dir={profile}")
     opts.page_load_strategy = "eager"
+    # Console messages and network events, kept for failure evidence.
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    opts.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
     # chromedriver leads a process group of its own: Chrome and its helpers join it, a terminal's
     # Ctrl-C does not reach them before we quit them, and cleanup can end the whole group by its pid.
     service = _OnceService(executable_path=driver_bin, popen_kw={"start_new_session": True})

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 2: RunRecord.browser; StepRecord.attempts, selector, drift; Evidence.console, network (all optional, so a
+#    version-1 record reads as version 2 with their defaults).
 
 RunStatus = Literal["running", "passed", "failed", "errored", "interrupted", "skipped", "canceled"]
 StepStatus = Literal["passed", "failed", "errored", "skipped", "retried"]
@@ -29,6 +31,9 @@ class StepRecord(_Frozen):
     error_class: str | None = None
     error_message: str | None = None
     output_summary: str | None = None
+    attempts: int = 1
+    selector: str | None = Field(None, description="the selector candidate that matched last, e.g. 'css:#q'")
+    drift: str | None = Field(None, description="selectors that needed a fallback candidate in this step")
 
 
 class Evidence(_Frozen):
@@ -38,6 +43,8 @@ class Evidence(_Frozen):
     screenshot: str | None = None
     html: str | None = None
     url: str | None = None
+    console: str | None = Field(None, description="JSON list of the browser console's messages")
+    network: str | None = Field(None, description="JSON list of the last network requests")
 
 
 class RunRecord(_Frozen):
@@ -48,6 +55,7 @@ class RunRecord(_Frozen):
     flow_sha256: str
     trigger: Literal["cli", "schedule", "api", "bdd", "test"] = "cli"
     portal_url: str | None = None
+    browser: dict[str, str] | None = Field(None, description="kind, version and driver_version")
     inputs: dict[str, Any] = Field(default_factory=dict, description="vars; secrets are never stored")
     status: RunStatus
     started_at: datetime

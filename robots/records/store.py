@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, get_args
@@ -62,12 +63,16 @@ class RunStore(ABC):
 
     @abstractmethod
     def list(
-        self, limit: int | None = 20, flow: str | None = None, status: str | None = None
+        self, limit: int | None = 20, flow: str | None = None, status: str | None = None,
+        since: datetime | None = None, before: datetime | None = None,
     ) -> builtins.list[RunRecord]:
-        """Records newest first (by `started_at`, then run id), optionally of one flow and status.
-
-        `limit=None` returns all of them.
+        """Records newest first (by `started_at`, then run id), optionally of one flow and status, started at
+        or after `since` and before `before`. `limit=None` returns all of them.
         """
+
+    @abstractmethod
+    def delete(self, run_id: str) -> None:
+        """Remove a record (its steps with it); raises `RunNotFound`."""
 
     @abstractmethod
     def close(self) -> None:
@@ -101,7 +106,8 @@ def load_record(text: str) -> RunRecord:
             f"run {data.get('run_id')!r} has record schema version {version}, newer than this "
             f"robots understands ({SCHEMA_VERSION}); upgrade robots to read it"
         )
-    # Records of an older schema_version get upgraded here, one step per version, once there are any.
+    # Older versions are upgraded here, one step per version. 1 -> 2 only added optional fields.
+    data["schema_version"] = SCHEMA_VERSION
     return RunRecord.model_validate(data)
 
 
@@ -125,7 +131,8 @@ class MemoryStore(RunStore):
         return load_record(text)
 
     def list(
-        self, limit: int | None = 20, flow: str | None = None, status: str | None = None
+        self, limit: int | None = 20, flow: str | None = None, status: str | None = None,
+        since: datetime | None = None, before: datetime | None = None,
     ) -> builtins.list[RunRecord]:
         check_query(limit, status)
         with self._lock:
@@ -133,9 +140,16 @@ class MemoryStore(RunStore):
         records = [load_record(text) for text in texts]
         chosen = [
             r for r in records if (flow is None or r.flow_name == flow) and (status is None or r.status == status)
+            and (since is None or to_utc(r.started_at) >= to_utc(since))
+            and (before is None or to_utc(r.started_at) < to_utc(before))
         ]
         chosen.sort(key=lambda r: (to_utc(r.started_at), r.run_id), reverse=True)
         return chosen if limit is None else chosen[:limit]
+
+    def delete(self, run_id: str) -> None:
+        with self._lock:
+            if self._records.pop(run_id, None) is None:
+                raise RunNotFound(run_id)
 
     def close(self) -> None:
         pass
@@ -215,7 +229,8 @@ class SqlStore(RunStore):
         return load_record(text)
 
     def list(
-        self, limit: int | None = 20, flow: str | None = None, status: str | None = None
+        self, limit: int | None = 20, flow: str | None = None, status: str | None = None,
+        since: datetime | None = None, before: datetime | None = None,
     ) -> builtins.list[RunRecord]:
         check_query(limit, status)
         query = select(RunRow.record_json).order_by(RunRow.started_at.desc(), RunRow.run_id.desc())
@@ -223,11 +238,21 @@ class SqlStore(RunStore):
             query = query.where(RunRow.flow_name == flow)
         if status is not None:
             query = query.where(RunRow.status == status)
+        if since is not None:
+            query = query.where(RunRow.started_at >= to_utc(since))
+        if before is not None:
+            query = query.where(RunRow.started_at < to_utc(before))
         if limit is not None:
             query = query.limit(limit)
         with self._read_session() as session:
             texts = session.scalars(query).all()
         return [load_record(text) for text in texts]
+
+    def delete(self, run_id: str) -> None:
+        with self._write_session.begin() as session:
+            session.execute(delete(StepRow).where(StepRow.run_id == run_id))
+            if session.execute(delete(RunRow).where(RunRow.run_id == run_id)).rowcount == 0:
+                raise RunNotFound(run_id)
 
     def close(self) -> None:
         self._engine.dispose()

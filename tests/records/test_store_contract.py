@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from record_builders import PLUS_TWO, T0, full_record, make_record, make_step
 
 from robots.errors import InputError, RobotsError
 from robots.records import InvalidRunQuery, RecordVersionError, RunNotFound, RunRecord, RunStore
+from robots.records.store import load_record
 
 
 def test_roundtrip_keeps_every_field(store: RunStore) -> None:
@@ -36,7 +38,7 @@ def test_roundtrip_of_a_minimal_running_record(store: RunStore) -> None:
     assert loaded == record
     assert loaded.ended_at is None
     assert loaded.steps == ()
-    assert loaded.schema_version == 1
+    assert loaded.schema_version == 2
 
 
 def test_get_returns_a_new_object_each_time(store: RunStore) -> None:
@@ -157,7 +159,7 @@ def test_record_from_a_newer_robots_is_refused(store: RunStore) -> None:
         store.get("future")
 
     assert str(caught.value) == (
-        "run 'future' has record schema version 99, newer than this robots understands (1); upgrade robots to read it"
+        "run 'future' has record schema version 99, newer than this robots understands (2); upgrade robots to read it"
     )
     assert isinstance(caught.value, RobotsError)
 
@@ -196,3 +198,45 @@ def test_store_is_a_context_manager(store: RunStore) -> None:
         opened.save(make_record("r"))
         assert opened.get("r").run_id == "r"
     store.close()  # twice is harmless
+
+
+def test_a_version_1_record_reads_as_the_current_version() -> None:
+    old = make_record("old").model_dump(mode="json")
+    old["schema_version"] = 1
+    for step in old["steps"]:
+        for field in ("attempts", "selector", "drift"):
+            del step[field]
+    for ev in old["evidence"]:
+        del ev["console"], ev["network"]
+    del old["browser"]
+
+    loaded = load_record(json.dumps(old))
+
+    assert loaded.schema_version == 2
+    assert [(s.attempts, s.selector, s.drift) for s in loaded.steps] == [(1, None, None)] * len(loaded.steps)
+    assert loaded.browser is None
+
+
+def test_list_since_and_before(store: RunStore) -> None:
+    for day in range(5):
+        store.save(make_record(f"day-{day}", started_at=datetime(2025, 5, 1 + day, 12, tzinfo=UTC)))
+
+    since = datetime(2025, 5, 2, 12, tzinfo=UTC)
+    before = datetime(2025, 5, 4, 12, tzinfo=UTC)
+    assert [r.run_id for r in store.list(since=since)] == ["day-4", "day-3", "day-2", "day-1"]
+    assert [r.run_id for r in store.list(since=since, before=before)] == ["day-2", "day-1"]
+    # an offset-aware bound in another zone means the same instant
+    assert [r.run_id for r in store.list(before=datetime(2025, 5, 2, 14, tzinfo=PLUS_TWO))] == ["day-0"]
+
+
+def test_delete_removes_the_record_and_its_steps(store: RunStore) -> None:
+    store.save(full_record("gone"))
+    store.save(make_record("kept"))
+
+    store.delete("gone")
+
+    assert [r.run_id for r in store.list()] == ["kept"]
+    with pytest.raises(RunNotFound):
+        store.get("gone")
+    with pytest.raises(RunNotFound):
+        store.delete("gone")
