@@ -250,9 +250,10 @@ class SqlStore(RunStore):
 
     def delete(self, run_id: str) -> None:
         with self._write_session.begin() as session:
-            session.execute(delete(StepRow).where(StepRow.run_id == run_id))
-            if session.execute(delete(RunRow).where(RunRow.run_id == run_id)).rowcount == 0:
+            if session.scalar(select(RunRow.run_id).where(RunRow.run_id == run_id)) is None:
                 raise RunNotFound(run_id)
+            session.execute(delete(StepRow).where(StepRow.run_id == run_id))
+            session.execute(delete(RunRow).where(RunRow.run_id == run_id))
 
     def close(self) -> None:
         self._engine.dispose()

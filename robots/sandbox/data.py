@@ -1,7 +1,8 @@
 """Deterministic seed data for the sandbox and the cached SQLite snapshots it starts from (CONTRACTS C6).
 
-Everything here is a function of (seed, size): no wall clock, no global random state. The snapshot of each
-(seed, size, DATA_VERSION) is built once into a cache directory and copied by every server that needs it.
+Everything here is a function of (seed, size, tenant): no wall clock, no global random state. The snapshot of
+each (tenant, seed, size, DATA_VERSION) is built once into a cache directory and copied by every server that
+needs it. Each kind of record draws from its own random stream, so adding work orders never changes customers.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import faker
 
+from .tenants import PRIMARY, TENANTS, Tenant
+
 # Bump when the schema or the generator changes, so stale snapshots are never reused.
-DATA_VERSION = 1
+DATA_VERSION = 2
 DEFAULT_SEED = 1234
 SIZES: dict[str, int] = {"small": 120, "default": 2500}
 
 FIRST_ID = 1001
+FIRST_WORK_ORDER_ID = 50001
 _EPOCH_START = datetime(2019, 1, 7, 15, 0, tzinfo=UTC)
 _EPOCH_END = datetime(2026, 3, 27, 22, 0, tzinfo=UTC)
 
@@ -34,13 +39,8 @@ _ACCENTED_FIRST = ["Zoë", "José", "Renée", "Chloé", "André", "Noël", "Iné
 _TRICKY_LAST = ["O'Brien", "D'Angelo", "Núñez", "O'Connor", "Müller", "Peña", "De León", "O'Neil", "García"]
 _FAMILY_TRADES = ["Plumbing", "Mechanical", "Electric", "Construction", "Roofing"]
 _BUSINESSES = ["Properties", "Dental Group", "Restaurant Group", "Apartments", "Property Management", "Bakery"]
-_LOCAL_CITIES = [
-    ("Austin", 40), ("Round Rock", 10), ("Cedar Park", 8), ("Pflugerville", 7), ("Georgetown", 6),
-    ("Leander", 5), ("San Marcos", 4), ("Kyle", 4), ("Buda", 3), ("Lakeway", 2), ("Bee Cave", 2),
-    ("Manor", 2), ("Hutto", 2),
-]  # fmt: skip
-_AREA_CODES = ["512", "512", "512", "737"]
 _EMAIL_DOMAINS = ["example.com", "example.net", "example.org", "mail.example.com"]
+TAGS = ["VIP", "Member", "Do Not Service", "New Construction", "Warranty", "Slow Payer", "Referral"]
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,8 +55,49 @@ CREATE TABLE customers (
     state TEXT NOT NULL,
     balance_cents INTEGER NOT NULL,
     created_at TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('active', 'inactive', 'on_hold'))
+    status TEXT NOT NULL CHECK (status IN ('active', 'inactive', 'on_hold')),
+    tags TEXT NOT NULL DEFAULT '',  -- comma-separated labels
+    modified_at TEXT
 );
+CREATE TABLE technicians (id INTEGER PRIMARY KEY, name TEXT NOT NULL, active INTEGER NOT NULL);
+CREATE TABLE pricebook_items (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('service', 'material', 'equipment')),
+    category TEXT NOT NULL,
+    price_cents INTEGER NOT NULL,
+    member_price_cents INTEGER NOT NULL,
+    cost_cents INTEGER NOT NULL,
+    taxable INTEGER NOT NULL,
+    active INTEGER NOT NULL
+);
+CREATE TABLE work_orders (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL,
+    job_type TEXT NOT NULL,
+    priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'emergency')),
+    summary TEXT NOT NULL,
+    status TEXT NOT NULL,
+    scheduled_start_at TEXT,
+    scheduled_end_at TEXT,
+    technician_id INTEGER,
+    total_cents INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL
+);
+CREATE INDEX work_orders_customer ON work_orders (customer_id);
+CREATE INDEX work_orders_status ON work_orders (status);
+CREATE TABLE work_order_history (
+    id INTEGER PRIMARY KEY,
+    work_order_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    by TEXT NOT NULL,
+    reason TEXT
+);
+CREATE INDEX work_order_history_wo ON work_order_history (work_order_id);
 """
 
 
@@ -130,15 +171,24 @@ def _balance(rng: random.Random) -> int:
     return -rng.randint(500, 50_000)
 
 
-def generate_customers(seed: int = DEFAULT_SEED, size: str = "default") -> list[Customer]:
-    """The customer list for (seed, size): the same arguments always give the same list."""
-    count = size_count(size)
+def _tenant(tenant: str) -> Tenant:
+    try:
+        return TENANTS[tenant]
+    except KeyError:
+        raise ValueError(f"unknown sandbox tenant {tenant!r}; expected one of {', '.join(TENANTS)}") from None
+
+
+def generate_customers(seed: int = DEFAULT_SEED, size: str = "default", tenant: str = PRIMARY) -> list[Customer]:
+    """The customer list for (seed, size, tenant): the same arguments always give the same list."""
+    profile = _tenant(tenant)
+    count = size_count(size) // profile.size_divisor
     fake = faker.Faker("en_US")
-    fake.seed_instance(seed)
-    rng = random.Random(f"sera-customers-{seed}")
+    salt = "" if tenant == PRIMARY else f"{tenant}-"  # the primary tenant keeps the streams it always had
+    fake.seed_instance(seed if tenant == PRIMARY else f"{tenant}-{seed}")
+    rng = random.Random(f"sera-customers-{salt}{seed}")
     created = _created_instants(rng, count)
-    cities = [c for c, _ in _LOCAL_CITIES]
-    weights = [w for _, w in _LOCAL_CITIES]
+    cities = [c for c, _ in profile.cities]
+    weights = [w for _, w in profile.cities]
     customers: list[Customer] = []
     for index in range(count):
         cid = FIRST_ID + index
@@ -164,9 +214,9 @@ def generate_customers(seed: int = DEFAULT_SEED, size: str = "default") -> list[
             email = None
         phone = None
         if rng.random() >= 0.08:
-            phone = f"{rng.choice(_AREA_CODES)}555{rng.randint(100, 199):04d}"
+            phone = f"{rng.choice(profile.area_codes)}555{rng.randint(100, 199):04d}"
         if rng.random() < 0.85:
-            city, state = rng.choices(cities, weights)[0], "TX"
+            city, state = rng.choices(cities, weights)[0], profile.state
         else:
             city, state = fake.city(), fake.state_abbr(include_territories=False)
         status = rng.choices(["active", "inactive", "on_hold"], [80, 15, 5])[0]
@@ -185,23 +235,165 @@ def generate_customers(seed: int = DEFAULT_SEED, size: str = "default") -> list[
                 status=status,
             )
         )
-    if count > 2:  # a fixed, well-known awkward row that tests and docs can point at
+    if count > 2 and tenant == PRIMARY:  # a fixed, well-known awkward row that tests and docs can point at
         customers[2] = _pinned(customers[2])
     return customers
 
 
-def write_database(path: Path, seed: int, size: str, customers: Iterable[Customer] | None = None) -> None:
-    """Create a fresh database file at `path` holding the seed data."""
-    rows = list(customers) if customers is not None else generate_customers(seed, size)
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instant(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def generate_customer_extras(customers: list[Customer], seed: int, tenant: str = PRIMARY) -> list[tuple[str, str, int]]:
+    """(tags, modified_at, id) per customer: tags are comma-separated; modified at or after creation."""
+    rng = random.Random(f"sera-customer-extras-{tenant}-{seed}")
+    extras = []
+    for c in customers:
+        tags = sorted(rng.sample(TAGS, k=rng.choices([0, 1, 2], [60, 30, 10])[0]), key=TAGS.index)
+        created = _instant(c.created_at)
+        span = max(1, int((_EPOCH_END - created).total_seconds()))
+        modified = created + timedelta(seconds=rng.randrange(span)) if rng.random() < 0.7 else created
+        extras.append((",".join(tags), _iso(modified), c.id))
+    return extras
+
+
+# Work-order lifecycle (DOMAIN.md): the normalized statuses, their portal labels, and the legal moves.
+WORK_ORDER_STATUSES = {
+    "unscheduled": "Unscheduled", "scheduled": "Scheduled", "dispatched": "Dispatched",
+    "in_progress": "In Progress", "paused": "Paused", "on_hold": "On Hold", "completed": "Completed",
+    "canceled": "Canceled",
+}  # fmt: skip
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "unscheduled": ("scheduled", "canceled"),
+    "scheduled": ("dispatched", "canceled"),
+    "dispatched": ("in_progress", "canceled"),
+    "in_progress": ("completed", "paused", "on_hold", "canceled"),
+    "paused": ("in_progress", "canceled"),
+    "on_hold": ("in_progress", "canceled"),
+    "completed": (),
+    "canceled": (),
+}
+_LIFELINE = ["unscheduled", "scheduled", "dispatched", "in_progress", "completed"]
+JOB_TYPES = ["AC Tune-Up", "Furnace Repair", "Water Heater", "Drain Cleaning", "Leak Repair", "Install Estimate"]
+_SUMMARIES = {
+    "AC Tune-Up": "Annual cooling maintenance", "Furnace Repair": "No heat, pilot will not stay lit",
+    "Water Heater": "Water heater leaking at the base", "Drain Cleaning": "Kitchen drain backs up",
+    "Leak Repair": "Slab leak suspected, high water bill", "Install Estimate": "Quote a new 3-ton system",
+}  # fmt: skip
+_OFFICE_STAFF = ["Dana Demo", "Dina Dispatch", "Casey Service"]
+
+
+def generate_technicians(tenant: str = PRIMARY) -> list[tuple[int, str, int]]:
+    return [(i + 1, name, 1) for i, name in enumerate(_tenant(tenant).technicians)]
+
+
+def generate_work_orders(
+    customers: list[Customer], seed: int, tenant: str = PRIMARY
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Work orders (about 1.5 per customer) and their status history, as rows for the two tables."""
+    rng = random.Random(f"sera-work-orders-{tenant}-{seed}")
+    techs = generate_technicians(tenant)
+    orders: list[tuple[Any, ...]] = []
+    history: list[tuple[Any, ...]] = []
+    recent_start = _EPOCH_END - timedelta(days=30)
+    for c in customers:
+        for _ in range(rng.choices([0, 1, 2, 3], [15, 35, 35, 15])[0]):
+            created_c = max(_instant(c.created_at), _EPOCH_START)
+            recent = rng.random() < 0.2
+            low = max(created_c, recent_start) if recent else created_c
+            span = max(3600, int((_EPOCH_END - low).total_seconds()))
+            created = low + timedelta(seconds=rng.randrange(span))
+            job_type = rng.choice(JOB_TYPES)
+            if recent:
+                status = rng.choice(["unscheduled", "scheduled", "dispatched", "in_progress", "paused", "on_hold",
+                                     "completed", "canceled"])  # fmt: skip
+            else:
+                status = rng.choices(["completed", "canceled"], [92, 8])[0]
+            start = (created + timedelta(days=rng.randint(0, 6))).replace(minute=0, second=0)
+            start = start.replace(hour=14 + rng.randrange(0, 8, 2))  # 8 AM to 2 PM Central, in UTC
+            end = start + timedelta(hours=2)
+            tech = rng.choice(techs)[0]
+            path = _status_path(status, rng)
+            at = created
+            wo_id = FIRST_WORK_ORDER_ID + len(orders)
+            for step in path:
+                by = rng.choice(_OFFICE_STAFF) if step in ("unscheduled", "scheduled", "canceled") else techs[tech - 1][1]
+                reason = "Customer canceled" if step == "canceled" else None
+                history.append((len(history) + 1, wo_id, step, _iso(at), by, reason))
+                at = min(at + timedelta(minutes=rng.randint(5, 600)), max(at, _EPOCH_END))
+            scheduled = status != "unscheduled" and not (status == "canceled" and "scheduled" not in path)
+            total = 0 if status in ("unscheduled", "canceled") else rng.randrange(8900, 950000, 100)
+            orders.append((
+                wo_id, f"WO-{wo_id - FIRST_WORK_ORDER_ID + 10001}", c.id, job_type,
+                rng.choices(["low", "normal", "high", "emergency"], [15, 65, 15, 5])[0], _SUMMARIES[job_type],
+                status, _iso(start) if scheduled else None, _iso(end) if scheduled else None,
+                tech if scheduled else None, total, _iso(created), history[-1][3],
+            ))  # fmt: skip
+    return orders, history
+
+
+def _status_path(status: str, rng: random.Random) -> list[str]:
+    if status in _LIFELINE:
+        return _LIFELINE[: _LIFELINE.index(status) + 1]
+    if status in ("paused", "on_hold"):
+        return [*_LIFELINE[:4], status]
+    return [*_LIFELINE[: rng.randint(1, 4)], "canceled"]  # canceled
+
+
+_PRICEBOOK = [
+    ("Diagnostics", "service", ["Diagnostic Visit", "After-Hours Diagnostic", "Second Opinion Inspection"]),
+    ("Cooling", "service", ["AC Tune-Up", "Refrigerant Recharge (per lb)", "Condenser Coil Cleaning",
+                            "Capacitor Replacement", "Contactor Replacement"]),
+    ("Heating", "service", ["Furnace Tune-Up", "Igniter Replacement", "Flame Sensor Cleaning", "Heat Exchanger Check"]),
+    ("Plumbing", "service", ["Drain Cleaning", "Hydro-Jetting", "Faucet Replacement", "Toilet Rebuild",
+                             "Slab Leak Detection", "Water Heater Flush"]),
+    ("Parts", "material", ["1/2\" Copper Elbow", "PEX Crimp Ring (10)", "Condensate Pump", "Air Filter 16x25x1",
+                           "Thermocouple", "Wax Ring"]),
+    ("Equipment", "equipment", ["3-Ton Heat Pump", "80% Gas Furnace", "50-Gal Water Heater", "Tankless Water Heater",
+                                "Smart Thermostat"]),
+]  # fmt: skip
+
+
+def generate_pricebook(seed: int, tenant: str = PRIMARY) -> list[tuple[Any, ...]]:
+    rng = random.Random(f"sera-pricebook-{tenant}-{seed}")
+    rows: list[tuple[Any, ...]] = []
+    for category, kind, names in _PRICEBOOK:
+        for name in names:
+            low, high = {"service": (4900, 89900), "material": (300, 45000), "equipment": (89900, 1450000)}[kind]
+            price = rng.randrange(low, high, 100) - 1 if kind != "material" else rng.randrange(low, high)
+            rows.append((
+                len(rows) + 1, f"{category[:3].upper()}-{100 + len(rows)}", name, kind, category, price,
+                price * 85 // 100, price * rng.randint(30, 60) // 100, int(kind != "service"),
+                int(rng.random() > 0.1),
+            ))  # fmt: skip
+    return rows
+
+
+def write_database(path: Path, seed: int, size: str, customers: Iterable[Customer] | None = None,
+                   tenant: str = PRIMARY) -> None:  # fmt: skip
+    """Create a fresh database file at `path` holding the seed data of one tenant."""
+    rows = list(customers) if customers is not None else generate_customers(seed, size, tenant)
     conn = sqlite3.connect(path)
     try:
         conn.executescript(SCHEMA)
-        meta = {"seed": str(seed), "size": size, "data_version": str(DATA_VERSION), "faker": faker.VERSION}
+        meta = {"seed": str(seed), "size": size, "data_version": str(DATA_VERSION), "faker": faker.VERSION,
+                "tenant": tenant}  # fmt: skip
         conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
         placeholders = ", ".join("?" for _ in COLUMNS)
         conn.executemany(
             f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({placeholders})", (astuple(c) for c in rows)
         )
+        conn.executemany("UPDATE customers SET tags = ?, modified_at = ? WHERE id = ?",
+                         generate_customer_extras(rows, seed, tenant))  # fmt: skip
+        conn.executemany("INSERT INTO technicians VALUES (?, ?, ?)", generate_technicians(tenant))
+        conn.executemany(f"INSERT INTO pricebook_items VALUES ({', '.join('?' * 10)})", generate_pricebook(seed, tenant))
+        orders, history = generate_work_orders(rows, seed, tenant)
+        conn.executemany(f"INSERT INTO work_orders VALUES ({', '.join('?' * 13)})", orders)
+        conn.executemany("INSERT INTO work_order_history VALUES (?, ?, ?, ?, ?, ?)", history)
         conn.commit()
     finally:
         conn.close()
@@ -216,24 +408,28 @@ def _fingerprint() -> str:
     """What the data depends on besides (seed, size): this generator's source and Faker's version. A
     snapshot built by other code is never reused, even if someone forgets to bump DATA_VERSION."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(__file__).with_name("tenants.py").read_bytes())
     digest.update(faker.VERSION.encode())
     return digest.hexdigest()[:12]
 
 
-def snapshot_path(seed: int = DEFAULT_SEED, size: str = "default", directory: Path | None = None) -> Path:
-    """Where the snapshot for (seed, size) lives."""
+def snapshot_path(seed: int = DEFAULT_SEED, size: str = "default", directory: Path | None = None,
+                  tenant: str = PRIMARY) -> Path:  # fmt: skip
+    """Where the snapshot for (seed, size, tenant) lives."""
     size_count(size)
+    _tenant(tenant)
     directory = directory if directory is not None else cache_dir()
-    return directory / f"sera-v{DATA_VERSION}-{size}-seed{seed}-{_fingerprint()}.sqlite3"
+    return directory / f"sera-v{DATA_VERSION}-{tenant}-{size}-seed{seed}-{_fingerprint()}.sqlite3"
 
 
-def ensure_snapshot(seed: int = DEFAULT_SEED, size: str = "default", directory: Path | None = None) -> Path:
-    """The snapshot for (seed, size), built first if missing.
+def ensure_snapshot(seed: int = DEFAULT_SEED, size: str = "default", directory: Path | None = None,
+                    tenant: str = PRIMARY) -> Path:  # fmt: skip
+    """The snapshot for (seed, size, tenant), built first if missing.
 
     Built into a temporary file and renamed into place, so a concurrent builder or reader never sees half a
     database; two processes racing both build, and the second rename replaces an identical file.
     """
-    target = snapshot_path(seed, size, directory)
+    target = snapshot_path(seed, size, directory, tenant)
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -242,11 +438,13 @@ def ensure_snapshot(seed: int = DEFAULT_SEED, size: str = "default", directory: 
     tmp = Path(tmp_name)
     try:
         tmp.unlink()  # sqlite3 wants to create the file itself
-        write_database(tmp, seed, size)
+        write_database(tmp, seed, size, tenant=tenant)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+    current = f"-{_fingerprint()}.sqlite3"
     for stale in target.parent.glob(f"sera-v*-{size}-seed{seed}-*.sqlite3"):
-        if stale != target:  # built by an older generator; a server already copying it keeps its open file
+        # built by an older generator (of any tenant); a server already copying it keeps its open file
+        if not (stale.name.startswith(f"sera-v{DATA_VERSION}-") and stale.name.endswith(current)):
             stale.unlink(missing_ok=True)
     return target
