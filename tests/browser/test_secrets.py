@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import html
 import json
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -15,6 +18,7 @@ import pytest
 from robots.auth.vault import env_name
 from robots.sandbox import credentials
 from robots.testing import run_flow_cli
+from robots.testing.helpers import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = str(ROOT / "flows/sera/list_customers.yaml")
@@ -47,6 +51,17 @@ def test_no_secret_in_any_artifact_or_output(sandbox, sandbox_env, tmp_path):
     assert len(evidence_html) == 2
     # The planted username was in the page the portal served, so masking really had work to do.
     assert any("••••••" in f.read_text() for f in evidence_html)
+
+    # The zip bundle of each run (robots runs export) is an artifact too: unpack it next to the rest.
+    for r in runs:
+        bundle = tmp_path / "exports" / f"{r.run_id}.zip"
+        bundle.parent.mkdir(exist_ok=True)
+        done = subprocess.run([sys.executable, "-m", "robots.cli", "runs", "export", r.run_id, "--output",
+                               str(bundle)], env=cli_env(tmp_path), capture_output=True, text=True, check=True)
+        assert done.returncode == 0
+        with zipfile.ZipFile(bundle) as z:
+            z.extractall(tmp_path / "exports" / r.run_id)
+    assert len(list((tmp_path / "exports").rglob("*.console.json"))) == 2
 
     secrets = {"password": creds["password"], "totp secret": creds["totp_secret"], "planted username": planted_user,
                "wrong password": wrong_password, "wrong totp secret": wrong_totp}
