@@ -50,4 +50,4 @@ def write_report(kind: str, record: RunRecord, path: str | os.PathLike[str]) -> 
     except KeyError:
         raise UnknownReportKind(kind) from None
     reporter(record, path)
-from robots.reports.html import write_html; register_reporter("html", write_html)  # noqa: E402, E702
+from robots.reports.html import write_html; register_reporter("html", write_html)  # noqa: E402, E702, I001

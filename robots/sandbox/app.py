@@ -1,24 +1,25 @@
-"""The sandbox Sera portal as a FastAPI app: server-rendered pages, real sign-in rules, control endpoints.
+"""The sandbox Sera portal as a FastAPI app: server-rendered pages, real sign-in rules, tenants, faults.
 
 Pages behave like the real portal (C1, DOMAIN.md); `/_sandbox/*` are JSON control endpoints for tests and
 are never linked from a page. No request ever gets a Python traceback: errors render the portal's own pages.
+The pages themselves live in `pages.py`, the control endpoints in `control.py`; this module holds the state
+of one portal instance, the request pipeline (tenant, faults, request log) and the sign-in pages.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import hashlib
 import hmac
 import logging
-import math
-import random
 import re
 import secrets
 import sqlite3
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -31,18 +32,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import formatting as fmt
-from .accounts import TENANT, TENANT_NAME, TIME_ZONE, User
-from .auth import AuthPolicy, AuthState, Outcome
-from .clock import SandboxClock, format_instant, parse_instant
+from .accounts import TENANT_USERS, User
+from .auth import AuthPolicy, AuthState, Outbox, Outcome
+from .clock import SandboxClock, format_instant
+from .faults import FaultState
+from .tenants import PRIMARY, TENANTS, Tenant, tenant_from_host
 
 logger = logging.getLogger("robots.sandbox")
 
 SESSION_COOKIE = "sera_session"
 PRELOGIN_COOKIE = "sera_login"
 MFA_COOKIE = "sera_mfa"
-PAGE_SIZES = (25, 50, 100)
-DEFAULT_PAGE_SIZE = 50
+DEVICE_COOKIE = "sera_device"
+WHATS_NEW_COOKIE = "sera_whats_new"
+CONSENT_COOKIE = "sera_cookie_consent"
 REQUEST_LOG_SIZE = 500
 
 MSG_INVALID_LOGIN = "Invalid username or password."
@@ -50,58 +53,110 @@ MSG_CSRF = "Your session timed out. Please sign in again."
 MSG_TOO_MANY_CODES = "Too many attempts. Please sign in again."
 MSG_LOCKED = "Too many failed sign-in attempts. Your account is locked; try again in 15 minutes."
 MSG_INVALID_CODE = "Invalid verification code."
+MSG_CODE_EXPIRED = "This code has expired. Request a new code."
+MSG_PASSWORD_EXPIRED = "Your password has expired"
+MSG_PASSWORD_CHANGED = "Your password was changed. Please sign in with your new password."
+MSG_MAINTENANCE = "Sera is down for scheduled maintenance"
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+# What each role may open; the menu shows only these sections and anything else is the 403 page.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"dispatch", "jobs", "jobs.write", "customers", "customers.export", "pricebook"}),
+    "dispatcher": frozenset({"dispatch", "jobs", "jobs.write", "customers", "pricebook"}),
+    "csr": frozenset({"dispatch", "jobs", "customers", "customers.export"}),
+    "technician": frozenset({"dispatch", "jobs", "jobs.write"}),
+}
+
+_TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def _environment(*dirs: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(d) for d in dirs]),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+# Layout variant B overrides some templates and inherits the rest.
+_TEMPLATES = {"a": _environment(_TEMPLATE_DIR), "b": _environment(_TEMPLATE_DIR / "variant_b", _TEMPLATE_DIR)}
 
 _ERRORS = {
     400: ("Bad request", "The request could not be understood."),
-    403: ("Access denied", "You do not have permission to view this page."),
+    403: ("Access denied", "You don't have permission to view this page."),
     404: ("Page not found", "We couldn't find the page you were looking for."),
     405: ("Not allowed", "This action is not available here."),
+    429: ("Too many requests", "You're doing that too often. Please wait a moment and try again."),
     500: ("Something went wrong", "An unexpected error occurred. Please try again; if it keeps happening, "
                                   "contact Sera support with the reference below."),
 }  # fmt: skip
 
 
-def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("tenant", TENANT)
-    context.setdefault("tenant_name", TENANT_NAME)
-    return HTMLResponse(_TEMPLATES.get_template(name).render(**context), status_code=status_code)
+@dataclass
+class RequestInfo:
+    """What the pipeline decided about one request before a page sees it."""
+
+    tenant: str = PRIMARY
+    base: str = ""  # "/t/summit" when the tenant came from the path prefix
+    layout: str = "a"
+    whats_new: bool = False
+    cookie_banner: bool = False
+    faults: list[str] = field(default_factory=list)
 
 
-def error_page(status: int, reference: str | None = None) -> HTMLResponse:
+def info(request_or_scope: Request | Scope) -> RequestInfo:
+    scope = request_or_scope.scope if isinstance(request_or_scope, Request) else request_or_scope
+    found = scope.setdefault("state", {}).get("sera")
+    return found if isinstance(found, RequestInfo) else RequestInfo()
+
+
+def cookie_name(name: str, tenant: str) -> str:
+    """Cookies of the primary tenant keep their plain names; others get a suffix (one host serves all)."""
+    return name if tenant == PRIMARY else f"{name}_{tenant}"
+
+
+def render_page(scope: Scope | Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    meta = info(scope)
+    tenant = TENANTS[meta.tenant]
+    context.setdefault("tenant", tenant.slug)
+    context.setdefault("tenant_name", tenant.name)
+    context.setdefault("base", meta.base)
+    context.setdefault("whats_new", meta.whats_new)
+    context.setdefault("cookie_banner", meta.cookie_banner)
+    user = context.get("user")
+    context.setdefault("perms", PERMISSIONS.get(user.role, frozenset()) if isinstance(user, User) else frozenset())
+    html = _TEMPLATES[meta.layout].get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(status: int, reference: str | None = None, scope: Scope | Request | None = None) -> HTMLResponse:
     heading, message = _ERRORS.get(status, (f"Error {status}", "The request could not be completed."))
-    return render("error.html", status, title=heading, status=status, heading=heading, message=message,
-                  reference=reference)  # fmt: skip
+    return render_page(scope if scope is not None else {}, "error.html", status, title=heading, status=status,
+                       heading=heading, message=message, reference=reference)  # fmt: skip
 
 
-class _LoginRequired(Exception):
-    def __init__(self, location: str, clear_cookie: bool) -> None:
+class LoginRequired(Exception):
+    def __init__(self, location: str, clear_cookie: str | None) -> None:
         super().__init__(location)
         self.location = location
         self.clear_cookie = clear_cookie
 
 
-@dataclass
-class Sandbox:
-    """Everything one portal instance holds: its database, the pristine copy reset restores, auth state."""
+class Forbidden(Exception):
+    pass
 
-    db_path: Path
-    clock: SandboxClock
-    auth: AuthState
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(TIME_ZONE))
-    requests: collections.deque[dict[str, Any]] = field(
-        default_factory=lambda: collections.deque(maxlen=REQUEST_LOG_SIZE)
-    )
 
-    def __post_init__(self) -> None:
+class TenantData:
+    """One tenant's database (plus the pristine copy reset restores), sign-in state and write counters."""
+
+    def __init__(self, tenant: Tenant, db_path: Path, auth: AuthState) -> None:
+        self.tenant = tenant
+        self.db_path = db_path
+        self.auth = auth
+        self.zone = ZoneInfo(tenant.time_zone)
+        self.writes: Counter[str] = Counter()
         self.db_lock = threading.Lock()
-        self.db = sqlite3.connect(self.db_path, check_same_thread=False)
+        self.db = sqlite3.connect(db_path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         # The pristine copy lives in memory: reset is one page-by-page backup, a few milliseconds.
         self._pristine = sqlite3.connect(":memory:", check_same_thread=False)
@@ -109,35 +164,92 @@ class Sandbox:
         meta = {str(row[0]): str(row[1]) for row in self.query("SELECT key, value FROM meta")}
         self.seed = int(meta["seed"])
         self.size = str(meta["size"])
-        self._csrf_key = secrets.token_bytes(32)
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
         with self.db_lock:
             return self.db.execute(sql, params).fetchall()
 
+    def write(self, entity: str, statements: list[tuple[str, list[Any]]]) -> None:
+        """Run `statements` in one transaction and count one write of `entity`."""
+        with self.db_lock:
+            with self.db:
+                for sql, params in statements:
+                    self.db.execute(sql, params)
+            self.writes[entity] += 1
+
     def customer_count(self) -> int:
         return int(self.query("SELECT COUNT(*) FROM customers")[0][0])
 
-    def reset(self) -> int:
+    def reset(self) -> None:
         with self.db_lock:
             self._pristine.backup(self.db)
+            self.writes.clear()
         self.auth.clear()
-        self.clock.reset()
-        self.requests.clear()
-        return self.customer_count()
 
     def close(self) -> None:
         with self.db_lock:
             self.db.close()
             self._pristine.close()
 
+
+class Sandbox:
+    """Everything one portal instance holds: its tenants, the clock, the outbox, faults and request log."""
+
+    def __init__(self, db_paths: dict[str, Path], clock: SandboxClock, policy: AuthPolicy) -> None:
+        self.clock = clock
+        self.outbox = Outbox()
+        self.faults = FaultState()
+        self.requests: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
+        self.tenants = {
+            slug: TenantData(TENANTS[slug], path, AuthState(clock, users=dict(TENANT_USERS[slug]),
+                                                            policy=_copy_policy(policy), outbox=self.outbox,
+                                                            tenant=slug))  # fmt: skip
+            for slug, path in db_paths.items()
+        }
+        primary = self.tenants[PRIMARY]
+        self.db_path, self.seed, self.size = primary.db_path, primary.seed, primary.size
+        self._csrf_key = secrets.token_bytes(32)
+
+    @property
+    def auth(self) -> AuthState:  # the primary tenant's, as before tenants existed
+        return self.tenants[PRIMARY].auth
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        return self.tenants[PRIMARY].query(sql, params)
+
+    def customer_count(self) -> int:
+        return self.tenants[PRIMARY].customer_count()
+
+    def reset(self) -> int:
+        for tenant in self.tenants.values():
+            tenant.reset()
+        self.outbox.clear()
+        self.faults.clear()
+        self.clock.reset()
+        self.requests.clear()
+        return self.customer_count()
+
+    def close(self) -> None:
+        for tenant in self.tenants.values():
+            tenant.close()
+
     def csrf_token(self, prelogin: str) -> str:
         return hmac.new(self._csrf_key, prelogin.encode(), hashlib.sha256).hexdigest()
 
 
+def _copy_policy(policy: AuthPolicy) -> AuthPolicy:
+    from dataclasses import replace
+
+    return replace(policy)
+
+
+_TENANT_PREFIX = re.compile(r"^/t/([^/]+)(/.*)?$")
+
+
 class _Guard:
-    """Outermost app middleware: logs each request (never bodies or cookies) and turns any exception that
-    escaped into the portal's 500 page, so no client ever sees a traceback."""
+    """Outermost app middleware. Picks the tenant, applies the faults switched on, logs each request (never
+    bodies or cookies) and turns any exception that escaped into the portal's 500 page, so no client ever
+    sees a traceback."""
 
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
@@ -150,35 +262,127 @@ class _Guard:
         started = time.perf_counter()
         status = 500
         response_started = False
+        raw_path = scope["path"]
+        meta = RequestInfo()
+        scope.setdefault("state", {})["sera"] = meta
+        slow_commit = 0.0
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
+                if slow_commit:  # the write is committed; only the answer is late
+                    await asyncio.sleep(slow_commit)
             await send(message)
 
         try:
+            match = _TENANT_PREFIX.match(raw_path)
+            if match:
+                slug, rest = match.group(1), match.group(2) or "/"
+                if slug not in self.sandbox.tenants:
+                    await error_page(404, scope=scope)(scope, receive, send_wrapper)
+                    return
+                meta.tenant, meta.base = slug, f"/t/{slug}"
+                scope["path"], scope["raw_path"] = rest, rest.encode()
+            else:
+                headers = dict(scope.get("headers") or [])
+                host = tenant_from_host(headers.get(b"host", b"").decode("latin-1"))
+                if host in self.sandbox.tenants:
+                    meta.tenant = host
+            if not scope["path"].startswith("/_sandbox/"):
+                response = self._apply_faults(scope, meta, raw_path)
+                if response is not None:
+                    await response(scope, receive, send_wrapper)
+                    return
+                latency = self._latency(meta, scope["path"], raw_path)
+                if latency:
+                    await asyncio.sleep(latency)
+                fault = self.sandbox.faults.matching(scope["path"], raw_path).get("slow_commit")
+                if fault and scope["method"] == "POST":
+                    meta.faults.append("slow_commit")
+                    slow_commit = float(fault.params["ms"]) / 1000
             await self.app(scope, receive, send_wrapper)
         except Exception:
             reference = secrets.token_hex(4).upper()
-            logger.exception("sandbox: unhandled error on %s %s (reference %s)", scope["method"], scope["path"],
+            logger.exception("sandbox: unhandled error on %s %s (reference %s)", scope["method"], raw_path,
                              reference)  # fmt: skip
             if not response_started:
-                await error_page(500, reference)(scope, receive, send_wrapper)
+                await error_page(500, reference, scope)(scope, receive, send_wrapper)
         finally:
             if scope["path"] != "/_sandbox/requests":
-                self.sandbox.requests.append({
+                entry: dict[str, Any] = {
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": raw_path,
                     "query": scope.get("query_string", b"").decode("latin-1"),
                     "status": status,
                     "at": format_instant(self.sandbox.clock.now()),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                })  # fmt: skip
+                    "tenant": meta.tenant,
+                }
+                if meta.faults:
+                    entry["faults"] = meta.faults
+                self.sandbox.requests.append(entry)
+
+    def _apply_faults(self, scope: Scope, meta: RequestInfo, raw_path: str) -> Response | None:
+        """The fault's own response when one answers instead of the portal; else None (flags set on meta)."""
+        faults = self.sandbox.faults.matching(scope["path"], raw_path)
+        if not faults:
+            return None
+        if "maintenance" in faults:
+            meta.faults.append("maintenance")
+            page = render_page(scope, "maintenance.html", 503, title="Scheduled maintenance", message=MSG_MAINTENANCE)
+            page.headers["Retry-After"] = str(int(faults["maintenance"].params["retry_after"]))
+            return page
+        fault = faults.get("rate_limit")
+        if fault and fault.roll():
+            meta.faults.append("rate_limit")
+            page = error_page(429, scope=scope)
+            page.headers["Retry-After"] = str(int(fault.params["retry_after"]))
+            return page
+        fault = faults.get("server_error")
+        if fault and fault.roll():
+            meta.faults.append("server_error")
+            return error_page(500, secrets.token_hex(4).upper(), scope)
+        fault = faults.get("session_revocation")
+        if fault and fault.roll():
+            cookies = _cookies(scope)
+            token = cookies.get(cookie_name(SESSION_COOKIE, meta.tenant))
+            if token:
+                meta.faults.append("session_revocation")
+                self.sandbox.tenants[meta.tenant].auth.end_session(token)
+        if "layout_b" in faults:
+            meta.layout = "b"
+            meta.faults.append("layout_b")
+        cookies = _cookies(scope)
+        if "whats_new" in faults and cookies.get(cookie_name(WHATS_NEW_COOKIE, meta.tenant)) != "dismissed":
+            meta.whats_new = True
+            meta.faults.append("whats_new")
+        if "cookie_banner" in faults and cookies.get(CONSENT_COOKIE) != "accepted":
+            meta.cookie_banner = True
+            meta.faults.append("cookie_banner")
+        return None
+
+    def _latency(self, meta: RequestInfo, path: str, raw_path: str) -> float:
+        fault = self.sandbox.faults.matching(path, raw_path).get("latency")
+        if fault is None:
+            return 0.0
+        meta.faults.append("latency")
+        jitter = float(fault.params["jitter_ms"])
+        ms = float(fault.params["ms"]) + (fault.rng.uniform(-jitter, jitter) if jitter else 0.0)
+        return max(0.0, ms) / 1000
 
 
-def _local_path(value: str | None) -> str | None:
+def _cookies(scope: Scope) -> dict[str, str]:
+    from starlette.requests import cookie_parser
+
+    for key, value in scope.get("headers") or []:
+        if key == b"cookie":
+            return cookie_parser(value.decode("latin-1"))
+    return {}
+
+
+def local_path(value: str | None) -> str | None:
     """`value` if it is a path on this site (open redirects are refused), else None."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return None
@@ -186,22 +390,73 @@ def _local_path(value: str | None) -> str | None:
     return value if not parts.scheme and not parts.netloc else None
 
 
-def _login_url(**params: Any) -> str:
-    params = {k: v for k, v in params.items() if v}
-    return "/login" + ("?" + urlencode(params, safe="/") if params else "")
-
-
-def _parse_int(text: str | None) -> int | None:
+def parse_int(text: str | None) -> int | None:
     try:
         return int(text) if text is not None and text.strip().isdigit() else None
     except ValueError:
         return None
 
 
-def create_app(db_path: str | Path, *, clock: SandboxClock | None = None, policy: AuthPolicy | None = None) -> FastAPI:
-    """The portal over the database at `db_path` (a copy the app may change; reset restores it)."""
+class Portal:
+    """Per-request helpers the page modules share: the tenant, its cookies, redirects, the signed-in user."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def tenant(self, request: Request) -> TenantData:
+        return self.sandbox.tenants[info(request).tenant]
+
+    def cookie(self, request: Request, name: str) -> str | None:
+        return request.cookies.get(cookie_name(name, info(request).tenant))
+
+    def set_cookie(self, request: Request, response: Response, name: str, value: str, **kwargs: Any) -> None:
+        response.set_cookie(cookie_name(name, info(request).tenant), value, httponly=True, samesite="lax", path="/",
+                            **kwargs)  # fmt: skip
+
+    def delete_cookie(self, request: Request, response: Response, name: str) -> None:
+        response.delete_cookie(cookie_name(name, info(request).tenant), path="/")
+
+    def redirect(self, request: Request, path: str) -> RedirectResponse:
+        return RedirectResponse(info(request).base + path, status_code=303)
+
+    def login_url(self, request: Request, **params: Any) -> str:
+        params = {k: v for k, v in params.items() if v}
+        return info(request).base + "/login" + ("?" + urlencode(params, safe="/") if params else "")
+
+    def user(self, request: Request, section: str | None = None) -> User:
+        """The signed-in user (else LoginRequired, to the login page with the expired banner when a cookie
+        was sent); Forbidden when the user's role may not open `section`."""
+        tenant = self.tenant(request)
+        token = self.cookie(request, SESSION_COOKIE)
+        session = tenant.auth.session(token)
+        if session is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise LoginRequired(self.login_url(request, expired=1 if token else None, next=target),
+                                cookie_name(SESSION_COOKIE, tenant.tenant.slug) if token else None)  # fmt: skip
+        user = tenant.auth.users[session.username]
+        if section is not None and section not in PERMISSIONS[user.role]:
+            raise Forbidden(section)
+        return user
+
+    def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return render_page(request, name, status_code, **context)
+
+
+def create_app(
+    db_path: str | Path,
+    *,
+    clock: SandboxClock | None = None,
+    policy: AuthPolicy | None = None,
+    tenant_db_paths: dict[str, Path] | None = None,
+) -> FastAPI:
+    """The portal over the database at `db_path` (the primary tenant's; a copy the app may change, reset
+    restores it) and, optionally, other tenants' databases."""
+    from . import control, pages
+
     clock = clock or SandboxClock()
-    sandbox = Sandbox(Path(db_path), clock, AuthState(clock, policy=policy or AuthPolicy()))
+    paths = {PRIMARY: Path(db_path), **{k: Path(v) for k, v in (tenant_db_paths or {}).items()}}
+    sandbox = Sandbox(paths, clock, policy or AuthPolicy())
+    portal = Portal(sandbox)
     app = FastAPI(title="Sera sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = sandbox
     app.add_middleware(_Guard, sandbox=sandbox)
@@ -212,28 +467,38 @@ def create_app(db_path: str | Path, *, clock: SandboxClock | None = None, policy
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/_sandbox/"):
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-        return error_page(exc.status_code)
+        return error_page(exc.status_code, scope=request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        return error_page(400)
+        if request.url.path.startswith("/_sandbox/"):
+            return JSONResponse({"error": "invalid request"}, status_code=400)
+        return error_page(400, scope=request)
 
-    @app.exception_handler(_LoginRequired)
-    async def login_required(request: Request, exc: _LoginRequired) -> Response:
-        response = RedirectResponse(exc.location, status_code=303)
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/api/"):  # an XHR: the page's script sends the browser to sign in
+            response: Response = JSONResponse({"error": "session expired", "login": exc.location}, status_code=401)
+        else:
+            response = RedirectResponse(exc.location, status_code=303)
         if exc.clear_cookie:
-            response.delete_cookie(SESSION_COOKIE, path="/")
+            response.delete_cookie(exc.clear_cookie, path="/")
         return response
 
-    # -- helpers -------------------------------------------------------------------------------------
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        return error_page(403, scope=request)
 
-    def current_user(request: Request) -> User:
-        token = request.cookies.get(SESSION_COOKIE)
-        session = sandbox.auth.session(token)
-        if session is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise _LoginRequired(_login_url(expired=1 if token else None, next=target), clear_cookie=bool(token))
-        return sandbox.auth.users[session.username]
+    _register_sign_in(app, portal)
+    pages.register(app, portal)
+    control.register(app, portal)
+    return app
+
+
+def _register_sign_in(app: FastAPI, portal: Portal) -> None:
+    sandbox = portal.sandbox
 
     def login_page(request: Request, *, status_code: int = 200, **context: Any) -> HTMLResponse:
         prelogin = request.cookies.get(PRELOGIN_COOKIE)
@@ -243,42 +508,48 @@ def create_app(db_path: str | Path, *, clock: SandboxClock | None = None, policy
         assert prelogin is not None
         context.setdefault("username", "")
         context.setdefault("next_path", None)
-        response = render("login.html", status_code, title="Sign in", csrf_token=sandbox.csrf_token(prelogin),
-                          **context)  # fmt: skip
+        response = portal.render(request, "login.html", status_code, title="Sign in",
+                                 csrf_token=sandbox.csrf_token(prelogin), **context)  # fmt: skip
         if fresh:
             response.set_cookie(PRELOGIN_COOKIE, prelogin, httponly=True, samesite="lax", path="/")
         return response
 
-    def customer_view(row: sqlite3.Row) -> dict[str, Any]:
-        return {
-            "id": row["id"],
-            "number": row["number"],
-            "name": row["name"],
-            "type": fmt.TYPE_LABELS[row["type"]],
-            "email": row["email"] or "",
-            "phone": fmt.phone(row["phone"]),
-            "city": row["city"],
-            "state": row["state"],
-            "balance": fmt.money(row["balance_cents"]),
-            "created": fmt.local_datetime(row["created_at"], sandbox.zone),
-            "status": fmt.STATUS_LABELS[row["status"]],
-            "status_key": row["status"],
-        }
+    def mfa_page(request: Request, user: User, status_code: int = 200, **context: Any) -> HTMLResponse:
+        destination = None
+        if user.mfa == "sms" and user.phone:
+            destination = f"(•••) •••-{user.phone[-4:]}"
+        elif user.mfa == "email" and user.email:
+            local, _, domain = user.email.partition("@")
+            destination = f"{local[:1]}•••@{domain}"
+        return portal.render(request, "mfa.html", status_code, title="Two-step verification", mfa=user.mfa,
+                             destination=destination, **context)  # fmt: skip
 
-    # -- sign-in -------------------------------------------------------------------------------------
+    def signed_in(request: Request, user: User, next_path: str | None, *, remember: bool = False,
+                  session_token: str | None = None) -> Response:  # fmt: skip
+        tenant = portal.tenant(request)
+        token = session_token or tenant.auth.start_session(user.username)
+        response = portal.redirect(request, next_path or "/dispatch")
+        portal.delete_cookie(request, response, MFA_COOKIE)
+        portal.set_cookie(request, response, SESSION_COOKIE, token)
+        if remember:
+            days = int(tenant.auth.policy.device_ttl.total_seconds())
+            portal.set_cookie(request, response, DEVICE_COOKIE, tenant.auth.remember_device(user.username),
+                              max_age=days)  # fmt: skip
+        return response
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        signed_in = sandbox.auth.session(request.cookies.get(SESSION_COOKIE)) is not None
-        return RedirectResponse("/dispatch" if signed_in else "/login", status_code=303)
+        live = portal.tenant(request).auth.session(portal.cookie(request, SESSION_COOKIE)) is not None
+        return portal.redirect(request, "/dispatch" if live else "/login")
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str | None = None, expired: str | None = None,
-                   error: str | None = None) -> Response:  # fmt: skip
-        next_path = _local_path(next)
-        if sandbox.auth.session(request.cookies.get(SESSION_COOKIE)) is not None:
-            return RedirectResponse(next_path or "/dispatch", status_code=303)
+                   error: str | None = None, changed: str | None = None) -> Response:  # fmt: skip
+        next_path = local_path(next)
+        if portal.tenant(request).auth.session(portal.cookie(request, SESSION_COOKIE)) is not None:
+            return portal.redirect(request, next_path or "/dispatch")
         notice = MSG_TOO_MANY_CODES if error == "too_many_attempts" else None
+        notice = MSG_PASSWORD_CHANGED if changed == "1" else notice
         return login_page(request, expired=expired == "1", notice=notice, next_path=next_path)
 
     @app.post("/login", response_class=HTMLResponse)
@@ -289,220 +560,133 @@ def create_app(db_path: str | Path, *, clock: SandboxClock | None = None, policy
         csrf_token: Annotated[str, Form()] = "",
         next: Annotated[str, Form()] = "",
     ) -> Response:
-        next_path = _local_path(next)
+        next_path = local_path(next)
         prelogin = request.cookies.get(PRELOGIN_COOKIE)
         expected = sandbox.csrf_token(prelogin) if prelogin else ""
         if not prelogin or not hmac.compare_digest(expected, csrf_token):
             return login_page(request, notice=MSG_CSRF, next_path=next_path, rotate=True)
-        outcome, user = sandbox.auth.check_password(username.strip(), password)
+        auth = portal.tenant(request).auth
+        outcome, user = auth.check_password(username.strip(), password)
         if outcome is Outcome.LOCKED:
             return login_page(request, error=MSG_LOCKED, username=username, next_path=next_path)
         if user is None:
             return login_page(request, error=MSG_INVALID_LOGIN, username=username, next_path=next_path)
-        response = RedirectResponse("/mfa", status_code=303)
-        token = sandbox.auth.start_pending(user, next_path)
-        response.set_cookie(MFA_COOKIE, token, httponly=True, samesite="lax", path="/")
+        if user.password_expired:
+            response = portal.redirect(request, "/password-expired")
+            portal.set_cookie(request, response, MFA_COOKIE, auth.start_pending(user, next_path))
+            return response
+        if user.mfa == "none" or auth.trusted_device(portal.cookie(request, DEVICE_COOKIE), user.username):
+            return signed_in(request, user, next_path)
+        response = portal.redirect(request, "/mfa")
+        portal.set_cookie(request, response, MFA_COOKIE, auth.start_pending(user, next_path))
         return response
 
+    def pending_user(request: Request) -> tuple[str, User] | None:
+        auth = portal.tenant(request).auth
+        token = portal.cookie(request, MFA_COOKIE)
+        pending = auth.pending(token)
+        if pending is None or token is None:
+            return None
+        return token, auth.users[pending.username]
+
     @app.get("/mfa", response_class=HTMLResponse)
-    def mfa_form(request: Request) -> Response:
-        if sandbox.auth.pending(request.cookies.get(MFA_COOKIE)) is None:
-            return RedirectResponse("/login", status_code=303)
-        return render("mfa.html", title="Two-step verification")
+    def mfa_form(request: Request, resent: str | None = None) -> Response:
+        found = pending_user(request)
+        if found is None or found[1].password_expired:
+            return portal.redirect(request, "/login")
+        notice = f"We sent a new code to {'your phone' if found[1].mfa == 'sms' else 'your e-mail'}." if resent else None
+        return mfa_page(request, found[1], notice=notice)
 
     @app.post("/mfa", response_class=HTMLResponse)
-    def mfa_submit(request: Request, code: Annotated[str, Form()] = "") -> Response:
-        token = request.cookies.get(MFA_COOKIE)
-        if sandbox.auth.pending(token) is None:
-            return RedirectResponse("/login", status_code=303)
-        assert token is not None
-        outcome, session_token, next_path = sandbox.auth.verify_code(token, code)
+    def mfa_submit(request: Request, code: Annotated[str, Form()] = "", remember: Annotated[str, Form()] = "") -> Response:
+        found = pending_user(request)
+        if found is None or found[1].password_expired:
+            return portal.redirect(request, "/login")
+        token, user = found
+        outcome, session_token, next_path = portal.tenant(request).auth.verify_code(token, code)
         if outcome is Outcome.INVALID:
-            return render("mfa.html", title="Two-step verification", error=MSG_INVALID_CODE)
+            return mfa_page(request, user, error=MSG_INVALID_CODE)
+        if outcome is Outcome.EXPIRED:
+            return mfa_page(request, user, error=MSG_CODE_EXPIRED)
         if outcome is not Outcome.OK or session_token is None:
-            response = RedirectResponse(_login_url(error="too_many_attempts"), status_code=303)
-            response.delete_cookie(MFA_COOKIE, path="/")
+            response = RedirectResponse(portal.login_url(request, error="too_many_attempts"), status_code=303)
+            portal.delete_cookie(request, response, MFA_COOKIE)
             return response
-        response = RedirectResponse(next_path or "/dispatch", status_code=303)
-        response.delete_cookie(MFA_COOKIE, path="/")
-        response.set_cookie(SESSION_COOKIE, session_token, httponly=True, samesite="lax", path="/")
+        return signed_in(request, user, next_path, remember=bool(remember), session_token=session_token)
+
+    @app.post("/mfa/resend")
+    def mfa_resend(request: Request) -> Response:
+        found = pending_user(request)
+        if found is None or found[1].mfa not in ("sms", "email"):
+            return portal.redirect(request, "/login")
+        portal.tenant(request).auth.resend(found[0])  # silently nothing inside the cooldown
+        return portal.redirect(request, "/mfa?resent=1")
+
+    @app.get("/password-expired", response_class=HTMLResponse)
+    def password_expired(request: Request) -> Response:
+        found = pending_user(request)
+        if found is None or not found[1].password_expired:
+            return portal.redirect(request, "/login")
+        return portal.render(request, "password_expired.html", title=MSG_PASSWORD_EXPIRED, heading=MSG_PASSWORD_EXPIRED)
+
+    @app.post("/password-expired", response_class=HTMLResponse)
+    def password_change(
+        request: Request,
+        current_password: Annotated[str, Form()] = "",
+        new_password: Annotated[str, Form()] = "",
+        confirm_password: Annotated[str, Form()] = "",
+    ) -> Response:
+        found = pending_user(request)
+        if found is None or not found[1].password_expired:
+            return portal.redirect(request, "/login")
+        token, user = found
+        error = None
+        if not hmac.compare_digest(user.password.encode(), current_password.encode()):
+            error = "Your current password is not correct."
+        elif len(new_password) < 12:
+            error = "The new password must be at least 12 characters long."
+        elif new_password == user.password:
+            error = "The new password must differ from the current one."
+        elif new_password != confirm_password:
+            error = "The new passwords do not match."
+        if error:
+            return portal.render(request, "password_expired.html", 422, title=MSG_PASSWORD_EXPIRED,
+                                 heading=MSG_PASSWORD_EXPIRED, error=error)  # fmt: skip
+        auth = portal.tenant(request).auth
+        auth.change_password(user.username, new_password)
+        portal.tenant(request).writes["users"] += 1
+        response = RedirectResponse(portal.login_url(request, changed=1), status_code=303)
+        portal.delete_cookie(request, response, MFA_COOKIE)
         return response
 
     @app.get("/logout")
     def logout(request: Request) -> Response:
-        sandbox.auth.end_session(request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        portal.tenant(request).auth.end_session(portal.cookie(request, SESSION_COOKIE))
+        response = portal.redirect(request, "/login")
+        portal.delete_cookie(request, response, SESSION_COOKIE)
         return response
 
-    # -- portal pages --------------------------------------------------------------------------------
+    @app.post("/session/refresh")
+    def session_refresh(request: Request) -> Response:
+        """Keep-alive that rotates the session cookie: the old value stops working at once."""
+        auth = portal.tenant(request).auth
+        new = auth.rotate(portal.cookie(request, SESSION_COOKIE))
+        session = auth.session(new)
+        if new is None or session is None:
+            return JSONResponse({"error": "session expired", "login": portal.login_url(request, expired=1)},
+                                status_code=401)  # fmt: skip
+        response = JSONResponse({"ok": True, **auth.session_expiry(session)})
+        portal.set_cookie(request, response, SESSION_COOKIE, new)
+        return response
 
-    @app.get("/dispatch", response_class=HTMLResponse)
-    def dispatch(request: Request, date: str | None = None) -> Response:
-        user = current_user(request)
-        today = clock.now().astimezone(sandbox.zone).date()
-        day = _parse_date(date) or today
-        return render(
-            "dispatch.html",
-            title="Dispatch board",
-            user=user,
-            active="dispatch",
-            day=day,
-            day_label=fmt.long_date(datetime(day.year, day.month, day.day)),
-            prev_day=(day - timedelta(days=1)).isoformat(),
-            next_day=(day + timedelta(days=1)).isoformat(),
-            hours=[f"{h % 12 or 12} {'AM' if h < 12 else 'PM'}" for h in range(8, 18)],
-            board=_board(sandbox, day),
-        )
+    @app.post("/whats-new/dismiss")
+    def whats_new_dismiss(request: Request, next: Annotated[str, Form()] = "") -> Response:
+        response = portal.redirect(request, local_path(next) or "/dispatch")
+        portal.set_cookie(request, response, WHATS_NEW_COOKIE, "dismissed", max_age=365 * 86400)
+        return response
 
-    @app.get("/customers", response_class=HTMLResponse)
-    def customers(request: Request, page: str | None = None, page_size: str | None = None,
-                  q: str | None = None) -> Response:  # fmt: skip
-        user = current_user(request)
-        size = _parse_int(page_size)
-        size = size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
-        text = (q or "").strip()
-        where, params = _search(text)
-        total = int(sandbox.query(f"SELECT COUNT(*) FROM customers {where}", params)[0][0])
-        pages = max(1, math.ceil(total / size))
-        number = _parse_int(page)
-        if number is None or not 1 <= number <= pages:
-            number = 1  # what the real portal does, and why robots must not loop "until empty"
-        rows = sandbox.query(f"SELECT * FROM customers {where} ORDER BY id LIMIT ? OFFSET ?",
-                             [*params, size, (number - 1) * size])  # fmt: skip
-
-        def href(n: int) -> str:
-            query: dict[str, Any] = {"page": n}
-            if size != DEFAULT_PAGE_SIZE or page_size is not None:
-                query["page_size"] = size
-            if text:
-                query["q"] = text
-            return "/customers?" + urlencode(query)
-
-        return render(
-            "customers.html",
-            title="Customers",
-            user=user,
-            active="customers",
-            q=text,
-            page_size=size,
-            default_page_size=DEFAULT_PAGE_SIZE,
-            rows=[customer_view(r) for r in rows],
-            total=total,
-            total_label=f"{total:,}",
-            first_row=(number - 1) * size + 1,
-            last_row=(number - 1) * size + len(rows),
-            prev_href=href(number - 1) if number > 1 else None,
-            next_href=href(number + 1) if number < pages else None,
-            page_links=_page_window(number, pages, href),
-        )
-
-    @app.get("/customers/{customer_id}", response_class=HTMLResponse)
-    def customer_detail(request: Request, customer_id: str) -> Response:
-        user = current_user(request)
-        cid = _parse_int(customer_id)
-        rows = sandbox.query("SELECT * FROM customers WHERE id = ?", [cid]) if cid is not None else []
-        if not rows:
-            return error_page(404)
-        view = customer_view(rows[0])
-        return render("customer.html", title=view["name"], user=user, active="customers", c=view)
-
-    # -- control endpoints (tests only; never linked) -------------------------------------------------
-
-    @app.get("/_sandbox/clock", include_in_schema=False)
-    def clock_get() -> dict[str, str]:
-        return {"now": format_instant(clock.now())}
-
-    @app.post("/_sandbox/clock", include_in_schema=False)
-    async def clock_post(request: Request) -> Response:
-        try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("expected a JSON object")
-            if body.get("reset"):
-                now = clock.reset()
-            elif "set" in body:
-                now = clock.set(parse_instant(str(body["set"])))
-            elif "advance" in body:
-                now = clock.advance(float(body["advance"]))
-            else:
-                raise ValueError('expected one of {"set": ISO8601}, {"advance": seconds}, {"reset": true}')
-        except (ValueError, TypeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"now": format_instant(now)})
-
-    @app.post("/_sandbox/reset", include_in_schema=False)
-    def reset() -> dict[str, Any]:
-        return {"ok": True, "customers": sandbox.reset()}
-
-    @app.get("/_sandbox/stats", include_in_schema=False)
-    def stats() -> dict[str, Any]:
-        return {"customers": sandbox.customer_count(), "seed": sandbox.seed, "size": sandbox.size}
-
-    @app.get("/_sandbox/requests", include_in_schema=False)
-    async def requests_log() -> list[dict[str, Any]]:
-        return list(sandbox.requests)
-
-    @app.get("/_sandbox/error", include_in_schema=False)
-    def deliberate_error() -> None:
-        raise RuntimeError("deliberate error from /_sandbox/error")
-
-    return app
-
-
-def _parse_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _search(text: str) -> tuple[str, list[Any]]:
-    if not text:
-        return "", []
-    like = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-    clauses = [f"{col} LIKE ? ESCAPE '\\'" for col in ("name", "number", "email", "city")]
-    params: list[Any] = [like] * len(clauses)
-    digits = re.sub(r"\D", "", text)
-    if len(digits) >= 3 and len(digits) >= len(text.replace(" ", "")) // 2:  # looks like a phone number
-        clauses.append("phone LIKE ?")
-        params.append(f"%{digits}%")
-    return "WHERE " + " OR ".join(clauses), params
-
-
-def _page_window(current: int, pages: int, href: Any, radius: int = 2) -> list[dict[str, Any]]:
-    """Numbered links around the current page, with the first and last page and gaps between."""
-    shown = sorted({1, pages, *range(max(1, current - radius), min(pages, current + radius) + 1)})
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for n in shown:
-        if n - previous > 1:
-            items.append({"gap": True})
-        items.append({"gap": False, "number": n, "current": n == current, "href": href(n)})
-        previous = n
-    return items
-
-
-_TECHNICIANS = ["Marcus Reyes", "Tara Nguyen", "Luis Ortega", "Kim Patel", "Dwayne Brooks"]
-_APPOINTMENT_STATES = [
-    ("Pending (Unassigned)", "pending"), ("Pending (Assigned)", "assigned"), ("Accepted (Pre-Work)", "accepted"),
-    ("Accepted (Start Trip)", "accepted"), ("Running", "running"), ("Completed (Won Opportunity)", "won"),
-    ("Completed (Lost Opportunity)", "lost"),
-]  # fmt: skip
-_JOB_TYPES = ["AC Tune-Up", "Furnace Repair", "Water Heater", "Drain Cleaning", "Leak Repair", "Install Estimate"]
-
-
-def _board(sandbox: Sandbox, day: date) -> list[dict[str, Any]]:
-    """A placeholder board that is the same every time for a given day."""
-    rng = random.Random(f"dispatch-{sandbox.seed}-{day.isoformat()}")
-    count = sandbox.customer_count()
-    board = []
-    for name in _TECHNICIANS:
-        slots: list[dict[str, str] | None] = [None] * 10
-        for start in rng.sample(range(0, 10, 2), k=rng.randint(0, 3)):
-            status, css = rng.choice(_APPOINTMENT_STATES)
-            row = sandbox.query("SELECT name FROM customers WHERE id = ?", [1001 + rng.randrange(max(count, 1))])
-            who = row[0]["name"] if row else "Walk-in"
-            slots[start] = {"label": f"{rng.choice(_JOB_TYPES)} · {who}", "status": status, "css": css}
-        board.append({"name": name, "slots": slots})
-    return board
+    @app.post("/cookies/accept")
+    def cookies_accept(request: Request, next: Annotated[str, Form()] = "") -> Response:
+        response = portal.redirect(request, local_path(next) or "/")
+        response.set_cookie(CONSENT_COOKIE, "accepted", max_age=365 * 86400, samesite="lax", path="/")
+        return response

@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.browser
 
 
-def _one(kind: str, n: int, home: Path, url: str) -> tuple[str, int, str]:
+def _one(kind: str, home: Path, url: str) -> tuple[str, int, str]:
     env = cli_env(home, ROBOTS_PORTAL_URL=url)
     args = {"pass": [str(HERE / "flows/sign_in_page.yaml")],
             "fail": [str(HERE / "flows/sign_in_page.yaml"), "--var", "expect=Welcome back"],
@@ -45,7 +45,7 @@ def test_twenty_runs_leave_no_process_behind(sandbox, tmp_path):
     plan = ["pass"] * 11 + ["fail"] * 5 + ["sigint"] * 2 + ["sigterm"] * 2
     homes = [tmp_path / f"h{n:02d}" for n in range(len(plan))]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda a: _one(a[0], a[1], a[2], sandbox.url), zip(plan, range(20), homes, strict=True)))
+        results = list(pool.map(lambda kind, home: _one(kind, home, sandbox.url), plan, homes))
     assert [(k, code) for k, code, _ in results] == [(k, {"pass": 0, "fail": 1}.get(k, 130)) for k in plan], \
         [err for _, _, err in results]
     run_dirs = [d for h in homes for d in (h / "runs").iterdir()]
