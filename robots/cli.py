@@ -197,7 +197,7 @@ def run(
     format: Annotated[str, typer.Option("--format", help="stdout format: json or table")] = "json",
     output: Annotated[Path | None, typer.Option(help="write outputs to FILE (.json, .jsonl, .csv) "
                                                      "instead of stdout")] = None,
-    report: Annotated[list[str], typer.Option(help="write a report: json or junit, optionally =PATH "
+    report: Annotated[list[str], typer.Option(help="write a report: html, json or junit, optionally =PATH "
                                                    "(repeatable)")] = [],  # noqa: B006
     headed: Annotated[bool, typer.Option(help="show the browser window (needs a display)")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more logging on stderr")] = 0,
@@ -261,7 +261,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     if record.status == "passed":
         _write_outputs(record.outputs, fmt, output)
     for kind, given in reports:
-        target = given or Path(record.run_dir or ".") / f"report.{'xml' if kind == 'junit' else kind}"
+        target = given or Path(record.run_dir or ".") / _report_name(kind)
         write_report(kind, record, target)
         err.print(f"report ({kind}): {target}", markup=False)
     err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
@@ -272,6 +272,45 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         if ev.screenshot:
             err.print(f"screenshot: {Path(record.run_dir or '') / ev.screenshot}", markup=False)
     return exit_code(record)
+
+
+def _report_name(kind: str) -> str:
+    return f"report.{'xml' if kind == 'junit' else kind}"
+
+
+# ------------------------------------------------------------------------------------------ report
+@app.command()
+def report(
+    run_id: Annotated[str | None, typer.Argument(help="a run id: that run's report")] = None,
+    format: Annotated[str, typer.Option("--format", help="html, json or junit (one run)")] = "html",
+    since: Annotated[str | None, typer.Option(help="a dashboard of all runs started within this age, e.g. 7d")] = None,
+    output: Annotated[Path | None, typer.Option(help="where to write it")] = None,
+) -> None:
+    """Write a run's report (html, json, junit), or with --since a multi-run HTML dashboard."""
+    from robots.records import open_store
+    from robots.reports import write_report
+
+    try:
+        if (run_id is None) == (since is None):
+            raise InputError("give a run id, or --since AGE for the dashboard (not both)")
+        store = open_store()
+        if since is not None:
+            from robots.reports._files import write_atomically
+            from robots.reports.dashboard import render_dashboard
+
+            now = datetime.now(UTC)
+            start = now - _parse_age(since, "--since")
+            target = output or Path("dashboard.html")
+            page = render_dashboard(store.list(limit=None, since=start), since=start, now=now)
+            write_atomically(target, page.encode("utf-8"))
+        else:
+            assert run_id is not None
+            record = store.get(run_id)
+            target = output or Path(record.run_dir or ".") / _report_name(format)
+            write_report(format, record, target)
+    except RobotsError as e:
+        raise _fail(e) from None
+    sys.stdout.write(f"{target}\n")
 
 
 # ---------------------------------------------------------------------------------------- validate

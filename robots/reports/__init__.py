@@ -8,18 +8,20 @@ from collections.abc import Callable
 
 from robots.errors import ConfigError
 from robots.records.model import RunRecord
+from robots.reports.html import write_html
 from robots.reports.json import write_json
 from robots.reports.junit import write_junit
 
 Reporter = Callable[[RunRecord, "str | os.PathLike[str]"], None]
 
-REPORTERS: dict[str, Reporter] = {"json": write_json, "junit": write_junit}
+REPORTERS: dict[str, Reporter] = {"html": write_html, "json": write_json, "junit": write_junit}
 
 __all__ = [
     "REPORTERS",
     "Reporter",
     "UnknownReportKind",
     "register_reporter",
+    "write_html",
     "write_json",
     "write_junit",
     "write_report",
@@ -50,4 +52,3 @@ def write_report(kind: str, record: RunRecord, path: str | os.PathLike[str]) -> 
     except KeyError:
         raise UnknownReportKind(kind) from None
     reporter(record, path)
-from robots.reports.html import write_html; register_reporter("html", write_html)  # noqa: E402, E702, I001
