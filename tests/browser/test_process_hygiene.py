@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from robots.records import SqlStore
 from robots.testing import tracked_pids_alive
 from robots.testing.helpers import cli_env
 
@@ -22,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.browser
 
 
-def _one(kind: str, home: Path, url: str) -> tuple[str, int, str]:
-    env = cli_env(home, ROBOTS_PORTAL_URL=url)
+def _one(kind: str, home: Path, url: str, db: Path) -> tuple[str, int, str]:
+    env = cli_env(home, ROBOTS_PORTAL_URL=url, ROBOTS_DATABASE_URL=f"sqlite:///{db}")
     args = {"pass": [str(HERE / "flows/sign_in_page.yaml")],
             "fail": [str(HERE / "flows/sign_in_page.yaml"), "--var", "expect=Welcome back"],
             "sigint": [str(HERE / "flows/hold.yaml")], "sigterm": [str(HERE / "flows/hold.yaml")]}[kind]
@@ -45,7 +46,9 @@ def test_twenty_runs_leave_no_process_behind(sandbox, tmp_path):
     plan = ["pass"] * 11 + ["fail"] * 5 + ["sigint"] * 2 + ["sigterm"] * 2
     homes = [tmp_path / f"h{n:02d}" for n in range(len(plan))]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda kind, home: _one(kind, home, sandbox.url), plan, homes))
+        # All 20 runs write to ONE SQLite file, two processes at a time: no "database is locked".
+        results = list(pool.map(lambda kind, home: _one(kind, home, sandbox.url, tmp_path / "shared.db"),
+                                plan, homes))
     assert [(k, code) for k, code, _ in results] == [(k, {"pass": 0, "fail": 1}.get(k, 130)) for k in plan], \
         [err for _, _, err in results]
     run_dirs = [d for h in homes for d in (h / "runs").iterdir()]
@@ -53,5 +56,11 @@ def test_twenty_runs_leave_no_process_behind(sandbox, tmp_path):
     assert all((d / "processes.json").exists() for d in run_dirs)
     assert {d.name: tracked_pids_alive(d) for d in run_dirs if tracked_pids_alive(d)} == {}
     assert [d.name for d in run_dirs if (d / "owner.json").exists()] == []
+    store = SqlStore(f"sqlite:///{tmp_path / 'shared.db'}")
+    try:
+        statuses = sorted(r.status for r in store.list(limit=None))
+    finally:
+        store.close()
+    assert statuses == sorted(["passed"] * 11 + ["failed"] * 5 + ["interrupted"] * 4)
     failing = [err for k, _, err in results if k == "fail"]
     assert all("error: expected the page to contain 'Welcome back'" in err for err in failing)
