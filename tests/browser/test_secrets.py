@@ -42,9 +42,11 @@ def test_no_secret_in_any_artifact_or_output(sandbox, sandbox_env, tmp_path):
         run_flow_cli([FLOW, "--var", "q=Austin", "-v", "--report", "json", "--report", "junit"], tmp_path,
                      env=sandbox_env),
         # the portal echoes the planted username into the login form that the failure evidence saves
-        run_flow_cli([FLOW, "-v"], tmp_path, env={**sandbox_env, env_name("sera_username"): planted_user,
-                                                   env_name("sera_password"): wrong_password}),
-        run_flow_cli([FLOW, "-v"], tmp_path, env={**sandbox_env, env_name("sera_totp"): wrong_totp}),
+        run_flow_cli([FLOW, "-v", "--report", "html"], tmp_path,
+                     env={**sandbox_env, env_name("sera_username"): planted_user,
+                          env_name("sera_password"): wrong_password}),
+        run_flow_cli([FLOW, "-v", "--report", "html"], tmp_path,
+                     env={**sandbox_env, env_name("sera_totp"): wrong_totp}),
     ]
     assert [r.returncode for r in runs] == [0, 1, 1], [r.stderr for r in runs]
     evidence_html = list(tmp_path.glob("runs/*/evidence/*.html"))
@@ -66,7 +68,7 @@ def test_no_secret_in_any_artifact_or_output(sandbox, sandbox_env, tmp_path):
     secrets = {"password": creds["password"], "totp secret": creds["totp_secret"], "planted username": planted_user,
                "wrong password": wrong_password, "wrong totp secret": wrong_totp}
     files = [f for f in tmp_path.rglob("*") if f.is_file()]
-    assert any(f.name == "robots.db" for f in files) and any(f.name == "report.xml" for f in files)
+    assert {"robots.db", "report.xml", "report.json", "report.html"} <= {f.name for f in files}
     leaks = []
     for what, secret in secrets.items():
         for form in forms(secret):
