@@ -5,8 +5,9 @@ Only the CLI's `sandbox` command, the embedded default portal and test fixtures 
 
 from __future__ import annotations
 
-from .accounts import TENANT, TIME_ZONE, credentials
+from .accounts import TENANT, TIME_ZONE, credentials, users
 from .data import SIZES
 from .server import SandboxServer, serve_forever
+from .tenants import TENANTS
 
-__all__ = ["SIZES", "TENANT", "TIME_ZONE", "SandboxServer", "credentials", "serve_forever"]
+__all__ = ["SIZES", "TENANT", "TENANTS", "TIME_ZONE", "SandboxServer", "credentials", "serve_forever", "users"]

@@ -46,16 +46,25 @@ DEMO = User(
 _ACME_USERS = (
     DEMO,
     User("dina", "Dispatch pass 2026!", "", "Dina Dispatch", "dispatcher", mfa="sms", phone="+15125550101"),
-    User("casey", "Service desk 2026!", "", "Casey Service", "csr", mfa="email",
-         email="casey.service@acme.example.com"),  # fmt: skip
+    User(
+        "casey", "Service desk 2026!", "", "Casey Service", "csr", mfa="email", email="casey.service@acme.example.com"
+    ),  # fmt: skip
     User("tom", "Truck 42 pass 2026!", "", "Tom Tech", "technician", mfa="none"),
     User("pat", "Old password 2025!", "", "Pat Expired", "csr", mfa="none", password_expired=True),
 )
 _SUMMIT_USERS = (
-    User("demo", "Summit demo 2026!", "KRUGKIDROVUWG2ZAMJZG653OEBTG6ZDY", "Sam Summit", "admin", tenant=SUMMIT.slug,
-         email="sam.summit@summit.example.com"),  # fmt: skip
-    User("hank", "Hank tech 2026!", "", "Hank Olsen", "technician", mfa="sms", phone="+13035550177",
-         tenant=SUMMIT.slug),  # fmt: skip
+    User(
+        "demo",
+        "Summit demo 2026!",
+        "KRUGKIDROVUWG2ZAMJZG653OEBTG6ZDY",
+        "Sam Summit",
+        "admin",
+        tenant=SUMMIT.slug,
+        email="sam.summit@summit.example.com",
+    ),  # fmt: skip
+    User(
+        "hank", "Hank tech 2026!", "", "Hank Olsen", "technician", mfa="sms", phone="+13035550177", tenant=SUMMIT.slug
+    ),  # fmt: skip
 )
 
 # tenant -> username -> user

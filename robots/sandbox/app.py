@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -123,6 +123,9 @@ def render_page(scope: Scope | Request, name: str, status_code: int = 200, **con
     context.setdefault("base", meta.base)
     context.setdefault("whats_new", meta.whats_new)
     context.setdefault("cookie_banner", meta.cookie_banner)
+    raw_scope = scope.scope if isinstance(scope, Request) else scope
+    query = raw_scope.get("query_string", b"").decode("latin-1")
+    context.setdefault("request_path", raw_scope.get("path", "/") + (f"?{query}" if query else ""))
     user = context.get("user")
     context.setdefault("perms", PERMISSIONS.get(user.role, frozenset()) if isinstance(user, User) else frozenset())
     html = _TEMPLATES[meta.layout].get_template(name).render(**context)
@@ -201,9 +204,13 @@ class Sandbox:
         self.faults = FaultState()
         self.requests: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self.tenants = {
-            slug: TenantData(TENANTS[slug], path, AuthState(clock, users=dict(TENANT_USERS[slug]),
-                                                            policy=_copy_policy(policy), outbox=self.outbox,
-                                                            tenant=slug))  # fmt: skip
+            slug: TenantData(
+                TENANTS[slug],
+                path,
+                AuthState(
+                    clock, users=dict(TENANT_USERS[slug]), policy=replace(policy), outbox=self.outbox, tenant=slug
+                ),
+            )  # fmt: skip
             for slug, path in db_paths.items()
         }
         primary = self.tenants[PRIMARY]
@@ -235,12 +242,6 @@ class Sandbox:
 
     def csrf_token(self, prelogin: str) -> str:
         return hmac.new(self._csrf_key, prelogin.encode(), hashlib.sha256).hexdigest()
-
-
-def _copy_policy(policy: AuthPolicy) -> AuthPolicy:
-    from dataclasses import replace
-
-    return replace(policy)
 
 
 _TENANT_PREFIX = re.compile(r"^/t/([^/]+)(/.*)?$")
@@ -594,11 +595,15 @@ def _register_sign_in(app: FastAPI, portal: Portal) -> None:
         found = pending_user(request)
         if found is None or found[1].password_expired:
             return portal.redirect(request, "/login")
-        notice = f"We sent a new code to {'your phone' if found[1].mfa == 'sms' else 'your e-mail'}." if resent else None
+        notice = (
+            f"We sent a new code to {'your phone' if found[1].mfa == 'sms' else 'your e-mail'}." if resent else None
+        )
         return mfa_page(request, found[1], notice=notice)
 
     @app.post("/mfa", response_class=HTMLResponse)
-    def mfa_submit(request: Request, code: Annotated[str, Form()] = "", remember: Annotated[str, Form()] = "") -> Response:
+    def mfa_submit(
+        request: Request, code: Annotated[str, Form()] = "", remember: Annotated[str, Form()] = ""
+    ) -> Response:
         found = pending_user(request)
         if found is None or found[1].password_expired:
             return portal.redirect(request, "/login")

@@ -82,8 +82,9 @@ class Outbox:
 
     def send(self, *, tenant: str, channel: str, to: str, subject: str, body: str, code: str, at: datetime) -> None:
         with self._lock:
-            self._messages.append({"id": len(self._messages) + 1, "tenant": tenant, "channel": channel, "to": to,
-                                   "subject": subject, "body": body, "code": code, "at": format_instant(at)})  # fmt: skip
+            message = {"id": len(self._messages) + 1, "tenant": tenant, "channel": channel, "to": to,
+                       "subject": subject, "body": body, "code": code, "at": format_instant(at)}  # fmt: skip
+            self._messages.append(message)
 
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -177,13 +178,13 @@ class AuthState:
         minutes = int(self.policy.code_ttl.total_seconds() // 60)
         if user.mfa == "sms":
             assert user.phone is not None
-            self.outbox.send(tenant=self.tenant, channel="sms", to=user.phone, subject="", code=code, at=now,
-                             body=f"Your Sera verification code is {code}. It expires in {minutes} minutes.")  # fmt: skip
+            body = f"Your Sera verification code is {code}. It expires in {minutes} minutes."
+            self.outbox.send(tenant=self.tenant, channel="sms", to=user.phone, subject="", code=code, at=now, body=body)
         else:
             assert user.email is not None
-            self.outbox.send(tenant=self.tenant, channel="email", to=user.email, code=code, at=now,
-                             subject="Your Sera verification code",
-                             body=f"Use {code} to finish signing in to Sera. The code expires in {minutes} minutes.")  # fmt: skip
+            body = f"Use {code} to finish signing in to Sera. The code expires in {minutes} minutes."
+            self.outbox.send(tenant=self.tenant, channel="email", to=user.email, code=code, at=now, body=body,
+                             subject="Your Sera verification code")  # fmt: skip
 
     def resend(self, token: str) -> bool:
         """Send a new code unless inside the cooldown; True when one was sent. Either way the page says the
@@ -293,7 +294,10 @@ class AuthState:
             session = self._sessions.get(token)
             if session is None:
                 return None
-            if now - session.last_seen > self.policy.idle_timeout or now - session.created > self.policy.absolute_lifetime:
+            if (
+                now - session.last_seen > self.policy.idle_timeout
+                or now - session.created > self.policy.absolute_lifetime
+            ):
                 del self._sessions[token]
                 return None
             session.last_seen = max(session.last_seen, now)

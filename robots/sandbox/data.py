@@ -321,7 +321,11 @@ def generate_work_orders(
             at = created
             wo_id = FIRST_WORK_ORDER_ID + len(orders)
             for step in path:
-                by = rng.choice(_OFFICE_STAFF) if step in ("unscheduled", "scheduled", "canceled") else techs[tech - 1][1]
+                by = (
+                    rng.choice(_OFFICE_STAFF)
+                    if step in ("unscheduled", "scheduled", "canceled")
+                    else techs[tech - 1][1]
+                )
                 reason = "Customer canceled" if step == "canceled" else None
                 history.append((len(history) + 1, wo_id, step, _iso(at), by, reason))
                 at = min(at + timedelta(minutes=rng.randint(5, 600)), max(at, _EPOCH_END))
@@ -390,7 +394,9 @@ def write_database(path: Path, seed: int, size: str, customers: Iterable[Custome
         conn.executemany("UPDATE customers SET tags = ?, modified_at = ? WHERE id = ?",
                          generate_customer_extras(rows, seed, tenant))  # fmt: skip
         conn.executemany("INSERT INTO technicians VALUES (?, ?, ?)", generate_technicians(tenant))
-        conn.executemany(f"INSERT INTO pricebook_items VALUES ({', '.join('?' * 10)})", generate_pricebook(seed, tenant))
+        conn.executemany(
+            f"INSERT INTO pricebook_items VALUES ({', '.join('?' * 10)})", generate_pricebook(seed, tenant)
+        )
         orders, history = generate_work_orders(rows, seed, tenant)
         conn.executemany(f"INSERT INTO work_orders VALUES ({', '.join('?' * 13)})", orders)
         conn.executemany("INSERT INTO work_order_history VALUES (?, ?, ?, ?, ?, ?)", history)

@@ -20,6 +20,7 @@ import uvicorn
 
 from .app import create_app
 from .data import DEFAULT_SEED, ensure_snapshot
+from .tenants import PRIMARY, TENANTS
 
 logger = logging.getLogger("robots.sandbox")
 
@@ -62,6 +63,7 @@ class SandboxServer:
         self._server: _ThreadServer | None = None
         self._thread: threading.Thread | None = None
         self._db_path: Path | None = None
+        self._tenant_db_paths: dict[str, Path] = {}
         self._app: Any = None
 
     @property
@@ -76,20 +78,28 @@ class SandboxServer:
         return self._db_path
 
     @property
+    def tenant_db_paths(self) -> dict[str, Path]:
+        """Every tenant's private database file (empty when stopped)."""
+        return dict(self._tenant_db_paths)
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> SandboxServer:
         if self._server is not None:
             raise RuntimeError("the sandbox server is already running")
-        snapshot = ensure_snapshot(self.seed, self.size, self.cache_dir)
-        fd, name = tempfile.mkstemp(prefix="sera-sandbox-", suffix=".sqlite3")
-        os.close(fd)
-        self._db_path = Path(name)
+        snapshots = {slug: ensure_snapshot(self.seed, self.size, self.cache_dir, slug) for slug in TENANTS}
         sock: socket.socket | None = None
         try:
-            shutil.copyfile(snapshot, self._db_path)
-            self._app = create_app(self._db_path)
+            for slug, snapshot in snapshots.items():
+                fd, name = tempfile.mkstemp(prefix=f"sera-sandbox-{slug}-", suffix=".sqlite3")
+                os.close(fd)
+                self._tenant_db_paths[slug] = Path(name)
+                shutil.copyfile(snapshot, name)
+            self._db_path = self._tenant_db_paths[PRIMARY]
+            others = {k: v for k, v in self._tenant_db_paths.items() if k != PRIMARY}
+            self._app = create_app(self._db_path, tenant_db_paths=others)
             # Bind here, before uvicorn starts, so port 0 resolves to a real port we can report at once.
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only then (else +40 ms per
@@ -132,9 +142,10 @@ class SandboxServer:
             self._thread.join(timeout=10)
         if self._app is not None:
             self._app.state.sandbox.close()
-        if self._db_path is not None:
+        for path in self._tenant_db_paths.values():
             for suffix in ("", "-journal", "-wal", "-shm"):
-                Path(str(self._db_path) + suffix).unlink(missing_ok=True)
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        self._tenant_db_paths = {}
         self._server = self._thread = self._db_path = self._app = None
 
     def reset(self) -> dict[str, Any]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pyotp
 from bs4 import BeautifulSoup
 
-from robots.sandbox import credentials
+from robots.sandbox import credentials, users
 
 # A fixed instant 10 s into a TOTP window, so a test's codes never straddle a window boundary.
 FIXED_NOW = "2026-03-02T15:00:10Z"
@@ -69,3 +70,37 @@ def login(client: httpx.Client, next_path: str | None = None) -> httpx.Response:
 def text_of(response: httpx.Response, data_cy: str) -> str | None:
     node = soup(response).select_one(f'[data-cy="{data_cy}"]')
     return None if node is None else re.sub(r"\s+", " ", node.get_text()).strip()
+
+
+def user(tenant: str, username: str) -> dict[str, Any]:
+    """A seeded account from `users()`."""
+    return next(u for u in users() if u["tenant"] == tenant and u["username"] == username)
+
+
+def submit_password_as(client: httpx.Client, account: dict[str, Any], base: str = "",
+                       password: str | None = None) -> httpx.Response:  # fmt: skip
+    form = {
+        "username": str(account["username"]),
+        "password": str(account["password"]) if password is None else password,
+        "csrf_token": csrf_token(client, base + "/login"),
+    }
+    return client.post(base + "/login", data=form)
+
+
+def last_code(client: httpx.Client, to: str) -> str:
+    messages = client.get("/_sandbox/outbox", params={"to": to}).json()["messages"]
+    assert messages, f"no message to {to}"
+    return str(messages[-1]["code"])
+
+
+def login_as(client: httpx.Client, account: dict[str, Any], base: str = "") -> httpx.Response:
+    """Sign in with any seeded account and its second factor; returns the final redirect."""
+    response = submit_password_as(client, account, base)
+    assert response.status_code == 303, response.text
+    if response.headers["location"] != base + "/mfa":
+        return response
+    if account["mfa"] == "totp":
+        code = pyotp.TOTP(str(account["totp_secret"])).at(sandbox_now(client))
+    else:
+        code = last_code(client, str(account["phone"] if account["mfa"] == "sms" else account["email"]))
+    return client.post(base + "/mfa", data={"code": code})

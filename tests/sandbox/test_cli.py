@@ -14,8 +14,12 @@ from robots.sandbox import credentials
 
 
 def test_serve_prints_its_url_and_stops_on_ctrl_c():
-    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--port", "0", "--size",
-                             "small"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "robots.cli", "sandbox", "serve", "--port", "0", "--size", "small"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
@@ -32,12 +36,22 @@ def test_serve_prints_its_url_and_stops_on_ctrl_c():
 
 
 def test_unknown_size_is_an_input_error():
-    done = subprocess.run([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--size", "huge"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "robots.cli", "sandbox", "serve", "--size", "huge"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (done.returncode, done.stderr) == (2, "error: --size must be one of small, default\n")
 
 
 def test_credentials_prints_the_demo_account():
-    done = subprocess.run([sys.executable, "-m", "robots.cli", "sandbox", "credentials"], capture_output=True,
-                          text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "robots.cli", "sandbox", "credentials"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert json.loads(done.stdout) == credentials()

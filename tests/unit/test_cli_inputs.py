@@ -18,7 +18,7 @@ FLOW = str(ROOT / "flows/sera/list_customers.yaml")
                               "the flow declares: q, page_size"),
     (["--var", "page_size=lots"], f"error: {FLOW}: var 'page_size' must be an integer, got 'lots'"),
     (["--var", "bad"], "error: --var expects KEY=VALUE, got 'bad'"),
-    (["--report", "pdf"], "error: --report: unknown kind 'pdf'; use one of json, junit"),
+    (["--report", "pdf"], "error: --report: unknown kind 'pdf'; use one of html, json, junit"),
     (["--format", "xml"], "error: --format must be json or table, got 'xml'"),
 ])
 def test_bad_run_options(tmp_path, args, message):

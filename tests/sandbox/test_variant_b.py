@@ -1,0 +1,95 @@
+"""Layout variant B (CONTRACTS C6): on B's HTML the first candidate of every selector in selectors/sera/
+matches nothing while a later candidate still matches; on the default layout the first candidate matches.
+
+CSS is evaluated by soupsieve (BeautifulSoup's engine) and XPath by lxml, from the same WebDriver form that
+robots.browser.locators gives Selenium.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import lxml.html
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from robots.browser.locators import parse_locator
+
+from .helpers import advance_clock, login, submit_password
+
+CATALOG = Path(__file__).resolve().parents[2] / "selectors" / "sera"
+
+def matches(html: str, candidate: str) -> int:
+    by, value = parse_locator(candidate).webdriver()
+    if by == "css selector":
+        return len(BeautifulSoup(html, "html.parser").select(value))
+    return len(lxml.html.fromstring(html).xpath(value))
+
+
+def pages(client: httpx.Client) -> dict[str, str]:
+    """The HTML each catalog describes, in whatever layout is switched on (errors shown, so they exist)."""
+    login_error = submit_password(client, password="wrong").text
+    client.cookies.clear()
+    submit_password(client)
+    mfa_error = client.post("/mfa", data={"code": "000000"}).text
+    client.cookies.clear()
+    advance_clock(client, 30)  # a fresh TOTP window: each code signs in once
+    login(client)
+    customers = client.get("/customers").text
+    return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers}
+
+
+def catalog() -> list[tuple[str, str, list[str]]]:
+    entries = []
+    for path in sorted(CATALOG.glob("*.yaml")):
+        for name, candidates in (yaml.safe_load(path.read_text()) or {}).items():
+            entries.append((path.stem, name, list(candidates)))
+    return entries
+
+
+@pytest.fixture
+def both_layouts(portal: httpx.Client) -> dict[str, dict[str, str]]:
+    default = pages(portal)
+    portal.cookies.clear()
+    portal.post("/_sandbox/faults", json={"name": "layout_b"}).raise_for_status()
+    return {"a": default, "b": pages(portal)}
+
+
+def test_the_catalog_is_not_empty() -> None:
+    assert len(catalog()) >= 10
+
+
+def test_every_first_choice_selector_breaks_under_b_and_a_fallback_still_matches(
+    both_layouts: dict[str, dict[str, str]],
+) -> None:
+    problems = []
+    for page, name, candidates in catalog():
+        if page not in both_layouts["a"]:
+            problems.append(f"{page}.yaml: no sandbox page known for this catalog; teach test_variant_b.pages()")
+            continue
+        a, b = both_layouts["a"][page], both_layouts["b"][page]
+        first, later = candidates[0], candidates[1:]
+        if not matches(a, first):
+            problems.append(f"{page}.{name}: first candidate {first} matches nothing on the default layout")
+        if matches(b, first):
+            problems.append(f"{page}.{name}: first candidate {first} still matches under B")
+        if not any(matches(b, c) for c in later):
+            problems.append(f"{page}.{name}: no later candidate of {later} matches under B")
+    assert problems == []
+
+
+def test_b_keeps_the_data_the_same(both_layouts: dict[str, dict[str, str]]) -> None:
+    def rows(html: str) -> dict[str, dict[str, str]]:
+        table = BeautifulSoup(html, "html.parser").select_one("main table")
+        assert table is not None
+        headers = [th.get_text(strip=True) for th in table.select("thead th")]
+        return {
+            str(tr["data-id"]): dict(zip(headers, (td.get_text(strip=True) for td in tr.select("td")), strict=True))
+            for tr in table.select("tbody tr")
+        }
+
+    a, b = rows(both_layouts["a"]["customers"]), rows(both_layouts["b"]["customers"])
+    assert a == b and len(a) == 50
+    assert list(next(iter(a.values()))) != list(next(iter(b.values())))  # same cells, other column order
