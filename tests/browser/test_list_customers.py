@@ -72,3 +72,21 @@ def test_search_var_narrows_the_list(sandbox, sandbox_env, tmp_path):
     assert all("austin" in json.dumps(c).lower() for c in customers)
     assert all("page_size=100" in c["source_url"] and "q=Austin" in c["source_url"] for c in customers)
     assert len(customers) < 2500
+
+
+def test_layout_variant_b_passes_through_fallbacks_with_drift_recorded(sandbox, sandbox_env, tmp_path):
+    """CONTRACTS C6: under layout B every first-choice selector is broken; the flow still passes."""
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "layout_b"}).raise_for_status()
+    run = run_flow_cli([FLOW, "--var", "q=Austin", "--report", "json"], tmp_path, env=sandbox_env)
+    assert run.returncode == 0, run.stderr
+    customers = run.outputs["customers"]
+    assert customers and all(c["city"] == "Austin" or "austin" in json.dumps(c).lower() for c in customers)
+    record = json.loads((tmp_path / "runs" / run.run_id / "report.json").read_text())
+    drift = {s["name"]: s["drift"] for s in record["steps"] if s["drift"]}
+    assert drift["steps[1] fill"] == ("login.username: matched fallback id:username after "
+                                      "data-cy:login-username failed")
+    assert drift["steps[5] totp"] == "mfa.code: matched fallback id:code after data-cy:mfa-code failed; " \
+                                     "mfa.submit: matched fallback id:verify-button after data-cy:mfa-submit failed"
+    assert any(name.endswith("extract_table") and d.startswith("customers.table: matched fallback")
+               for name, d in drift.items())
+    assert "selector drift: login.username matched by fallback id:username" in run.stderr
