@@ -248,7 +248,10 @@ class Runner:
         err: BaseException | None = None
         summary: str | None = None
         try:
-            raw = call.args.model_dump(exclude_unset=True, exclude={"steps"})
+            if call.args.when is not None and not self._render(call.args.when, state, call):
+                status, summary = "skipped", "skipped: its `when` condition was false"
+                return
+            raw = call.args.model_dump(exclude_unset=True, exclude={"steps", "when"})
             rendered = self._render(raw, state, call)
             if call.children:
                 rendered["steps"] = call.args.steps  # type: ignore[attr-defined]  # run as children, unrendered
@@ -260,12 +263,16 @@ class Runner:
         except KeyboardInterrupt:
             status, err = "errored", Interrupted("interrupted by SIGINT")
             raise
-        except BusinessFailure as e:
-            status, err = "failed", e
-            raise
-        except RobotsError as e:
+        except Interrupted as e:
             status, err = "errored", e
             raise
+        except RobotsError as e:
+            status, err = ("failed" if isinstance(e, BusinessFailure) else "errored"), e
+            if not call.args.optional:
+                raise
+            # An optional step's failure is recorded and the run goes on (no evidence: it was allowed to fail).
+            status, summary = "skipped", f"optional step did not succeed ({type(e).__name__})"
+            e._robots_evidence = True  # type: ignore[attr-defined]
         except Exception as e:
             log.error("internal error in step %s: %s", call.where, state.masker(traceback.format_exc()))
             internal = TechnicalError(f"internal error in step '{call.kind}': {type(e).__name__}: {e}")

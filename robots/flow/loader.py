@@ -180,6 +180,8 @@ def _templates(value: Any, path: tuple):
             yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
+            if k == "when" and isinstance(v, str) and not templating.is_template(v):
+                v = "{{ " + v + " }}"  # a bare condition, as StepArgs reads it
             yield from _templates(v, path + (k,))
     elif isinstance(value, list):
         for i, v in enumerate(value):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from robots.engine import StepContext
@@ -32,7 +32,16 @@ class StepArgs(BaseModel):
     id: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="name of the step's output")
     name: str | None = Field(None, description="a label for logs and reports")
     timeout: float | None = Field(None, gt=0, description="seconds this step may wait; default: the flow's")
-    optional: bool = Field(False, description="a failure of this step is recorded and the run goes on")
+    optional: bool = Field(False, description="a failure of this step is recorded (as skipped) and the run goes on")
+    when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
+                                               "`vars.q != ''` (a bare expression or a {{ template }})")
+
+    @field_validator("when")
+    @classmethod
+    def _as_template(cls, v: str | None) -> str | None:
+        if v is not None and "{{" not in v and "{%" not in v:
+            return "{{ " + v + " }}"
+        return v
 
     #: argument that a scalar shorthand (`- click: login.submit`) fills
     primary: ClassVar[str | None] = None

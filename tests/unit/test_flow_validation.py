@@ -371,3 +371,10 @@ def test_validating_starts_no_browser(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"code": 2, "browser_modules": [], "spawned": []}
     assert "1 of 1 flow invalid" in done.stderr
+
+
+def test_a_bare_when_condition_is_checked_like_a_template(project: Path) -> None:
+    text = HEAD + "vars:\n  q: ''\nsteps:\n  - open: {url: 'https://x.test/', when: \"vars.qq != ''\"}\n"
+    assert issues(text) == [
+        "flow.yaml:6:42: steps[0].open.when: unknown var 'qq' in '{{ vars.qq }}' (did you mean 'q'?)",
+    ]
