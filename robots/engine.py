@@ -67,6 +67,7 @@ class _State:
     outputs: dict[str, Any] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    loop: dict[str, Any] = field(default_factory=dict)
     counter: int = 0
     pages: int = 0
     rows: int = 0
@@ -77,6 +78,7 @@ class _State:
             "secrets": self.secrets,
             "steps": self.step_outputs,
             "portal": self.portal.template_context() if self.portal else {},
+            "loop": self.loop,
             "run": {"id": self.run_id, "dir": str(self.run_dir), "started_at": self.started_at.isoformat()},
         }
 
@@ -111,9 +113,48 @@ class StepContext:
     def render(self, value: Any) -> Any:
         return self._runner._render(value, self._state, self.call)
 
-    def run_children(self) -> None:
-        for child in self.call.children:
+    def run_children(self, block: str = "steps") -> None:
+        """Run a nested block of steps (`steps`, or another block such as `else`)."""
+        for child in self.call.blocks.get(block, ()):
             self._runner._execute(child, self._state)
+
+    def evaluate(self, condition: str) -> Any:
+        """A condition (a template) rendered now: its native value."""
+        return self._runner._render(condition, self._state, self.call)
+
+    def set_var(self, name: str, value: Any) -> None:
+        self._state.vars[name] = value
+
+    @contextlib.contextmanager
+    def loop_item(self, item: Any, index: int) -> Iterator[None]:
+        """`loop.item` and `loop.index` (1-based) for the steps run inside; restored afterwards."""
+        saved = self._state.loop
+        self._state.loop = {"item": item, "index": index}
+        try:
+            yield
+        finally:
+            self._state.loop = saved
+
+    @property
+    def steps_recorded(self) -> int:
+        return len(self._state.steps)
+
+    def mark_retried(self, since: int) -> None:
+        """Step records made since `since` that failed technically were retried: say so."""
+        steps = self._state.steps
+        for i in range(since, len(steps)):
+            if steps[i].status == "errored":
+                steps[i] = steps[i].model_copy(update={"status": "retried"})
+
+    def save_screenshot(self, name: str) -> str | None:
+        """A PNG of the page into the run's folder (screenshots/NAME.png). Output: its path in the run folder."""
+        png = self.browser.screenshot_png(self._state.masker.values)
+        if png is None:
+            return None
+        folder = self._state.run_dir / "screenshots"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{name}.png").write_bytes(png)
+        return f"screenshots/{name}.png"
 
     def output_of(self, step_id: str) -> Any:
         return self._state.step_outputs.get(step_id, {}).get("output")
@@ -251,11 +292,13 @@ class Runner:
             if call.args.when is not None and not self._render(call.args.when, state, call):
                 status, summary = "skipped", "skipped: its `when` condition was false"
                 return
-            raw = call.args.model_dump(exclude_unset=True, exclude={"steps", "when"})
+            model = type(call.args)
+            block_fields = {n: f.alias or n for n, f in model.model_fields.items() if (f.alias or n) in call.blocks}
+            raw = call.args.model_dump(exclude_unset=True, exclude={"when", *block_fields}, by_alias=True)
             rendered = self._render(raw, state, call)
-            if call.children:
-                rendered["steps"] = call.args.steps  # type: ignore[attr-defined]  # run as children, unrendered
-            args = type(call.args).model_validate(rendered)
+            for name, key in block_fields.items():  # nested steps run as children, each rendered when it runs
+                rendered[key] = getattr(call.args, name)
+            args = model.model_validate(rendered)
             result = sdef.func(StepContext(state, self, call), args)
             if call.args.id is not None:
                 state.step_outputs[call.args.id] = {"output": result}

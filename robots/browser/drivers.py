@@ -220,11 +220,132 @@ class Browser:
         el = self.find(selector, timeout, "present")
         return self._guard(lambda: el.get_attribute("outerHTML"), f"reading '{selector.name}'")
 
+    def outer_html_all(self, selector: Selector, timeout: float) -> list[str]:
+        """The outer HTML of every element matching the first candidate that matches (one round trip),
+        after waiting for one to be present."""
+        self.find(selector, timeout, "present")
+        spec = [list(c.webdriver()) for c in selector.candidates]
+        return self.script(_ALL_JS, spec)
+
     def text(self, selector: Selector | None, timeout: float) -> str:
         if selector is None:
             return self._guard(lambda: self.driver.find_element("tag name", "body").text, "reading the page")
         el = self.find(selector, timeout, "visible")
         return self._guard(lambda: el.text, f"reading '{selector.name}'")
+
+    def act(self, selector: Selector, timeout: float, what: str, action: Callable[[Any], Any],
+            state: str = "visible") -> Any:
+        """Find the element, then run `action(element)` with Selenium's errors translated."""
+        el = self.find(selector, timeout, state)
+        return self._guard(lambda: action(el), f"{what} '{selector.name}'")
+
+    def count(self, selector: Selector) -> int:
+        """How many elements match the first candidate that matches any (no waiting)."""
+        def do() -> int:
+            for loc in selector.candidates:
+                n = len(self.driver.find_elements(*loc.webdriver()))
+                if n:
+                    return n
+            return 0
+        return self._guard(do, f"counting '{selector.name}'")
+
+    def select_option(self, selector: Selector, timeout: float, *, label: str | None, value: str | None) -> None:
+        from selenium.common.exceptions import NoSuchElementException
+        from selenium.webdriver.support.select import Select
+
+        def do(el: Any) -> None:
+            try:
+                if value is not None:
+                    Select(el).select_by_value(value)
+                else:
+                    Select(el).select_by_visible_text(label or "")
+            except NoSuchElementException:
+                options = [o.text for o in Select(el).options]
+                raise ElementNotFound(f"'{selector.name}' has no option {label if value is None else value!r} "
+                                      f"(options: {', '.join(repr(o) for o in options)})") from None
+        self.act(selector, timeout, "choosing in", do)
+
+    def set_checked(self, selector: Selector, timeout: float, checked: bool) -> None:
+        def do(el: Any) -> None:
+            if el.is_selected() != checked:
+                el.click()
+        self.act(selector, timeout, "checking", do)
+
+    def hover(self, selector: Selector, timeout: float) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        self.act(selector, timeout, "hovering over", lambda el: ActionChains(self.driver).move_to_element(el).perform())
+
+    def press(self, key: str, selector: Selector | None, timeout: float) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        code = getattr(Keys, key.upper().replace(" ", "_"), None) if len(key) > 1 else key
+        if code is None:
+            raise ElementNotFound(f"unknown key {key!r}; use a character or a key name like Enter, Tab, Escape")
+        if selector is None:
+            self._guard(lambda: ActionChains(self.driver).send_keys(code).perform(), f"pressing {key}")
+        else:
+            self.act(selector, timeout, f"pressing {key} in", lambda el: el.send_keys(code))
+
+    def scroll_into_view(self, selector: Selector, timeout: float) -> None:
+        self.act(selector, timeout, "scrolling to",
+                 lambda el: self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el),
+                 state="present")
+
+    def upload(self, selector: Selector, path: str, timeout: float) -> None:
+        self.act(selector, timeout, "uploading into", lambda el: el.send_keys(path), state="present")
+
+    def attribute(self, selector: Selector, name: str, timeout: float) -> str | None:
+        return self.act(selector, timeout, f"reading {name} of", lambda el: el.get_attribute(name), state="present")
+
+    def back(self) -> None:
+        self._guard(self.driver.back, "going back")
+
+    def refresh(self) -> None:
+        self._guard(self.driver.refresh, "reloading the page")
+
+    def script(self, source: str, *args: Any) -> Any:
+        return self._guard(lambda: self.driver.execute_script(source, *args), "running a script")
+
+    # ----- network (the page's own fetch/XHR, counted by _NET_HOOK)
+    def wait_network_idle(self, timeout: float, quiet_ms: int = 500) -> None:
+        deadline = time.monotonic() + timeout
+        probe = "const r = window.__robots; return !r || (r.pending === 0 && Date.now() - r.last >= arguments[0]);"
+        while not self.script(probe, quiet_ms):
+            if not _poll(deadline):
+                raise StepTimeout(f"the page's requests did not settle within {timeout:g} s ({self.url})")
+
+    def wait_request(self, url_part: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        probe = "const r = window.__robots; return !!r && r.done.some(u => u.includes(arguments[0]));"
+        while not self.script(probe, url_part):
+            if not _poll(deadline):
+                raise StepTimeout(f"no request to a URL containing {url_part!r} completed within {timeout:g} s "
+                                  f"on {self.url}")
+
+    # ----- frames and windows
+    def switch_frame(self, selector: Selector | None, timeout: float) -> None:
+        """Into the frame element `selector`, or back to the top document when None."""
+        if selector is None:
+            self._guard(self.driver.switch_to.default_content, "leaving the frame")
+            return
+        self.act(selector, timeout, "entering the frame", self.driver.switch_to.frame)
+
+    def windows(self) -> list[str]:
+        return self._guard(lambda: list(self.driver.window_handles), "listing windows")
+
+    def switch_window(self, handle: str) -> None:
+        self._guard(lambda: self.driver.switch_to.window(handle), "switching windows")
+
+    def current_window(self) -> str:
+        return self._guard(lambda: self.driver.current_window_handle, "reading the window")
+
+    def close_window(self) -> None:
+        self._guard(self.driver.close, "closing the window")
+
+    def title(self) -> str:
+        return self._guard(lambda: self.driver.title, "reading the title")
 
     def page_marker(self) -> Any:
         """A handle on the current document; `wait_replaced` waits until a navigation replaces it."""
@@ -394,6 +515,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
         if run_dir is not None:
             processes.write(run_dir / "processes.json", tracked, os.getpid())
         driver.set_page_load_timeout(options.page_load_timeout)
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _NET_HOOK})
     except BaseException:  # an interrupt before the caller holds the browser: end it here
         browser.quit()
         raise
@@ -425,12 +547,50 @@ for (let g = 0; g < groups.length; g++) {
 return null;
 """
 
+_ALL_JS = """
+const cands = arguments[0];
+for (const [kind, value] of cands) {
+  let els;
+  if (kind === 'xpath') {
+    const r = document.evaluate(value, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+    els = []; for (let i = 0; i < r.snapshotLength; i++) els.push(r.snapshotItem(i));
+  } else { els = Array.from(document.querySelectorAll(value)); }
+  if (els.length) return els.map(e => e.outerHTML);
+}
+return [];
+"""
+
 _LINK_JS = _FIND_JS.replace("const groups = arguments[0], state = arguments[1];",
                             "const groups = arguments[0], state = 'visible';").replace(
     "if (ok(el)) return [g, c, el];",
     "if (ok(el)) { const a = el.closest('a');"
     " return {index: c, href: a ? a.href : null,"
     " plain: !!(a && a.href && /^https?:/.test(a.href) && !a.getAttribute('onclick') && !a.target)}; }")
+
+
+# Counts the page's pending fetch/XHR requests and remembers the completed URLs, in every document (added
+# through CDP before any page script runs), for wait_for network_idle and wait_xhr.
+_NET_HOOK = """
+(() => {
+  if (window.__robots) return;
+  const r = window.__robots = {pending: 0, done: [], last: Date.now()};
+  const settle = (url) => { r.pending = Math.max(0, r.pending - 1); r.done.push(String(url)); r.last = Date.now();
+                            if (r.done.length > 500) r.done.shift(); };
+  const origFetch = window.fetch;
+  if (origFetch) window.fetch = function(input, init) {
+    const url = (input && input.url) || String(input); r.pending++; r.last = Date.now();
+    return origFetch.apply(this, arguments).then(res => { settle(res.url || url); return res; },
+                                                 err => { settle(url); throw err; });
+  };
+  const open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function(m, url) { this.__robotsUrl = url; return open.apply(this, arguments); };
+  XMLHttpRequest.prototype.send = function() {
+    r.pending++; r.last = Date.now();
+    this.addEventListener('loadend', () => settle(this.responseURL || this.__robotsUrl));
+    return send.apply(this, arguments);
+  };
+})();
+"""
 
 
 def _first_line(e: BaseException) -> str:

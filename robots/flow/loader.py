@@ -26,6 +26,7 @@ _PATTERN_RULES = {
 }
 _PORTAL_KEYS = ("url", "tenant", "time_zone", "name")
 _RUN_KEYS = ("id", "dir", "started_at")
+_LOOP_KEYS = ("item", "index")
 
 _EXPECTED = {
     "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer",
@@ -151,8 +152,9 @@ class _StepParser:
             args = model.model_validate(data)
         except ValidationError as e:
             self.issues += pydantic_issues(loc, e, arg_path, where_step, model, "argument")
-            if sdef.container and isinstance(data.get("steps"), list):  # report the inner steps' problems too
-                self.parse_list(data["steps"], arg_path + ("steps",), f"{where_step}.steps")
+            for block in sdef.blocks:  # report the inner steps' problems too
+                if isinstance(data.get(block), list):
+                    self.parse_list(data[block], arg_path + (block,), f"{where_step}.{block}")
             return None
         line, col = loc.pos(path)
         if args.id is not None:
@@ -167,10 +169,9 @@ class _StepParser:
             except (KeyError, ValueError) as e:
                 msg = e.args[0]
                 self.issues.append(loc.issue(arg_path + (fname,), f"{where_step}.{fname}", msg))
-        children: tuple[StepCall, ...] = ()
-        if sdef.container:
-            children = self.parse_list(data.get("steps"), arg_path + ("steps",), f"{where_step}.steps")
-        return StepCall(kind, args, children, wh, line, col)
+        blocks = {block: self.parse_list(data.get(block) or [], arg_path + (block,), f"{where_step}.{block}")
+                  for block in sdef.blocks}
+        return StepCall(kind, args, blocks, wh, line, col)
 
 
 def _templates(value: Any, path: tuple):
@@ -179,9 +180,16 @@ def _templates(value: Any, path: tuple):
         if templating.is_template(value):
             yield path, value
     elif isinstance(value, dict):
+        if len(value) == 1:
+            kind, args = next(iter(value.items()))
+            if kind in REGISTRY and isinstance(args, dict):
+                conditions = REGISTRY[kind].args.conditions
+                for k, v in args.items():
+                    if k in conditions and isinstance(v, str) and not templating.is_template(v):
+                        v = "{{ " + v + " }}"  # a bare condition, as the step reads it
+                    yield from _templates(v, path + (kind, k))
+                return
         for k, v in value.items():
-            if k == "when" and isinstance(v, str) and not templating.is_template(v):
-                v = "{{ " + v + " }}"  # a bare condition, as StepArgs reads it
             yield from _templates(v, path + (k,))
     elif isinstance(value, list):
         for i, v in enumerate(value):
@@ -236,6 +244,11 @@ def load_flow(path: str | Path) -> Flow:
     steps = parser.parse_list(raw_steps, ("steps",), "steps") if raw_steps is not None else ()
     issues += parser.issues
 
+    # Vars that steps set (`set`) can be read like declared ones (but are not inputs).
+    readable_vars = dict(vars_)
+    for call in _walk(steps):
+        for name in call.args.declares_vars():
+            readable_vars.setdefault(name, VarSpec())
     # Templates: every name they read must exist.
     if raw_steps is not None:
         for tpath, tmpl in _templates(raw_steps, ("steps",)):
@@ -246,7 +259,7 @@ def load_flow(path: str | Path) -> Flow:
                 issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
                 continue
             for root, attr in refs:
-                problem = _check_ref(root, attr, vars_, secrets, parser.ids)
+                problem = _check_ref(root, attr, readable_vars, secrets, parser.ids)
                 if problem:
                     issues.append(located.issue(tpath, wh, problem))
     for call in _walk(steps):
@@ -281,10 +294,10 @@ def _check_ref(root: str, attr: str | None, vars_: dict, secrets: tuple, ids: di
     if attr is None:
         return None
     table = {"vars": list(vars_), "secrets": list(secrets), "steps": list(ids),
-             "portal": list(_PORTAL_KEYS), "run": list(_RUN_KEYS)}[root]
+             "portal": list(_PORTAL_KEYS), "run": list(_RUN_KEYS), "loop": list(_LOOP_KEYS)}[root]
     if attr not in table:
         what = {"vars": "var", "secrets": "secret", "steps": "step id", "portal": "portal field",
-                "run": "run field"}[root]
+                "run": "run field", "loop": "loop field"}[root]
         hint = suggest(attr, table)
         if not hint and root in ("vars", "secrets"):
             hint = f" (declare it under '{root}:')"

@@ -54,10 +54,15 @@ class FlowDoc(_Strict):
 class StepCall:
     kind: str
     args: StepArgs
-    children: tuple[StepCall, ...]
+    blocks: dict[str, tuple[StepCall, ...]]  # nested step lists by argument name ({} for a plain step)
     where: str  # the step's path in the document, e.g. "steps[4].paginate.steps[1]"
     line: int | None
     column: int | None
+
+    @property
+    def children(self) -> tuple[StepCall, ...]:
+        """Every nested step, block after block."""
+        return tuple(c for block in self.blocks.values() for c in block)
 
     @property
     def label(self) -> str:

@@ -21,15 +21,11 @@ from robots.scrape import normalize
 FieldType = Literal["text", "integer", "money", "date", "datetime", "phone", "email", "enum", "boolean", "url"]
 
 
-class FieldSpec(BaseModel):
-    """Where one output field comes from and how it is normalized."""
+class ValueSpec(BaseModel):
+    """How one output field's displayed text is normalized (shared by tables, details and lists)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    column: str | None = Field(None, description="header text of the column")
-    row_attr: str | None = Field(None, description="an attribute of the row element, e.g. data-id")
-    attr: str | None = Field(None, description="read this attribute of the cell's first element having it "
-                                               "(e.g. href of a link) instead of the cell's text")
     type: FieldType = "text"
     format: str | None = Field(None, description="strptime format for date/datetime")
     values: builtins.list[str] | dict[str, str] | None = Field(
@@ -40,11 +36,24 @@ class FieldSpec(BaseModel):
         "error", description="enum: a label outside `values` is scrape drift (error), or null beside its raw label")
 
     @model_validator(mode="after")
+    def _enum_values(self) -> ValueSpec:
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum field needs 'values' (the closed list)")
+        return self
+
+
+class FieldSpec(ValueSpec):
+    """A table field: where it comes from (a column or an attribute of the row) and how it is normalized."""
+
+    column: str | None = Field(None, description="header text of the column")
+    row_attr: str | None = Field(None, description="an attribute of the row element, e.g. data-id")
+    attr: str | None = Field(None, description="read this attribute of the cell's first element having it "
+                                               "(e.g. href of a link) instead of the cell's text")
+
+    @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
         if (self.column is None) == (self.row_attr is None):
             raise ValueError("give exactly one of 'column' or 'row_attr'")
-        if self.type == "enum" and not self.values:
-            raise ValueError("an enum field needs 'values' (the closed list)")
         return self
 
 
@@ -55,7 +64,7 @@ class _Compiled:
     convert: Callable[[str | None], Any]
 
 
-def _converter(spec: FieldSpec, tz: str, base_url: str) -> Callable[[str | None], Any]:
+def converter(spec: ValueSpec, tz: str, base_url: str) -> Callable[[str | None], Any]:
     t = spec.type
     if t == "money":
         return normalize.money_cents
@@ -115,7 +124,7 @@ def parse_table(html: str, fields: dict[str, FieldSpec], *, base_url: str = "", 
         if spec.column is not None and spec.column not in index:
             raise ScrapeError(f"the table has no column '{spec.column}' for field '{name}' "
                               f"(columns: {', '.join(repr(h) for h in headers) or 'none'})")
-        compiled.append(_Compiled(name, spec, _converter(spec, tz, base_url)))
+        compiled.append(_Compiled(name, spec, converter(spec, tz, base_url)))
     body_rows = table.xpath("./tbody/tr") or [r for r in table.xpath(".//tr") if not r.xpath("./th")]
     out = []
     for rownum, tr in enumerate(body_rows, 1):
@@ -139,19 +148,24 @@ def parse_table(html: str, fields: dict[str, FieldSpec], *, base_url: str = "", 
                         raw = hit[0].get(spec.attr) if hit else None
                     else:
                         raw = _cell_text(cell)
-            raw = raw or None
-            try:
-                value = f.convert(raw)
-            except ValueError as e:
-                raise ScrapeError(f"row {rownum}, field '{f.name}': {e}") from None
-            if spec.list:
-                value = [] if value is None else [value]
-            row[f.name] = value
-            if spec.raw:
-                row[spec.raw] = raw
-            elif spec.type == "enum":
-                row["raw_status" if f.name == "status" else f"raw_{f.name}"] = raw
+            store_value(row, f.name, spec, raw or None, f.convert, f"row {rownum}, ")
         if extra:
             row.update(extra)
         out.append(row)
     return out
+
+
+def store_value(row: dict[str, Any], name: str, spec: ValueSpec, raw: str | None,
+                convert: Callable[[str | None], Any], where: str = "") -> None:
+    """Normalize `raw` into row[name] (a list with `list: true`), keeping the label of an enum beside it."""
+    try:
+        value = convert(raw)
+    except ValueError as e:
+        raise ScrapeError(f"{where}field '{name}': {e}") from None
+    if spec.list:
+        value = [] if value is None else [value]
+    row[name] = value
+    if spec.raw:
+        row[spec.raw] = raw
+    elif spec.type == "enum":
+        row["raw_status" if name == "status" else f"raw_{name}"] = raw

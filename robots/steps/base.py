@@ -45,6 +45,12 @@ class StepArgs(BaseModel):
 
     #: argument that a scalar shorthand (`- click: login.submit`) fills
     primary: ClassVar[str | None] = None
+    #: arguments holding a condition, written bare (`vars.q != ''`) or as a {{ template }}
+    conditions: ClassVar[tuple[str, ...]] = ("when",)
+
+    def declares_vars(self) -> list[str]:
+        """Names this step sets in `vars` (readable by later templates like declared vars)."""
+        return []
 
     def check_in_flow(self, *, outputs: dict[str, Any]) -> list[tuple[str, str, str]]:
         """Checks that need the whole flow: (argument, key, problem) for each problem found."""
@@ -70,8 +76,12 @@ class StepDef:
     name: str
     args: type[StepArgs]
     func: Callable[[StepContext, Any], Any]
-    container: bool = False  # takes nested `steps`
+    blocks: tuple[str, ...] = ()  # arguments that hold nested step lists, e.g. ("steps", "else")
     writes: bool = False  # submits data to the portal (skipped by --dry-run)
+
+    @property
+    def container(self) -> bool:
+        return bool(self.blocks)
 
     @property
     def doc(self) -> str:
@@ -81,8 +91,12 @@ class StepDef:
 REGISTRY: dict[str, StepDef] = {}
 
 
-def step(name: str, *, container: bool = False, writes: bool = False) -> Callable[[Callable], Callable]:
-    """Register a step function `func(ctx, args)`; its argument model is the annotation of `args`."""
+def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (),
+         writes: bool = False) -> Callable[[Callable], Callable]:
+    """Register a step function `func(ctx, args)`; its argument model is the annotation of `args`.
+    `blocks` names the arguments that hold nested steps (`container=True` means `("steps",)`)."""
+    if container and not blocks:
+        blocks = ("steps",)
 
     def register(func: Callable) -> Callable:
         import inspect
@@ -95,7 +109,7 @@ def step(name: str, *, container: bool = False, writes: bool = False) -> Callabl
             raise TypeError(f"step {name!r}: the second parameter must be annotated with a StepArgs model")
         if name in REGISTRY:
             raise ValueError(f"step {name!r} is registered twice")
-        REGISTRY[name] = StepDef(name, model, func, container=container, writes=writes)
+        REGISTRY[name] = StepDef(name, model, func, blocks=blocks, writes=writes)
         return func
 
     return register

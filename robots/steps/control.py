@@ -1,13 +1,15 @@
-"""Control flow: paginate."""
+"""Control flow: paginate, if/else, for_each, repeat_until, retry, fail, set; and log, screenshot."""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from robots.errors import BusinessFailure, TechnicalError
 from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
@@ -68,3 +70,156 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
             ctx.browser.click(next_sel, ctx.timeout)
             ctx.browser.wait_replaced(marker, ctx.timeout)
     return collected if args.collect is not None else None
+
+
+class IfArgs(StepArgs):
+    conditions: ClassVar[tuple[str, ...]] = ("when", "condition")
+    condition: str = Field(description="a condition, e.g. `steps.rows.output | length > 0`")
+    steps: list[Any] = Field(min_length=1, description="run when the condition is true")
+    else_: list[Any] = Field([], alias="else", description="run when it is false")
+
+    model_config = {**StepArgs.model_config, "populate_by_name": True}
+
+    @field_validator("condition")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        return v if "{{" in v else "{{ " + v + " }}"
+
+
+@step("if", blocks=("steps", "else"))
+def if_(ctx: StepContext, args: IfArgs) -> bool:
+    """Run `steps` when `condition` is true, else the `else` steps. Output: the condition's truth."""
+    truth = bool(ctx.evaluate(args.condition))
+    ctx.run_children("steps" if truth else "else")
+    return truth
+
+
+class ForEachArgs(StepArgs):
+    items: str = Field(description="a template giving the list, e.g. `{{ steps.rows.output }}`")
+    max_items: int = Field(10_000, gt=0, description="hard bound on iterations")
+    collect: str | None = Field(None, description="id of an inner step whose outputs are gathered")
+    steps: list[Any] = Field(min_length=1)
+
+
+@step("for_each", container=True)
+def for_each(ctx: StepContext, args: ForEachArgs) -> list[Any] | int:
+    """Run `steps` once per item of `items`, with `loop.item` and `loop.index` (from 1) in templates.
+    Output: the gathered outputs of `collect` (lists are joined), else the number of items done."""
+    items = ctx.evaluate(args.items)
+    if isinstance(items, dict):
+        items = list(items.items())
+    if not isinstance(items, list | tuple):
+        raise TechnicalError(f"for_each: `items` gave {type(items).__name__}, not a list")
+    if len(items) > args.max_items:
+        raise TechnicalError(f"for_each: {len(items)} items is more than max_items={args.max_items}")
+    collected: list[Any] = []
+    for index, item in enumerate(items, 1):
+        with ctx.loop_item(item, index):
+            ctx.run_children()
+        if args.collect is not None:
+            out = ctx.output_of(args.collect)
+            collected.extend(out) if isinstance(out, list) else collected.append(out)
+    return collected if args.collect is not None else len(items)
+
+
+class RepeatUntilArgs(StepArgs):
+    conditions: ClassVar[tuple[str, ...]] = ("when", "until")
+    until: str = Field(description="the condition checked after each round")
+    max_times: int = Field(gt=0, description="hard bound on rounds")
+    steps: list[Any] = Field(min_length=1)
+
+    @field_validator("until")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        return v if "{{" in v else "{{ " + v + " }}"
+
+
+@step("repeat_until", container=True)
+def repeat_until(ctx: StepContext, args: RepeatUntilArgs) -> int:
+    """Run `steps`, then check `until`; again until it is true, at most `max_times` rounds (still false
+    then: a technical error). Output: the number of rounds."""
+    for n in range(1, args.max_times + 1):
+        with ctx.loop_item(None, n):
+            ctx.run_children()
+            if ctx.evaluate(args.until):
+                return n
+    raise TechnicalError(f"repeat_until: the condition was still false after {args.max_times} rounds")
+
+
+class RetryArgs(StepArgs):
+    attempts: int = Field(3, ge=1, le=20)
+    backoff: float = Field(1.0, ge=0, description="seconds before the 2nd attempt, doubled for each next one")
+    steps: list[Any] = Field(min_length=1)
+
+
+@step("retry", container=True)
+def retry(ctx: StepContext, args: RetryArgs) -> int:
+    """Run `steps`; on a technical failure (timeout, drift, crash) run them again, up to `attempts` times
+    with a growing pause. A business failure (the portal said no) is never retried. Output: attempts used."""
+    for attempt in range(1, args.attempts + 1):
+        mark = ctx.steps_recorded
+        try:
+            ctx.run_children()
+            return attempt
+        except BusinessFailure:
+            raise
+        except TechnicalError as e:
+            if attempt == args.attempts:
+                raise
+            ctx.mark_retried(mark)
+            pause = args.backoff * 2 ** (attempt - 1)
+            log.warning("attempt %d of %d failed (%s); retrying in %.1f s", attempt, args.attempts, e, pause)
+            time.sleep(pause)  # back-off between attempts of a retry block
+    raise AssertionError("unreachable")
+
+
+class FailArgs(StepArgs):
+    primary: ClassVar[str | None] = "message"
+    message: str
+
+
+@step("fail")
+def fail(ctx: StepContext, args: FailArgs) -> None:
+    """End the run as a business failure with this message (use with `when`)."""
+    raise BusinessFailure(args.message)
+
+
+class SetArgs(StepArgs):
+    model_config = {**StepArgs.model_config, "extra": "allow"}
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def declares_vars(self) -> list[str]:
+        return list(self.values())
+
+
+@step("set")
+def set_(ctx: StepContext, args: SetArgs) -> None:
+    """Set vars for later steps: `set: {total: "{{ steps.rows.output | length }}"}`, read as `vars.total`."""
+    for name, value in args.values().items():
+        ctx.set_var(name, value)
+
+
+class LogArgs(StepArgs):
+    primary: ClassVar[str | None] = "message"
+    message: str
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+@step("log")
+def log_(ctx: StepContext, args: LogArgs) -> str:
+    """Write a message to the run's log (secrets masked). Output: the message."""
+    logging.getLogger("robots.flow").log(logging.getLevelName(args.level.upper()), "%s", args.message)
+    return args.message
+
+
+class ScreenshotArgs(StepArgs):
+    primary: ClassVar[str | None] = "file"
+    file: str = Field("screenshot", pattern=r"^[A-Za-z0-9_.-]+$", description="name of the PNG (no folder)")
+
+
+@step("screenshot")
+def screenshot(ctx: StepContext, args: ScreenshotArgs) -> str | None:
+    """Save a PNG of the page in the run's folder (inputs holding secrets blanked). Output: its path."""
+    return ctx.save_screenshot(args.file.removesuffix(".png"))

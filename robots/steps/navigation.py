@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
-from robots.errors import TechnicalError
-from robots.steps.base import StepArgs, step
+from robots.errors import StepTimeout, TechnicalError
+from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
     from robots.engine import StepContext
@@ -31,3 +32,76 @@ def open_(ctx: StepContext, args: OpenArgs) -> str:
         raise TechnicalError(f"open: the URL must be absolute, got {args.url!r}")
     ctx.browser.open(args.url)
     return ctx.browser.url
+
+
+class NoArgs(StepArgs):
+    pass
+
+
+@step("back")
+def back(ctx: StepContext, args: NoArgs) -> str:
+    """Go back one page in the browser's history. Output: the URL after it."""
+    ctx.browser.back()
+    return ctx.browser.url
+
+
+@step("refresh")
+def refresh(ctx: StepContext, args: NoArgs) -> str:
+    """Reload the current page. Output: its URL."""
+    ctx.browser.refresh()
+    return ctx.browser.url
+
+
+class SwitchFrameArgs(StepArgs):
+    primary: ClassVar[str | None] = "target"
+    target: SelectorRef | None = Field(None, description="the <iframe>; omit (or `top: true`) for the top page")
+    top: bool = False
+
+
+@step("switch_frame")
+def switch_frame(ctx: StepContext, args: SwitchFrameArgs) -> None:
+    """Work inside an <iframe> (its selector), or back in the top page with `top: true`."""
+    if args.top or args.target is None:
+        ctx.browser.switch_frame(None, ctx.timeout)
+    else:
+        ctx.browser.switch_frame(ctx.selector(args.target), ctx.timeout)
+
+
+class SwitchWindowArgs(StepArgs):
+    primary: ClassVar[str | None] = "to"
+    to: str = Field("new", description="'new' (the newest other window, waited for), 'main' (the first), "
+                                       "or text the window's URL or title contains")
+    close_current: bool = False
+
+
+@step("switch_window")
+def switch_window(ctx: StepContext, args: SwitchWindowArgs) -> str:
+    """Switch to another browser window or tab (a print preview, a link with target=_blank). Output: its URL."""
+    b = ctx.browser
+    current = b.current_window()
+    deadline = time.monotonic() + ctx.timeout
+    while True:
+        handles = b.windows()
+        target = None
+        if args.to == "main":
+            target = handles[0]
+        elif args.to == "new":
+            others = [h for h in handles if h != current]
+            target = others[-1] if others else None
+        else:
+            for h in handles:
+                b.switch_window(h)
+                if args.to in b.url or args.to in b.title():
+                    target = h
+                    break
+            b.switch_window(current)
+        if target is not None:
+            break
+        if time.monotonic() > deadline:
+            raise StepTimeout(f"no window matching {args.to!r} appeared within {ctx.timeout:g} s "
+                              f"({len(handles)} open)")
+        time.sleep(0.1)  # back-off: polling for a window that a click is opening
+    if args.close_current and target != current:
+        b.close_window()
+    b.switch_window(target)
+    return b.url

@@ -140,7 +140,7 @@ CASES = {
     "template reads an unknown root name": (
         HEAD + "steps:\n  - open: \"{{ portl.url }}/login\"\n",
         ["flow.yaml:4:11: steps[0].open: unknown name 'portl' in template (did you mean 'portal'?); "
-         "templates can read vars, secrets, steps, portal, run"],
+         "templates can read vars, secrets, steps, portal, run, loop"],
     ),
     "template reads an unknown step id": (
         HEAD + "outputs: [customers]\n"
