@@ -294,9 +294,10 @@ class Runner:
                 return
             model = type(call.args)
             block_fields = {n: f.alias or n for n, f in model.model_fields.items() if (f.alias or n) in call.blocks}
-            raw = call.args.model_dump(exclude_unset=True, exclude={"when", *block_fields}, by_alias=True)
+            kept = {**block_fields, **{n: n for n in model.expressions if n != "when"}}
+            raw = call.args.model_dump(exclude_unset=True, exclude={"when", *kept}, by_alias=True)
             rendered = self._render(raw, state, call)
-            for name, key in block_fields.items():  # nested steps run as children, each rendered when it runs
+            for name, key in kept.items():  # nested steps and expressions: the step itself evaluates them
                 rendered[key] = getattr(call.args, name)
             args = model.model_validate(rendered)
             result = sdef.func(StepContext(state, self, call), args)

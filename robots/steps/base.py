@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from robots.engine import StepContext
@@ -36,17 +36,21 @@ class StepArgs(BaseModel):
     when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
                                                "`vars.q != ''` (a bare expression or a {{ template }})")
 
-    @field_validator("when")
+    @model_validator(mode="before")
     @classmethod
-    def _as_template(cls, v: str | None) -> str | None:
-        if v is not None and "{{" not in v and "{%" not in v:
-            return "{{ " + v + " }}"
-        return v
+    def _expressions_as_templates(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in cls.expressions:
+                v = data.get(name)
+                if isinstance(v, str) and "{{" not in v and "{%" not in v:
+                    data = {**data, name: "{{ " + v + " }}"}
+        return data
 
     #: argument that a scalar shorthand (`- click: login.submit`) fills
     primary: ClassVar[str | None] = None
-    #: arguments holding a condition, written bare (`vars.q != ''`) or as a {{ template }}
-    conditions: ClassVar[tuple[str, ...]] = ("when",)
+    #: arguments the step evaluates itself, when it needs them (a condition, a list to loop over): written
+    #: bare (`vars.q != ''`) or as a {{ template }}; the engine does not render them beforehand
+    expressions: ClassVar[tuple[str, ...]] = ("when",)
 
     def declares_vars(self) -> list[str]:
         """Names this step sets in `vars` (readable by later templates like declared vars)."""

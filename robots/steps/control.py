@@ -7,7 +7,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from robots.errors import BusinessFailure, TechnicalError
 from robots.steps.base import SelectorRef, StepArgs, step
@@ -73,17 +73,13 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
 
 
 class IfArgs(StepArgs):
-    conditions: ClassVar[tuple[str, ...]] = ("when", "condition")
+    expressions: ClassVar[tuple[str, ...]] = ("when", "condition")
     condition: str = Field(description="a condition, e.g. `steps.rows.output | length > 0`")
     steps: list[Any] = Field(min_length=1, description="run when the condition is true")
     else_: list[Any] = Field([], alias="else", description="run when it is false")
 
     model_config = {**StepArgs.model_config, "populate_by_name": True}
 
-    @field_validator("condition")
-    @classmethod
-    def _template(cls, v: str) -> str:
-        return v if "{{" in v else "{{ " + v + " }}"
 
 
 @step("if", blocks=("steps", "else"))
@@ -95,7 +91,8 @@ def if_(ctx: StepContext, args: IfArgs) -> bool:
 
 
 class ForEachArgs(StepArgs):
-    items: str = Field(description="a template giving the list, e.g. `{{ steps.rows.output }}`")
+    expressions: ClassVar[tuple[str, ...]] = ("when", "items")
+    items: str = Field(description="the list to go through, e.g. `steps.rows.output`")
     max_items: int = Field(10_000, gt=0, description="hard bound on iterations")
     collect: str | None = Field(None, description="id of an inner step whose outputs are gathered")
     steps: list[Any] = Field(min_length=1)
@@ -123,15 +120,11 @@ def for_each(ctx: StepContext, args: ForEachArgs) -> list[Any] | int:
 
 
 class RepeatUntilArgs(StepArgs):
-    conditions: ClassVar[tuple[str, ...]] = ("when", "until")
+    expressions: ClassVar[tuple[str, ...]] = ("when", "until")
     until: str = Field(description="the condition checked after each round")
     max_times: int = Field(gt=0, description="hard bound on rounds")
     steps: list[Any] = Field(min_length=1)
 
-    @field_validator("until")
-    @classmethod
-    def _template(cls, v: str) -> str:
-        return v if "{{" in v else "{{ " + v + " }}"
 
 
 @step("repeat_until", container=True)

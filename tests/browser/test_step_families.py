@@ -1,0 +1,49 @@
+"""The step families of the flow language, driven through real Chromium against the sandbox."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from robots import load_flow
+from robots.engine import Runner
+from robots.portals import open_portal
+from robots.records import MemoryStore
+from robots.sandbox import credentials
+
+FLOWS = Path(__file__).resolve().parent / "flows"
+
+pytestmark = pytest.mark.browser
+
+
+def _secrets() -> dict[str, str]:
+    c = credentials()
+    return {"sera_username": c["username"], "sera_password": c["password"], "sera_totp": c["totp_secret"]}
+
+
+def test_step_tour(sandbox, tmp_path):
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "whats_new"}).raise_for_status()
+    flow = load_flow(FLOWS / "step_tour.yaml")
+    with open_portal("sera", url=sandbox.url) as portal:
+        record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(flow, secrets=_secrets(),
+                                                                                 portal=portal)
+    assert record.status == "passed", (record.error_message, [(s.name, s.status) for s in record.steps])
+    out = record.outputs
+    assert re.fullmatch(r"Showing 1–50 of 2,500 customers", out["summary"])
+    assert out["filtered_url"].endswith("/customers")
+    assert 1 <= out["commercial_rows"] <= 50
+    assert re.fullmatch(r"C-\d{6}", out["first_detail"]["number"])
+    assert out["first_detail"]["status"] in ("active", "inactive", "on_hold")
+    assert len(out["names"]) == 3 and all(isinstance(n, str) and n for n in out["names"])
+    assert out["board_rows"] >= 1
+    assert out["rounds"] == 2
+    assert (Path(record.run_dir) / out["shot"]).read_bytes()[:4] == b"\x89PNG"
+    by_kind = {s.name.split(" ", 1)[1]: s.status for s in record.steps}
+    assert by_kind["dismiss_if_present"] == "passed"
+    assert all(s.status in ("passed", "skipped") for s in record.steps)
+    kinds = {s.name.split(" ", 1)[1] for s in record.steps}
+    assert {"press", "select", "read_attr", "assert_count", "for_each", "extract_detail", "back", "refresh",
+            "if", "log", "wait_xhr", "extract_list", "retry", "repeat_until", "screenshot", "set"} <= kinds
