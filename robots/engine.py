@@ -68,6 +68,7 @@ class _State:
     steps: list[StepRecord] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     loop: dict[str, Any] = field(default_factory=dict)
+    prefix: str = ""  # "login: " while the steps of a called flow run
     counter: int = 0
     pages: int = 0
     rows: int = 0
@@ -156,6 +157,22 @@ class StepContext:
         (folder / f"{name}.png").write_bytes(png)
         return f"screenshots/{name}.png"
 
+    def call_flow(self, target: str, given: dict[str, Any]) -> dict[str, Any]:
+        """Run a called flow's steps in this run, with its own vars, step outputs, outputs and selectors."""
+        from robots.flow.loader import resolve_call
+
+        st = self._state
+        sub = st.flow.subflows[str(resolve_call(st.flow.path, target))]
+        saved = (st.flow, st.vars, st.step_outputs, st.outputs, st.loop, st.prefix)
+        st.flow, st.vars, st.step_outputs, st.outputs, st.loop = sub, resolve_vars(sub, given), {}, {}, {}
+        st.prefix = f"{st.prefix}{sub.name}: "
+        try:
+            for child in sub.steps:
+                self._runner._execute(child, st)
+            return st.outputs
+        finally:
+            st.flow, st.vars, st.step_outputs, st.outputs, st.loop, st.prefix = saved
+
     def output_of(self, step_id: str) -> Any:
         return self._state.step_outputs.get(step_id, {}).get("output")
 
@@ -203,7 +220,7 @@ class Runner:
         """Execute `flow`; return its final record. Raises InputError (nothing started) for bad vars."""
         values = resolve_vars(flow, vars or {})
         secret_values = dict(secrets or {})
-        missing = [s for s in flow.secrets if s not in secret_values]
+        missing = [s for s in flow.all_secrets() if s not in secret_values]
         if missing:
             raise InputError(f"secret {', '.join(repr(m) for m in missing)} was not given to the runner")
         run_id = run_id or new_run_id()
@@ -218,26 +235,15 @@ class Runner:
                        run_id=run_id, run_dir=run_dir, started_at=datetime.now(UTC), listener=self.listener,
                        browser_factory=lambda: start_chromium(opts, run_dir))
         self._save(state, "running")
-        status: RunStatus = "passed"
-        error: RobotsError | None = None
+        status, error = self._steps(flow.steps, state, check_outputs=True)
         try:
-            for call in flow.steps:
-                self._execute(call, state)
-                if state.browser is not None:
-                    state.browser.matches.clear()
-                    state.browser.drain_network()
-            unset = [name for name in flow.outputs if name not in state.outputs]
-            if unset:
-                raise TechnicalError(f"the flow declares output {', '.join(repr(u) for u in unset)} "
-                                     f"but no step set it (add a set_output step)")
-        except BusinessFailure as e:
-            status, error = "failed", e
-        except Interrupted as e:
-            status, error = "interrupted", e
-        except KeyboardInterrupt:
-            status, error = "interrupted", Interrupted("interrupted by SIGINT")
-        except RobotsError as e:
-            status, error = "errored", e
+            if flow.finally_steps and status != "interrupted":
+                # `finally` always runs; its own failure counts only when the run had none before it.
+                after, after_error = self._steps(flow.finally_steps, state, check_outputs=False)
+                if status == "passed" and after != "passed":
+                    status, error = after, after_error
+                elif after_error is not None:
+                    log.warning("a `finally` step failed too: %s", state.masker(str(after_error)))
         finally:
             with _shielded() as got:
                 if state.browser is not None:
@@ -271,6 +277,29 @@ class Runner:
         return swept
 
     # ------------------------------------------------------------------ internals
+    def _steps(self, calls: tuple[StepCall, ...], state: _State, *, check_outputs: bool,
+               ) -> tuple[RunStatus, RobotsError | None]:
+        """Run top-level steps; the run's status and error so far."""
+        try:
+            for call in calls:
+                self._execute(call, state)
+                if state.browser is not None:
+                    state.browser.matches.clear()
+                    state.browser.drain_network()
+            unset = [name for name in state.flow.outputs if name not in state.outputs] if check_outputs else []
+            if unset:
+                raise TechnicalError(f"the flow declares output {', '.join(repr(u) for u in unset)} "
+                                     f"but no step set it (add a set_output step)")
+        except BusinessFailure as e:
+            return "failed", e
+        except Interrupted as e:
+            return "interrupted", e
+        except KeyboardInterrupt:
+            return "interrupted", Interrupted("interrupted by SIGINT")
+        except RobotsError as e:
+            return "errored", e
+        return "passed", None
+
     def _render(self, value: Any, state: _State, call: StepCall) -> Any:
         try:
             return templating.render(value, state.context())
@@ -329,7 +358,7 @@ class Runner:
                     err._robots_evidence = True  # type: ignore[attr-defined]
             matches = state.browser.matches[first_match:] if state.browser else []
             rec = StepRecord(
-                index=index, step_id=call.args.id, name=f"{call.where} {call.label}", status=status,
+                index=index, step_id=call.args.id, name=f"{state.prefix}{call.where} {call.label}", status=status,
                 started_at=started, duration_ms=round((time.perf_counter() - t0) * 1000, 3),
                 error_class=type(err).__name__ if err else None,
                 error_message=state.masker(str(err)) if err else None,

@@ -35,6 +35,14 @@ def resolved(flow: Flow, ref: str) -> str:
     return candidates if candidates == ref else f"{ref} → {candidates}"
 
 
+def _called(flow: Flow, value: str) -> Flow | None:
+    """The flow that an argument names, when the loader loaded it as a sub-flow of `flow`."""
+    subflows = getattr(flow, "subflows", None)
+    if not subflows or "{{" in value:
+        return None
+    return subflows.get(str((flow.path.parent / value).resolve()))
+
+
 def _blocks(call: StepCall) -> dict[str, tuple[StepCall, ...]]:
     blocks = getattr(call, "blocks", None)
     if blocks is not None:
@@ -68,6 +76,11 @@ def _step_lines(flow: Flow, call: StepCall, depth: int) -> list[str]:
         elif isinstance(value, dict) and value and any(isinstance(v, dict | list) for v in value.values()):
             out.append(f"{pad}{INDENT}{key}:")
             out += [f"{pad}{INDENT * 2}{k}: {_inline(v)}" for k, v in value.items()]
+        elif isinstance(value, str) and (sub := _called(flow, value)) is not None:
+            # A called flow (`call: sign_in.yaml`): its steps, resolved against its own catalog.
+            out.append(f"{pad}{INDENT}{key}: {value} → flow {sub.name}")
+            for child in sub.steps:
+                out += _step_lines(sub, child, depth + 2)
         else:
             out.append(f"{pad}{INDENT}{key}: {_inline(value)}")
     for name, children in blocks.items():
@@ -95,8 +108,9 @@ def explain(flow: Flow) -> str:
             text = f"{name} (required)" if spec.required else f"{name} = {_inline(spec.default)}"
             shown.append(text + (f" [{spec.type}]" if spec.type else ""))
         out.append(f"{INDENT}vars: {', '.join(shown)}")
-    if flow.secrets:
-        out.append(f"{INDENT}secrets: {', '.join(flow.secrets)}")
+    secrets = flow.all_secrets() if hasattr(flow, "all_secrets") else flow.secrets  # with called flows
+    if secrets:
+        out.append(f"{INDENT}secrets: {', '.join(secrets)}")
     if flow.outputs:
         out.append(f"{INDENT}outputs: "
                    + ", ".join(f"{n} [{s.type}]" if s.type else n for n, s in flow.outputs.items()))
@@ -104,4 +118,9 @@ def explain(flow: Flow) -> str:
     out.append("")
     for call in flow.steps:
         out += _step_lines(flow, call, 0)
+    final = getattr(flow, "finally_steps", ())
+    if final:
+        out += ["", "finally:"]
+        for call in final:
+            out += _step_lines(flow, call, 1)
     return "\n".join(out) + "\n"

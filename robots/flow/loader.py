@@ -183,9 +183,9 @@ def _templates(value: Any, path: tuple):
         if len(value) == 1:
             kind, args = next(iter(value.items()))
             if kind in REGISTRY and isinstance(args, dict):
-                conditions = REGISTRY[kind].args.conditions
+                expressions = REGISTRY[kind].args.expressions
                 for k, v in args.items():
-                    if k in conditions and isinstance(v, str) and not templating.is_template(v):
+                    if k in expressions and isinstance(v, str) and not templating.is_template(v):
                         v = "{{ " + v + " }}"  # a bare condition, as the step reads it
                     yield from _templates(v, path + (kind, k))
                 return
@@ -196,8 +196,8 @@ def _templates(value: Any, path: tuple):
             yield from _templates(v, path + (i,))
 
 
-def load_flow(path: str | Path) -> Flow:
-    """Load and validate a flow file. Raises FlowError listing every problem found."""
+def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
+    """Load and validate a flow file (and the flows it calls). Raises FlowError listing every problem found."""
     p = Path(path)
     shown = str(path)
     try:
@@ -242,27 +242,32 @@ def load_flow(path: str | Path) -> Flow:
 
     parser = _StepParser(located, catalog)
     steps = parser.parse_list(raw_steps, ("steps",), "steps") if raw_steps is not None else ()
+    raw_finally = located.data.get("finally")
+    finally_steps = (parser.parse_list(raw_finally, ("finally",), "finally")
+                     if isinstance(raw_finally, list) else ())
     issues += parser.issues
+    subflows: dict[str, Flow] = {}
+    issues += _load_calls(located, [*steps, *finally_steps], p, (*_stack, p.resolve()), subflows)
 
     # Vars that steps set (`set`) can be read like declared ones (but are not inputs).
     readable_vars = dict(vars_)
-    for call in _walk(steps):
+    for call in _walk((*steps, *finally_steps)):
         for name in call.args.declares_vars():
             readable_vars.setdefault(name, VarSpec())
     # Templates: every name they read must exist.
-    if raw_steps is not None:
-        for tpath, tmpl in _templates(raw_steps, ("steps",)):
-            wh = where(tpath)
-            try:
-                refs = templating.references(tmpl)
-            except templating.TemplateSyntaxError as e:
-                issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
-                continue
-            for root, attr in refs:
-                problem = _check_ref(root, attr, readable_vars, secrets, parser.ids)
-                if problem:
-                    issues.append(located.issue(tpath, wh, problem))
-    for call in _walk(steps):
+    for tpath, tmpl in [*(_templates(raw_steps, ("steps",)) if raw_steps is not None else ()),
+                        *(_templates(raw_finally, ("finally",)) if isinstance(raw_finally, list) else ())]:
+        wh = where(tpath)
+        try:
+            refs = templating.references(tmpl)
+        except templating.TemplateSyntaxError as e:
+            issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
+            continue
+        for root, attr in refs:
+            problem = _check_ref(root, attr, readable_vars, secrets, parser.ids)
+            if problem:
+                issues.append(located.issue(tpath, wh, problem))
+    for call in _walk((*steps, *finally_steps)):
         for fname, key, problem in call.args.check_in_flow(outputs=outputs):
             apath = _arg_path(located, call) + (fname, key)
             issues.append(located.issue(apath, f"{call.where}.{call.kind}.{fname}", problem, key=True))
@@ -271,8 +276,56 @@ def load_flow(path: str | Path) -> Flow:
     return Flow(
         name=doc.name, description=doc.description, portal=doc.portal, path=p,
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
-        timeouts=doc.timeouts, steps=steps, catalog=catalog,
+        timeouts=doc.timeouts, steps=steps, catalog=catalog, subflows=subflows, finally_steps=finally_steps,
     )
+
+
+def resolve_call(flow_path: Path, target: str) -> Path:
+    """A called flow's path: relative to the calling flow's folder."""
+    return (flow_path.parent / target).resolve()
+
+
+def _load_calls(located: Located, steps: list[StepCall], flow_path: Path, stack: tuple[Path, ...],
+                subflows: dict[str, Flow]) -> list[FlowIssue]:
+    """Load every flow that a `call` step names; check cycles and the vars passed."""
+    issues: list[FlowIssue] = []
+    for call in _walk(tuple(steps)):
+        if call.kind != "call":
+            continue
+        target = call.args.flow  # type: ignore[attr-defined]
+        where = f"{call.where}.call.flow"
+        apath = _arg_path(located, call) + ("flow",)
+        resolved = resolve_call(flow_path, target)
+        if resolved in stack:
+            chain = " → ".join(p.name for p in (*stack[stack.index(resolved):], resolved))
+            issues.append(located.issue(apath, where, f"call cycle: {chain}"))
+            continue
+        if not resolved.is_file():
+            issues.append(located.issue(apath, where, f"no flow file '{target}' (looked for {resolved})"))
+            continue
+        key = str(resolved)
+        if key not in subflows:
+            try:
+                subflows[key] = load_flow(resolved, _stack=stack)
+            except FlowError as e:
+                n = len(e.issues)
+                issues.append(located.issue(apath, where, f"the called flow '{target}' is invalid "
+                                                          f"({n} problem{'s' if n != 1 else ''}, listed with it)"))
+                issues += e.issues
+                continue
+        sub = subflows[key]
+        given = call.args.vars  # type: ignore[attr-defined]
+        for name in given:
+            if name not in sub.vars:
+                issues.append(located.issue(_arg_path(located, call) + ("vars", name), f"{call.where}.call.vars",
+                                            f"'{target}' has no var '{name}'{suggest(name, list(sub.vars))}",
+                                            key=True))
+        missing = [n for n, spec in sub.vars.items() if spec.required and n not in given]
+        if missing:
+            issues.append(located.issue(_arg_path(located, call), f"{call.where}.call",
+                                        f"'{target}' needs var {', '.join(repr(m) for m in missing)}; "
+                                        "pass it under 'vars:'"))
+    return issues
 
 
 def _partial_doc(data: dict, error: ValidationError) -> FlowDoc:

@@ -48,6 +48,10 @@ class FlowDoc(_Strict):
     outputs: dict[str, OutputSpec | None] | list[str] = {}
     timeouts: Timeouts = Field(default_factory=lambda: Timeouts())
     steps: list[Any] = Field(min_length=1)
+    finally_: list[Any] = Field([], alias="finally", description="steps that always run at the end, "
+                                                                "also after a failure (e.g. sign out)")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,16 @@ class Flow:
     timeouts: Timeouts
     steps: tuple[StepCall, ...]
     catalog: SelectorCatalog = field(compare=False)
+    #: flows this one calls (`call` steps), by their resolved path
+    subflows: dict[str, Flow] = field(default_factory=dict, compare=False)
+    finally_steps: tuple[StepCall, ...] = ()
+
+    def all_secrets(self) -> tuple[str, ...]:
+        """The secrets of this flow and of every flow it calls."""
+        names = list(self.secrets)
+        for sub in self.subflows.values():
+            names += [n for n in sub.all_secrets() if n not in names]
+        return tuple(names)
 
     def walk(self) -> list[StepCall]:
         """Every step call, depth first, in document order."""
@@ -93,4 +107,5 @@ class Flow:
                 visit(c.children)
 
         visit(self.steps)
+        visit(self.finally_steps)
         return out

@@ -335,7 +335,7 @@ def step_reference(fmt: Format = "text", steps: dict[str, StepDef] | None = None
             out += "\n\n".join(type_sections).splitlines()
     else:
         out = ["FLOW STEPS", ""]
-        out += textwrap.wrap(INTRO, _WIDTH) + textwrap.wrap(SELECTORS, _WIDTH)
+        out += [*textwrap.wrap(INTRO, _WIDTH), "", *textwrap.wrap(SELECTORS, _WIDTH)]
         out += ["", "Options every step takes:", ""]
         out += _text_table(common_rows, "    ")
         out += ["", f"STEPS ({len(steps)})", ""]

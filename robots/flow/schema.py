@@ -103,6 +103,15 @@ def step_blocks(sdef: StepDef) -> tuple[str, ...]:
     return tuple(blocks)
 
 
+def flow_blocks() -> tuple[str, ...]:
+    """The top-level keys of a flow that hold step lists (`steps`, `finally`): FlowDoc's `step_blocks` if it
+    declares them, else its fields typed `list[Any]` (how model.py declares a list of raw steps)."""
+    declared = getattr(FlowDoc, "step_blocks", None)
+    if declared is not None:
+        return tuple(declared)
+    return tuple(key for key, f in written_args(FlowDoc).items() if f.annotation == list[Any])
+
+
 def required_args(model: type[BaseModel]) -> list[str]:
     """The written keys of the arguments a step cannot do without."""
     return [key for key, f in written_args(model).items() if f.is_required()]
@@ -211,9 +220,13 @@ class _Builder:
 
         flow = copy.deepcopy(self.def_of(FlowDoc))
         props = flow["properties"]
-        steps_list = {k: v for k, v in props["steps"].items() if k not in ("title", "description")}
-        steps_list["items"] = {"$ref": f"#/$defs/{STEP_DEF}"}
-        props["steps"] = {"$ref": f"#/$defs/{STEPS_DEF}", "title": props["steps"].get("title", "Steps")}
+        # Each use of the steps list adds its own bounds (`steps` needs one step, `finally` may be empty).
+        steps_list = {"type": "array", "items": {"$ref": f"#/$defs/{STEP_DEF}"}}
+        for block in flow_blocks():
+            old = props.get(block, {})
+            props[block] = {"$ref": f"#/$defs/{STEPS_DEF}",
+                            **{k: v for k, v in old.items() if k in ("title", "description", "minItems",
+                                                                      "maxItems")}}
         props["vars"] = {
             **{k: v for k, v in props["vars"].items() if k != "additionalProperties"},
             "additionalProperties": {"anyOf": [

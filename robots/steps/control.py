@@ -216,3 +216,16 @@ class ScreenshotArgs(StepArgs):
 def screenshot(ctx: StepContext, args: ScreenshotArgs) -> str | None:
     """Save a PNG of the page in the run's folder (inputs holding secrets blanked). Output: its path."""
     return ctx.save_screenshot(args.file.removesuffix(".png"))
+
+
+class CallArgs(StepArgs):
+    primary: ClassVar[str | None] = "flow"
+    flow: str = Field(description="the flow file to run, relative to this flow's file")
+    vars: dict[str, Any] = Field({}, description="the called flow's vars")
+
+
+@step("call")
+def call(ctx: StepContext, args: CallArgs) -> dict[str, Any]:
+    """Run another flow's steps here, in the same browser and run, with its own vars, step ids and outputs
+    (e.g. a shared sign-in). Output: the called flow's outputs."""
+    return ctx.call_flow(args.flow, args.vars)

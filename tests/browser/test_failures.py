@@ -40,7 +40,8 @@ def test_wrong_password_is_login_rejected(sandbox, sandbox_env, tmp_path):
     assert record["error_class"] == "BusinessFailure"
     assert record["error_message"] == "login rejected: Invalid username or password."
     failed = [s for s in record["steps"] if s["status"] != "passed"]
-    assert [(s["name"], s["status"]) for s in failed] == [("steps[4] wait_for", "failed")]
+    assert [(s["name"], s["status"]) for s in failed] == [("steps[0] call", "failed"),
+                                                           ("sign_in: steps[4] wait_for", "failed")]
     [ev] = record["evidence"]
     shot = tmp_path / "runs" / run.run_id / ev["screenshot"]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

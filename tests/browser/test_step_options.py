@@ -32,6 +32,7 @@ def test_optional_failure_is_skipped_and_false_when_skips(sandbox, tmp_path):
         ("steps[2] wait_for", "skipped", None, "skipped: its `when` condition was false"),
         ("steps[3] assert_text", "skipped", None, "skipped: its `when` condition was false"),
         ("steps[4] assert_text", "passed", None, None),
+        ("finally[0] log", "passed", None, f"done with {sandbox.url}"),
     ]
     assert record.evidence == ()  # an optional step that did not succeed leaves no failure evidence
 
@@ -40,4 +41,7 @@ def test_true_when_runs_the_step(sandbox, tmp_path):
     record = _run(sandbox, tmp_path, strict="true")
     assert (record.status, record.failure_kind) == ("failed", "business")
     assert record.error_message.startswith("expected the page to contain 'Never on this page', found ")
-    assert [s.status for s in record.steps] == ["passed", "skipped", "passed", "failed"]
+    # `finally` runs after the failure too, and does not hide it
+    assert [(s.name, s.status) for s in record.steps] == [
+        ("steps[0] open", "passed"), ("steps[1] click", "skipped"), ("steps[2] wait_for", "passed"),
+        ("steps[3] assert_text", "failed"), ("finally[0] log", "passed")]
