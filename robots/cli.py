@@ -1,4 +1,5 @@
-"""The command line: `robots run`, `validate`, `runs`, `sandbox`, `secrets`. The library raises; this
+"""The command line: `robots run`, `validate`, `schema`, `steps`, `explain`, `runs`, `report`, `sandbox`,
+`secrets`. The library raises; this
 module alone turns errors into text and exit codes (0 passed, 1 failed, 2 invalid input, 3 errored,
 130 interrupted)."""
 
@@ -311,6 +312,48 @@ def report(
     except RobotsError as e:
         raise _fail(e) from None
     sys.stdout.write(f"{target}\n")
+
+
+# -------------------------------------------------------------------------------------- flow tools
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file (default: stdout)")] = None,
+) -> None:
+    """The JSON Schema of flow files, for editors (VS Code: `yaml.schemas` or `# yaml-language-server: $schema=`)."""
+    from robots.flow.schema import flow_schema
+
+    text = json.dumps(flow_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}", markup=False)
+
+
+@app.command()
+def steps(
+    format: Annotated[str, typer.Option("--format", help="text or markdown")] = "text",
+) -> None:
+    """The step reference: every step, its arguments, the options every step takes, and an example."""
+    from robots.flow.reference import step_reference
+
+    if format not in ("text", "markdown"):
+        err.print(f"error: --format is text or markdown, not {format!r}", markup=False)
+        raise typer.Exit(2)
+    sys.stdout.write(step_reference(format))  # type: ignore[arg-type]
+
+
+@app.command()
+def explain(flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")]) -> None:
+    """Show a flow's steps as the runner will see them, with every selector resolved to its candidates."""
+    from robots.flow.explain import explain as explain_flow
+    from robots.flow.loader import load_flow
+
+    try:
+        loaded = load_flow(flow)
+    except RobotsError as e:
+        raise _fail(e) from None
+    sys.stdout.write(explain_flow(loaded))
 
 
 # ---------------------------------------------------------------------------------------- validate

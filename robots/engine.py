@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import secrets as _secrets
 import signal
 import threading
@@ -80,6 +81,8 @@ class _State:
             "steps": self.step_outputs,
             "portal": self.portal.template_context() if self.portal else {},
             "loop": self.loop,
+            "env": {name: os.environ.get(name) for name in self.flow.env},
+            "now": datetime.now(UTC),
             "run": {"id": self.run_id, "dir": str(self.run_dir), "started_at": self.started_at.isoformat()},
         }
 

@@ -12,6 +12,14 @@ from robots.errors import FlowIssue
 from robots.flow.yamlsrc import load_located
 
 
+def _stamp(f: Path) -> tuple[int, int]:
+    st = f.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+_CACHE: dict[tuple, tuple[SelectorCatalog, list[FlowIssue]]] = {}
+
+
 @dataclass
 class SelectorCatalog:
     root: Path | None
@@ -19,11 +27,23 @@ class SelectorCatalog:
 
     @classmethod
     def load(cls, root: Path | None) -> tuple[SelectorCatalog, list[FlowIssue]]:
+        """The catalog in `root`, read once per process while its files stay unchanged."""
+        if root is None or not root.is_dir():
+            return cls(root), []
+        files = sorted(root.glob("*.yaml"))
+        key = (str(root.resolve()), str(root), tuple((f.name, *_stamp(f)) for f in files))
+        if key not in _CACHE:
+            if len(_CACHE) > 64:
+                _CACHE.clear()
+            _CACHE[key] = cls._read(root, files)
+        catalog, issues = _CACHE[key]
+        return catalog, list(issues)
+
+    @classmethod
+    def _read(cls, root: Path, files: list[Path]) -> tuple[SelectorCatalog, list[FlowIssue]]:
         catalog = cls(root)
         issues: list[FlowIssue] = []
-        if root is None or not root.is_dir():
-            return catalog, issues
-        for path in sorted(root.glob("*.yaml")):
+        for path in files:
             text = path.read_text(encoding="utf-8")
             located, found = load_located(text, str(path))
             issues += found

@@ -264,7 +264,7 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
             issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
             continue
         for root, attr in refs:
-            problem = _check_ref(root, attr, readable_vars, secrets, parser.ids)
+            problem = _check_ref(root, attr, readable_vars, secrets, parser.ids, tuple(doc.env))
             if problem:
                 issues.append(located.issue(tpath, wh, problem))
     for call in _walk((*steps, *finally_steps)):
@@ -277,6 +277,7 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
         name=doc.name, description=doc.description, portal=doc.portal, path=p,
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
         timeouts=doc.timeouts, steps=steps, catalog=catalog, subflows=subflows, finally_steps=finally_steps,
+        env=tuple(doc.env),
     )
 
 
@@ -340,19 +341,19 @@ def _partial_doc(data: dict, error: ValidationError) -> FlowDoc:
         return FlowDoc.model_validate({"name": "invalid", "steps": [None]})
 
 
-def _check_ref(root: str, attr: str | None, vars_: dict, secrets: tuple, ids: dict) -> str | None:
+def _check_ref(root: str, attr: str | None, vars_: dict, secrets: tuple, ids: dict, env: tuple) -> str | None:
     if root not in templating.ROOTS:
         return (f"unknown name '{root}' in template{suggest(root, list(templating.ROOTS))}; "
                 f"templates can read {', '.join(templating.ROOTS)}")
-    if attr is None:
+    if attr is None or root == "now":
         return None
-    table = {"vars": list(vars_), "secrets": list(secrets), "steps": list(ids),
+    table = {"vars": list(vars_), "secrets": list(secrets), "steps": list(ids), "env": list(env),
              "portal": list(_PORTAL_KEYS), "run": list(_RUN_KEYS), "loop": list(_LOOP_KEYS)}[root]
     if attr not in table:
         what = {"vars": "var", "secrets": "secret", "steps": "step id", "portal": "portal field",
-                "run": "run field", "loop": "loop field"}[root]
+                "run": "run field", "loop": "loop field", "env": "environment variable"}[root]
         hint = suggest(attr, table)
-        if not hint and root in ("vars", "secrets"):
+        if not hint and root in ("vars", "secrets", "env"):
             hint = f" (declare it under '{root}:')"
         return f"unknown {what} '{attr}' in '{{{{ {root}.{attr} }}}}'{hint}"
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +38,9 @@ class Timeouts(_Strict):
 class FlowDoc(_Strict):
     """The top level of a flow file, as written."""
 
+    #: the top-level keys that hold step lists
+    step_blocks: ClassVar[tuple[str, ...]] = ("steps", "finally")
+
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str | None = None
     version: str | int | None = None
@@ -45,6 +48,7 @@ class FlowDoc(_Strict):
     selectors: str | None = Field(None, description="folder of selector catalogs, relative to the flow file")
     vars: dict[str, Any] = {}
     secrets: list[str] = []
+    env: list[str] = Field([], description="environment variables templates may read as env.NAME")
     outputs: dict[str, OutputSpec | None] | list[str] = {}
     timeouts: Timeouts = Field(default_factory=lambda: Timeouts())
     steps: list[Any] = Field(min_length=1)
@@ -86,6 +90,7 @@ class Flow:
     timeouts: Timeouts
     steps: tuple[StepCall, ...]
     catalog: SelectorCatalog = field(compare=False)
+    env: tuple[str, ...] = ()
     #: flows this one calls (`call` steps), by their resolved path
     subflows: dict[str, Flow] = field(default_factory=dict, compare=False)
     finally_steps: tuple[StepCall, ...] = ()

@@ -16,7 +16,7 @@ from pydantic.json_schema import models_json_schema
 from robots.browser.locators import STRATEGIES
 from robots.flow.model import FlowDoc, VarSpec
 from robots.steps import REGISTRY, StepDef
-from robots.steps.base import StepArgs, _SelectorMarker
+from robots.steps.base import StepArgs, _SelectorMarker, selector_marker
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 STEP_DEF = "step"  # $defs key of one step (the oneOf of every registered step)
@@ -45,22 +45,6 @@ _TOP_LEVEL_DOCS = {
 }
 
 
-def selector_marker(finfo: FieldInfo) -> _SelectorMarker | None:
-    """The selector marker of a field, also when it sits inside a union (`SelectorRef | None`)."""
-    found = next((m for m in finfo.metadata if isinstance(m, _SelectorMarker)), None)
-    return found or _marker_in(finfo.annotation)
-
-
-def _marker_in(annotation: Any) -> _SelectorMarker | None:
-    if typing.get_origin(annotation) is typing.Annotated:
-        hit = next((m for m in annotation.__metadata__ if isinstance(m, _SelectorMarker)), None)
-        if hit is not None:
-            return hit
-    for arg in typing.get_args(annotation):
-        hit = _marker_in(arg)
-        if hit is not None:
-            return hit
-    return None
 
 
 def arg_key(name: str, finfo: FieldInfo) -> str:

@@ -4,15 +4,45 @@ a value that is one `{{ expression }}` (so `{{ steps.pages.output }}` stays a li
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-ROOTS = ("vars", "secrets", "steps", "portal", "run", "loop")
+ROOTS = ("vars", "secrets", "steps", "portal", "run", "loop", "env", "now")
 
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def _date(value: Any, fmt: str = "%Y-%m-%d") -> str:
+    """`{{ now | date('%m/%d/%Y') }}`, also for ISO strings ('2025-03-14', '2025-03-14T19:05:00Z')."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, date):
+        return value.strftime(fmt)
+    raise TypeError(f"date: expected a date, got {type(value).__name__}")
+
+
+def _days_ago(value: datetime, days: int) -> datetime:
+    return value - timedelta(days=days)
+
+
+def _money(cents: Any, symbol: str = "$") -> str:
+    """`{{ 123450 | money }}` -> '$1,234.50'."""
+    n = int(cents)
+    return f"{'-' if n < 0 else ''}{symbol}{abs(n) // 100:,}.{abs(n) % 100:02d}"
+
+
+def _slug(value: Any) -> str:
+    """`{{ 'Zoë O'Brien' | slug }}` -> 'zoe-o-brien'."""
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+_ENV.filters.update({"date": _date, "money": _money, "slug": _slug, "days_ago": _days_ago})
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.S)
 
 
@@ -41,7 +71,13 @@ def references(value: str) -> list[tuple[str, str | None]]:
 
     Raises jinja2.TemplateSyntaxError for a malformed template."""
     ast = _ENV.parse(value)
-    _ENV.compile(ast)  # finds what parsing does not, e.g. an unknown filter (TemplateAssertionError)
+    # What parsing does not find and compiling would (at several times the cost): unknown filters and tests.
+    for f in ast.find_all(nodes.Filter):
+        if f.name not in _ENV.filters:
+            raise TemplateSyntaxError(f"No filter named '{f.name}'.", f.lineno)
+    for t in ast.find_all(nodes.Test):
+        if t.name not in _ENV.tests:
+            raise TemplateSyntaxError(f"No test named '{t.name}'.", t.lineno)
     found: list[tuple[str, str | None]] = []
     seen_names: set[int] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):

@@ -38,6 +38,10 @@ class Located:
         return FlowIssue(self.file, line, col, where, message)
 
 
+# libyaml's parser when PyYAML has it (several times faster; it keeps the marks this module needs).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -45,9 +49,17 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 def load_located(text: str, file: str) -> tuple[Located | None, list[FlowIssue]]:
     """Parse `text`; return the located data, or None and the syntax issues."""
     issues: list[FlowIssue] = []
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            if _Loader is yaml.SafeLoader:
+                raise
+            # Parse again in pure Python for its clearer messages (errors are rare; speed does not matter).
+            loader.dispose()
+            loader = yaml.SafeLoader(text)
+            node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or str(e)

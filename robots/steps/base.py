@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -48,6 +49,8 @@ class StepArgs(BaseModel):
 
     #: argument that a scalar shorthand (`- click: login.submit`) fills
     primary: ClassVar[str | None] = None
+    #: an example for the step reference (`robots steps`); derived from the model when None
+    example: ClassVar[str | None] = None
     #: arguments the step evaluates itself, when it needs them (a condition, a list to loop over): written
     #: bare (`vars.q != ''`) or as a {{ template }}; the engine does not render them beforehand
     expressions: ClassVar[tuple[str, ...]] = ("when",)
@@ -64,7 +67,7 @@ class StepArgs(BaseModel):
         """(argument name, selector reference) for every selector this step uses."""
         refs = []
         for fname, finfo in type(self).model_fields.items():
-            marker = next((m for m in finfo.metadata if isinstance(m, _SelectorMarker)), None)
+            marker = selector_marker(finfo)
             value = getattr(self, fname)
             if marker is None or value is None:
                 continue
@@ -73,6 +76,24 @@ class StepArgs(BaseModel):
             else:
                 refs.append((fname, value))
         return refs
+
+
+def selector_marker(finfo: Any) -> _SelectorMarker | None:
+    """The selector marker of a field, also when it sits inside a union (`SelectorRef | None`)."""
+    found = next((m for m in finfo.metadata if isinstance(m, _SelectorMarker)), None)
+    return found or _marker_in(finfo.annotation)
+
+
+def _marker_in(annotation: Any) -> _SelectorMarker | None:
+    if typing.get_origin(annotation) is typing.Annotated:
+        hit = next((m for m in annotation.__metadata__ if isinstance(m, _SelectorMarker)), None)
+        if hit is not None:
+            return hit
+    for arg in typing.get_args(annotation):
+        hit = _marker_in(arg)
+        if hit is not None:
+            return hit
+    return None
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ def assert_url(ctx: StepContext, args: AssertUrlArgs) -> str:
 
 
 class AssertCountArgs(StepArgs):
+    example: ClassVar[str | None] = "- assert_count: {target: customers.row, min: 1, max: 50}"
     target: SelectorRef
     equals: int | None = Field(None, ge=0)
     min: int | None = Field(None, ge=0)

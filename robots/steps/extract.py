@@ -24,6 +24,10 @@ def _known_record(v: str | None) -> str | None:
 
 
 class ExtractTableArgs(StepArgs):
+    example: ClassVar[str | None] = (
+        "- extract_table:\n    id: rows\n    table: customers.table\n    record: sera.customer\n"
+        "    fields:\n      id: {row_attr: data-id}\n      name: {column: Name}\n"
+        "      balance_cents: {column: Balance, type: money}")
     table: SelectorRef
     fields: dict[str, FieldSpec]
     record: str | None = None

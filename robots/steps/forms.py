@@ -49,6 +49,7 @@ def clear(ctx: StepContext, args: TargetArgs) -> None:
 
 
 class SelectArgs(StepArgs):
+    example: ClassVar[str | None] = "- select: {target: customers.type_filter, option: Commercial}"
     target: SelectorRef
     option: str | None = Field(None, description="the visible text of the option")
     value: str | None = Field(None, description="the option's value attribute (instead of `option`)")

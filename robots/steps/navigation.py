@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 class OpenArgs(StepArgs):
     primary: ClassVar[str | None] = "url"
+    example: ClassVar[str | None] = '- open: "{{ portal.url }}/customers"'
     url: str
 
     @field_validator("url")

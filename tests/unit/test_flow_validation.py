@@ -140,7 +140,7 @@ CASES = {
     "template reads an unknown root name": (
         HEAD + "steps:\n  - open: \"{{ portl.url }}/login\"\n",
         ["flow.yaml:4:11: steps[0].open: unknown name 'portl' in template (did you mean 'portal'?); "
-         "templates can read vars, secrets, steps, portal, run, loop"],
+         "templates can read vars, secrets, steps, portal, run, loop, env, now"],
     ),
     "template reads an unknown step id": (
         HEAD + "outputs: [customers]\n"
@@ -231,15 +231,19 @@ def test_the_repo_flow_loads_cleanly() -> None:
     flow = load_flow(REPO / "flows" / "sera" / "list_customers.yaml")
     assert flow.name == "list_customers"
     assert flow.portal == "sera"
-    assert flow.secrets == ("sera_username", "sera_password", "sera_totp")
+    assert flow.secrets == () and flow.all_secrets() == ("sera_username", "sera_password", "sera_totp")
     assert list(flow.outputs) == ["customers"]
     assert [(c.where, c.kind) for c in flow.walk()] == [
-        ("steps[0]", "open"), ("steps[1]", "fill"), ("steps[2]", "fill"), ("steps[3]", "click"),
-        ("steps[4]", "wait_for"), ("steps[5]", "totp"), ("steps[6]", "wait_for"), ("steps[7]", "open"),
-        ("steps[8]", "paginate"), ("steps[8].paginate.steps[0]", "extract_table"), ("steps[9]", "set_output"),
+        ("steps[0]", "call"), ("steps[1]", "open"), ("steps[2]", "paginate"),
+        ("steps[2].paginate.steps[0]", "extract_table"), ("steps[3]", "set_output"),
     ]
-    paginate = flow.steps[8]
-    assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 35)
+    paginate = flow.steps[2]
+    assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 22)
+    [sign_in] = flow.subflows.values()
+    assert [(c.where, c.kind) for c in sign_in.walk()] == [
+        ("steps[0]", "open"), ("steps[1]", "fill"), ("steps[2]", "fill"), ("steps[3]", "click"),
+        ("steps[4]", "wait_for"), ("steps[5]", "totp"), ("steps[6]", "wait_for"),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- bugs found
@@ -338,7 +342,7 @@ def test_cli_validate_bad_file_exits_2_and_lists_the_problems(project: Path) -> 
 def test_cli_validate_repo_flows_exits_0() -> None:
     done = subprocess.run([str(ROBOTS), "validate", "flows/"], capture_output=True, text=True, timeout=60,
                           cwd=REPO, check=False)
-    assert (done.returncode, done.stdout, done.stderr) == (0, "", "1 flow valid\n")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "2 flows valid\n")
 
 
 # The CLI's own entry point, in a fresh interpreter that records every process it would spawn.
