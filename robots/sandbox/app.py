@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .accounts import TENANT_USERS, User
 from .auth import AuthPolicy, AuthState, Outbox, Outcome
 from .clock import SandboxClock, format_instant
-from .faults import FaultState
+from .faults import FaultState, parse_fault
 from .tenants import PRIMARY, TENANTS, Tenant, tenant_from_host
 
 logger = logging.getLogger("robots.sandbox")
@@ -60,11 +60,15 @@ MSG_MAINTENANCE = "Sera is down for scheduled maintenance"
 
 # What each role may open; the menu shows only these sections and anything else is the 403 page.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"dispatch", "jobs", "jobs.write", "customers", "customers.export", "pricebook"}),
-    "dispatcher": frozenset({"dispatch", "jobs", "jobs.write", "customers", "pricebook"}),
-    "csr": frozenset({"dispatch", "jobs", "customers", "customers.export"}),
+    "admin": frozenset({"dispatch", "jobs", "jobs.write", "jobs.create", "customers", "customers.export",
+                        "customers.write", "pricebook", "invoices", "invoices.write", "payments", "memberships",
+                        "memberships.write", "estimates"}),
+    "dispatcher": frozenset({"dispatch", "jobs", "jobs.write", "jobs.create", "customers", "customers.write",
+                             "pricebook", "memberships", "estimates"}),
+    "csr": frozenset({"dispatch", "jobs", "jobs.create", "customers", "customers.export", "customers.write",
+                      "invoices", "invoices.write", "payments", "memberships", "memberships.write", "estimates"}),
     "technician": frozenset({"dispatch", "jobs", "jobs.write"}),
-}
+}  # fmt: skip
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -161,9 +165,14 @@ class TenantData:
         self.db_lock = threading.Lock()
         self.db = sqlite3.connect(db_path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
+        # A private throwaway copy: no fsync, the rollback journal in memory (reset rewrites every page).
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("PRAGMA journal_mode = MEMORY")
+        self.db.execute("PRAGMA cache_size = -65536")
         # The pristine copy lives in memory: reset is one page-by-page backup, a few milliseconds.
         self._pristine = sqlite3.connect(":memory:", check_same_thread=False)
         self.db.backup(self._pristine)
+        self._baseline = self._change_marks()
         meta = {str(row[0]): str(row[1]) for row in self.query("SELECT key, value FROM meta")}
         self.seed = int(meta["seed"])
         self.size = str(meta["size"])
@@ -183,9 +192,15 @@ class TenantData:
     def customer_count(self) -> int:
         return int(self.query("SELECT COUNT(*) FROM customers")[0][0])
 
+    def _change_marks(self) -> tuple[int, int]:
+        """(changes made through our connection, data_version: bumped by commits of any other connection)."""
+        return self.db.total_changes, int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     def reset(self) -> None:
         with self.db_lock:
-            self._pristine.backup(self.db)
+            if self._change_marks() != self._baseline:  # untouched since the last restore: nothing to copy
+                self._pristine.backup(self.db)
+                self._baseline = self._change_marks()
             self.writes.clear()
         self.auth.clear()
 
@@ -202,6 +217,7 @@ class Sandbox:
         self.clock = clock
         self.outbox = Outbox()
         self.faults = FaultState()
+        self.baseline_faults: list[Any] = []  # given at start; a reset switches them back on (see SandboxServer)
         self.requests: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self.tenants = {
             slug: TenantData(
@@ -232,6 +248,8 @@ class Sandbox:
             tenant.reset()
         self.outbox.clear()
         self.faults.clear()
+        for fault in self.baseline_faults:
+            self.faults.set(parse_fault(fault.to_json()))  # a fresh copy: percentages replay from the start
         self.clock.reset()
         self.requests.clear()
         return self.customer_count()
@@ -442,6 +460,9 @@ class Portal:
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return render_page(request, name, status_code, **context)
 
+    def permissions(self, user: User) -> frozenset[str]:
+        return PERMISSIONS[user.role]
+
 
 def create_app(
     db_path: str | Path,
@@ -452,7 +473,7 @@ def create_app(
 ) -> FastAPI:
     """The portal over the database at `db_path` (the primary tenant's; a copy the app may change, reset
     restores it) and, optionally, other tenants' databases."""
-    from . import control, pages
+    from . import control, office, pages
 
     clock = clock or SandboxClock()
     paths = {PRIMARY: Path(db_path), **{k: Path(v) for k, v in (tenant_db_paths or {}).items()}}
@@ -493,6 +514,7 @@ def create_app(
         return error_page(403, scope=request)
 
     _register_sign_in(app, portal)
+    office.register(app, portal)  # first: its /customers/new and /jobs/new win over /customers/{id}, /jobs/{id}
     pages.register(app, portal)
     control.register(app, portal)
     return app

@@ -19,13 +19,15 @@ from dataclasses import astuple, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import faker
 
+from . import ledger
 from .tenants import PRIMARY, TENANTS, Tenant
 
 # Bump when the schema or the generator changes, so stale snapshots are never reused.
-DATA_VERSION = 2
+DATA_VERSION = 3
 DEFAULT_SEED = 1234
 SIZES: dict[str, int] = {"small": 120, "default": 2500}
 
@@ -85,7 +87,9 @@ CREATE TABLE work_orders (
     technician_id INTEGER,
     total_cents INTEGER NOT NULL,
     created_at TEXT NOT NULL,
-    modified_at TEXT NOT NULL
+    modified_at TEXT NOT NULL,
+    location_id INTEGER,
+    arrival_window TEXT
 );
 CREATE INDEX work_orders_customer ON work_orders (customer_id);
 CREATE INDEX work_orders_status ON work_orders (status);
@@ -394,12 +398,42 @@ def write_database(path: Path, seed: int, size: str, customers: Iterable[Custome
         conn.executemany("UPDATE customers SET tags = ?, modified_at = ? WHERE id = ?",
                          generate_customer_extras(rows, seed, tenant))  # fmt: skip
         conn.executemany("INSERT INTO technicians VALUES (?, ?, ?)", generate_technicians(tenant))
-        conn.executemany(
-            f"INSERT INTO pricebook_items VALUES ({', '.join('?' * 10)})", generate_pricebook(seed, tenant)
-        )
+        profile = _tenant(tenant)
+        pricebook = generate_pricebook(seed, tenant)
+        pricebook += ledger.generate_pricebook_extra(seed, tenant, len(pricebook) + 1)
+        conn.executemany(f"INSERT INTO pricebook_items VALUES ({', '.join('?' * 10)})", pricebook)
+        extras = ledger.Extras()
+        extras.locations = ledger.generate_locations(rows, seed, tenant, [c for c, _ in profile.cities])
+        extras.contacts, extras.methods = ledger.generate_contacts(rows, seed, tenant, profile.area_codes)
+        extras.memberships = ledger.generate_memberships(rows, extras.locations, seed, tenant, _EPOCH_END.date())
+        by_customer: dict[int, list[int]] = {}
+        for loc in extras.locations:
+            by_customer.setdefault(loc[1], []).append(loc[0])
         orders, history = generate_work_orders(rows, seed, tenant)
-        conn.executemany(f"INSERT INTO work_orders VALUES ({', '.join('?' * 13)})", orders)
+        loc_rng = random.Random(f"sera-work-order-locations-{tenant}-{seed}")
+        orders = [(*o, loc_rng.choice(by_customer.get(o[2]) or [None]), None) for o in orders]
+        quota = ledger.WORK_ORDER_QUOTAS.get(size, 0) // profile.size_divisor
+        ledger.top_up_work_orders(
+            orders, history, rows, by_customer, len(profile.technicians), quota, seed, tenant,
+            list(WORK_ORDER_STATUSES), _status_path, _SUMMARIES, _OFFICE_STAFF, profile.technicians,
+            _EPOCH_START, _EPOCH_END,
+        )  # fmt: skip
+        zone = ZoneInfo(profile.time_zone)
+        orders = [(*o[:14], ledger.arrival_window(o[7], zone)) for o in orders]
+        conn.executemany(f"INSERT INTO work_orders VALUES ({', '.join('?' * 15)})", orders)
         conn.executemany("INSERT INTO work_order_history VALUES (?, ?, ?, ?, ?, ?)", history)
+        ledger.generate_billing(orders, history, pricebook, seed, tenant, zone, extras)
+        conn.executescript(ledger.SCHEMA)
+        for table, values in (
+            ("service_locations", extras.locations), ("contacts", extras.contacts),
+            ("contact_methods", extras.methods), ("membership_programs", [(*p, 1) for p in ledger.PROGRAMS]),
+            ("customer_memberships", extras.memberships), ("line_items", extras.lines),
+            ("technician_assignments", extras.assignments), ("invoices", extras.invoices),
+            ("payments", extras.payments), ("estimates", extras.estimates), ("estimate_options", extras.options),
+            ("estimate_lines", extras.option_lines),
+        ):  # fmt: skip
+            if values:
+                conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values[0]))})", values)
         conn.commit()
     finally:
         conn.close()
@@ -415,6 +449,7 @@ def _fingerprint() -> str:
     snapshot built by other code is never reused, even if someone forgets to bump DATA_VERSION."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
     digest.update(Path(__file__).with_name("tenants.py").read_bytes())
+    digest.update(Path(__file__).with_name("ledger.py").read_bytes())
     digest.update(faker.VERSION.encode())
     return digest.hexdigest()[:12]
 

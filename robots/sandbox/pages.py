@@ -264,8 +264,14 @@ def register(app: FastAPI, portal: Portal) -> None:
         view = customer_view(tenant, rows[0])
         jobs = [job_row(tenant, r) for r in tenant.query(
             f"{_JOB_SELECT} WHERE w.customer_id = ? ORDER BY w.id DESC", [cid])]  # fmt: skip
+        saved = {"created": "Customer created.", "updated": "Customer updated."}.get(
+            request.query_params.get("saved", "")
+        )
         return portal.render(request, "customer.html", title=view["name"], user=user, active="customers", c=view,
-                             jobs=jobs)  # fmt: skip
+                             jobs=jobs, notice=saved, x=app.state.customer_extras(tenant, cid),
+                             can_write="customers.write" in PERMISSIONS[user.role],
+                             can_membership="memberships.write" in PERMISSIONS[user.role],
+                             can_invoices="invoices" in PERMISSIONS[user.role])  # fmt: skip
 
     # -- jobs ----------------------------------------------------------------------------------------
 
@@ -285,6 +291,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             "scheduled_end": fmt.local_datetime(end, tenant.zone) if end else "",
             "technician": row["technician_name"] or "",
             "total": fmt.money(row["total_cents"]),
+            "arrival_window": row["arrival_window"] or "",
             "created": fmt.local_datetime(row["created_at"], tenant.zone),
             "modified": fmt.local_datetime(row["modified_at"], tenant.zone),
         }
@@ -345,8 +352,19 @@ def register(app: FastAPI, portal: Portal) -> None:
         ]  # fmt: skip
         allowed = [{"key": s, "label": WORK_ORDER_STATUSES[s]} for s in TRANSITIONS[job["status_key"]]]
         can_write = "jobs.write" in PERMISSIONS[user.role]
+        uploaded = parse_int(request.query_params.get("uploaded"))
+        upload = None
+        if uploaded is not None:
+            found = tenant.query("SELECT id, filename, size, sha256 FROM attachments "
+                                 "WHERE id = ? AND work_order_id = ?",
+                                 [uploaded, wid])  # fmt: skip
+            upload = dict(found[0]) if found else None
+        upload_error = _UPLOAD_ERRORS.get(request.query_params.get("upload_error", ""))
+        if request.query_params.get("created") and not context.get("notice"):
+            context["notice"] = f"Work order {job['number']} created."
         return portal.render(request, "job.html", status_code, title=job["number"], user=user, active="jobs", job=job,
                              history=history, allowed=allowed if can_write else [], csrf_token=form_token(request),
+                             x=app.state.job_extras(request, tenant, wid), upload=upload, upload_error=upload_error,
                              **context)  # fmt: skip
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse)
@@ -424,6 +442,12 @@ def register(app: FastAPI, portal: Portal) -> None:
         return portal.render(request, "pricebook.html", title="Pricebook", user=user, active="pricebook", items=items,
                              categories=categories, category=chosen, q=text)  # fmt: skip
 
+
+_UPLOAD_ERRORS = {
+    "expired": "This form has expired. Reload the page and try again.",
+    "empty": "Choose a file to upload.",
+    "too_large": "The file is larger than 5 MB.",
+}
 
 _JOB_SELECT = (
     "SELECT w.*, c.name AS customer_name, t.name AS technician_name FROM work_orders w "

@@ -9,7 +9,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +20,7 @@ import uvicorn
 
 from .app import create_app
 from .data import DEFAULT_SEED, ensure_snapshot
+from .faults import parse_fault
 from .tenants import PRIMARY, TENANTS
 
 logger = logging.getLogger("robots.sandbox")
@@ -53,13 +54,19 @@ class SandboxServer:
         *,
         cache_dir: Path | None = None,
         startup_timeout: float = 15.0,
+        faults: Sequence[dict[str, Any]] | None = None,
     ) -> None:
+        """`faults`: switched on at start, in the same JSON form as POST /_sandbox/faults (e.g.
+        `[{"name": "layout_b"}]`); they are this server's baseline, so `/_sandbox/reset` switches them back
+        on (DELETE /_sandbox/faults still clears them until the next reset). A bad fault raises ValueError
+        here, before anything starts."""
         self.seed = seed
         self.size = size
         self.host = host
         self.port = port
         self.cache_dir = cache_dir
         self.startup_timeout = startup_timeout
+        self.faults = [parse_fault(dict(f)) for f in faults or ()]
         self._server: _ThreadServer | None = None
         self._thread: threading.Thread | None = None
         self._db_path: Path | None = None
@@ -100,6 +107,10 @@ class SandboxServer:
             self._db_path = self._tenant_db_paths[PRIMARY]
             others = {k: v for k, v in self._tenant_db_paths.items() if k != PRIMARY}
             self._app = create_app(self._db_path, tenant_db_paths=others)
+            sandbox = self._app.state.sandbox
+            sandbox.baseline_faults = list(self.faults)
+            for fault in self.faults:
+                sandbox.faults.set(parse_fault(fault.to_json()))
             # Bind here, before uvicorn starts, so port 0 resolves to a real port we can report at once.
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only then (else +40 ms per
@@ -170,9 +181,12 @@ def serve_forever(
     seed: int = DEFAULT_SEED,
     size: str = "default",
     on_ready: Callable[[str], None] | None = None,
+    *,
+    faults: Sequence[dict[str, Any]] | None = None,
 ) -> None:
-    """Serve until interrupted (Ctrl-C raises KeyboardInterrupt here, after the server has stopped)."""
-    with SandboxServer(seed=seed, size=size, host=host, port=port) as server:
+    """Serve until interrupted (Ctrl-C raises KeyboardInterrupt here, after the server has stopped).
+    `faults` as for SandboxServer: on from the start and again after every reset."""
+    with SandboxServer(seed=seed, size=size, host=host, port=port, faults=faults) as server:
         if on_ready is not None:
             on_ready(server.url)
         stopped = threading.Event()

@@ -120,11 +120,13 @@ def test_remember_this_device_skips_the_second_factor_next_time(portal: httpx.Cl
 @pytest.mark.parametrize(
     ("username", "menu"),
     [
-        ("demo", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships", "nav-pricebook",
-                  "nav-reports"]),
-        ("dina", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships",
+        ("demo", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships", "nav-estimates",
+                  "nav-invoices", "nav-payments", "nav-pricebook", "nav-reports"]),
+        ("dina", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships", "nav-estimates",
                   "nav-pricebook"]),
-        ("casey", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships"]),
+        ("casey", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships",
+                   "nav-estimates",
+                   "nav-invoices", "nav-payments"]),
         ("tom", ["nav-dispatch", "nav-schedule-board", "nav-jobs"]),
     ],
 )  # fmt: skip
