@@ -55,3 +55,28 @@ def test_credentials_prints_the_demo_account():
         check=True,
     )
     assert json.loads(done.stdout) == credentials()
+
+
+def test_serve_with_a_fault_for_the_session():
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--size", "small",
+                             "--fault", "maintenance:retry_after=60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        page = httpx.get(url + "/login", timeout=10)
+        assert page.status_code == 503 and "Sera is down for scheduled maintenance" in page.text
+        assert page.headers["retry-after"] == "60"
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+
+
+def test_an_unknown_fault_is_an_input_error():
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--size", "small", "--fault",
+                           "nope"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --fault: unknown fault 'nope'; expected one of latency, ")
