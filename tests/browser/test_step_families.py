@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -47,3 +48,21 @@ def test_step_tour(sandbox, tmp_path):
     kinds = {s.name.split(" ", 1)[1] for s in record.steps}
     assert {"press", "select", "read_attr", "assert_count", "for_each", "extract_detail", "back", "refresh",
             "if", "log", "wait_xhr", "extract_list", "retry", "repeat_until", "screenshot", "set"} <= kinds
+
+
+def test_upload_frame_and_window_steps(sandbox, tmp_path):
+    attachment = tmp_path / "site photo.txt"
+    attachment.write_bytes("condenser coil, Zoë's unit\n".encode() * 100)
+    want = hashlib.sha256(attachment.read_bytes()).hexdigest()
+    flow = load_flow(FLOWS / "job_attachments.yaml")
+    with open_portal("sera", url=sandbox.url) as portal:
+        record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(
+            flow, vars={"job": "50001", "file": str(attachment)}, secrets=_secrets(), portal=portal)
+    assert record.status == "passed", (record.error_message, [(s.name, s.status) for s in record.steps])
+    out = record.outputs
+    assert out["sent"] == {"path": str(attachment), "size": attachment.stat().st_size, "sha256": want}
+    assert out["shown_sha256"] == want  # the portal saw the same bytes
+    assert want in out["viewer_sha256"]  # read inside the iframe
+    assert out["print_number"] == out["job_number"]  # read in the print window
+    writes = httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"]
+    assert writes["attachments"] == 1
