@@ -81,6 +81,22 @@ def _parse_age(text: str, option: str) -> timedelta:
     return timedelta(seconds=int(number) * _AGE_UNITS[unit])
 
 
+def _read_vars_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"--vars-file: no such file {str(path)!r}") from None
+    except yaml.YAMLError as e:
+        raise InputError(f"--vars-file {path}: not valid YAML: {e}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise InputError(f"--vars-file {path}: expected a mapping of var names to values")
+    return data
+
+
 def _parse_vars(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -201,19 +217,25 @@ def run(
     report: Annotated[list[str], typer.Option(help="write a report: html, json or junit, optionally =PATH "
                                                    "(repeatable)")] = [],  # noqa: B006
     headed: Annotated[bool, typer.Option(help="show the browser window (needs a display)")] = False,
+    vars_file: Annotated[Path | None, typer.Option(help="a YAML mapping of vars (--var wins over it)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="skip the steps that submit data (write: true)")] = False,
+    from_step: Annotated[str | None, typer.Option(help="start at this top-level step (number or id)")] = None,
+    to_step: Annotated[str | None, typer.Option(help="stop after this top-level step (number or id)")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more logging on stderr")] = 0,
 ) -> None:
     """Run a flow in a real Chrome. Outputs go to stdout as JSON; the summary goes to stderr."""
     _setup_logging(verbose)
     try:
-        code = _run(flow, var, portal_url, format, output, report, headed)
+        code = _run(flow, var, portal_url, format, output, report, headed, vars_file=vars_file, dry_run=dry_run,
+                    from_step=from_step, to_step=to_step)
     except RobotsError as e:
         raise _fail(e) from None
     raise typer.Exit(code)
 
 
 def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, output: Path | None,
-         report: list[str], headed: bool) -> int:
+         report: list[str], headed: bool, *, vars_file: Path | None = None, dry_run: bool = False,
+         from_step: str | None = None, to_step: str | None = None) -> int:
     from robots.auth.vault import resolve_secrets
     from robots.browser.drivers import BrowserOptions
     from robots.engine import Runner, exit_code
@@ -232,10 +254,11 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
             raise InputError(f"--report: unknown kind {kind!r}; use one of {', '.join(sorted(REPORTERS))}")
         reports.append((kind, Path(path) if path else None))
     flow = load_flow(flow_path)
-    vars_ = _parse_vars(var)
-    from robots.engine import resolve_vars
+    vars_ = {**_read_vars_file(vars_file), **_parse_vars(var)} if vars_file else _parse_vars(var)
+    from robots.engine import resolve_vars, step_range
 
-    resolve_vars(flow, vars_)  # bad vars are input errors before anything starts
+    resolve_vars(flow, vars_)  # bad vars and step ranges are input errors before anything starts
+    step_range(flow, from_step, to_step)
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     progress = None
     try:
@@ -249,7 +272,8 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
                             browser_options=BrowserOptions(headless=not headed))
             runner.sweep()
             t0 = time.monotonic()
-            record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal)
+            record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal, dry_run=dry_run,
+                                from_step=from_step, to_step=to_step)
             seconds = time.monotonic() - t0
             progress.stop()
     except KeyboardInterrupt:

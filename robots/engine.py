@@ -70,6 +70,7 @@ class _State:
     evidence: list[Evidence] = field(default_factory=list)
     loop: dict[str, Any] = field(default_factory=dict)
     prefix: str = ""  # "login: " while the steps of a called flow run
+    dry_run: bool = False
     counter: int = 0
     pages: int = 0
     rows: int = 0
@@ -219,9 +220,15 @@ class Runner:
 
     # ------------------------------------------------------------------ public
     def run(self, flow: Flow, *, vars: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
-            portal: Portal | None = None, run_id: str | None = None) -> RunRecord:
-        """Execute `flow`; return its final record. Raises InputError (nothing started) for bad vars."""
+            portal: Portal | None = None, run_id: str | None = None, dry_run: bool = False,
+            from_step: str | None = None, to_step: str | None = None) -> RunRecord:
+        """Execute `flow`; return its final record. Raises InputError (nothing started) for bad vars.
+
+        dry_run: steps marked `write: true` (and write steps) are recorded as skipped, nothing is submitted.
+        from_step / to_step: run only the top-level steps between these (an index as in `steps[N]`, or a
+        step id), both included; the others are recorded as skipped."""
         values = resolve_vars(flow, vars or {})
+        first, last = step_range(flow, from_step, to_step)
         secret_values = dict(secrets or {})
         missing = [s for s in flow.all_secrets() if s not in secret_values]
         if missing:
@@ -236,9 +243,10 @@ class Runner:
             opts = BrowserOptions(**{**opts.__dict__, "page_load_timeout": flow.timeouts.page_load})
         state = _State(flow=flow, portal=portal, vars=values, secrets=secret_values, masker=masker,
                        run_id=run_id, run_dir=run_dir, started_at=datetime.now(UTC), listener=self.listener,
-                       browser_factory=lambda: start_chromium(opts, run_dir))
+                       browser_factory=lambda: start_chromium(opts, run_dir), dry_run=dry_run)
         self._save(state, "running")
-        status, error = self._steps(flow.steps, state, check_outputs=True)
+        partial = (first, last) != (0, len(flow.steps) - 1)
+        status, error = self._steps(flow.steps, state, check_outputs=not partial, only=(first, last))
         try:
             if flow.finally_steps and status != "interrupted":
                 # `finally` always runs; its own failure counts only when the run had none before it.
@@ -281,10 +289,13 @@ class Runner:
 
     # ------------------------------------------------------------------ internals
     def _steps(self, calls: tuple[StepCall, ...], state: _State, *, check_outputs: bool,
-               ) -> tuple[RunStatus, RobotsError | None]:
-        """Run top-level steps; the run's status and error so far."""
+               only: tuple[int, int] | None = None) -> tuple[RunStatus, RobotsError | None]:
+        """Run top-level steps (those in `only`, an inclusive index range); the run's status and error so far."""
         try:
-            for call in calls:
+            for n, call in enumerate(calls):
+                if only is not None and not only[0] <= n <= only[1]:
+                    self._skip(call, state, "outside --from-step/--to-step")
+                    continue
                 self._execute(call, state)
                 if state.browser is not None:
                     state.browser.matches.clear()
@@ -303,6 +314,13 @@ class Runner:
             return "errored", e
         return "passed", None
 
+    def _skip(self, call: StepCall, state: _State, why: str) -> None:
+        index = state.counter
+        state.counter += 1
+        name = f"{state.prefix}{call.where} {call.label}"
+        state.steps.append(StepRecord(index=index, step_id=call.args.id, name=name, status="skipped",
+                                      started_at=datetime.now(UTC), duration_ms=0.0, output_summary=f"skipped: {why}"))
+
     def _render(self, value: Any, state: _State, call: StepCall) -> Any:
         try:
             return templating.render(value, state.context())
@@ -320,6 +338,7 @@ class Runner:
         status: StepStatus = "passed"
         err: BaseException | None = None
         summary: str | None = None
+        attempts = 1
         try:
             if call.args.when is not None and not self._render(call.args.when, state, call):
                 status, summary = "skipped", "skipped: its `when` condition was false"
@@ -332,7 +351,21 @@ class Runner:
             for name, key in kept.items():  # nested steps and expressions: the step itself evaluates them
                 rendered[key] = getattr(call.args, name)
             args = model.model_validate(rendered)
-            result = sdef.func(StepContext(state, self, call), args)
+            if state.dry_run and (call.args.write or sdef.writes):
+                status, summary = "skipped", "dry run: not submitted"
+                return
+            for attempt in range(1, (call.args.retries if call.args.on_error == "retry" else 0) + 2):
+                try:
+                    result = sdef.func(StepContext(state, self, call), args)
+                    break
+                except TechnicalError as e:
+                    if call.args.on_error != "retry" or attempt > call.args.retries:
+                        raise
+                    attempts = attempt + 1
+                    pause = 0.5 * 2 ** (attempt - 1)
+                    log.warning("%s: attempt %d failed (%s); retrying in %.1f s", call.where, attempt,
+                                state.masker(str(e)), pause)
+                    time.sleep(pause)  # back-off between attempts of a step with on_error: retry
             if call.args.id is not None:
                 state.step_outputs[call.args.id] = {"output": result}
             summary = _summary(result)
@@ -344,7 +377,7 @@ class Runner:
             raise
         except RobotsError as e:
             status, err = ("failed" if isinstance(e, BusinessFailure) else "errored"), e
-            if not call.args.optional:
+            if not (call.args.optional or call.args.on_error == "continue"):
                 raise
             # An optional step's failure is recorded and the run goes on (no evidence: it was allowed to fail).
             status, summary = "skipped", f"optional step did not succeed ({type(e).__name__})"
@@ -366,7 +399,7 @@ class Runner:
                 error_class=type(err).__name__ if err else None,
                 error_message=state.masker(str(err)) if err else None,
                 output_summary=state.masker(summary) if summary else None,
-                selector=str(matches[-1][0].candidates[matches[-1][1]]) if matches else None,
+                selector=str(matches[-1][0].candidates[matches[-1][1]]) if matches else None, attempts=attempts,
                 drift=_drift(matches),
             )
             state.steps.append(rec)
@@ -438,6 +471,29 @@ def _summary(result: Any) -> str | None:
         return f"{len(result)} fields"
     text = str(result)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def step_range(flow: Flow, from_step: str | None, to_step: str | None) -> tuple[int, int]:
+    """The inclusive range of top-level step indices that --from-step/--to-step select."""
+    ids = {c.args.id: n for n, c in enumerate(flow.steps) if c.args.id}
+
+    def index(ref: str | None, default: int, option: str) -> int:
+        if ref is None:
+            return default
+        if ref.isdigit() and int(ref) < len(flow.steps):
+            return int(ref)
+        if ref in ids:
+            return ids[ref]
+        from robots.steps.base import suggest
+
+        raise InputError(f"{option} {ref!r} is neither a step number (0 to {len(flow.steps) - 1}) nor a top-level "
+                         f"step id{suggest(ref, list(ids))}" + (f" (ids: {', '.join(ids)})" if ids else ""))
+
+    first = index(from_step, 0, "--from-step")
+    last = index(to_step, len(flow.steps) - 1, "--to-step")
+    if first > last:
+        raise InputError(f"--from-step ({first}) comes after --to-step ({last})")
+    return first, last
 
 
 def resolve_vars(flow: Flow, given: dict[str, Any]) -> dict[str, Any]:

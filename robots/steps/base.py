@@ -6,7 +6,7 @@ import difflib
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -34,6 +34,11 @@ class StepArgs(BaseModel):
     name: str | None = Field(None, description="a label for logs and reports")
     timeout: float | None = Field(None, gt=0, description="seconds this step may wait; default: the flow's")
     optional: bool = Field(False, description="a failure of this step is recorded (as skipped) and the run goes on")
+    on_error: Literal["fail", "continue", "retry"] = Field(
+        "fail", description="on a failure: fail the run, continue (like optional), or retry a technical "
+                            "failure (`retries` times, with a growing pause)")
+    retries: int = Field(2, ge=1, le=10, description="with on_error: retry, how many more attempts")
+    write: bool = Field(False, description="this step submits data to the portal: --dry-run skips it")
     when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
                                                "`vars.q != ''` (a bare expression or a {{ template }})")
 
