@@ -384,21 +384,31 @@ def explain(flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")]) 
 @app.command()
 def validate(
     flows: Annotated[list[Path], typer.Argument(help="flow files or folders")],
+    format: Annotated[str, typer.Option("--format", help="text, or json (for editors and CI) on stdout")] = "text",
 ) -> None:
     """Check flows without starting a browser: YAML, steps, arguments, selectors and templates."""
     from robots.flow.loader import load_flow
 
+    if format not in ("text", "json"):
+        err.print(f"error: --format is text or json, not {format!r}", markup=False)
+        raise typer.Exit(2)
     files: list[Path] = []
     for p in flows:
         files += sorted(p.rglob("*.yaml")) if p.is_dir() else [p]
     bad = 0
+    found: list[dict[str, Any]] = []
     for f in files:
         try:
             load_flow(f)
         except FlowError as e:
             bad += 1
             for issue in e.issues:
-                err.print(str(issue), markup=False)
+                found.append({"file": issue.file, "line": issue.line, "column": issue.column, "where": issue.where,
+                              "message": issue.message})
+                if format == "text":
+                    err.print(str(issue), markup=False)
+    if format == "json":
+        sys.stdout.write(json.dumps({"files": len(files), "invalid": bad, "problems": found}, indent=2) + "\n")
     if bad:
         err.print(f"{bad} of {len(files)} flow{'s' if len(files) != 1 else ''} invalid", markup=False)
         raise typer.Exit(2)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 # module does not import Selenium.
 _CSS, _XPATH = "css selector", "xpath"
 
-STRATEGIES = ("css", "xpath", "id", "name", "data-cy", "text", "link")
+STRATEGIES = ("css", "xpath", "id", "name", "data-cy", "text", "link", "label")
 
 
 def _xpath_literal(s: str) -> str:
@@ -45,6 +45,10 @@ class Locator:
             return _CSS, f"[data-cy={json.dumps(v)}]"
         if s == "text":
             return _XPATH, f"//*[normalize-space(text())={_xpath_literal(v)}]"
+        if s == "label":  # the form control a <label> with this text names (for=, or nested in it)
+            lit = _xpath_literal(v)
+            return _XPATH, (f"//*[@id=//label[normalize-space(.)={lit}]/@for] | "
+                            f"//label[normalize-space(.)={lit}]//*[self::input or self::select or self::textarea]")
         if s == "link":
             return _XPATH, f"//a[normalize-space(.)={_xpath_literal(v)}]"
         raise AssertionError(f"unknown strategy {s}")  # parse_locator admits only STRATEGIES

@@ -41,3 +41,18 @@ def test_missing_flow_file(tmp_path):
     run = run_flow_cli([str(tmp_path / "nope.yaml")], tmp_path)
     assert (run.returncode, run.stderr) == (2, f"{tmp_path}/nope.yaml: no such flow file\n"
                                                "1 problem found; nothing was run.\n")
+
+
+def test_validate_json_for_editors(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\nsteps:\n  - opn: https://x.test/\n")
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "validate", str(bad), "--format", "json"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert json.loads(done.stdout) == {"files": 1, "invalid": 1, "problems": [
+        {"file": str(bad), "line": 3, "column": 5, "where": "steps[0]",
+         "message": "unknown step 'opn' (did you mean 'open'?)"}]}

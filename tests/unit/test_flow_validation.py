@@ -109,7 +109,7 @@ CASES = {
     "raw selector with an unknown strategy prefix": (
         HEAD + "steps:\n  - click: 'csss:#go'\n",
         ["flow.yaml:4:12: steps[0].click.target: selector 'csss:#go' has an unknown strategy 'csss:'; use one of "
-         "'css:', 'xpath:', 'id:', 'name:', 'data-cy:', 'text:', 'link:'"],
+         "'css:', 'xpath:', 'id:', 'name:', 'data-cy:', 'text:', 'link:', 'label:'"],
     ),
     "YAML syntax error": (
         HEAD + "steps:\n  - open: [https://x.test/\n  - click: login.submit\n",
@@ -219,11 +219,11 @@ def test_several_errors_are_reported_at_once_in_line_order(project: Path) -> Non
         "flow.yaml:6:5: steps[0]: unknown step 'opne' (did you mean 'open'?)",
         "flow.yaml:7:20: steps[1].fill.target: unknown selector 'login.usernme' (did you mean 'login.username'?)",
         "flow.yaml:7:42: steps[1].fill.value: unknown var 'qq' in '{{ vars.qq }}' (did you mean 'q'?)",
-        "flow.yaml:8:35: steps[2].click: unknown argument 'wait'",
+        "flow.yaml:8:35: steps[2].click: unknown argument 'wait' (did you mean 'write'?)",
         "flow.yaml:11:7: steps[3].open: duplicate key 'url' (first defined on line 10)",
         "flow.yaml:13:7: steps[4].paginate: missing required argument 'max_pages'",
         "flow.yaml:15:18: steps[4].paginate.steps[0].click.target: selector 'csss:#x' has an unknown strategy "
-        "'csss:'; use one of 'css:', 'xpath:', 'id:', 'name:', 'data-cy:', 'text:', 'link:'",
+        "'csss:'; use one of 'css:', 'xpath:', 'id:', 'name:', 'data-cy:', 'text:', 'link:', 'label:'",
     ]
 
 

@@ -193,3 +193,20 @@ def test_a_local_time_skipped_by_daylight_saving_is_refused() -> None:
 
 def test_an_ambiguous_fall_back_time_reads_as_the_first_occurrence() -> None:
     assert normalize.instant_utc("11/02/2025 1:30 AM", "America/Chicago") == "2025-11-02T06:30:00Z"
+
+
+def test_label_strategy_finds_the_control_a_label_names():
+    import lxml.html
+
+    from robots.browser.locators import parse_locator
+
+    page = lxml.html.fromstring(
+        '<form><label for="e">E-mail</label><input id="e" name="email">'
+        '<label>Notes <textarea name="notes"></textarea></label>'
+        "<label>Other</label><input name=\"x\"></form>")
+    for text, name in (("E-mail", "email"), ("Notes", None)):
+        by, xpath = parse_locator(f"label:{text}").webdriver()
+        assert by == "xpath"
+        [el] = page.xpath(xpath)
+        assert el.get("name") == (name or "notes")
+    assert page.xpath(parse_locator("label:Missing").webdriver()[1]) == []
