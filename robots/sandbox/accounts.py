@@ -30,6 +30,7 @@ class User:
     email: str | None = None  # where e-mail codes go
     password_expired: bool = False
     tenant: str = TENANT
+    sso: bool = False  # signs in through the identity provider (its password is the IdP's)
 
 
 # The password holds every character that has a distinct raw, HTML, URL and JSON encoding (CONTRACTS C4),
@@ -51,6 +52,8 @@ _ACME_USERS = (
     ),  # fmt: skip
     User("tom", "Truck 42 pass 2026!", "", "Tom Tech", "technician", mfa="none"),
     User("pat", "Old password 2025!", "", "Pat Expired", "csr", mfa="none", password_expired=True),
+    User("sage", "Northwind SSO 2026!", "", "Sage Single", "dispatcher", mfa="none",
+         email="sage@acme.example.com", sso=True),
 )
 _SUMMIT_USERS = (
     User(

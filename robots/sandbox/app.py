@@ -9,6 +9,7 @@ of one portal instance, the request pipeline (tenant, faults, request log) and t
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import hashlib
 import hmac
@@ -32,7 +33,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .accounts import TENANT_USERS, User
+from .accounts import TENANT, TENANT_USERS, User
 from .auth import AuthPolicy, AuthState, Outbox, Outcome
 from .clock import SandboxClock, format_instant
 from .faults import FaultState, parse_fault
@@ -43,12 +44,14 @@ logger = logging.getLogger("robots.sandbox")
 SESSION_COOKIE = "sera_session"
 PRELOGIN_COOKIE = "sera_login"
 MFA_COOKIE = "sera_mfa"
+SSO_STATE_COOKIE = "sera_sso_state"
 DEVICE_COOKIE = "sera_device"
 WHATS_NEW_COOKIE = "sera_whats_new"
 CONSENT_COOKIE = "sera_cookie_consent"
 REQUEST_LOG_SIZE = 500
 
 MSG_INVALID_LOGIN = "Invalid username or password."
+MSG_SSO_FAILED = "Single sign-on did not complete. Please try again."
 MSG_CSRF = "Your session timed out. Please sign in again."
 MSG_TOO_MANY_CODES = "Too many attempts. Please sign in again."
 MSG_LOCKED = "Too many failed sign-in attempts. Your account is locked; try again in 15 minutes."
@@ -558,6 +561,73 @@ def _register_sign_in(app: FastAPI, portal: Portal) -> None:
             days = int(tenant.auth.policy.device_ttl.total_seconds())
             portal.set_cookie(request, response, DEVICE_COOKIE, tenant.auth.remember_device(user.username),
                               max_age=days)  # fmt: skip
+        return response
+
+    # ----- single sign-on through a mock identity provider on the same server ("Northwind Identity")
+    def sso_code(tenant: str, username: str, expires: int) -> str:
+        payload = f"{tenant}|{username}|{expires}|{secrets.token_hex(8)}"
+        mac = hmac.new(sandbox._csrf_key, b"sso|" + payload.encode(), hashlib.sha256).hexdigest()
+        return base64.urlsafe_b64encode(f"{payload}|{mac}".encode()).decode()
+
+    used_codes: set[str] = set()
+
+    @app.get("/sso/start")
+    def sso_start(request: Request, next: str | None = None) -> Response:
+        state = secrets.token_urlsafe(16)
+        callback = str(request.base_url).rstrip("/") + info(request).base + "/sso/callback"
+        query = urlencode({"client_id": f"sera-{info(request).tenant}", "redirect_uri": callback, "state": state})
+        response = RedirectResponse(f"/idp/authorize?{query}", status_code=303)
+        portal.set_cookie(request, response, SSO_STATE_COOKIE, f"{state}|{local_path(next) or ''}", max_age=600)
+        return response
+
+    @app.get("/idp/authorize", response_class=HTMLResponse)
+    def idp_form(request: Request, client_id: str = "", redirect_uri: str = "", state: str = "") -> Response:
+        return portal.render(request, "idp_login.html", title="Northwind Identity", action="/idp/authorize",
+                             state=state, redirect_uri=redirect_uri, email="", error=None,
+                             tenant=client_id.removeprefix("sera-") or "?")  # fmt: skip
+
+    @app.post("/idp/authorize", response_class=HTMLResponse)
+    def idp_submit(
+        request: Request,
+        email: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        state: Annotated[str, Form()] = "",
+        redirect_uri: Annotated[str, Form()] = "",
+    ) -> Response:
+        parts = urlsplit(redirect_uri)
+        match = _TENANT_PREFIX.match(parts.path)
+        tenant_slug = match.group(1) if match else TENANT
+        users = TENANT_USERS.get(tenant_slug, {})
+        user = next((u for u in users.values() if u.sso and u.email and u.email.lower() == email.strip().lower()),
+                    None)  # fmt: skip
+        if user is None or not hmac.compare_digest(user.password, password) or not parts.path.endswith("/sso/callback"):
+            return portal.render(request, "idp_login.html", 200, title="Northwind Identity", action="/idp/authorize",
+                                 state=state, redirect_uri=redirect_uri, email=email, tenant=tenant_slug,
+                                 error="Incorrect e-mail or password.")  # fmt: skip
+        expires = int(sandbox.clock.now().timestamp()) + 60
+        code = sso_code(tenant_slug, user.username, expires)
+        return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}", status_code=303)
+
+    @app.get("/sso/callback")
+    def sso_callback(request: Request, code: str = "", state: str = "") -> Response:
+        saved = portal.cookie(request, SSO_STATE_COOKIE) or ""
+        saved_state, _, next_path = saved.partition("|")
+        try:
+            tenant_slug, username, expires, nonce, mac = base64.urlsafe_b64decode(code.encode()).decode().split("|")
+        except (ValueError, UnicodeDecodeError):
+            tenant_slug = username = expires = nonce = mac = ""
+        payload = f"{tenant_slug}|{username}|{expires}|{nonce}"
+        good = hmac.new(sandbox._csrf_key, b"sso|" + payload.encode(), hashlib.sha256).hexdigest()
+        valid = (bool(mac) and hmac.compare_digest(good, mac) and bool(saved_state)
+                 and hmac.compare_digest(saved_state, state) and tenant_slug == info(request).tenant
+                 and expires.isdigit() and int(expires) >= sandbox.clock.now().timestamp()
+                 and code not in used_codes)  # fmt: skip
+        if not valid:
+            return login_page(request, error=MSG_SSO_FAILED)
+        used_codes.add(code)
+        user = portal.tenant(request).auth.users[username]
+        response = signed_in(request, user, local_path(next_path))
+        portal.delete_cookie(request, response, SSO_STATE_COOKIE)
         return response
 
     @app.get("/", include_in_schema=False)
