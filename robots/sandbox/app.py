@@ -580,11 +580,14 @@ def _register_sign_in(app: FastAPI, portal: Portal) -> None:
         portal.set_cookie(request, response, SSO_STATE_COOKIE, f"{state}|{local_path(next) or ''}", max_age=600)
         return response
 
+    def idp_page(request: Request, *, tenant: str, state: str, redirect_uri: str, email: str = "",
+                 error: str | None = None) -> HTMLResponse:  # fmt: skip
+        return portal.render(request, "idp_login.html", title="Northwind Identity", action="/idp/authorize",
+                             state=state, redirect_uri=redirect_uri, email=email, error=error, tenant=tenant)
+
     @app.get("/idp/authorize", response_class=HTMLResponse)
     def idp_form(request: Request, client_id: str = "", redirect_uri: str = "", state: str = "") -> Response:
-        return portal.render(request, "idp_login.html", title="Northwind Identity", action="/idp/authorize",
-                             state=state, redirect_uri=redirect_uri, email="", error=None,
-                             tenant=client_id.removeprefix("sera-") or "?")  # fmt: skip
+        return idp_page(request, tenant=client_id.removeprefix("sera-") or "?", state=state, redirect_uri=redirect_uri)
 
     @app.post("/idp/authorize", response_class=HTMLResponse)
     def idp_submit(
@@ -601,9 +604,8 @@ def _register_sign_in(app: FastAPI, portal: Portal) -> None:
         user = next((u for u in users.values() if u.sso and u.email and u.email.lower() == email.strip().lower()),
                     None)  # fmt: skip
         if user is None or not hmac.compare_digest(user.password, password) or not parts.path.endswith("/sso/callback"):
-            return portal.render(request, "idp_login.html", 200, title="Northwind Identity", action="/idp/authorize",
-                                 state=state, redirect_uri=redirect_uri, email=email, tenant=tenant_slug,
-                                 error="Incorrect e-mail or password.")  # fmt: skip
+            return idp_page(request, tenant=tenant_slug, state=state, redirect_uri=redirect_uri, email=email,
+                            error="Incorrect e-mail or password.")
         expires = int(sandbox.clock.now().timestamp()) + 60
         code = sso_code(tenant_slug, user.username, expires)
         return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}", status_code=303)
