@@ -28,9 +28,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 runs_app = typer.Typer(help="Recorded runs.", no_args_is_help=False, invoke_without_command=True)
 sandbox_app = typer.Typer(help="The bundled sandbox Sera portal.", no_args_is_help=True)
 secrets_app = typer.Typer(help="The encrypted secrets vault (.robots/vault).", no_args_is_help=True)
+selectors_app = typer.Typer(help="Selector catalogs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(selectors_app, name="selectors")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger("robots")
@@ -38,8 +40,9 @@ log = logging.getLogger("robots")
 
 def _out() -> Console:
     """stdout for tables: a terminal's width, or wide enough not to fold when piped to a file."""
-    console = Console(highlight=False, soft_wrap=False)
-    return console if console.is_terminal else Console(highlight=False, soft_wrap=False, width=240)
+    # markup=False: cells hold portal data and selectors like `css:input[name=q]`, never Rich markup.
+    console = Console(highlight=False, soft_wrap=False, markup=False)
+    return console if console.is_terminal else Console(highlight=False, soft_wrap=False, markup=False, width=240)
 
 
 def _home() -> Path:
@@ -592,6 +595,42 @@ def sandbox_credentials() -> None:
     from robots.sandbox import credentials
 
     sys.stdout.write(json.dumps(credentials(), indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------------------- selectors
+@selectors_app.command("check")
+def selectors_check(
+    url: Annotated[str, typer.Argument(help="the page to check")],
+    catalog: Annotated[Path, typer.Option(help="a catalog file, e.g. selectors/sera/login.yaml")],
+) -> None:
+    """Open URL in Chrome and show which candidates of each selector match there (first one wins; a later one
+    is drift). Exit 1 when some selector has no matching candidate."""
+    from robots.browser.check import check_catalog
+
+    try:
+        landed, results = check_catalog(url, catalog)
+    except RobotsError as e:
+        raise _fail(e) from None
+    table = Table(show_edge=False, box=None)
+    for col in ("selector", "candidate", "matches", "verdict"):
+        table.add_column(col)
+    broken = []
+    by_selector: dict[str, list[Any]] = {}
+    for r in results:
+        by_selector.setdefault(r.selector, []).append(r)
+    for name, rows in by_selector.items():
+        winner = next((r for r in rows if r.matches > 0), None)
+        if winner is None:
+            broken.append(name)
+        for r in rows:
+            verdict = ("invalid selector" if r.matches < 0 else "used" if r is winner and r is rows[0]
+                       else "used (drift: an earlier candidate failed)" if r is winner else "")
+            table.add_row(name, r.candidate, str(max(r.matches, 0)) if r.matches >= 0 else "-", verdict)
+    _out().print(table)
+    err.print(f"checked on {landed}: {len(by_selector) - len(broken)} of {len(by_selector)} selectors match"
+              + (f"; none of the candidates of {', '.join(broken)} match" if broken else ""), markup=False)
+    if broken:
+        raise typer.Exit(1)
 
 
 # ----------------------------------------------------------------------------------------- secrets

@@ -63,6 +63,10 @@ class FlowError(InputError):
         self.issues = list(issues)
         super().__init__("\n".join(str(i) for i in self.issues))
 
+    @classmethod
+    def single(cls, file: str, message: str) -> FlowError:
+        return cls([FlowIssue(file, None, None, "", message)])
+
 
 class ConfigError(InputError):
     """A setting, a portal profile or a command-line option is wrong."""

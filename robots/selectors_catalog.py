@@ -40,6 +40,11 @@ class SelectorCatalog:
         return catalog, list(issues)
 
     @classmethod
+    def load_file(cls, path: Path) -> tuple[SelectorCatalog, list[FlowIssue]]:
+        """One catalog file on its own (names are `<file stem>.<name>`)."""
+        return cls._read(path.parent, [path])
+
+    @classmethod
     def _read(cls, root: Path, files: list[Path]) -> tuple[SelectorCatalog, list[FlowIssue]]:
         catalog = cls(root)
         issues: list[FlowIssue] = []

@@ -1,0 +1,48 @@
+"""`robots selectors check`: which candidates of a selector catalog match on a live page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from robots.browser.drivers import BrowserOptions, start_chromium
+from robots.errors import FlowError
+from robots.selectors_catalog import SelectorCatalog
+
+_COUNT_JS = """
+return arguments[0].map(([kind, value]) => {
+  try {
+    if (kind === 'xpath') {
+      return document.evaluate(value, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength;
+    }
+    return document.querySelectorAll(value).length;
+  } catch (e) { return -1; }
+});
+"""
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    selector: str
+    candidate: str
+    matches: int  # -1: the browser refused the selector
+
+
+def check_catalog(url: str, catalog_file: Path, *, headless: bool = True) -> tuple[str, list[CandidateResult]]:
+    """Open `url` in Chrome and count, for every selector in the catalog file, each candidate's matches.
+    Returns the URL the browser ended on (a redirect to a login page shows here) and the results."""
+    if not catalog_file.is_file():
+        raise FlowError.single(str(catalog_file), "no such selector catalog file")
+    catalog, issues = SelectorCatalog.load_file(catalog_file)
+    if issues:
+        raise FlowError(issues)
+    browser = start_chromium(BrowserOptions(headless=headless), None)
+    try:
+        browser.open(url)
+        results = []
+        for sel in catalog.selectors.values():
+            counts = browser.script(_COUNT_JS, [list(c.webdriver()) for c in sel.candidates])
+            results += [CandidateResult(sel.name, str(c), int(n)) for c, n in zip(sel.candidates, counts, strict=True)]
+        return browser.url, results
+    finally:
+        browser.quit()
