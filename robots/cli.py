@@ -132,6 +132,15 @@ class _Progress:
         if self.status:
             self.status.stop()
 
+    def paused(self, url: str, error: str) -> None:
+        self.stop()
+        if not sys.stdin.isatty():
+            err.print("robots: --pause-on-failure needs a terminal; closing the browser", markup=False)
+            return
+        err.print(f"paused on failure: {error}\nthe browser is still open at {url}; press Enter to close it",
+                  markup=False)
+        sys.stdin.readline()
+
 
 def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
@@ -224,13 +233,15 @@ def run(
     dry_run: Annotated[bool, typer.Option(help="skip the steps that submit data (write: true)")] = False,
     from_step: Annotated[str | None, typer.Option(help="start at this top-level step (number or id)")] = None,
     to_step: Annotated[str | None, typer.Option(help="stop after this top-level step (number or id)")] = None,
+    pause_on_failure: Annotated[bool, typer.Option(help="on a failure, keep the browser open until Enter "
+                                                        "(with --headed to look at it)")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more logging on stderr")] = 0,
 ) -> None:
     """Run a flow in a real Chrome. Outputs go to stdout as JSON; the summary goes to stderr."""
     _setup_logging(verbose)
     try:
         code = _run(flow, var, portal_url, format, output, report, headed, vars_file=vars_file, dry_run=dry_run,
-                    from_step=from_step, to_step=to_step)
+                    from_step=from_step, to_step=to_step, pause_on_failure=pause_on_failure)
     except RobotsError as e:
         raise _fail(e) from None
     raise typer.Exit(code)
@@ -238,7 +249,7 @@ def run(
 
 def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, output: Path | None,
          report: list[str], headed: bool, *, vars_file: Path | None = None, dry_run: bool = False,
-         from_step: str | None = None, to_step: str | None = None) -> int:
+         from_step: str | None = None, to_step: str | None = None, pause_on_failure: bool = False) -> int:
     from robots.auth.vault import resolve_secrets
     from robots.browser.drivers import BrowserOptions
     from robots.engine import Runner, exit_code
@@ -272,7 +283,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
             store = open_store()
             progress = _Progress()
             runner = Runner(store=store, home=_home(), trigger="cli", listener=progress,  # type: ignore[arg-type]
-                            browser_options=BrowserOptions(headless=not headed))
+                            browser_options=BrowserOptions(headless=not headed), pause_on_failure=pause_on_failure)
             runner.sweep()
             t0 = time.monotonic()
             record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal, dry_run=dry_run,

@@ -48,6 +48,8 @@ class Listener:
     def step_started(self, call: StepCall, index: int) -> None: ...
     def step_finished(self, record: StepRecord) -> None: ...
     def progress(self, pages: int, rows: int) -> None: ...
+    def paused(self, url: str, error: str) -> None:
+        """With pause_on_failure: the run failed and the browser is still open; return to close it."""
 
 
 @dataclass
@@ -211,7 +213,9 @@ class Runner:
     """Runs flows. `store` receives the record at start, after each top-level step and at the end."""
 
     def __init__(self, *, store: Any = None, home: Path | str = ".robots", trigger: str = "cli",
-                 browser_options: BrowserOptions | None = None, listener: Listener | None = None):
+                 browser_options: BrowserOptions | None = None, listener: Listener | None = None,
+                 pause_on_failure: bool = False):
+        self.pause_on_failure = pause_on_failure
         self.store = store
         self.home = Path(home)
         self.trigger = trigger
@@ -256,6 +260,11 @@ class Runner:
                 elif after_error is not None:
                     log.warning("a `finally` step failed too: %s", state.masker(str(after_error)))
         finally:
+            if self.pause_on_failure and status in ("failed", "errored") and state.browser is not None:
+                try:
+                    self.listener.paused(state.browser.url, state.masker(str(error)))
+                except (KeyboardInterrupt, EOFError):
+                    pass
             with _shielded() as got:
                 if state.browser is not None:
                     state.browser.quit()

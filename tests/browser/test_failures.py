@@ -127,3 +127,35 @@ def test_a_killed_runner_leaves_orphans_that_the_next_start_sweeps(sandbox, sand
     again = subprocess.run([sys.executable, "-m", "robots.cli", "runs", "sweep"], capture_output=True, text=True,
                            env=cli_env(tmp_path), timeout=60, check=True)
     assert again.stderr == "swept 0 runs\n"
+
+
+def test_pause_on_failure_keeps_chrome_open_until_enter(sandbox, sandbox_env, tmp_path):
+    """Run in a pseudo-terminal, as a person at a keyboard would."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**cli_env(tmp_path), **sandbox_env, env_name("sera_password"): "not the password"}
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", FLOW, "--pause-on-failure"],
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 90
+        seen = b""
+        while b"press Enter to close it" not in seen and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+        assert b"paused on failure: login rejected: Invalid username or password." in seen, seen
+        [run_dir] = list((tmp_path / "runs").iterdir())
+        assert tracked_pids_alive(run_dir) != []  # Chrome is still there to be looked at
+        os.write(master, b"\n")
+        proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1
+    assert tracked_pids_alive(run_dir) == []
