@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the project needs when it is missing: Debian's chromium and chromium-driver, a virtualenv in
+# Installs what the project needs when it is missing: Debian's chromium, chromium-driver and xvfb, a virtualenv in
 # .venv with the package and its dev extras. Idempotent and quiet when everything is in place.
 # Sourced by scripts/demo and scripts/test; progress goes to stderr so that stdout stays the run's output.
 set -euo pipefail
@@ -14,6 +14,7 @@ as_root() {
 apt_missing=()
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
+command -v Xvfb >/dev/null 2>&1 || apt_missing+=(xvfb)  # --headed where there is no display
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (Debian packages)"
   as_root apt-get update -qq >&2

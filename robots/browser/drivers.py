@@ -445,6 +445,29 @@ class Browser:
         shutil.rmtree(self.profile_dir, ignore_errors=True)
 
 
+def _start_xvfb() -> tuple[str, processes.Tracked]:
+    """A virtual display for --headed when there is none: Xvfb picks a free display number and reports it."""
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        raise BrowserError("--headed needs a display: DISPLAY is not set and Xvfb is not installed "
+                           "(install Debian's 'xvfb' package, or run where a display exists)")
+    import subprocess
+
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([binary, "-displayfd", str(write_end), "-screen", "0", "1366x900x24", "-nolisten", "tcp"],
+                            pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        number = pipe.readline().strip()  # Xvfb writes the display number once it accepts connections
+    tracked = processes.track(proc.pid, "xvfb")
+    if not number.isdigit() or tracked is None:
+        proc.kill()
+        proc.wait()
+        raise BrowserError("Xvfb did not start (no display number reported)")
+    return f":{number}", tracked
+
+
 def _once_service_class() -> type:
     from selenium.webdriver.chrome.service import Service
 
@@ -472,6 +495,12 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     from selenium.common.exceptions import WebDriverException
     _OnceService = _once_service_class()  # noqa: N806
 
+    tracked: list[processes.Tracked] = []
+    env = dict(os.environ)
+    if not options.headless and not env.get("DISPLAY"):
+        display, xvfb = _start_xvfb()
+        tracked.append(xvfb)
+        env["DISPLAY"] = display
     profile = tempfile.mkdtemp(prefix="robots-chrome-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = chrome
@@ -486,8 +515,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     opts.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
     # chromedriver leads a process group of its own: Chrome and its helpers join it, a terminal's
     # Ctrl-C does not reach them before we quit them, and cleanup can end the whole group by its pid.
-    service = _OnceService(executable_path=driver_bin, popen_kw={"start_new_session": True})
-    tracked: list[processes.Tracked] = []
+    service = _OnceService(executable_path=driver_bin, popen_kw={"start_new_session": True}, env=env)
     try:
         service.start()
         t = processes.track(service.process.pid, "chromedriver")
