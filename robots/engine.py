@@ -107,6 +107,10 @@ class StepContext:
         return self._state.browser
 
     @property
+    def run_dir(self) -> Path:
+        return self._state.run_dir
+
+    @property
     def portal(self) -> Portal | None:
         return self._state.portal
 

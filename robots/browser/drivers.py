@@ -299,6 +299,9 @@ class Browser:
     def attribute(self, selector: Selector, name: str, timeout: float) -> str | None:
         return self.act(selector, timeout, f"reading {name} of", lambda el: el.get_attribute(name), state="present")
 
+    def cookies(self) -> list[dict[str, Any]]:
+        return self._guard(self.driver.get_cookies, "reading cookies")
+
     def back(self) -> None:
         self._guard(self.driver.back, "going back")
 

@@ -66,3 +66,19 @@ def test_upload_frame_and_window_steps(sandbox, tmp_path):
     assert out["print_number"] == out["job_number"]  # read in the print window
     writes = httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"]
     assert writes["attachments"] == 1
+
+
+def test_http_get_and_download_reuse_the_browser_session(sandbox, tmp_path):
+    flow = load_flow(FLOWS / "hybrid_reads.yaml")
+    with open_portal("sera", url=sandbox.url) as portal:
+        record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(flow, secrets=_secrets(),
+                                                                                 portal=portal)
+    assert record.status == "passed", record.error_message
+    rows = record.outputs["rows"]
+    assert [r["id"] for r in rows] == [str(i) for i in range(1051, 1101)]  # page 2, signed in over HTTP
+    export = record.outputs["export"]
+    data = Path(export["path"]).read_bytes()
+    assert export["sha256"] == hashlib.sha256(data).hexdigest() and export["size"] == len(data)
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Customer #,Name,Type,Status,Email,Phone,City,State,Balance")
+    assert len(lines) == 2501  # a header and every customer
