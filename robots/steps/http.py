@@ -76,6 +76,7 @@ def http_get(ctx: StepContext, args: HttpGetArgs) -> Any:
 
 
 class DownloadArgs(StepArgs):
+    example: ClassVar[str | None] = "- download: {link: customers.export, file: customers.csv}"
     url: str | None = Field(None, description="what to download (absolute or relative to the current page)")
     link: SelectorRef | None = Field(None, description="or: a link on the page whose href is downloaded")
     file: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+$", description="name to save it under")
