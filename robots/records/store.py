@@ -306,7 +306,7 @@ def _use_wal(cursor: sqlite3.Cursor, url: URL, *, deadline: float) -> None:
                 raise
             # Back-off: SQLite does not apply busy_timeout to switching the journal mode, which fails
             # at once while another connection is opening the same new file.
-            time.sleep(delay)
+            time.sleep(delay)  # back-off: see above
             delay = min(delay * 2, 0.1)
     if mode.lower() != "wal" and url.database not in (None, "", ":memory:"):
         log.warning("SQLite refused WAL for %s (journal mode %s)", url.database, mode)
