@@ -101,6 +101,18 @@ def _pages(total: int, page: str | None) -> tuple[int, int]:
     return number, pages
 
 
+def _list_page(tenant: Any, select: str, count_sql: str, where: list[str], params: list[Any], order: str,
+               page: str | None) -> tuple[int, int, int, list[Any]]:
+    """One page of a filtered list: (total, page number, page count, rows). `count_sql` holds `{clause}`
+    where the WHERE clause goes."""
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    total = int(tenant.query(count_sql.replace("{clause}", clause), params)[0][0])
+    number, pages = _pages(total, page)
+    rows = tenant.query(f"{select} {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+                        [*params, LIST_PAGE_SIZE, (number - 1) * LIST_PAGE_SIZE])  # fmt: skip
+    return total, number, pages, rows
+
+
 def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route table, read top to bottom
     sandbox = portal.sandbox
 
@@ -271,11 +283,9 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         if payment_status:
             where.append("i.payment_status = ?")
             params.append(payment_status)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        total = int(tenant.query(f"SELECT COUNT(*) FROM ({_INVOICE_SELECT} {clause})", params)[0][0])
-        number, pages = _pages(total, page)
-        rows = tenant.query(f"{_INVOICE_SELECT} {clause} ORDER BY i.id DESC LIMIT ? OFFSET ?",
-                            [*params, LIST_PAGE_SIZE, (number - 1) * LIST_PAGE_SIZE])  # fmt: skip
+        total, number, pages, rows = _list_page(tenant, _INVOICE_SELECT,
+                                                f"SELECT COUNT(*) FROM ({_INVOICE_SELECT} {{clause}})",
+                                                where, params, "i.id DESC", page)  # fmt: skip
         return render(request, "invoices.html", title="Invoices", user=user, active="invoices", q=text,
                       status=status, payment_status=payment_status, statuses=INVOICE_STATUS,
                       payment_statuses=PAYMENT_STATUS, rows=[invoice_view(tenant, r) for r in rows],
@@ -423,11 +433,8 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         if kind:
             where.append("p.kind = ?")
             params.append(kind)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        total = int(tenant.query(f"SELECT COUNT(*) FROM payments p {clause}", params)[0][0])
-        number, pages = _pages(total, page)
-        rows = tenant.query(f"{_PAYMENT_SELECT} {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?",
-                            [*params, LIST_PAGE_SIZE, (number - 1) * LIST_PAGE_SIZE])  # fmt: skip
+        total, number, pages, rows = _list_page(tenant, _PAYMENT_SELECT, "SELECT COUNT(*) FROM payments p {clause}",
+                                                where, params, "p.id DESC", page)  # fmt: skip
         return render(request, "payments.html", title="Payments", user=user, active="payments", method=method,
                       kind=kind, methods=PAYMENT_METHODS, rows=[payment_view(tenant, r) for r in rows],
                       total_label=f"{total:,}",
@@ -445,13 +452,9 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         where, params = ([], []) if not status else (["m.status = ?"], [status])
         if tab == "utilization":
             where, params = ["m.status = 'active'"], []
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        total = int(tenant.query(f"SELECT COUNT(*) FROM customer_memberships m {clause}", params)[0][0])
-        number, pages = _pages(total, page)
-        rows = tenant.query(
-            f"{_MEMBERSHIP_SELECT} {clause} ORDER BY m.id DESC LIMIT ? OFFSET ?",
-            [*params, LIST_PAGE_SIZE, (number - 1) * LIST_PAGE_SIZE],
-        )
+        total, number, pages, rows = _list_page(tenant, _MEMBERSHIP_SELECT,
+                                                "SELECT COUNT(*) FROM customer_memberships m {clause}",
+                                                where, params, "m.id DESC", page)  # fmt: skip
         utilization = []
         if tab == "utilization":
             tasks = {r["id"]: r["tasks"].split(";") for r in tenant.query("SELECT id, tasks FROM membership_programs")}
@@ -682,11 +685,9 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         user = portal.user(request, "estimates")
         tenant = portal.tenant(request)
         status = status if status in ESTIMATE_STATUS else ""
-        clause, params = ("WHERE e.status = ?", [status]) if status else ("", [])
-        total = int(tenant.query(f"SELECT COUNT(*) FROM estimates e {clause}", params)[0][0])
-        number, pages = _pages(total, page)
-        rows = tenant.query(f"{_ESTIMATE_SELECT} {clause} ORDER BY e.id DESC LIMIT ? OFFSET ?",
-                            [*params, LIST_PAGE_SIZE, (number - 1) * LIST_PAGE_SIZE])  # fmt: skip
+        where, params = (["e.status = ?"], [status]) if status else ([], [])
+        total, number, pages, rows = _list_page(tenant, _ESTIMATE_SELECT, "SELECT COUNT(*) FROM estimates e {clause}",
+                                                where, params, "e.id DESC", page)  # fmt: skip
         return render(request, "estimates.html", title="Estimates", user=user, active="estimates", status=status,
                       statuses=ESTIMATE_STATUS, rows=[estimate_view(tenant, r) for r in rows],
                       total_label=f"{total:,}",
