@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,21 @@ def run_flow_cli(args: list[str], home: Path, *, env: dict[str, str] | None = No
     done = subprocess.run([sys.executable, "-m", "robots.cli", "run", *args], capture_output=True, text=True,
                           env={**cli_env(home), **(env or {})}, cwd=cwd, timeout=timeout, check=False)
     return FlowRun(done.returncode, done.stdout, done.stderr, home)
+
+
+def wait_for_chrome(home: Path, timeout: float = 60) -> Path | None:
+    """The folder of the first run under `home` once it has recorded a running Chrome (None on timeout):
+    the moment to interrupt a run in a test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = list((home / "runs").glob("*/processes.json"))
+        try:
+            if files and any(p["role"] == "chrome" for p in json.loads(files[0].read_text())["processes"]):
+                return files[0].parent
+        except ValueError:  # caught while the runner was writing it
+            pass
+        time.sleep(0.1)
+    return None
 
 
 def tracked_pids_alive(run_dir: Path) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import pytest
 
 from robots.auth.vault import env_name
 from robots.testing import run_flow_cli, tracked_pids_alive
-from robots.testing.helpers import cli_env
+from robots.testing.helpers import cli_env, wait_for_chrome
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = str(ROOT / "flows/sera/list_customers.yaml")
@@ -81,14 +81,11 @@ def test_unreachable_portal_is_a_technical_error_not_a_timeout(tmp_path, sandbox
 def _start_and_wait_for_chrome(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
     proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", FLOW], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**cli_env(tmp_path), **env})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until Chrome itself is up and recorded
-        files = list((tmp_path / "runs").glob("*/processes.json"))
-        if files and any(p["role"] == "chrome" for p in json.loads(files[0].read_text())["processes"]):
-            return proc, files[0].parent
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the run never started Chrome")
+    run_dir = wait_for_chrome(tmp_path)
+    if run_dir is None:
+        proc.kill()
+        raise AssertionError("the run never started Chrome")
+    return proc, run_dir
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -4,11 +4,9 @@ for 20 real browser starts, and that is what this costs (bench/run_memory.py run
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 
 from robots.records import SqlStore
 from robots.testing import tracked_pids_alive
-from robots.testing.helpers import cli_env
+from robots.testing.helpers import cli_env, wait_for_chrome
 
 HERE = Path(__file__).resolve().parent
 
@@ -31,12 +29,7 @@ def _one(kind: str, home: Path, url: str, db: Path) -> tuple[str, int, str]:
     proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     if kind in ("sigint", "sigterm"):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # interrupt once its Chrome is up and waiting
-            files = list((home / "runs").glob("*/processes.json"))
-            if files and any(p["role"] == "chrome" for p in json.loads(files[0].read_text())["processes"]):
-                break
-            time.sleep(0.1)
+        wait_for_chrome(home)  # interrupt once its Chrome is up and waiting
         proc.send_signal(signal.SIGINT if kind == "sigint" else signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     return kind, proc.returncode, err
