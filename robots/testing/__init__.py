@@ -2,6 +2,6 @@
 
 Use them in your own suite with `pytest_plugins = ["robots.testing.fixtures"]`."""
 
-from robots.testing.helpers import FlowRun, run_flow_cli, tracked_pids_alive
+from robots.testing.helpers import FlowRun, run_flow_cli, tracked_pids_alive, wait_for_chrome
 
-__all__ = ["FlowRun", "run_flow_cli", "tracked_pids_alive"]
+__all__ = ["FlowRun", "run_flow_cli", "tracked_pids_alive", "wait_for_chrome"]
