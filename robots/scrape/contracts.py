@@ -36,6 +36,6 @@ def conform(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         except ValidationError as e:
             err = e.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
-            raise ContractError(f"record {n} does not fit '{name}': field '{field}' {err['msg'].lower()} "
-                                f"(got {err.get('input')!r})") from None
+            raise ContractError(f"scrape drift: record {n} does not fit '{name}': field '{field}' "
+                                f"{err['msg'].lower()} (got {err.get('input')!r})") from None
     return out

@@ -8,7 +8,7 @@ from typing import Any
 
 import lxml.html
 from bs4 import BeautifulSoup
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from robots.errors import ScrapeError
 from robots.scrape import normalize
@@ -16,17 +16,36 @@ from robots.scrape.tables import ValueSpec, converter, store_value
 
 
 class DetailField(ValueSpec):
-    """A detail-view field: the label it is shown under, and how its value is normalized."""
+    """A detail-view field: the label it is shown under (or a CSS selector inside the view), and how its
+    value is normalized."""
 
-    label: str = Field(description="the label as shown (case and a trailing ':' do not matter)")
+    label: str | None = Field(None, description="the label as shown (case and a trailing ':' do not matter)")
+    css: str | None = Field(None, description="instead of a label: a CSS selector inside the view")
+    attr: str | None = Field(None, description="with css: read this attribute instead of the text (e.g. href)")
     required: bool = Field(False, description="a missing label is scrape drift instead of null")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DetailField:
+        if (self.label is None) == (self.css is None):
+            raise ValueError("give exactly one of 'label' or 'css'")
+        return self
 
 
 class ItemField(ValueSpec):
-    """A field of a repeated item: a CSS selector inside the item (none: the item itself)."""
+    """A field of a repeated item: a CSS selector inside the item (none: the item itself). With `each`, the
+    field is a list: one dict (through `fields`) per element matching `each` inside the item."""
 
     css: str | None = Field(None, description="CSS selector inside the item; omit for the item itself")
     attr: str | None = Field(None, description="read this attribute instead of the text (e.g. href)")
+    each: str | None = Field(None, description="CSS selector of sub-items inside the item (e.g. a contact's "
+                                               "phone numbers); the field is then a list of dicts")
+    fields: dict[str, ItemField] | None = Field(None, description="with each: the fields of every sub-item")
+
+    @model_validator(mode="after")
+    def _each_with_fields(self) -> ItemField:
+        if (self.each is None) != (self.fields is None):
+            raise ValueError("give 'each' and 'fields' together")
+        return self
 
 
 def _text(el: Any) -> str:
@@ -64,14 +83,45 @@ def parse_detail(html: str, fields: dict[str, DetailField] | None, *, base_url: 
         row = {normalize.snake(label): value or None for label, value in pairs.items()}
     else:
         by_label = {_label(k): v for k, v in pairs.items()}
+        soup = BeautifulSoup(html, "lxml") if any(f.css for f in fields.values()) else None
         for name, spec in fields.items():
-            raw = by_label.get(_label(spec.label))
-            if raw is None and spec.required:
-                raise ScrapeError(f"the detail view has no label '{spec.label}' for field '{name}' "
-                                  f"(labels: {', '.join(repr(k) for k in pairs) or 'none'})")
+            if spec.css is not None:
+                assert soup is not None
+                el = soup.select_one(spec.css)
+                raw = None if el is None else _soup_value(el, spec.attr)
+                if raw is None and spec.required:
+                    raise ScrapeError(f"the detail view has no element '{spec.css}' for field '{name}'")
+            else:
+                raw = by_label.get(_label(spec.label or ""))
+                if raw is None and spec.required:
+                    raise ScrapeError(f"the detail view has no label '{spec.label}' for field '{name}' "
+                                      f"(labels: {', '.join(repr(k) for k in pairs) or 'none'})")
             store_value(row, name, spec, raw or None, converter(spec, tz, base_url))
     if extra:
         row.update(extra)
+    return row
+
+
+def _soup_value(el: Any, attr: str | None) -> str | None:
+    if attr:
+        value = el.get(attr)
+        return " ".join(value) if isinstance(value, list) else value
+    return " ".join(el.get_text(" ").split())
+
+
+def _item_fields(item: Any, fields: dict[str, ItemField], convert: dict[str, Any], where: str, tz: str,
+                 base_url: str) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name, spec in fields.items():
+        el = item if spec.css is None or item is None else item.select_one(spec.css)
+        if spec.each is not None and spec.fields is not None:
+            subs = [] if el is None else el.select(spec.each)
+            sub_convert = {k: converter(v, tz, base_url) for k, v in spec.fields.items()}
+            row[name] = [_item_fields(sub, spec.fields, sub_convert, f"{where}{name} {i}, ", tz, base_url)
+                         for i, sub in enumerate(subs, 1)]
+            continue
+        raw = None if el is None else _soup_value(el, spec.attr)
+        store_value(row, name, spec, raw or None, convert[name], where)
     return row
 
 
@@ -83,17 +133,7 @@ def parse_items(items_html: list[str], fields: dict[str, ItemField], *, base_url
     for n, item_html in enumerate(items_html, 1):
         soup = BeautifulSoup(item_html, "lxml")
         item = soup.body.find() if soup.body else None
-        row: dict[str, Any] = {}
-        for name, spec in fields.items():
-            el = item if spec.css is None or item is None else item.select_one(spec.css)
-            if el is None:
-                raw = None
-            elif spec.attr:
-                value = el.get(spec.attr)
-                raw = " ".join(value) if isinstance(value, list) else value
-            else:
-                raw = " ".join(el.get_text(" ").split())
-            store_value(row, name, spec, raw or None, convert[name], f"item {n}, ")
+        row = _item_fields(item, fields, convert, f"item {n}, ", tz, base_url)
         if extra:
             row.update(extra)
         out.append(row)

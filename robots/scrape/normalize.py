@@ -41,6 +41,16 @@ def integer(text: str | None) -> int | None:
         raise ValueError(f"not a whole number: {text!r}") from None
 
 
+def number(text: str | None) -> float | None:
+    """'1,234.5' -> 1234.5; a quantity or a rate."""
+    if not text:
+        return None
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+
+
 _DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%m/%d/%y")
 _DATETIME_FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                      "%b %d, %Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p")
@@ -107,6 +117,13 @@ def email(text: str | None) -> str | None:
     return value
 
 
+def contact(text: str | None) -> str | None:
+    """A contact method's value: an e-mail address (lower-cased) or a phone number (E.164)."""
+    if not text:
+        return None
+    return email(text) if "@" in text else phone_e164(text)
+
+
 def snake(text: str) -> str:
     """'On Hold' -> 'on_hold'; 'Accepted (Pre-Work)' -> 'accepted_pre_work'."""
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
@@ -116,12 +133,16 @@ def text(value: str | None) -> str | None:
     return value or None
 
 
+_TRUE = frozenset(("yes", "true", "y", "1", "on", "✓", "active", "enabled", "opted in"))
+_FALSE = frozenset(("no", "false", "n", "0", "off", "inactive", "disabled", "opted out"))
+
+
 def boolean(text: str | None) -> bool | None:
     if not text:
         return None
     t = text.strip().lower()
-    if t in ("yes", "true", "y", "1", "on", "✓"):
+    if t in _TRUE:
         return True
-    if t in ("no", "false", "n", "0", "off"):
+    if t in _FALSE:
         return False
     raise ValueError(f"not yes or no: {text!r}")

@@ -7,6 +7,7 @@ not changed Python."""
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from robots.errors import ScrapeError
 from robots.scrape import normalize
 
-FieldType = Literal["text", "integer", "money", "date", "datetime", "phone", "email", "enum", "boolean", "url"]
+FieldType = Literal["text", "integer", "number", "money", "date", "datetime", "phone", "email", "contact", "enum",
+                    "boolean", "url"]
 
 
 class ValueSpec(BaseModel):
@@ -34,6 +36,19 @@ class ValueSpec(BaseModel):
     raw: str | None = Field(None, description="also keep the displayed label under this field name")
     on_unknown: Literal["error", "null"] = Field(
         "error", description="enum: a label outside `values` is scrape drift (error), or null beside its raw label")
+    pattern: str | None = Field(
+        None, description="a regular expression applied to the text first; its first group (or the whole match) "
+                          "is the value, no match is an empty value (e.g. `x(\\d+)` for 'Monthly x2')")
+    default: str | None = Field(None, description="the text used when the page shows nothing (before normalizing)")
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> ValueSpec:
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as e:
+                raise ValueError(f"'pattern' is not a regular expression: {e}") from None
+        return self
 
     @model_validator(mode="after")
     def _enum_values(self) -> ValueSpec:
@@ -70,6 +85,10 @@ def converter(spec: ValueSpec, tz: str, base_url: str) -> Callable[[str | None],
         return normalize.money_cents
     if t == "integer":
         return normalize.integer
+    if t == "number":
+        return normalize.number
+    if t == "contact":
+        return normalize.contact
     if t == "date":
         return lambda s: normalize.date_iso(s, spec.format)
     if t == "datetime":
@@ -157,15 +176,26 @@ def parse_table(html: str, fields: dict[str, FieldSpec], *, base_url: str = "", 
 
 def store_value(row: dict[str, Any], name: str, spec: ValueSpec, raw: str | None,
                 convert: Callable[[str | None], Any], where: str = "") -> None:
-    """Normalize `raw` into row[name] (a list with `list: true`), keeping the label of an enum beside it."""
+    """Normalize `raw` into row[name] (a list with `list: true`), keeping the label of an enum beside it.
+    A dotted name (`address.city`) stores into a nested dict (`row["address"]["city"]`)."""
+    if raw and spec.pattern is not None:
+        m = re.search(spec.pattern, raw)
+        raw = (m.group(1) if m.groups() else m.group(0)) if m else None
+    if not raw and spec.default is not None:
+        raw = spec.default
     try:
-        value = convert(raw)
+        value = convert(raw or None)
     except ValueError as e:
         raise ScrapeError(f"{where}field '{name}': {e}") from None
     if spec.list:
         value = [] if value is None else [value]
-    row[name] = value
+    target, leaf = row, name
+    if "." in name:
+        *parents, leaf = name.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+    target[leaf] = value
     if spec.raw:
-        row[spec.raw] = raw
+        target[spec.raw] = raw or None
     elif spec.type == "enum":
-        row["raw_status" if name == "status" else f"raw_{name}"] = raw
+        target["raw_status" if leaf == "status" else f"raw_{leaf}"] = raw or None

@@ -139,8 +139,8 @@ def test_a_row_that_does_not_fit_the_model_is_a_contract_error(first_page: list[
     rows = [dict(first_page[0]), {**first_page[1], "status": "archived"}]
     with pytest.raises(ContractError) as caught:
         contracts.conform("sera.customer", rows)
-    assert str(caught.value) == ("record 2 does not fit 'sera.customer': field 'status' input should be 'active', "
-                                 "'inactive' or 'on_hold' (got 'archived')")
+    assert str(caught.value) == ("scrape drift: record 2 does not fit 'sera.customer': field 'status' input "
+                                 "should be 'active', 'inactive' or 'on_hold' (got 'archived')")
 
 
 def test_a_missing_column_is_a_scrape_error() -> None:
