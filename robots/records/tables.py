@@ -80,3 +80,29 @@ class StepRow(Base):
     duration_ms: Mapped[float] = mapped_column(Float)
     error_class: Mapped[str | None] = mapped_column(String(255))
     error_message: Mapped[str | None] = mapped_column(Text)
+
+
+# Portal sessions, sign-in leases and login blocks: robots/auth/sessions.py (revision 0002).
+class SessionRow(Base):
+    __tablename__ = "portal_sessions"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # Fernet token of the cookies' JSON
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LeaseRow(Base):
+    __tablename__ = "session_leases"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BlockRow(Base):
+    __tablename__ = "login_blocks"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    password_mac: Mapped[str] = mapped_column(String(64))
+    blocked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    message: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,7 @@ from record_builders import T0, full_record, make_record, make_step
 from sqlalchemy import inspect, text
 
 from robots.records import SqlStore
-from robots.records.migrations import alembic_config, current_revision, head_revision
+from robots.records.migrations import MIGRATIONS_DIR, alembic_config, current_revision, head_revision
 from robots.records.tables import Base
 
 
@@ -37,7 +37,8 @@ def sql_store(db_path: Path) -> Iterator[SqlStore]:
 def test_migration_created_the_tables(sql_store: SqlStore) -> None:
     inspector = inspect(sql_store.engine)
 
-    assert sorted(inspector.get_table_names()) == ["alembic_version", "run_steps", "runs"]
+    assert {"alembic_version", "run_steps", "runs", "portal_sessions", "session_leases", "login_blocks"} <= set(
+        inspector.get_table_names())
     assert [c["name"] for c in inspector.get_columns("runs")] == [
         "run_id",
         "flow_name",
@@ -75,7 +76,11 @@ def test_migration_created_the_tables(sql_store: SqlStore) -> None:
         {"ondelete": "CASCADE"},
     )
     with sql_store.engine.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0001"
+        assert current_revision(connection) == head_revision() == sorted(REVISIONS)[-1]
+
+
+# The revisions shipped: files NNNN_*.py, numbered in order, each revising the one before.
+REVISIONS = [f.name[:4] for f in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
 
 
 def test_migration_matches_the_orm_tables(sql_store: SqlStore) -> None:
@@ -110,7 +115,7 @@ def test_reopening_keeps_records_and_does_not_migrate_again(db_path: Path) -> No
         assert second.get("run-full") == full_record()
         with second.engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert versions == [("0001",)]
+        assert versions == [(head_revision(),)]
     finally:
         second.close()
 
@@ -265,7 +270,7 @@ def test_two_stores_migrating_a_new_file_at_once(db_path: Path) -> None:
     assert errors == []
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall() == [("a",), ("b",)]
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
 
 
 def test_repr_shows_the_url(db_path: Path) -> None:
