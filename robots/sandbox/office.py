@@ -489,6 +489,21 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
             ),
         )
 
+    @app.get("/memberships/programs", response_class=HTMLResponse)
+    def membership_programs(request: Request) -> Response:
+        """The membership programs (service agreements) the tenant sells: price per period, visits, discounts."""
+        user = portal.user(request, "memberships")
+        tenant = portal.tenant(request)
+        rows = [
+            {"id": r["id"], "name": r["name"], "cadence": CADENCE_LABELS[r["cadence"]],
+             "price": fmt.money(r["price_cents"]), "visits": r["included_visits"],
+             "discount": f"{r['discount_percent']}% off repairs" if r["discount_percent"] else "",
+             "tasks": r["tasks"].split(";"), "active": "Active" if r["active"] else "Retired"}
+            for r in tenant.query("SELECT * FROM membership_programs ORDER BY id")
+        ]  # fmt: skip
+        return render(request, "membership_programs.html", title="Membership programs", user=user,
+                      active="memberships", rows=rows)  # fmt: skip
+
     @app.get("/memberships/{membership_id}", response_class=HTMLResponse)
     def membership_detail(request: Request, membership_id: str, saved: str | None = None) -> Response:
         user = portal.user(request, "memberships")

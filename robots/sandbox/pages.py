@@ -297,7 +297,9 @@ def register(app: FastAPI, portal: Portal) -> None:
         }
 
     @app.get("/jobs", response_class=HTMLResponse)
-    def jobs(request: Request, page: str | None = None, q: str | None = None, status: str | None = None) -> Response:
+    def jobs(request: Request, page: str | None = None, q: str | None = None, status: str | None = None,
+             technician: str | None = None, customer_id: str | None = None, date_from: str | None = None,
+             date_to: str | None = None) -> Response:  # fmt: skip
         user = portal.user(request, "jobs")
         tenant = portal.tenant(request)
         base = info(request).base
@@ -311,6 +313,27 @@ def register(app: FastAPI, portal: Portal) -> None:
         if status:
             where.append("w.status = ?")
             params.append(status)
+        # Technician, customer and a scheduled-date range (the tenant's days), as the Jobs report offers.
+        technicians = [dict(r) for r in tenant.query("SELECT id, name FROM technicians ORDER BY name")]
+        tech_id = parse_int(technician)
+        technician = str(tech_id) if any(t["id"] == tech_id for t in technicians) else ""
+        if technician:
+            where.append("w.technician_id = ?")
+            params.append(tech_id)
+        cust = parse_int(customer_id)
+        customer_id = str(cust) if cust is not None else ""
+        if customer_id:
+            where.append("w.customer_id = ?")
+            params.append(cust)
+        day_from, day_to = _parse_date(date_from), _parse_date(date_to)
+        if day_from:
+            where.append("w.scheduled_start_at >= ?")
+            params.append(format_instant(datetime.combine(day_from, time(), tenant.zone))[:19] + "Z")
+        if day_to:
+            where.append("w.scheduled_start_at < ?")
+            params.append(format_instant(datetime.combine(day_to + timedelta(days=1), time(), tenant.zone))[:19] + "Z")
+        date_from = day_from.isoformat() if day_from else ""
+        date_to = day_to.isoformat() if day_to else ""
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         total = int(tenant.query(f"SELECT COUNT(*) FROM work_orders w LEFT JOIN customers c ON c.id = w.customer_id "
                                  f"{clause}", params)[0][0])  # fmt: skip
@@ -327,10 +350,16 @@ def register(app: FastAPI, portal: Portal) -> None:
                 query["q"] = text
             if status:
                 query["status"] = status
+            for key, value in (("technician", technician), ("customer_id", customer_id), ("date_from", date_from),
+                               ("date_to", date_to)):  # fmt: skip
+                if value:
+                    query[key] = value
             return base + "/jobs?" + urlencode(query)
 
         return portal.render(
             request, "jobs.html", title="Jobs", user=user, active="jobs", q=text, status=status,
+            technicians=technicians, technician=technician, customer_id=customer_id, date_from=date_from,
+            date_to=date_to,
             statuses=WORK_ORDER_STATUSES, rows=[job_row(tenant, r) for r in rows], total=total,
             total_label=f"{total:,}", page=number, pages=pages,
             first_row=(number - 1) * JOBS_PAGE_SIZE + 1, last_row=(number - 1) * JOBS_PAGE_SIZE + len(rows),
@@ -412,6 +441,30 @@ def register(app: FastAPI, portal: Portal) -> None:
                                "COALESCE(technician_id, 1) WHERE id = ?", [now, now, wid]))  # fmt: skip
         tenant.write("work_orders", statements)
         return portal.redirect(request, f"/jobs/{wid}?updated={status}")
+
+    # -- users and technicians (admin only) ------------------------------------------------------------
+
+    @app.get("/settings/users", response_class=HTMLResponse)
+    def users_page(request: Request) -> Response:
+        """The tenant's portal accounts with their roles, and the field technicians (admins only)."""
+        user = portal.user(request)
+        if user.role != "admin":
+            return error_page(403, scope=request)
+        tenant = portal.tenant(request)
+        accounts = [
+            {"id": f"u-{u.username}", "name": u.display_name, "username": u.username, "email": u.email or "",
+             "role": u.role.upper() if u.role == "csr" else u.role.title(), "role_key": u.role,
+             "permissions": ", ".join(sorted(PERMISSIONS[u.role])), "active": "Active"}
+            for u in sorted(tenant.auth.users.values(), key=lambda u: u.display_name)
+        ]  # fmt: skip
+        techs = [
+            {"id": f"t-{r['id']}", "name": r["name"], "username": "", "email": "", "role": "Technician",
+             "role_key": "technician", "permissions": ", ".join(sorted(PERMISSIONS["technician"])),
+             "active": "Active" if r["active"] else "Inactive"}
+            for r in tenant.query("SELECT * FROM technicians ORDER BY id")
+        ]  # fmt: skip
+        return portal.render(request, "users.html", title="Users", user=user, active="users",
+                             rows=accounts + techs)  # fmt: skip
 
     # -- pricebook -----------------------------------------------------------------------------------
 

@@ -110,15 +110,16 @@ def _soup_value(el: Any, attr: str | None) -> str | None:
 
 
 def _item_fields(item: Any, fields: dict[str, ItemField], convert: dict[str, Any], where: str, tz: str,
-                 base_url: str) -> dict[str, Any]:
+                 base_url: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An item's fields; the sub-items of its `each` fields carry `extra` (the page they came from) too."""
     row: dict[str, Any] = {}
     for name, spec in fields.items():
         el = item if spec.css is None or item is None else item.select_one(spec.css)
         if spec.each is not None and spec.fields is not None:
             subs = [] if el is None else el.select(spec.each)
             sub_convert = {k: converter(v, tz, base_url) for k, v in spec.fields.items()}
-            row[name] = [_item_fields(sub, spec.fields, sub_convert, f"{where}{name} {i}, ", tz, base_url)
-                         for i, sub in enumerate(subs, 1)]
+            row[name] = [{**_item_fields(sub, spec.fields, sub_convert, f"{where}{name} {i}, ", tz, base_url),
+                          **(extra or {})} for i, sub in enumerate(subs, 1)]
             continue
         raw = None if el is None else _soup_value(el, spec.attr)
         store_value(row, name, spec, raw or None, convert[name], where)
@@ -133,7 +134,7 @@ def parse_items(items_html: list[str], fields: dict[str, ItemField], *, base_url
     for n, item_html in enumerate(items_html, 1):
         soup = BeautifulSoup(item_html, "lxml")
         item = soup.body.find() if soup.body else None
-        row = _item_fields(item, fields, convert, f"item {n}, ", tz, base_url)
+        row = _item_fields(item, fields, convert, f"item {n}, ", tz, base_url, extra)
         if extra:
             row.update(extra)
         out.append(row)

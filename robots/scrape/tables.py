@@ -40,6 +40,8 @@ class ValueSpec(BaseModel):
         None, description="a regular expression applied to the text first; its first group (or the whole match) "
                           "is the value, no match is an empty value (e.g. `x(\\d+)` for 'Monthly x2')")
     default: str | None = Field(None, description="the text used when the page shows nothing (before normalizing)")
+    split: str | None = Field(None, description="the text is a list with this separator (e.g. ', '): the value is "
+                                                "the list of its normalized parts ([] when empty)")
 
     @model_validator(mode="after")
     def _pattern_compiles(self) -> ValueSpec:
@@ -184,10 +186,13 @@ def store_value(row: dict[str, Any], name: str, spec: ValueSpec, raw: str | None
     if not raw and spec.default is not None:
         raw = spec.default
     try:
-        value = convert(raw or None)
+        if spec.split is not None:
+            value = [convert(part.strip()) for part in raw.split(spec.split) if part.strip()] if raw else []
+        else:
+            value = convert(raw or None)
     except ValueError as e:
         raise ScrapeError(f"{where}field '{name}': {e}") from None
-    if spec.list:
+    if spec.list and spec.split is None:
         value = [] if value is None else [value]
     target, leaf = row, name
     if "." in name:

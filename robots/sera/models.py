@@ -33,6 +33,13 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _Row(_Part):
+    """A nested record read from a table row or a card: it may carry the page it came from."""
+
+    source_url: str | None = None
+    scraped_at: str | None = Field(None, pattern=_UTC)
+
+
 class SeraRecord(_Part):
     source_url: str
     scraped_at: str = Field(pattern=_UTC)
@@ -70,7 +77,7 @@ class Address(_Part):
     country: str | None = None
 
 
-class ServiceLocation(_Part):
+class ServiceLocation(_Row):
     id: str = Field(pattern=_ID)
     customer_id: str | None = None
     name: str | None = None
@@ -87,7 +94,7 @@ class ContactMethod(_Part):
     opt_in: bool | None = None
 
 
-class Contact(_Part):
+class Contact(_Row):
     id: str = Field(pattern=_ID)
     customer_id: str | None = None
     name: str
@@ -102,7 +109,7 @@ WorkOrderStatus = Literal["unscheduled", "scheduled", "dispatched", "in_progress
                           "canceled"]  # fmt: skip
 
 
-class LineItem(_Part):
+class LineItem(_Row):
     pricebook_item_id: str | None = None
     description: str
     quantity: float
@@ -111,7 +118,7 @@ class LineItem(_Part):
     taxable: bool | None = None
 
 
-class TechnicianAssignment(_Part):
+class TechnicianAssignment(_Row):
     technician_id: str | None = None
     technician: str
     role: Literal["lead", "helper"]
@@ -123,7 +130,7 @@ class TechnicianAssignment(_Part):
     completed_at: str | None = _utc()
 
 
-class StatusChange(_Part):
+class StatusChange(_Row):
     status: WorkOrderStatus
     raw_status: str
     at: str = Field(pattern=_UTC)
@@ -166,7 +173,7 @@ class WorkOrderDetail(WorkOrder):
     appointments: list[Appointment]
 
 
-class Appointment(_Part):
+class Appointment(_Row):
     """One appointment: on the dispatch board (with its technician) or a work order's scheduled visit."""
 
     id: str | None = None
@@ -179,11 +186,6 @@ class Appointment(_Part):
     status: Literal["pending", "accepted", "running", "completed", "canceled"]
     raw_status: str
     assigned: bool | None = None
-
-
-class BoardAppointment(Appointment):
-    source_url: str
-    scraped_at: str = Field(pattern=_UTC)
 
 
 # ----- pricebook, estimates, invoices, payments --------------------------------------------------------
@@ -259,7 +261,8 @@ class Payment(SeraRecord):
     method: Literal["card", "ach", "check", "cash", "financing"]
     raw_method: str | None = None
     amount_cents: int
-    status: str | None = None
+    status: Literal["succeeded", "pending", "failed"] | None = None
+    raw_status: str | None = None
     paid_at: str | None = _utc()
     payment_method_ref: str | None = Field(None, pattern=r"^(pm_[A-Za-z0-9]+|[^0-9]*\d{4}|[A-Za-z0-9 #-]{1,20})$")
 
@@ -283,6 +286,7 @@ class MembershipProgram(SeraRecord):
 
 class MembershipBilling(_Part):
     cadence: Cadence
+    raw_cadence: str | None = None
     interval_count: int = Field(ge=1)
     price_cents: int
     autopay: bool | None = None
@@ -336,11 +340,12 @@ class CustomerDetail(Customer):
 
 WorkOrderDetail.model_rebuild()
 
-for _name, _model in {
+_MODELS: dict[str, type[BaseModel]] = {
     "sera.customer": Customer, "sera.customer_detail": CustomerDetail, "sera.service_location": ServiceLocation,
     "sera.contact": Contact, "sera.work_order": WorkOrder, "sera.work_order_detail": WorkOrderDetail,
-    "sera.appointment": BoardAppointment, "sera.pricebook_item": PricebookItem, "sera.estimate": Estimate,
+    "sera.appointment": Appointment, "sera.pricebook_item": PricebookItem, "sera.estimate": Estimate,
     "sera.invoice": Invoice, "sera.payment": Payment, "sera.membership_program": MembershipProgram,
     "sera.customer_membership": CustomerMembership, "sera.user": User,
-}.items():  # fmt: skip
+}  # fmt: skip
+for _name, _model in _MODELS.items():
     register_model(_name, _model)

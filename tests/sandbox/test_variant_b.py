@@ -28,6 +28,15 @@ def matches(html: str, candidate: str) -> int:
     return len(lxml.html.fromstring(html).xpath(value))
 
 
+#: the pages of the read flows' catalogs (flows/sera/), by catalog name
+READ_PAGES = {
+    "customer": "/customers/1003", "jobs": "/jobs", "job": "/jobs/50005", "schedule": "/dispatch/board",
+    "pricebook": "/pricebook", "estimates": "/estimates", "invoices": "/invoices", "payments": "/payments",
+    "memberships": "/memberships", "programs": "/memberships/programs", "users": "/settings/users",
+    "pager": "/invoices",
+}
+
+
 def pages(client: httpx.Client) -> dict[str, str]:
     """The HTML each catalog describes, in whatever layout is switched on (errors shown, so they exist)."""
     login_error = submit_password(client, password="wrong").text
@@ -38,7 +47,8 @@ def pages(client: httpx.Client) -> dict[str, str]:
     advance_clock(client, 30)  # a fresh TOTP window: each code signs in once
     login(client)
     customers = client.get("/customers").text
-    return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers}
+    reads = {page: client.get(path).text for page, path in READ_PAGES.items()}
+    return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers, **reads}
 
 
 def catalog() -> list[tuple[str, str, list[str]]]:
