@@ -229,6 +229,10 @@ def run(
     report: Annotated[list[str], typer.Option(help="write a report: html, json or junit, optionally =PATH "
                                                    "(repeatable)")] = [],  # noqa: B006
     headed: Annotated[bool, typer.Option(help="show the browser window (needs a display)")] = False,
+    browser: Annotated[str | None, typer.Option(help="chromium, undetected or remote (else ROBOTS_BROWSER, "
+                                                     "else the flow's browser.kind, else chromium)")] = None,
+    grid_url: Annotated[str | None, typer.Option(help="the Selenium Grid for --browser remote (else "
+                                                      "ROBOTS_GRID_URL, else the flow's browser.grid_url)")] = None,
     vars_file: Annotated[Path | None, typer.Option(help="a YAML mapping of vars (--var wins over it)")] = None,
     dry_run: Annotated[bool, typer.Option(help="skip the steps that submit data (write: true)")] = False,
     from_step: Annotated[str | None, typer.Option(help="start at this top-level step (number or id)")] = None,
@@ -240,8 +244,11 @@ def run(
     """Run a flow in a real Chrome. Outputs go to stdout as JSON; the summary goes to stderr."""
     _setup_logging(verbose)
     try:
+        from robots.browser.settings import BrowserOverrides
+
+        choice = BrowserOverrides(kind=browser, grid_url=grid_url, headless=False if headed else None)
         code = _run(flow, var, portal_url, format, output, report, headed, vars_file=vars_file, dry_run=dry_run,
-                    from_step=from_step, to_step=to_step, pause_on_failure=pause_on_failure)
+                    from_step=from_step, to_step=to_step, pause_on_failure=pause_on_failure, browser=choice)
     except RobotsError as e:
         raise _fail(e) from None
     raise typer.Exit(code)
@@ -249,9 +256,10 @@ def run(
 
 def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, output: Path | None,
          report: list[str], headed: bool, *, vars_file: Path | None = None, dry_run: bool = False,
-         from_step: str | None = None, to_step: str | None = None, pause_on_failure: bool = False) -> int:
+         from_step: str | None = None, to_step: str | None = None, pause_on_failure: bool = False,
+         browser: Any = None) -> int:
     from robots.auth.vault import resolve_secrets
-    from robots.browser.drivers import BrowserOptions
+    from robots.browser.settings import resolve_options
     from robots.engine import Runner, exit_code
     from robots.flow.loader import load_flow
     from robots.masking import Masker
@@ -273,6 +281,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
 
     resolve_vars(flow, vars_)  # bad vars and step ranges are input errors before anything starts
     step_range(flow, from_step, to_step)
+    resolve_options(flow.browser, overrides=browser)  # a bad --browser / ROBOTS_BROWSER too
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     progress = None
     try:
@@ -283,7 +292,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
             store = open_store()
             progress = _Progress()
             runner = Runner(store=store, home=_home(), trigger="cli", listener=progress,  # type: ignore[arg-type]
-                            browser_options=BrowserOptions(headless=not headed), pause_on_failure=pause_on_failure)
+                            browser=browser, pause_on_failure=pause_on_failure)
             runner.sweep()
             t0 = time.monotonic()
             record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal, dry_run=dry_run,

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from robots.browser import processes
-from robots.browser.drivers import Browser, BrowserOptions, start_chromium
+from robots.browser.drivers import Browser, BrowserOptions, start_browser
 from robots.browser.locators import Selector
+from robots.browser.settings import BrowserOverrides, resolve_options
 from robots.errors import (
     BusinessFailure,
     InputError,
@@ -218,12 +219,15 @@ class Runner:
 
     def __init__(self, *, store: Any = None, home: Path | str = ".robots", trigger: str = "cli",
                  browser_options: BrowserOptions | None = None, listener: Listener | None = None,
-                 pause_on_failure: bool = False):
+                 pause_on_failure: bool = False, browser: BrowserOverrides | None = None):
         self.pause_on_failure = pause_on_failure
         self.store = store
         self.home = Path(home)
         self.trigger = trigger
-        self.browser_options = browser_options or BrowserOptions()
+        #: exact options for every run (the flows' `browser:` sections ignored); None: resolve per flow from
+        #: its section, the environment and `browser` (robots.browser.settings)
+        self.browser_options = browser_options
+        self.browser = browser
         self.listener = listener or Listener()
 
     # ------------------------------------------------------------------ public
@@ -241,17 +245,18 @@ class Runner:
         missing = [s for s in flow.all_secrets() if s not in secret_values]
         if missing:
             raise InputError(f"secret {', '.join(repr(m) for m in missing)} was not given to the runner")
+        opts = self.browser_options or resolve_options(flow.browser, overrides=self.browser,
+                                                       page_load=flow.timeouts.page_load)
         run_id = run_id or new_run_id()
         run_dir = (self.home / "runs" / run_id).resolve()  # absolute: prune and export work from any folder
         run_dir.mkdir(parents=True, exist_ok=True)
         processes.write_owner(run_dir)
         masker = Masker(secret_values.values())
-        opts = self.browser_options
-        if portal is not None:
+        if self.browser_options is not None and portal is not None:
             opts = BrowserOptions(**{**opts.__dict__, "page_load_timeout": flow.timeouts.page_load})
         state = _State(flow=flow, portal=portal, vars=values, secrets=secret_values, masker=masker,
                        run_id=run_id, run_dir=run_dir, started_at=datetime.now(UTC), listener=self.listener,
-                       browser_factory=lambda: start_chromium(opts, run_dir), dry_run=dry_run)
+                       browser_factory=lambda: start_browser(opts, run_dir), dry_run=dry_run)
         self._save(state, "running")
         partial = (first, last) != (0, len(flow.steps) - 1)
         status, error = self._steps(flow.steps, state, check_outputs=not partial, only=(first, last))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from robots.browser.drivers import BrowserOptions, start_chromium
+from robots.browser.drivers import start_browser
+from robots.browser.settings import BrowserOverrides, resolve_options
 from robots.errors import FlowError
 from robots.selectors_catalog import SelectorCatalog
 
@@ -36,7 +37,8 @@ def check_catalog(url: str, catalog_file: Path, *, headless: bool = True) -> tup
     catalog, issues = SelectorCatalog.load_file(catalog_file)
     if issues:
         raise FlowError(issues)
-    browser = start_chromium(BrowserOptions(headless=headless), None)
+    # The browser of ROBOTS_BROWSER / ROBOTS_GRID_URL (chromium by default), like a run's.
+    browser = start_browser(resolve_options(overrides=BrowserOverrides(headless=headless)), None)
     try:
         browser.open(url)
         results = []

@@ -36,23 +36,47 @@ CHROME_FLAGS = (
     "--disable-extensions",
     "--disable-crash-reporter",  # else crashpad handlers start in sessions of their own, outside our group
     "--disable-breakpad",
-    "--window-size=1366,900",
 )
 
+#: browser kinds: `start_browser` dispatches on them
+KINDS = ("chromium", "undetected", "remote")
 
-@dataclass
+
+@dataclass(frozen=True)
 class BrowserOptions:
+    """Everything needed to start one browser, resolved (see robots.browser.settings for the layers)."""
+
+    kind: str = "chromium"  # one of KINDS
     headless: bool = True
+    #: a Selenium Grid 4 (or any W3C remote end) for kind `remote`
+    grid_url: str | None = None
+    window_size: tuple[int, int] = (1366, 900)
+    page_load_timeout: float = 60.0
+    #: extra Chrome flags, after ours (a later flag wins in Chrome)
+    arguments: tuple[str, ...] = ()
+    #: Chrome's binary where Chrome runs (for `remote`, on the Grid's node); else found on PATH
     chrome_binary: str | None = None
     chromedriver: str | None = None
-    page_load_timeout: float = 60.0
+
+
+def chrome_arguments(options: BrowserOptions, *, headless_flag: bool = True) -> list[str]:
+    """Our offline flags, the window size and the options' own flags (headless unless headed)."""
+    flags = [f for f in CHROME_FLAGS if f != "--headless=new" or (options.headless and headless_flag)]
+    return [*flags, f"--window-size={options.window_size[0]},{options.window_size[1]}", *options.arguments]
 
 
 def _find_binary(explicit: str | None, env: str, names: tuple[str, ...], what: str, install: str) -> str:
-    candidates = [explicit, os.environ.get(env)] + [shutil.which(n) for n in names]
-    for c in candidates:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return c
+    """`explicit`, else $env, else the first of `names` on PATH. A path that is given but not there is an
+    error of its own (never silently replaced by another binary)."""
+    for given, where in ((explicit, "the browser options"), (os.environ.get(env), f"${env}")):
+        if given:
+            if Path(given).is_file() and os.access(given, os.X_OK):
+                return given
+            raise BrowserError(f"{what} not found: {given} (from {where}) is not an executable file; {install}")
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
     raise BrowserError(f"{what} not found (looked at ${env} and {', '.join(names)} on PATH); {install}")
 
 
@@ -70,8 +94,9 @@ class Browser:
     """One Chrome, driven through chromedriver; always end it with `quit()`."""
 
     driver: Any
-    profile_dir: str
+    profile_dir: str | None  # a local profile to remove at quit (None: the remote end owns it)
     tracked: list[processes.Tracked] = field(default_factory=list)
+    kind: str = "chromium"
     #: (selector, index of the candidate that matched), in the order found; the engine reads and clears it
     matches: list[tuple[Selector, int]] = field(default_factory=list)
     _network: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
@@ -81,7 +106,7 @@ class Browser:
     def versions(self) -> dict[str, str]:
         caps = getattr(self.driver, "capabilities", {}) or {}
         driver_version = str((caps.get("chrome") or {}).get("chromedriverVersion", "")).split(" ")[0]
-        return {"kind": "chromium", "version": str(caps.get("browserVersion", "")), "driver_version": driver_version}
+        return {"kind": self.kind, "version": str(caps.get("browserVersion", "")), "driver_version": driver_version}
 
     # ----- navigation
     def open(self, url: str) -> None:
@@ -388,7 +413,7 @@ class Browser:
         """The browser console's messages since the last call (level, message, timestamp)."""
         try:
             return [{"level": e.get("level"), "message": e.get("message"), "timestamp": e.get("timestamp")}
-                    for e in self.driver.get_log("browser")]
+                    for e in self._log("browser")]
         except Exception as e:  # noqa: BLE001 - evidence is best effort
             log.warning("could not read the console log: %s", _first_line(e))
             return []
@@ -402,7 +427,7 @@ class Browser:
         """Move Chrome's buffered performance log into a bounded list (call between steps: the driver's own
         buffer is unbounded)."""
         try:
-            entries = self.driver.get_log("performance")
+            entries = self._log("performance")
         except Exception as e:  # noqa: BLE001 - evidence is best effort
             log.debug("could not read the performance log: %s", _first_line(e))
             return
@@ -427,6 +452,10 @@ class Browser:
             elif method == "Network.loadingFailed" and rid in pending:
                 pending[rid]["error"] = params.get("errorText")
 
+    def _log(self, kind: str) -> list[dict[str, Any]]:
+        # The W3C command behind ChromiumDriver.get_log, which a Remote driver lacks (a Grid forwards it).
+        return self.driver.execute("getLog", {"type": kind})["value"]
+
     def page_source(self) -> str | None:
         try:
             return self.driver.page_source
@@ -445,7 +474,8 @@ class Browser:
         except Exception as e:  # noqa: BLE001 - the processes are ended below whatever happened here
             log.debug("driver.quit failed: %s", _first_line(e))
         processes.end(self.tracked)
-        shutil.rmtree(self.profile_dir, ignore_errors=True)
+        if self.profile_dir:
+            shutil.rmtree(self.profile_dir, ignore_errors=True)
 
 
 def _start_xvfb() -> tuple[str, processes.Tracked]:
@@ -507,9 +537,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     profile = tempfile.mkdtemp(prefix="robots-chrome-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = chrome
-    for flag in CHROME_FLAGS:
-        if flag == "--headless=new" and not options.headless:
-            continue
+    for flag in chrome_arguments(options):
         opts.add_argument(flag)
     opts.add_argument(f"--user-data-dir={profile}")
     opts.page_load_strategy = "eager"
@@ -530,12 +558,12 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     except WebDriverException as e:
         processes.end(tracked)
         shutil.rmtree(profile, ignore_errors=True)
-        raise BrowserError(f"Chrome could not be started ({chrome} with {driver_bin}): {_first_line(e)}") from None
+        raise start_error(e, chrome, driver_bin) from None
     except BaseException:
         processes.end(tracked)
         shutil.rmtree(profile, ignore_errors=True)
         raise
-    browser = Browser(driver, profile, tracked)
+    browser = Browser(driver, profile, tracked, kind=options.kind)
     try:
         # Record Chrome's own pids too (same group), so that a start-up sweep knows them.
         for pid in processes.group_members(service.process.pid):
@@ -545,12 +573,58 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
                     tracked.append(t)
         if run_dir is not None:
             processes.write(run_dir / "processes.json", tracked, os.getpid())
-        driver.set_page_load_timeout(options.page_load_timeout)
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _NET_HOOK})
+        prepare(browser, options)
     except BaseException:  # an interrupt before the caller holds the browser: end it here
         browser.quit()
         raise
     return browser
+
+
+def prepare(browser: Browser, options: BrowserOptions) -> None:
+    """What every kind needs once its driver answers: the page-load timeout and the network hook."""
+    driver = browser.driver
+    try:
+        driver.set_page_load_timeout(options.page_load_timeout)
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _NET_HOOK})
+    except Exception as e:  # noqa: BLE001 - Selenium's errors end here (STYLE 5)
+        raise BrowserError(f"the {options.kind} browser started but does not take commands: {_first_line(e)}") \
+            from None
+
+
+def start_browser(options: BrowserOptions, run_dir: Path | None) -> Browser:
+    """Start the browser `options.kind` names; always end it with `quit()`. Start failures are BrowserErrors
+    that say what to install or set."""
+    if options.kind == "chromium":
+        return start_chromium(options, run_dir)
+    if options.kind == "undetected":
+        from robots.browser.undetected import start_undetected
+
+        return start_undetected(options, run_dir)
+    if options.kind == "remote":
+        from robots.browser.remote import start_remote
+
+        return start_remote(options)
+    raise BrowserError(f"unknown browser kind {options.kind!r}; use one of {', '.join(KINDS)}")
+
+
+_MISMATCH = re.compile(r"only supports Chrome version (\d+).*?Current browser version is (\d+)", re.S)
+
+
+def start_error(e: BaseException, chrome: str, driver_bin: str) -> BrowserError:
+    """Selenium's start-up failure as one error that says what to install or set."""
+    text = getattr(e, "msg", None) or str(e)
+    m = _MISMATCH.search(text)
+    if m:
+        return BrowserError(f"chromedriver ({driver_bin}) is for Chrome {m.group(1)} but Chrome ({chrome}) is "
+                            f"{m.group(2)}: install matching versions (Debian: apt-get install chromium "
+                            f"chromium-driver) or set ROBOTS_CHROMEDRIVER to a chromedriver for Chrome {m.group(2)}")
+    if "unexpectedly exited" in text or "Address already in use" in text:
+        return BrowserError(f"chromedriver ({driver_bin}) exited while starting ({_first_line(e)}); check that "
+                            f"`{driver_bin} --version` runs and that no firewall or other process holds its port")
+    if "cannot find Chrome binary" in text or "no chrome binary" in text.lower():
+        return BrowserError(f"chromedriver could not find Chrome at {chrome}: install Debian's 'chromium' package "
+                            "or set ROBOTS_CHROME_BINARY")
+    return BrowserError(f"Chrome could not be started ({chrome} with {driver_bin}): {_first_line(e)}")
 
 
 # Finds the first visible (or present/clickable) element of the first matching group of candidates.

@@ -40,11 +40,21 @@ def group_members(pgid: int) -> list[int]:
     return out
 
 
+#: roles of processes started as the leader of a process group of their own: ending one ends its group
+GROUP_LEADERS = ("chromedriver", "browser")
+
+
 @dataclass(frozen=True)
 class Tracked:
     pid: int
     start_time: int
-    role: str  # "chromedriver" (a process-group leader) or "chrome"
+    #: "chromedriver" (a group leader; Chrome joins its group), "browser" (a Chrome that leads its own
+    #: group: undetected-chromedriver starts it), "chrome" (a group member) or "xvfb"
+    role: str
+
+    @property
+    def leads_group(self) -> bool:
+        return self.role in GROUP_LEADERS
 
     def alive(self) -> bool:
         st = start_time(self.pid)
@@ -70,7 +80,7 @@ def end(tracked: list[Tracked], wait: float = 5.0) -> None:
 
     for t in tracked:
         try:
-            if t.role == "chromedriver" and group_members(t.pid):
+            if t.leads_group and group_members(t.pid):
                 os.killpg(t.pid, signal.SIGKILL)
             elif t.alive():
                 os.kill(t.pid, signal.SIGKILL)
@@ -84,7 +94,7 @@ def end(tracked: list[Tracked], wait: float = 5.0) -> None:
                 os.waitpid(t.pid, os.WNOHANG)
             except ChildProcessError:
                 pass
-        left = [t for t in tracked if t.alive() or (t.role == "chromedriver" and group_members(t.pid))]
+        left = [t for t in tracked if t.alive() or (t.leads_group and group_members(t.pid))]
         if not left:
             return
         time.sleep(0.02)  # back-off: polling for SIGKILLed processes to disappear
@@ -119,7 +129,7 @@ def sweep(runs_dir: Path) -> list[tuple[str, list[Tracked]]]:
             tracked = [Tracked(p["pid"], p["start_time"], p["role"]) for p in data["processes"]]
         except (FileNotFoundError, ValueError, KeyError):
             pass
-        left = [t for t in tracked if t.alive() or (t.role == "chromedriver" and group_members(t.pid))]
+        left = [t for t in tracked if t.alive() or (t.leads_group and group_members(t.pid))]
         end(left)
         (run_dir / "owner.json").unlink(missing_ok=True)
         swept.append((run_dir.name, left))

@@ -115,6 +115,14 @@ def explain(flow: Flow) -> str:
         out.append(f"{INDENT}outputs: "
                    + ", ".join(f"{n} [{s.type}]" if s.type else n for n, s in flow.outputs.items()))
     out.append(f"{INDENT}timeouts: step {flow.timeouts.step:g} s, page load {flow.timeouts.page_load:g} s")
+    browser = getattr(flow, "browser", None)
+    if browser is not None:
+        shown = [browser.kind, "headless" if browser.headless else "headed", f"window {browser.window_size}"]
+        shown += [f"grid {browser.grid_url}"] if browser.grid_url else []
+        shown += [f"page load {browser.page_load_timeout:g} s"] if browser.page_load_timeout is not None else []
+        shown += [f"binary {browser.binary}"] if browser.binary else []
+        shown += [f"arguments {' '.join(browser.arguments)}"] if browser.arguments else []
+        out.append(f"{INDENT}browser: {', '.join(shown)}")
     out.append("")
     for call in flow.steps:
         out += _step_lines(flow, call, 0)

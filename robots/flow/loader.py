@@ -23,6 +23,8 @@ _PATTERN_RULES = {
     "name": "is not a valid name: use letters, digits, '_', '.' and '-' only",
     "portal": "is not a valid portal name: use lower-case letters, digits, '_' and '-' only",
     "id": "is not a valid step id: use letters, digits and '_', not starting with a digit",
+    "grid_url": "is not an http:// or https:// URL",
+    "window_size": "is not WIDTHxHEIGHT in pixels, like 1366x900",
 }
 _PORTAL_KEYS = ("url", "tenant", "time_zone", "name")
 _RUN_KEYS = ("id", "dir", "started_at")
@@ -59,7 +61,7 @@ def pydantic_issues(located: Located, exc: ValidationError, base: tuple, where_p
         if etype == "missing":
             issues.append(located.issue(base + loc[:-1], wh, f"missing required {noun} '{loc[-1]}'"))
         elif etype == "extra_forbidden":
-            known = list(model.model_fields) if len(loc) == 1 else []
+            known = _keys_at(model, loc[:-1])
             issues.append(located.issue(path, wh, f"unknown {noun} '{loc[-1]}'{suggest(str(loc[-1]), known)}",
                                         key=True))
         else:
@@ -75,6 +77,24 @@ def pydantic_issues(located: Located, exc: ValidationError, base: tuple, where_p
                 msg = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_describe(err.get('input'))}"
             issues.append(located.issue(path, field, msg))
     return issues
+
+
+def _keys_at(model: type[BaseModel], path: tuple) -> list[str]:
+    """The keys of the mapping at `path` inside `model` when a model defines it (for did-you-mean), else []."""
+    import typing
+
+    current: Any = model
+    for part in path:
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        options = [a for a in (typing.get_args(annotation) or (annotation,))
+                   if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(options) != 1:
+            return []
+        current = options[0]
+    return list(current.model_fields)
 
 
 def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) -> Path | None:
@@ -277,7 +297,7 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
         name=doc.name, description=doc.description, portal=doc.portal, path=p,
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
         timeouts=doc.timeouts, steps=steps, catalog=catalog, subflows=subflows, finally_steps=finally_steps,
-        env=tuple(doc.env),
+        env=tuple(doc.env), browser=doc.browser,
     )
 
 

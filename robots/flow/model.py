@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps.base import StepArgs
@@ -35,6 +35,43 @@ class Timeouts(_Strict):
     page_load: float = Field(60.0, gt=0, description="seconds a navigation may take")
 
 
+class BrowserSpec(_Strict):
+    """Which browser runs the flow and how; ROBOTS_BROWSER / ROBOTS_GRID_URL and --browser / --grid-url /
+    --headed override it."""
+
+    kind: Literal["chromium", "undetected", "remote"] = Field(
+        "chromium", description="chromium (Selenium + Debian's Chromium), undetected (undetected-chromedriver) "
+                                "or remote (a Selenium Grid 4 at grid_url)")
+    headless: bool = Field(True, description="no window (--headed shows one, on Xvfb when there is no display)")
+    grid_url: str | None = Field(None, pattern=r"^https?://\S+$",
+                                 description="the Selenium Grid for kind remote, e.g. http://127.0.0.1:4444")
+    window_size: str = Field("1366x900", pattern=r"^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$",
+                             description="WIDTHxHEIGHT in pixels")
+    page_load_timeout: float | None = Field(None, gt=0, description="seconds a navigation may take "
+                                                                     "(default: timeouts.page_load)")
+    arguments: list[str] = Field([], description="extra Chrome flags, each starting with --",
+                                 json_schema_extra={"items": {"type": "string", "pattern": r"^--\S+$"}})
+    binary: str | None = Field(None, description="Chrome's binary (for remote: its path on the Grid's node)")
+
+    @field_validator("window_size", mode="before")
+    @classmethod
+    def _size_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value  # `window_size: 1366` gets the form's message
+
+    @field_validator("arguments")
+    @classmethod
+    def _flags(cls, value: list[str]) -> list[str]:
+        for flag in value:
+            if not flag.startswith("--") or len(flag) < 3 or any(c.isspace() for c in flag):
+                raise ValueError(f"a Chrome flag starts with -- and has no spaces (like --lang=en-US), not {flag!r}")
+        return value
+
+    @property
+    def size(self) -> tuple[int, int]:
+        width, height = self.window_size.split("x")
+        return int(width), int(height)
+
+
 class FlowDoc(_Strict):
     """The top level of a flow file, as written."""
 
@@ -51,6 +88,7 @@ class FlowDoc(_Strict):
     env: list[str] = Field([], description="environment variables templates may read as env.NAME")
     outputs: dict[str, OutputSpec | None] | list[str] = {}
     timeouts: Timeouts = Field(default_factory=lambda: Timeouts())
+    browser: BrowserSpec | None = None
     steps: list[Any] = Field(min_length=1)
     finally_: list[Any] = Field([], alias="finally", description="steps that always run at the end, "
                                                                 "also after a failure (e.g. sign out)")
@@ -94,6 +132,7 @@ class Flow:
     #: flows this one calls (`call` steps), by their resolved path
     subflows: dict[str, Flow] = field(default_factory=dict, compare=False)
     finally_steps: tuple[StepCall, ...] = ()
+    browser: BrowserSpec | None = None
 
     def all_secrets(self) -> tuple[str, ...]:
         """The secrets of this flow and of every flow it calls."""

@@ -40,6 +40,9 @@ _TOP_LEVEL_DOCS = {
     "secrets": "names of the secrets the flow reads as `{{ secrets.<name> }}` (values come from the vault)",
     "outputs": "what a run returns: a list of names, or `name: {type, description}`; set with `set_output`",
     "timeouts": "seconds to wait: `step` (for the page, per step) and `page_load` (per navigation)",
+    "browser": "which browser runs the flow: `kind` (chromium, undetected, remote), `headless`, `grid_url`, "
+               "`window_size`, `page_load_timeout`, `arguments`, `binary`; ROBOTS_BROWSER / ROBOTS_GRID_URL and "
+               "--browser / --grid-url / --headed override it",
     "steps": "the steps, run in order: `- name: {arguments}`, `- name: value` for a step's main argument, "
              "or `- name` for a step without required arguments",
 }

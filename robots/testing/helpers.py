@@ -81,7 +81,7 @@ def tracked_pids_alive(run_dir: Path) -> list[dict[str, Any]]:
         t = processes.Tracked(p["pid"], p["start_time"], p["role"])
         if t.alive():
             alive.append(p)
-        if t.role == "chromedriver":
+        if t.leads_group:  # chromedriver, or a Chrome that undetected-chromedriver started in its own group
             alive += [{"pid": pid, "role": "group member"} for pid in processes.group_members(t.pid)
                       if pid != t.pid]
     return alive

@@ -1,0 +1,100 @@
+"""The `remote` browser kind: a session on a Selenium Grid 4 (`selenium.webdriver.Remote`). Chrome and its
+driver run on the Grid's node; this side holds only the session, which `Browser.quit()` always ends."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+from robots.browser.drivers import Browser, BrowserOptions, _first_line, chrome_arguments, prepare
+from robots.errors import BrowserError
+
+_WHERE = "set browser.grid_url in the flow, ROBOTS_GRID_URL, or --grid-url"
+
+
+def grid_status(url: str, timeout: float = 5.0) -> dict:
+    """The Grid's `/status` value; a BrowserError that says what is wrong when there is no Grid at `url`."""
+    status_url = url.rstrip("/") + "/status"
+    try:
+        with urllib.request.urlopen(status_url, timeout=timeout) as resp:  # noqa: S310 - a configured URL
+            body = resp.read()
+    except urllib.error.HTTPError as e:
+        raise BrowserError(f"{url} does not answer as a Selenium Grid (GET /status: HTTP {e.code}); "
+                           f"start a Grid there or {_WHERE}") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise BrowserError(f"could not reach the Selenium Grid at {url} ({reason}); start it "
+                           f"(java -jar selenium-server-<version>.jar standalone) or {_WHERE}") from None
+    try:
+        value = json.loads(body)["value"]
+        ready = bool(value["ready"])
+    except (ValueError, KeyError, TypeError):
+        raise BrowserError(f"{url} does not answer as a Selenium Grid (GET /status is not a Grid status); "
+                           f"start a Grid there or {_WHERE}") from None
+    if not ready:
+        raise BrowserError(f"the Selenium Grid at {url} is not ready ({value.get('message', 'no message')})")
+    return value
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """SIGINT/SIGTERM wait while the Grid creates the session: the session must reach our hands to be ended.
+    Yields the signals that arrived meanwhile."""
+    got: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, lambda signum, frame: got.append(signum))
+    try:
+        yield got
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def start_remote(options: BrowserOptions) -> Browser:
+    """A new Chrome session on the Grid at `options.grid_url`, with our flags."""
+    if not options.grid_url:
+        raise BrowserError(f"the remote browser needs a Selenium Grid URL: {_WHERE}")
+    os.environ.setdefault("SE_OFFLINE", "true")
+    grid_status(options.grid_url)
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+
+    opts = webdriver.ChromeOptions()
+    binary = options.chrome_binary or os.environ.get("ROBOTS_CHROME_BINARY")
+    if binary:  # Chrome's path on the node (goog:chromeOptions.binary); else the node's own choice
+        opts.binary_location = binary
+    for flag in chrome_arguments(options):
+        opts.add_argument(flag)
+    opts.page_load_strategy = "eager"
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    opts.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
+    with _signals_held() as got:
+        try:
+            driver = webdriver.Remote(command_executor=options.grid_url, options=opts)
+        except WebDriverException as e:
+            raise BrowserError(f"the Selenium Grid at {options.grid_url} could not start Chrome: {_first_line(e)}"
+                               + ("" if binary else " (set ROBOTS_CHROME_BINARY or browser.binary "
+                                  "to Chrome's path on the Grid's node if it cannot find Chrome)")) from None
+        except (OSError, ValueError) as e:
+            raise BrowserError(f"could not talk to the Selenium Grid at {options.grid_url}: {e}") from None
+    browser = Browser(driver, None, [], kind="remote")
+    if got:  # a signal came while the session was being made: end the session, then deliver it
+        browser.quit()
+        signal.raise_signal(got[0])
+        raise KeyboardInterrupt
+    try:
+        prepare(browser, options)
+    except BaseException:
+        browser.quit()
+        raise
+    return browser

@@ -1,0 +1,168 @@
+"""The `undetected` browser kind: undetected-chromedriver driving Debian's Chromium, offline.
+
+undetected-chromedriver patches its chromedriver binary in place and starts Chrome itself (then attaches
+chromedriver to it). So each start gets its own writable copy of chromedriver (never /usr/bin/chromedriver),
+the Chromium binary and its major version are given (it would otherwise look them up online), and the two
+processes it starts are put in sessions of their own and tracked by pid, like the chromium kind's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from robots.browser import processes
+from robots.browser.drivers import (
+    Browser,
+    BrowserOptions,
+    _find_binary,
+    _first_line,
+    _start_xvfb,
+    chrome_arguments,
+    prepare,
+    start_error,
+)
+from robots.errors import BrowserError
+
+# undetected-chromedriver's start is patched (below) for the time of one start: one at a time per process.
+_START_LOCK = threading.Lock()
+_VERSIONS: dict[tuple[str, float], int] = {}
+
+
+def chrome_major(chrome: str) -> int:
+    """The major version of the Chrome binary (`chromium --version`), cached per binary and mtime."""
+    key = (chrome, os.stat(chrome).st_mtime)
+    if key not in _VERSIONS:
+        try:
+            out = subprocess.run([chrome, "--version"], capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise BrowserError(f"could not ask {chrome} for its version: {e}") from None
+        words = [w for w in out.stdout.split() if w[:1].isdigit() and "." in w]
+        if not words:
+            raise BrowserError(f"{chrome} --version printed no version ({out.stdout.strip() or out.stderr.strip()!r})")
+        _VERSIONS[key] = int(words[0].split(".")[0])
+    return _VERSIONS[key]
+
+
+@contextmanager
+def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str]) -> Iterator[None]:
+    """While undetected-chromedriver starts: Chrome (its `subprocess.Popen`) and chromedriver (selenium's
+    ChromiumService, which it builds) start in sessions of their own, so that a terminal's Ctrl-C does not
+    reach them before we quit them and cleanup can end a whole process group; each pid is reported to
+    `on_start` the moment it exists. Chrome gets `env` and its output goes to /dev/null
+    (undetected-chromedriver pipes it and never reads, which would stall a chatty Chrome)."""
+    import selenium.webdriver.chromium.service as chromium_service
+    import undetected_chromedriver as uc
+
+    real_service = chromium_service.ChromiumService
+
+    def popen(args: Any, *a: Any, **kw: Any) -> subprocess.Popen:
+        kw.update(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                  start_new_session=True, env=env)
+        proc = subprocess.Popen(args, *a, **kw)
+        on_start(proc.pid, "browser")
+        return proc
+
+    class Service(real_service):  # type: ignore[misc, valid-type]
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            super().__init__(*a, **kw)
+            self.popen_kw: dict[str, Any] = {**(self.popen_kw or {}), "start_new_session": True}
+
+        def start(self) -> None:
+            super().start()
+            on_start(self.process.pid, "chromedriver")
+
+    shim = types.SimpleNamespace(**{n: getattr(subprocess, n) for n in dir(subprocess) if not n.startswith("__")})
+    shim.Popen = popen
+    with _START_LOCK:
+        uc.subprocess = shim  # type: ignore[attr-defined]
+        chromium_service.ChromiumService = Service  # type: ignore[misc]
+        try:
+            yield
+        finally:
+            uc.subprocess = subprocess  # type: ignore[attr-defined]
+            chromium_service.ChromiumService = real_service  # type: ignore[misc]
+
+
+def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
+    """Start Debian's Chromium through undetected-chromedriver, offline, tracked by pid and process group."""
+    os.environ.setdefault("SE_OFFLINE", "true")
+    chrome = _find_binary(options.chrome_binary, "ROBOTS_CHROME_BINARY", ("chromium", "chromium-browser",
+                          "google-chrome"), "Chrome", "install Debian's 'chromium' package or set ROBOTS_CHROME_BINARY")
+    source = _find_binary(options.chromedriver, "ROBOTS_CHROMEDRIVER", ("chromedriver",), "chromedriver",
+                          "install Debian's 'chromium-driver' package or set ROBOTS_CHROMEDRIVER")
+    try:
+        import undetected_chromedriver as uc
+    except ImportError as e:
+        raise BrowserError(f"the undetected browser needs the undetected-chromedriver package ({e}); "
+                           "pip install 'undetected-chromedriver>=3.5'") from None
+    from selenium.common.exceptions import WebDriverException
+
+    major = chrome_major(chrome)
+    tracked: list[processes.Tracked] = []
+    work = tempfile.mkdtemp(prefix="robots-uc-")  # the patched chromedriver copy and the profile
+    profile = os.path.join(work, "profile")
+    driver_copy = os.path.join(work, "chromedriver")
+    shutil.copy2(source, driver_copy)
+    os.chmod(driver_copy, 0o755)
+
+    def on_start(pid: int, role: str) -> None:
+        t = processes.track(pid, role)
+        if t:
+            tracked.append(t)
+        if run_dir is not None:
+            processes.write(run_dir / "processes.json", tracked, os.getpid())
+
+    def clean_up() -> None:
+        processes.end(tracked)
+        shutil.rmtree(work, ignore_errors=True)
+
+    env = dict(os.environ)
+    try:
+        if not options.headless and not env.get("DISPLAY"):
+            display, xvfb = _start_xvfb()
+            tracked.append(xvfb)
+            env["DISPLAY"] = display
+        opts = uc.ChromeOptions()
+        opts.binary_location = chrome
+        # Our flags without --headless (headless=True below makes it add its own: it removes any it finds,
+        # skipping the flag after it) and without a profile (user_data_dir below: we remove it at quit).
+        for flag in chrome_arguments(options, headless_flag=False):
+            opts.add_argument(flag)
+        opts.page_load_strategy = "eager"
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+        with _tracked_starts(on_start, env):
+            driver = uc.Chrome(options=opts, driver_executable_path=driver_copy, browser_executable_path=chrome,
+                               user_data_dir=profile, version_main=major, headless=options.headless,
+                               use_subprocess=True)
+    except WebDriverException as e:
+        clean_up()
+        raise start_error(e, chrome, driver_copy) from None
+    except (OSError, RuntimeError) as e:  # undetected-chromedriver's own (it raises plain exceptions)
+        clean_up()
+        raise BrowserError(f"undetected-chromedriver could not start Chrome ({chrome}): {_first_line(e)}") from None
+    except BaseException:
+        clean_up()
+        raise
+    browser = Browser(driver, work, tracked, kind="undetected")
+    try:
+        for leader in [t for t in tracked if t.role == "browser"]:
+            for pid in processes.group_members(leader.pid):
+                if pid != leader.pid and (t := processes.track(pid, "chrome")):
+                    tracked.append(t)
+        if run_dir is not None:
+            processes.write(run_dir / "processes.json", tracked, os.getpid())
+        # undetected-chromedriver sets its own window size after our flags; ours wins here.
+        driver.set_window_size(*options.window_size)
+        prepare(browser, options)
+    except BaseException:
+        browser.quit()
+        raise
+    return browser
