@@ -1,5 +1,5 @@
 """The command line: `robots run`, `validate`, `schema`, `steps`, `explain`, `runs`, `report`, `sandbox`,
-`secrets`. The library raises; this
+`secrets`, `schedule`, `pause`, `resume`. The library raises; this
 module alone turns errors into text and exit codes (0 passed, 1 failed, 2 invalid input, 3 errored,
 130 interrupted)."""
 
@@ -691,6 +691,15 @@ def secrets_rm(name: Annotated[str, typer.Argument()]) -> None:
     if not found:
         err.print(f"error: no secret '{name}' in the vault", markup=False)
         raise typer.Exit(2)
+
+
+# ------------------------------------------------------------------ unattended robots (robots/scheduler/cli.py)
+from robots.scheduler.cli import pause_all, resume_all, runs_cancel, schedule_app  # noqa: E402 - needs err, _fail
+
+app.add_typer(schedule_app, name="schedule")
+app.command("pause")(pause_all)
+app.command("resume")(resume_all)
+runs_app.command("cancel")(runs_cancel)
 
 
 def main(argv: list[str] | None = None) -> None:

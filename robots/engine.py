@@ -74,6 +74,7 @@ class _State:
     loop: dict[str, Any] = field(default_factory=dict)
     prefix: str = ""  # "login: " while the steps of a called flow run
     dry_run: bool = False
+    guard: Any = None  # robots.control.RunGuard: cancel requests and max_runtime
     counter: int = 0
     pages: int = 0
     rows: int = 0
@@ -233,12 +234,15 @@ class Runner:
     # ------------------------------------------------------------------ public
     def run(self, flow: Flow, *, vars: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
             portal: Portal | None = None, run_id: str | None = None, dry_run: bool = False,
-            from_step: str | None = None, to_step: str | None = None) -> RunRecord:
+            from_step: str | None = None, to_step: str | None = None,
+            max_runtime: float | None = None) -> RunRecord:
         """Execute `flow`; return its final record. Raises InputError (nothing started) for bad vars.
 
         dry_run: steps marked `write: true` (and write steps) are recorded as skipped, nothing is submitted.
         from_step / to_step: run only the top-level steps between these (an index as in `steps[N]`, or a
-        step id), both included; the others are recorded as skipped."""
+        step id), both included; the others are recorded as skipped.
+        max_runtime: seconds; a run still going then is stopped and recorded errored (RunTimedOut).
+        A cancel request in the store (`store.request_cancel`) stops the run as `canceled`."""
         values = resolve_vars(flow, vars or {})
         first, last = step_range(flow, from_step, to_step)
         secret_values = dict(secrets or {})
@@ -257,11 +261,19 @@ class Runner:
         state = _State(flow=flow, portal=portal, vars=values, secrets=secret_values, masker=masker,
                        run_id=run_id, run_dir=run_dir, started_at=datetime.now(UTC), listener=self.listener,
                        browser_factory=lambda: start_browser(opts, run_dir), dry_run=dry_run)
+        # Stopping from outside (robots.control) and one browser slot of the shared pool (robots.pool).
+        from robots import control, pool
+
+        state.guard = control.RunGuard(run_id, self.store, max_runtime)
+        lease = pool.Lease(self.home, check=state.guard.check)
+        state.browser_factory = lease.wrap(state.browser_factory)
+        state.guard.end_browser = lambda: processes.end(state.browser.tracked if state.browser else [])
         self._save(state, "running")
         partial = (first, last) != (0, len(flow.steps) - 1)
-        status, error = self._steps(flow.steps, state, check_outputs=not partial, only=(first, last))
+        with state.guard.watching():
+            status, error = self._steps(flow.steps, state, check_outputs=not partial, only=(first, last))
         try:
-            if flow.finally_steps and status != "interrupted":
+            if flow.finally_steps and status not in ("interrupted", "canceled"):
                 # `finally` always runs; its own failure counts only when the run had none before it.
                 after, after_error = self._steps(flow.finally_steps, state, check_outputs=False)
                 if status == "passed" and after != "passed":
@@ -277,6 +289,7 @@ class Runner:
             with _shielded() as got:
                 if state.browser is not None:
                     state.browser.quit()
+                lease.release()
             if got and status != "interrupted":
                 status, error = "interrupted", Interrupted("interrupted during cleanup")
         record = self._save(state, status, error)
@@ -325,7 +338,7 @@ class Runner:
         except BusinessFailure as e:
             return "failed", e
         except Interrupted as e:
-            return "interrupted", e
+            return e.run_status, e  # type: ignore[return-value]
         except KeyboardInterrupt:
             return "interrupted", Interrupted("interrupted by SIGINT")
         except RobotsError as e:
@@ -347,6 +360,8 @@ class Runner:
 
     def _execute(self, call: StepCall, state: _State) -> None:
         sdef = REGISTRY[call.kind]
+        if state.guard is not None:
+            state.guard.check()  # canceled or over max_runtime: no further step starts
         index = state.counter
         state.counter += 1
         self.listener.step_started(call, index)
@@ -406,7 +421,8 @@ class Runner:
             status, err = "errored", internal
             raise internal from e
         finally:
-            if err is not None and not isinstance(err, Interrupted) and not getattr(err, "_robots_evidence", False):
+            if (err is not None and (not isinstance(err, Interrupted) or err.keep_evidence)
+                    and not getattr(err, "_robots_evidence", False)):
                 self._evidence(state, index)
                 with contextlib.suppress(AttributeError):
                     err._robots_evidence = True  # type: ignore[attr-defined]
@@ -566,7 +582,7 @@ def _coerce(name: str, value: Any, kind: str | None, flow: Flow) -> Any:
 
 
 def exit_code(record: RunRecord) -> int:
-    return {"passed": 0, "failed": 1, "interrupted": 130}.get(record.status, 3)
+    return {"passed": 0, "failed": 1, "interrupted": 130, "canceled": 130}.get(record.status, 3)
 
 
 __all__ = ["Listener", "Runner", "StepContext", "exit_code", "new_run_id", "resolve_vars"]

@@ -14,6 +14,8 @@ RobotsError
 │   └── ScrapeError            a page did not have the shape a scraper expects (drift)
 │       └── ContractError      a scraped record does not fit its declared model (scrape drift)
 └── Interrupted                SIGINT/SIGTERM: exit code 130
+    ├── Canceled               `robots runs cancel` (or the API) stopped the run: recorded canceled, exit 130
+    └── RunTimedOut            the run went over its max_runtime: recorded errored (technical), evidence kept
 
 The library raises; only the CLI turns errors into text and exit codes (STYLE.md rule 6).
 """
@@ -116,3 +118,21 @@ class Interrupted(RobotsError):
 
     exit_code = 130
     failure_kind = None
+    #: the run status it ends a run with, and whether the failed step's evidence is saved
+    run_status: ClassVar[str] = "interrupted"
+    keep_evidence: ClassVar[bool] = False
+
+
+class Canceled(Interrupted):
+    """Someone asked for the run to stop (`robots runs cancel ID`, the API); the run is recorded `canceled`."""
+
+    run_status = "canceled"
+
+
+class RunTimedOut(Interrupted):
+    """The run went over its `max_runtime`: stopped, recorded `errored` (a technical failure) with evidence."""
+
+    exit_code = 3
+    failure_kind = "technical"  # type: ignore[assignment]
+    run_status = "errored"
+    keep_evidence = True

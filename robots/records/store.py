@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, get_args
@@ -24,7 +24,7 @@ from sqlalchemy.orm import sessionmaker
 
 from robots.errors import InputError, RobotsError
 from robots.records.model import SCHEMA_VERSION, RunRecord, RunStatus
-from robots.records.tables import RunRow, StepRow, to_utc
+from robots.records.tables import CancelRequestRow, ControlRow, RunRow, StepRow, to_utc
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,25 @@ class RunStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections; calling it twice is harmless."""
+
+    # Run control (CONTRACTS C8), shared by the CLI, the scheduler and the API. The defaults keep the requests
+    # in this object (enough for a MemoryStore); SqlStore keeps them in its database, for every process.
+    def request_cancel(self, run_id: str, by: str = "cli") -> None:
+        """Ask the run's runner to stop it; the run is then recorded `canceled`."""
+        self.__dict__.setdefault("_cancel_requests", {})[run_id] = by
+
+    def cancel_requested(self, run_id: str) -> str | None:
+        """Who asked for the run to be canceled, or None."""
+        return self.__dict__.get("_cancel_requests", {}).get(run_id)
+
+    def set_paused(self, reason: str | None, by: str = "cli") -> None:
+        """Pause every robot (`reason` given) or resume them (`reason` None)."""
+        self.__dict__["_paused"] = None if reason is None else {
+            "reason": reason, "by": by, "since": datetime.now(UTC).isoformat(timespec="seconds")}
+
+    def paused(self) -> dict[str, str] | None:
+        """{"reason", "by", "since"} while robots are paused, else None."""
+        return self.__dict__.get("_paused")
 
     def __enter__(self) -> RunStore:
         return self
@@ -254,6 +273,28 @@ class SqlStore(RunStore):
                 raise RunNotFound(run_id)
             session.execute(delete(StepRow).where(StepRow.run_id == run_id))
             session.execute(delete(RunRow).where(RunRow.run_id == run_id))
+
+    def request_cancel(self, run_id: str, by: str = "cli") -> None:
+        with self._write_session.begin() as session:
+            session.merge(CancelRequestRow(run_id=run_id, requested_at=datetime.now(UTC), requested_by=by))
+
+    def cancel_requested(self, run_id: str) -> str | None:
+        with self._read_session() as session:
+            return session.scalar(select(CancelRequestRow.requested_by).where(CancelRequestRow.run_id == run_id))
+
+    def set_paused(self, reason: str | None, by: str = "cli") -> None:
+        with self._write_session.begin() as session:
+            if reason is None:
+                session.execute(delete(ControlRow).where(ControlRow.name == "paused"))
+                return
+            now = datetime.now(UTC)
+            value = json.dumps({"reason": reason, "by": by, "since": now.isoformat(timespec="seconds")})
+            session.merge(ControlRow(name="paused", value=value, updated_at=now))
+
+    def paused(self) -> dict[str, str] | None:
+        with self._read_session() as session:
+            value = session.scalar(select(ControlRow.value).where(ControlRow.name == "paused"))
+        return json.loads(value) if value else None
 
     def close(self) -> None:
         self._engine.dispose()

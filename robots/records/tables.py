@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -106,3 +106,76 @@ class BlockRow(Base):
     password_mac: Mapped[str] = mapped_column(String(64))
     blocked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     message: Mapped[str] = mapped_column(Text)
+
+
+# Run control (robots/control.py), the scheduler (robots/scheduler/) and the webhook outbox (robots/outbox.py):
+# revision 0003. APScheduler keeps its own jobs table, `apscheduler_jobs`, which it creates itself.
+class CancelRequestRow(Base):
+    """Someone asked for a run to stop; its runner sees the row and ends the run as `canceled`."""
+
+    __tablename__ = "run_cancel_requests"
+
+    run_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    requested_by: Mapped[str] = mapped_column(String(255))
+
+
+class ControlRow(Base):
+    """Switches that hold for every robot, e.g. `paused` (robots pause / resume); value is JSON."""
+
+    __tablename__ = "robots_control"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RobotRow(Base):
+    """A scheduled robot as the scheduler last loaded it, its pause switch and its health for notifications."""
+
+    __tablename__ = "robots"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)  # the schedule file
+    definition_json: Mapped[str] = mapped_column(Text)
+    definition_sha256: Mapped[str] = mapped_column(String(64))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    health: Mapped[str | None] = mapped_column(String(20))  # ok | failing (None: no finished run yet)
+    drift: Mapped[str | None] = mapped_column(Text)  # the selector drift last notified
+    last_run_id: Mapped[str | None] = mapped_column(String(255))
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RobotRunRow(Base):
+    """Which robot made a run, for which fire time (None when triggered by hand) and which attempt."""
+
+    __tablename__ = "robot_runs"
+
+    run_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    robot: Mapped[str] = mapped_column(String(255), index=True)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempt: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(20))  # schedule | manual
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboxRow(Base):
+    """A webhook event waiting to be delivered (or delivered, or given up on): the one outbox (C5)."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (Index("ix_webhook_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)

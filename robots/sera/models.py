@@ -264,7 +264,9 @@ class Payment(SeraRecord):
     status: Literal["succeeded", "pending", "failed"] | None = None
     raw_status: str | None = None
     paid_at: str | None = _utc()
-    payment_method_ref: str | None = Field(None, pattern=r"^(pm_[A-Za-z0-9]+|[^0-9]*\d{4}|[A-Za-z0-9 #-]{1,20})$")
+    #: a token, the last four digits, a check number or a financing application: never a full card number
+    payment_method_ref: str | None = Field(
+        None, pattern=r"^(pm_[A-Za-z0-9]+|[^0-9]*\d{4}|Check #\d{1,8}|[A-Za-z ]+ APP-\d{1,10})$")
 
 
 # ----- memberships, users ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from robots.sandbox import SandboxServer  # noqa: E402
 
 #: saved file stem -> path on the portal
 PAGES = {
+    "customers": "/customers",
     "customer_detail": "/customers/1003",
     "customer_detail_sparse": "/customers/1011",
     "customer_detail_negative": "/customers/1032",

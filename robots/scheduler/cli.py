@@ -1,0 +1,343 @@
+"""The command line of unattended robots: `robots schedule validate|list|run|trigger|pause|resume`, the global
+`robots pause` / `robots resume`, and `robots runs cancel ID`. Registered by robots/cli.py; like it, this
+module turns errors into text and exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from robots.errors import FlowError, InputError, RobotsError
+
+schedule_app = typer.Typer(help="Unattended robots: flows on a schedule (schedules/*.yaml).", no_args_is_help=True)
+log = logging.getLogger("robots.scheduler")
+
+
+def _front() -> Any:
+    """robots.cli (imported here, not at the top: it registers this module's commands when it is imported)."""
+    import robots.cli
+
+    return robots.cli
+
+
+def _fail(e: RobotsError) -> typer.Exit:
+    return _front()._fail(e)
+
+
+def _home() -> Path:
+    return _front()._home()
+
+
+def _out() -> Any:
+    return _front()._out()
+
+
+def _setup_logging(verbose: int, masker: Any = None) -> None:
+    _front()._setup_logging(verbose, masker)
+
+
+class _Err:
+    def print(self, text: str, markup: bool = False) -> None:
+        _front().err.print(text, markup=markup)
+
+
+err = _Err()
+
+
+def _store() -> Any:
+    from robots.records import open_store
+    from robots.scheduler.service import require_sql
+
+    return require_sql(open_store())
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S}" if value else "-"
+
+
+# ---------------------------------------------------------------------------------------- validate
+@schedule_app.command("validate")
+def validate(files: Annotated[list[Path], typer.Argument(help="schedule files or folders of them")]) -> None:
+    """Check schedule files and every flow they name, without starting anything (exit 2 on a problem)."""
+    from robots.scheduler.config import load_schedules, schedule_files
+
+    try:
+        robots = load_schedules(files)
+    except FlowError as e:
+        for issue in e.issues:
+            err.print(str(issue), markup=False)
+        n = len(e.issues)
+        err.print(f"{n} problem{'s' if n != 1 else ''} found", markup=False)
+        raise typer.Exit(2) from None
+    n, f = len(robots), len(schedule_files(files))
+    err.print(f"{n} robot{'s' if n != 1 else ''} valid in {f} file{'s' if f != 1 else ''}", markup=False)
+
+
+# -------------------------------------------------------------------------------------------- list
+@schedule_app.command("list")
+def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] = False) -> None:
+    """The robots the scheduler loaded: trigger, next fire time (UTC), state and last result."""
+    from robots.scheduler.state import Registry
+
+    try:
+        store = _store()
+        states = Registry(store.engine).all()
+        paused = store.paused()
+    except RobotsError as e:
+        raise _fail(e) from None
+    if json_:
+        sys.stdout.write(json.dumps({"paused": paused, "robots": [{
+            "name": s.robot.name, "flow": s.robot.flow_name, "trigger": s.robot.doc.trigger.describe(),
+            "enabled": s.robot.doc.enabled, "paused": s.paused, "tags": s.robot.doc.tags,
+            "next_run_at": s.next_run_at.isoformat() if s.next_run_at else None, "last_status": s.last_status,
+            "last_run_id": s.last_run_id, "last_at": s.last_at.isoformat() if s.last_at else None,
+            "health": s.health} for s in states]}, indent=2) + "\n")
+        return
+    if paused:
+        err.print(f"all robots are paused since {paused['since']} by {paused['by']}: {paused['reason']} "
+                  "(robots resume)", markup=False)
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for col in ("robot", "flow", "trigger", "next fire (UTC)", "state", "last result", "last run", "health"):
+        table.add_column(col)
+    for s in states:
+        state = "disabled" if not s.robot.doc.enabled else "paused" if s.paused else "active"
+        last = f"{s.last_status} {_when(s.last_at)}" if s.last_status else "-"
+        table.add_row(s.robot.name, s.robot.flow_name, s.robot.doc.trigger.describe(),
+                      _when(s.next_run_at) if state == "active" else "-", state, last, s.last_run_id or "-",
+                      s.health or "-")
+    _out().print(table)
+    if not states:
+        err.print("no robots loaded yet; start the scheduler: robots schedule run schedules/", markup=False)
+
+
+# --------------------------------------------------------------------------------------------- run
+@schedule_app.command("run")
+def run(
+    files: Annotated[list[Path], typer.Argument(help="schedule files or folders of them")],
+    grace: Annotated[float, typer.Option(help="on SIGTERM, seconds running robots may take to finish before "
+                                              "they are interrupted")] = 30.0,
+    workers: Annotated[int, typer.Option(help="robots that may run at once (browsers are limited separately "
+                                              "by ROBOTS_MAX_BROWSERS)")] = 10,
+) -> None:
+    """The scheduler: runs the robots of FILES on their triggers until SIGTERM or Ctrl-C. One log line per run
+    on stderr; every run is recorded (robots runs)."""
+    from robots.scheduler.config import load_schedules
+    from robots.scheduler.service import RobotScheduler
+
+    _setup_logging(1)
+    stop = threading.Event()
+    got: list[str] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        got.append(signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    scheduler = None
+    try:
+        robots = load_schedules(files)
+        store = _store()
+        outbox = _outbox(store, needed=any(r.doc.notify.webhooks for r in robots))
+        scheduler = RobotScheduler(robots, store, _home(), workers=workers, outbox=outbox)
+        scheduler.start()
+        worker = _outbox_worker(outbox)
+        err.print(f"scheduler started: {len(robots)} robot{'s' if len(robots) != 1 else ''} "
+                  f"(robots schedule list); SIGTERM or Ctrl-C stops it", markup=False)
+        while not stop.wait(1.0):
+            scheduler.tick()
+        err.print(f"scheduler stopping ({got[0]}): running robots have {grace:g} s to finish", markup=False)
+        scheduler.shutdown(grace)
+        scheduler = None
+        if worker is not None:
+            worker.stop()
+        err.print("scheduler stopped", markup=False)
+    except FlowError as e:
+        raise _fail(e) from None
+    except RobotsError as e:
+        raise _fail(e) from None
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(0)
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _outbox(store: Any, needed: bool) -> Any:
+    """The webhook outbox, with its signing secret (`webhook_secret`: required when some robot has webhooks)."""
+    import os
+
+    from robots.auth.vault import resolve_secrets
+    from robots.outbox import SECRET_NAME, Outbox
+
+    if not needed:
+        try:
+            secret = resolve_secrets([SECRET_NAME])[SECRET_NAME]
+        except InputError:
+            return Outbox(store.engine, "")
+    else:
+        secret = resolve_secrets([SECRET_NAME])[SECRET_NAME]
+    backoff = float(os.environ.get("ROBOTS_WEBHOOK_BACKOFF", "5"))
+    return Outbox(store.engine, secret, backoff_s=backoff)
+
+
+def _outbox_worker(outbox: Any) -> Any:
+    from robots.outbox import OutboxWorker
+
+    if not outbox.secret:
+        return None
+    worker = OutboxWorker(outbox)
+    worker.start()
+    return worker
+
+
+# ----------------------------------------------------------------------------------------- trigger
+@schedule_app.command("trigger")
+def trigger(name: Annotated[str, typer.Argument(help="the robot's name")]) -> None:
+    """Run one robot now, the way the scheduler runs it (no overlap, retries, record, notifications); waits
+    for it and exits like `robots run` (0 passed, 1 failed, 3 errored, 130 interrupted or canceled)."""
+    from robots.scheduler.notify import Notifier
+    from robots.scheduler.service import RobotRunner
+    from robots.scheduler.state import Registry
+
+    _setup_logging(1)
+    try:
+        store = _store()
+        registry = Registry(store.engine)
+        robot = registry.get(name).robot
+        outbox = _outbox(store, needed=False)
+        runner = RobotRunner(store, _home(), Notifier(registry, outbox), registry)
+        record = runner.fire(robot, None, "manual")
+        if outbox.secret:
+            outbox.deliver_due()  # once; what does not go through now waits for the scheduler's outbox worker
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · {name}",
+              markup=False)
+    if record.error_message:
+        err.print(f"{'error: ' if record.status != 'skipped' else ''}{record.error_message}", markup=False)
+    raise typer.Exit({"passed": 0, "failed": 1, "interrupted": 130, "canceled": 130,
+                      "skipped": 0}.get(record.status, 3))
+
+
+# ------------------------------------------------------------------------------------ pause/resume
+@schedule_app.command("pause")
+def pause_robot(name: Annotated[str, typer.Argument(help="the robot's name")]) -> None:
+    """Stop firing one robot (a run going on goes on); the scheduler applies it within a second."""
+    _set_robot_paused(name, True)
+
+
+@schedule_app.command("resume")
+def resume_robot(name: Annotated[str, typer.Argument(help="the robot's name")]) -> None:
+    """Fire a paused robot again, from its next fire time after now."""
+    _set_robot_paused(name, False)
+
+
+def _set_robot_paused(name: str, paused: bool) -> None:
+    from robots.scheduler.state import Registry
+
+    try:
+        Registry(_store().engine).set_paused(name, paused)
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print(f"robot {name} {'paused' if paused else 'resumed'}", markup=False)
+
+
+def pause_all(
+    reason: Annotated[str, typer.Option(help="why (shown in schedule list and in skipped runs)")] = "maintenance",
+    cancel_running: Annotated[bool, typer.Option(help="also cancel the runs going on now")] = False,
+) -> None:
+    """Pause every robot (a portal maintenance window): scheduled fires are recorded as skipped until
+    `robots resume`."""
+    try:
+        store = _store()
+        store.set_paused(reason)
+        canceled = []
+        if cancel_running:
+            for record in store.list(limit=None, status="running"):
+                store.request_cancel(record.run_id, "robots pause")
+                canceled.append(record.run_id)
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print(f"all robots paused ({reason}); robots resume starts them again"
+              + (f"; canceling {', '.join(canceled)}" if canceled else ""), markup=False)
+
+
+def resume_all() -> None:
+    """End a pause of every robot: scheduled fires run again."""
+    try:
+        store = _store()
+        was = store.paused()
+        store.set_paused(None)
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print("all robots resumed" if was else "robots were not paused", markup=False)
+
+
+def runs_cancel(
+    run_id: Annotated[str, typer.Argument(help="the run id")],
+    wait: Annotated[float, typer.Option(help="seconds to wait for the run to stop (0: do not wait)")] = 60.0,
+) -> None:
+    """Cancel a running run (CLI, scheduled or API): it stops before its next step or inside its current wait,
+    closes its browser and is recorded `canceled`."""
+    try:
+        store = _store()
+        record = store.get(run_id)
+        if record.status != "running":
+            raise InputError(f"run {run_id} is not running (it is {record.status})")
+        store.request_cancel(run_id, "robots runs cancel")
+        deadline = time.monotonic() + wait
+        while record.status == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)  # back-off: polling the record until the runner has stopped the run
+            record = store.get(run_id)
+    except RobotsError as e:
+        raise _fail(e) from None
+    if record.status == "running":
+        err.print(f"cancel requested for run {run_id}; it has not stopped yet", markup=False)
+        raise typer.Exit(1)
+    err.print(f"run {run_id} {record.status}", markup=False)
+
+
+# ----------------------------------------------------------------------------- the run of one robot
+@schedule_app.command("exec", hidden=True)
+def exec_one() -> None:
+    """(internal) Run one robot's flow as the scheduler asks on stdin: {run_id, flow, vars, secrets,
+    max_runtime}. Its run record is the result; exit codes as `robots run`."""
+    from robots.auth.vault import resolve_secrets
+    from robots.engine import Runner, exit_code
+    from robots.flow.loader import load_flow
+    from robots.masking import Masker
+    from robots.portals import open_portal
+    from robots.records import open_store
+
+    _setup_logging(0)
+    spec = json.loads(sys.stdin.read())
+    signal.signal(signal.SIGTERM, _front()._raise_interrupted)
+    try:
+        flow = load_flow(spec["flow"])
+        with open_portal(flow.portal, near=flow.path.parent.resolve()) as portal:
+            stored = spec["secrets"]
+            names = [stored.get(n, n) for n in flow.all_secrets()]
+            defaults = portal.default_secrets if portal else None
+            found = resolve_secrets(names, defaults=defaults)
+            secrets = {n: found[stored.get(n, n)] for n in flow.all_secrets()}
+            _setup_logging(0, Masker(secrets.values()))
+            runner = Runner(store=open_store(), home=_home(), trigger="schedule")
+            record = runner.run(flow, vars=spec["vars"], secrets=secrets, portal=portal, run_id=spec["run_id"],
+                                max_runtime=spec["max_runtime"])
+    except RobotsError as e:
+        raise _fail(e) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if record.error_message:
+        err.print(f"error: {record.error_message}", markup=False)
+    raise typer.Exit(exit_code(record))

@@ -1,0 +1,74 @@
+"""`robots schedule validate`: every problem with file:line:column, the referenced flows' problems too; nothing
+starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scheduler.helpers import FLOWS, robots_cli
+
+BAD = f"""\
+- name: nightly
+  flow: {FLOWS}/note.yaml
+  trigger: {{cron: "0 2 * * *"}}
+  max_runtime: soon
+  notify: {{webhooks: [ftp://example.com/x], events: [failure, boom]}}
+- name: nightly
+  flow: {FLOWS}/note.yaml
+  trigger: {{interval: 15m}}
+- name: third
+  flow: {FLOWS}/note.yaml
+  vars: {{colour: red}}
+  secrets: [sera_pasword]
+  trigger: {{interval: 5m, date: "2026-12-01T02:00:00"}}
+  retries: 3
+- name: fourth
+  flow: broken.yaml
+  trigger: {{cron: "61 * * * *", time_zone: Mars/Olympus}}
+"""
+
+
+def test_every_problem_is_reported_with_its_place(tmp_path: Path) -> None:
+    schedule = tmp_path / "robots.yaml"
+    schedule.write_text(BAD)
+    (tmp_path / "broken.yaml").write_text("name: broken\nsteps:\n  - fil: {target: 'css:#q', value: x}\n")
+    done = robots_cli(["schedule", "validate", str(schedule)], tmp_path)
+    s = str(schedule)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{s}:3:12: [0].trigger: a cron trigger needs a time_zone (e.g. America/Chicago): 02:00 where?",
+        f"{s}:4:16: [0].max_runtime: expected a duration such as 30, '90s', '15m', '2h' or '1d', got 'soon'",
+        f"{s}:5:22: [0].notify.webhooks: a webhook must be an http:// or https:// URL, got 'ftp://example.com/x'",
+        f"{s}:5:63: [0].notify.events.1: input should be 'failure', 'recovery' or 'drift', got 'boom'",
+        f"{s}:6:9: [1].name: robot 'nightly' is defined twice (first in {s}:1)",
+        f"{s}:13:12: [2].trigger: a trigger needs exactly one of cron, interval or date (got interval, date)",
+        f"{s}:14:3: [2]: unknown key 'retries' (did you mean 'retry'?)",
+        f"{s}:17:44: [3].trigger.time_zone: unknown time zone (use an IANA name such as America/Chicago)",
+        f"{s}:16:9: [3].flow: the flow broken.yaml is invalid (1 problem, listed below)",
+        f"{tmp_path / 'broken.yaml'}:3:5: steps[0]: unknown step 'fil' (did you mean 'fill'?)",
+        "10 problems found",
+    ]
+
+
+def test_vars_and_secrets_are_checked_against_the_flow(tmp_path: Path) -> None:
+    schedule = tmp_path / "robots.yaml"
+    schedule.write_text(f"""\
+- name: third
+  flow: {FLOWS}/note.yaml
+  vars: {{colour: red}}
+  secrets: [sera_pasword]
+  trigger: {{interval: 5m}}
+""")
+    done = robots_cli(["schedule", "validate", str(schedule)], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{schedule}:3:9: [0].vars: unknown var 'colour'; the flow declares: none",
+        f"{schedule}:4:13: [0].secrets: the flow does not use a secret 'sera_pasword'; it uses: none",
+        "2 problems found",
+    ]
+
+
+def test_the_example_schedule_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = robots_cli(["schedule", "validate", str(root / "schedules")], root / ".robots")
+    assert (done.returncode, done.stderr) == (0, "2 robots valid in 1 file\n")
