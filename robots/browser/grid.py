@@ -66,6 +66,9 @@ class GridServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> GridServer:
+        if self.port and _port_taken(self.port):
+            raise BrowserError(f"port {self.port} is in use: stop what listens there or start the Grid on another "
+                               "port (0 picks a free one)")
         java = shutil.which("java")
         if java is None:
             raise BrowserError("the Selenium Grid needs Java 11 or later: install Debian's 'openjdk-17-jre-headless'")
@@ -74,9 +77,6 @@ class GridServer:
         if not driver:
             raise BrowserError("the Selenium Grid needs chromedriver: install Debian's 'chromium-driver' package "
                                "or set ROBOTS_CHROMEDRIVER")
-        if self.port and _port_taken(self.port):
-            raise BrowserError(f"port {self.port} is in use: stop what listens there or start the Grid on another "
-                               "port (0 picks a free one)")
         self.port = self.port or _free_port()
         fd, log = tempfile.mkstemp(prefix="robots-grid-", suffix=".log")
         self.log_path = Path(log)

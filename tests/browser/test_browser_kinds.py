@@ -1,0 +1,213 @@
+"""Every browser kind runs the Sera sign-in and customer list against the sandbox: chromium, undetected
+(undetected-chromedriver) and remote (a real Selenium Grid 4 standalone, started here). Passing, failing and
+SIGINT-interrupted runs of each kind leave no Chrome behind; start failures say what to install or set."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from robots.browser.grid import GridServer, grid_jar
+from robots.errors import BrowserError
+from robots.records import SqlStore
+from robots.testing import run_flow_cli, tracked_pids_alive
+from robots.testing.helpers import cli_env, wait_for_chrome
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOWS = Path(__file__).resolve().parent / "flows"
+LIST = str(ROOT / "flows/sera/list_customers.yaml")
+QUERY = ["--var", "q=C-10001", "--var", "page_size=25"]  # one page: C-100010 ... C-100019
+NUMBERS = [f"C-1000{n}" for n in range(10, 20)]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def grid() -> Iterator[GridServer]:
+    """A Selenium Grid 4 standalone (java -jar, offline, Debian's chromedriver) on a free loopback port."""
+    try:
+        grid_jar()
+        if shutil.which("java") is None:
+            raise BrowserError("java is not installed")
+    except BrowserError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the remote browser's tests need the Selenium Grid: {e}")
+        pytest.skip(f"the remote browser's tests need the Selenium Grid: {e}")
+    server = GridServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _grid_idle(grid: GridServer, timeout: float = 30) -> bool:
+    """True once the Grid holds no session and its process group has no chromedriver or Chrome left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        slots = [s for n in httpx.get(f"{grid.url}/status").json()["value"]["nodes"] for s in n["slots"]]
+        if not grid.browser_pids() and all(s["session"] is None for s in slots):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _record(home: Path, run_id: str):
+    store = SqlStore(f"sqlite:///{home}/robots.db")
+    try:
+        return store.get(run_id)
+    finally:
+        store.close()
+
+
+def _roles(run_dir: Path) -> list[str]:
+    return [p["role"] for p in json.loads((run_dir / "processes.json").read_text())["processes"]]
+
+
+def test_undetected_signs_in_and_lists_customers(sandbox, sandbox_env, tmp_path):
+    untouched = Path("/usr/bin/chromedriver").read_bytes()
+    run = run_flow_cli([LIST, *QUERY, "--browser", "undetected"], tmp_path, env=sandbox_env)
+    assert run.returncode == 0, run.stderr
+    assert [c["number"] for c in run.outputs["customers"]] == NUMBERS
+    [run_dir] = run.run_dirs
+    roles = _roles(run_dir)
+    # Chrome (started by undetected-chromedriver, leading its own group), its patched driver, Chrome's helpers.
+    assert roles[:2] == ["browser", "chromedriver"] and "chrome" in roles
+    assert tracked_pids_alive(run_dir) == []
+    assert _record(tmp_path, run.run_id).browser["kind"] == "undetected"
+    # It patched a copy, never Debian's chromedriver; the copy went with the run.
+    assert Path("/usr/bin/chromedriver").read_bytes() == untouched
+    assert b"undetected chromedriver" not in untouched
+
+
+def test_remote_signs_in_and_lists_customers_on_a_grid(grid, sandbox, sandbox_env, tmp_path):
+    assert grid.browser_pids() == []
+    run = run_flow_cli([LIST, *QUERY, "--browser", "remote", "--grid-url", grid.url], tmp_path,
+                       env={**sandbox_env, "ROBOTS_CHROME_BINARY": "/usr/bin/chromium"})
+    assert run.returncode == 0, run.stderr
+    assert [c["number"] for c in run.outputs["customers"]] == NUMBERS
+    record = _record(tmp_path, run.run_id)
+    assert record.browser["kind"] == "remote" and record.browser["version"].split(".")[0].isdigit()
+    [run_dir] = run.run_dirs
+    assert not (run_dir / "processes.json").exists()  # nothing ran here: Chrome lives on the Grid
+    assert _grid_idle(grid)
+
+
+def test_chromium_signs_in_and_lists_customers(sandbox, sandbox_env, tmp_path):
+    run = run_flow_cli([LIST, *QUERY, "--browser", "chromium"], tmp_path, env=sandbox_env)
+    assert run.returncode == 0, run.stderr
+    assert [c["number"] for c in run.outputs["customers"]] == NUMBERS
+    [run_dir] = run.run_dirs
+    assert _roles(run_dir)[0] == "chromedriver"
+    assert tracked_pids_alive(run_dir) == []
+    assert _record(tmp_path, run.run_id).browser["kind"] == "chromium"
+
+
+def test_flow_section_then_environment_then_command_line(sandbox, tmp_path):
+    flow = tmp_path / "kind.yaml"
+    flow.write_text((FLOWS / "sign_in_page.yaml").read_text()
+                    + "browser:\n  kind: undetected\n  window_size: 1024x700\n  arguments: [--lang=de-DE]\n")
+    kinds = []
+    for n, (env, args) in enumerate([({}, []), ({"ROBOTS_BROWSER": "chromium"}, []),
+                                     ({"ROBOTS_BROWSER": "chromium"}, ["--browser", "undetected"])]):
+        home = tmp_path / f"h{n}"
+        run = run_flow_cli([str(flow), *args], home, env={"ROBOTS_PORTAL_URL": sandbox.url, **env})
+        assert run.returncode == 0, run.stderr
+        kinds.append(_record(home, run.run_id).browser["kind"])
+        assert tracked_pids_alive(run.run_dirs[0]) == []
+    assert kinds == ["undetected", "chromium", "undetected"]
+
+
+def _run(kind: str, outcome: str, home: Path, portal: str, grid: GridServer | None) -> tuple[int, str]:
+    args = {"pass": [str(FLOWS / "sign_in_page.yaml")],
+            "fail": [str(FLOWS / "sign_in_page.yaml"), "--var", "expect=Welcome back"],
+            "sigint": [str(FLOWS / "hold.yaml")]}[outcome]
+    args += ["--browser", kind] + (["--grid-url", grid.url] if grid else [])
+    env = cli_env(home, ROBOTS_PORTAL_URL=portal, ROBOTS_CHROME_BINARY="/usr/bin/chromium")
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    if outcome == "sigint":
+        if grid is None:
+            assert wait_for_chrome(home) is not None
+        else:
+            deadline = time.monotonic() + 60
+            while not grid.browser_pids() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert grid.browser_pids(), "the Grid started no Chrome"
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("kind", ["chromium", "undetected"])
+@pytest.mark.parametrize("outcome", ["pass", "fail", "sigint"])
+def test_local_kinds_leave_no_chrome_behind(kind, outcome, sandbox, tmp_path):
+    code, err = _run(kind, outcome, tmp_path, sandbox.url, None)
+    assert code == {"pass": 0, "fail": 1, "sigint": 130}[outcome], err
+    [run_dir] = sorted((tmp_path / "runs").iterdir())
+    assert "chrome" in _roles(run_dir)  # Chrome ran, with its helpers recorded...
+    assert tracked_pids_alive(run_dir) == []  # ...and none of them is left
+    assert not (run_dir / "owner.json").exists()
+    if outcome == "fail":
+        assert "error: expected the page to contain 'Welcome back'" in err
+
+
+@pytest.mark.parametrize("outcome", ["pass", "fail", "sigint"])
+def test_remote_sessions_end_on_the_grid(outcome, grid, sandbox, tmp_path):
+    assert _grid_idle(grid, timeout=5)  # no Chrome on the Grid before
+    code, err = _run("remote", outcome, tmp_path, sandbox.url, grid)
+    assert code == {"pass": 0, "fail": 1, "sigint": 130}[outcome], err
+    assert _grid_idle(grid)  # the session was quit: its Chrome and chromedriver are gone from the Grid
+
+
+# ----------------------------------------------------------------------------------------- start failures
+NOWHERE = "http://127.0.0.1:9"  # the browser fails to start before any page is opened
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    ([], {"ROBOTS_CHROME_BINARY": "/nonexistent/chromium"},
+     "error: Chrome not found: /nonexistent/chromium (from $ROBOTS_CHROME_BINARY) is not an executable file; "
+     "install Debian's 'chromium' package or set ROBOTS_CHROME_BINARY"),
+    (["--browser", "undetected"], {"ROBOTS_CHROMEDRIVER": "/nonexistent/chromedriver"},
+     "error: chromedriver not found: /nonexistent/chromedriver (from $ROBOTS_CHROMEDRIVER) is not an executable "
+     "file; install Debian's 'chromium-driver' package or set ROBOTS_CHROMEDRIVER"),
+    (["--browser", "remote", "--grid-url", "http://127.0.0.1:9"], {},
+     "error: could not reach the Selenium Grid at http://127.0.0.1:9 ([Errno 111] Connection refused); start it "
+     "(java -jar selenium-server-<version>.jar standalone) or set browser.grid_url in the flow, ROBOTS_GRID_URL, "
+     "or --grid-url"),
+])
+def test_a_browser_that_cannot_start_says_what_to_install_or_set(tmp_path, args, env, message):
+    run = run_flow_cli([str(FLOWS / "sign_in_page.yaml"), *args], tmp_path,
+                       env={"ROBOTS_PORTAL_URL": NOWHERE, **env})
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.splitlines()[-1] == message
+
+
+def test_a_grid_url_where_something_else_answers(sandbox, tmp_path):
+    run = run_flow_cli([str(FLOWS / "sign_in_page.yaml"), "--browser", "remote", "--grid-url", sandbox.url],
+                       tmp_path, env={"ROBOTS_PORTAL_URL": sandbox.url})
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.splitlines()[-1] == (
+        f"error: {sandbox.url} does not answer as a Selenium Grid (GET /status: HTTP 404); start a Grid there or "
+        "set browser.grid_url in the flow, ROBOTS_GRID_URL, or --grid-url")
+
+
+def test_a_grid_port_in_use_is_refused_before_java_starts():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(BrowserError) as e:
+            GridServer(port=port).start()
+    assert str(e.value) == (f"port {port} is in use: stop what listens there or start the Grid on another port "
+                            "(0 picks a free one)")
