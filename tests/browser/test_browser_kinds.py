@@ -116,6 +116,7 @@ def test_chromium_signs_in_and_lists_customers(sandbox, sandbox_env, tmp_path):
 def test_flow_section_then_environment_then_command_line(sandbox, tmp_path):
     flow = tmp_path / "kind.yaml"
     flow.write_text((FLOWS / "sign_in_page.yaml").read_text()
+                    + f"selectors: {ROOT / 'selectors/sera'}\n"
                     + "browser:\n  kind: undetected\n  window_size: 1024x700\n  arguments: [--lang=de-DE]\n")
     kinds = []
     for n, (env, args) in enumerate([({}, []), ({"ROBOTS_BROWSER": "chromium"}, []),
