@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from robots.errors import FlowError, InputError, Interrupted, RobotsError
+from robots.errors import ConfigError, FlowError, InputError, Interrupted, RobotsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Robotic process automation for web portals without an API (first target: Sera).")
@@ -32,6 +32,9 @@ selectors_app = typer.Typer(help="Selector catalogs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(secrets_app, name="secrets")
+sessions_app = typer.Typer(help="Stored portal sessions (restored by later runs instead of signing in again).",
+                           no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
 app.add_typer(selectors_app, name="selectors")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -286,7 +289,8 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     progress = None
     try:
         with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
-            secrets = resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None)
+            secrets = resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
+                                      optional=flow.all_optional_secrets())
             masker = Masker(secrets.values())
             _setup_logging(0 if not log.isEnabledFor(logging.INFO) else 1, masker)
             store = open_store()
@@ -691,6 +695,40 @@ def secrets_rm(name: Annotated[str, typer.Argument()]) -> None:
     if not found:
         err.print(f"error: no secret '{name}' in the vault", markup=False)
         raise typer.Exit(2)
+
+
+def _session_store():  # noqa: ANN202 - SessionStore, imported lazily
+    from robots.auth.sessions import SessionStore
+    from robots.records import open_store
+
+    store = SessionStore.beside(open_store(), _home())
+    if store is None:
+        raise _fail(ConfigError("sessions need a SQL database (ROBOTS_DATABASE_URL is memory://)"))
+    return store
+
+
+@sessions_app.command("list")
+def sessions_list() -> None:
+    """Stored sessions: portal, URL, account (shortened) and when they were saved. Never cookie values."""
+    try:
+        rows = _session_store().keys()
+    except RobotsError as e:
+        raise _fail(e) from None
+    for key, saved_at in rows:
+        portal, url, account = key.split("|", 2)
+        sys.stdout.write(f"{portal}\t{url}\t{account[:2]}…\t{saved_at:%Y-%m-%d %H:%M:%S} UTC\n")
+
+
+@sessions_app.command("clear")
+def sessions_clear() -> None:
+    """Forget every stored session and every login block (a password the portal rejected is tried again)."""
+    try:
+        store = _session_store()
+        sessions, blocks = store.forget(), store.unblock()
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print(f"cleared {sessions} session{'s' if sessions != 1 else ''} and {blocks} login "
+              f"block{'s' if blocks != 1 else ''}", markup=False)
 
 
 # ------------------------------------------------------------------ unattended robots (robots/scheduler/cli.py)

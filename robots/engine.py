@@ -24,6 +24,7 @@ from robots.browser.locators import Selector
 from robots.browser.settings import BrowserOverrides, resolve_options
 from robots.errors import (
     BusinessFailure,
+    CredentialsRejected,
     InputError,
     Interrupted,
     RobotsError,
@@ -78,6 +79,12 @@ class _State:
     counter: int = 0
     pages: int = 0
     rows: int = 0
+    #: what sign-in steps tell each other (when the password was submitted, for code sources)
+    auth_state: dict[str, Any] = field(default_factory=dict)
+    #: the session this run signed in with (a `call` of a flow that declares `session:`)
+    session: _Session | None = None
+    depth: int = 0  # nesting of the step running now (0: a top-level step of the run's flow)
+    in_login: bool = False
 
     def context(self) -> dict[str, Any]:
         return {
@@ -90,6 +97,22 @@ class _State:
             "now": datetime.now(UTC),
             "run": {"id": self.run_id, "dir": str(self.run_dir), "started_at": self.started_at.isoformat()},
         }
+
+
+@dataclass
+class _Session:
+    """A signed-in session the runner keeps alive for the rest of the run."""
+
+    key: str
+    flow: Flow
+    given: dict[str, Any]
+    password: str | None
+    cookies: list[dict[str, Any]] | None = None  # as restored or saved last
+    relogins: int = 0
+
+
+class SessionLost(TechnicalError):
+    """The portal ended the session during a step and it could not be resumed."""
 
 
 class StepContext:
@@ -135,6 +158,10 @@ class StepContext:
         """A condition (a template) rendered now: its native value."""
         return self._runner._render(condition, self._state, self.call)
 
+    @property
+    def auth_state(self) -> dict[str, Any]:
+        return self._state.auth_state
+
     def set_var(self, name: str, value: Any) -> None:
         self._state.vars[name] = value
 
@@ -175,15 +202,10 @@ class StepContext:
 
         st = self._state
         sub = st.flow.subflows[str(resolve_call(st.flow.path, target))]
-        saved = (st.flow, st.vars, st.step_outputs, st.outputs, st.loop, st.prefix)
-        st.flow, st.vars, st.step_outputs, st.outputs, st.loop = sub, resolve_vars(sub, given), {}, {}, {}
-        st.prefix = f"{st.prefix}{sub.name}: "
-        try:
-            for child in sub.steps:
-                self._runner._execute(child, st)
-            return st.outputs
-        finally:
-            st.flow, st.vars, st.step_outputs, st.outputs, st.loop, st.prefix = saved
+        if sub.session is not None and st.portal is not None and st.portal.session is not None:
+            if self._runner.sessions is not None and not st.portal.sandbox:  # (the embedded sandbox dies with the run)
+                return self._runner._sign_in(st, sub, given)
+        return self._runner._run_sub(st, sub, given)
 
     def output_of(self, step_id: str) -> Any:
         return self._state.step_outputs.get(step_id, {}).get("output")
@@ -220,8 +242,11 @@ class Runner:
 
     def __init__(self, *, store: Any = None, home: Path | str = ".robots", trigger: str = "cli",
                  browser_options: BrowserOptions | None = None, listener: Listener | None = None,
-                 pause_on_failure: bool = False, browser: BrowserOverrides | None = None):
+                 pause_on_failure: bool = False, keep_sessions: bool = True,
+                 browser: BrowserOverrides | None = None):
         self.pause_on_failure = pause_on_failure
+        self.keep_sessions = keep_sessions
+        self._sessions: Any = None
         self.store = store
         self.home = Path(home)
         self.trigger = trigger
@@ -288,6 +313,7 @@ class Runner:
                     pass
             with _shielded() as got:
                 if state.browser is not None:
+                    self._keep_newest_cookies(state)
                     state.browser.quit()
                 lease.release()
             if got and status != "interrupted":
@@ -317,6 +343,156 @@ class Runner:
                     "status": "interrupted", "ended_at": datetime.now(UTC), "error_class": "Interrupted",
                     "error_message": f"the runner process ended without finishing the run{where}"}))
         return swept
+
+    # ------------------------------------------------------------------ sessions
+    @property
+    def sessions(self) -> Any:
+        """The session store beside the run store (None without a SQL store or with keep_sessions=False)."""
+        if self._sessions is None and self.keep_sessions and self.store is not None:
+            from robots.auth.sessions import SessionStore
+
+            self._sessions = SessionStore.beside(self.store, self.home) or False
+        return self._sessions or None
+
+    def _run_sub(self, st: _State, sub: Flow, given: dict[str, Any]) -> dict[str, Any]:
+        """Run a called flow's steps in this run, with its own vars, step outputs, outputs and selectors."""
+        saved = (st.flow, st.vars, st.step_outputs, st.outputs, st.loop, st.prefix)
+        st.flow, st.vars, st.step_outputs, st.outputs, st.loop = sub, resolve_vars(sub, given), {}, {}, {}
+        st.prefix = f"{st.prefix}{sub.name}: "
+        try:
+            for child in sub.steps:
+                self._execute(child, st)
+            return st.outputs
+        finally:
+            st.flow, st.vars, st.step_outputs, st.outputs, st.loop, st.prefix = saved
+
+    def _sign_in(self, st: _State, sub: Flow, given: dict[str, Any]) -> dict[str, Any]:
+        """A `call` of a sign-in flow (one that declares `session:`): reuse the stored session of the account
+        when the portal still knows it, else run the flow and store the session it leaves. Workers on one
+        account take turns (a lease) and reuse each other's session; a rejected password is not tried again
+        within the portal's lockout window."""
+        from robots.auth import sessions as sess
+
+        assert st.portal is not None and st.portal.session is not None and sub.session is not None
+        profile, store = st.portal.session, self.sessions
+        spec = sub.session
+        saved_vars = st.vars
+        st.vars = resolve_vars(sub, given)
+        try:
+            account = str(self._render(spec.account, st, _session_call(sub)))
+            password = self._render(spec.password, st, _session_call(sub)) if spec.password else None
+        finally:
+            st.vars = saved_vars
+        key = sess.session_key(st.portal.name, st.portal.url, account)
+        st.session = _Session(key, sub, dict(given), str(password) if password is not None else None,
+                              relogins=st.session.relogins if st.session else 0)
+        with store.lease(key, st.run_id):
+            if password is not None:
+                block = store.blocked(key, str(password), profile.lockout_window)
+                if block is not None:
+                    raise CredentialsRejected(
+                        f"not signing in: the portal rejected this password at "
+                        f"{block.blocked_at:%Y-%m-%d %H:%M:%S} UTC ({block.message}); robots will not try it "
+                        f"again for {profile.lockout_window / 60:g} minutes. Set the right password "
+                        f"(robots secrets set) or clear the block: robots sessions clear")
+            restored = self._restore(st, store, key)
+            if restored is not None:
+                st.session.cookies = restored
+                self.listener.progress(st.pages, st.rows)
+                return {}
+            st.in_login = True
+            try:
+                outputs = self._run_sub(st, sub, given)
+            except CredentialsRejected as e:
+                if password is not None:
+                    store.block(key, str(password), str(e))
+                raise
+            finally:
+                st.in_login = False
+            cookies = st.browser.cookies() if st.browser is not None else []
+            store.save(key, cookies)
+            st.session.cookies = cookies
+            return outputs
+
+    def _restore(self, st: _State, store: Any, key: str) -> list[dict[str, Any]] | None:
+        """Put the account's stored session into the browser if the portal still knows it; its cookies."""
+        from robots.auth import sessions as sess
+
+        assert st.portal is not None and st.portal.session is not None
+        profile = st.portal.session
+        saved = store.load(key)
+        if saved is None:
+            return None
+        cookies = saved.cookies
+        if st.session is not None and st.session.relogins and cookies == st.session.cookies:
+            store.forget(key)  # the session that just ended: no use trying it
+            return None
+        browser = StepContext(st, self, _session_call(st.session.flow if st.session else st.flow)).browser
+        t0 = time.perf_counter()
+        if profile.refresh and (datetime.now(UTC) - saved.saved_at).total_seconds() > profile.refresh_after:
+            renewed = sess.refresh(st.portal.url, profile.refresh, cookies)
+            if renewed is None:
+                store.forget(key)
+                return None
+            cookies = renewed
+            store.save(key, cookies)  # the newest cookies: the old values stopped working
+        elif not sess.probe(st.portal.url, profile.probe, profile.login_path, cookies):
+            store.forget(key)
+            return None
+        browser.set_cookies(cookies, st.portal.url)
+        index = st.counter
+        st.counter += 1
+        rec = StepRecord(index=index, name=f"{st.prefix}session restored", status="passed",
+                         started_at=datetime.now(UTC), duration_ms=round((time.perf_counter() - t0) * 1000, 3),
+                         output_summary=f"reused the stored session (saved {saved.saved_at:%Y-%m-%d %H:%M:%S} UTC)")
+        st.steps.append(rec)
+        self.listener.step_finished(rec)
+        log.info("restored the stored portal session (no sign-in needed)")
+        return cookies
+
+    def _session_lost(self, st: _State) -> bool:
+        """Whether the browser was sent to the portal's sign-in page (the session ended)."""
+        from urllib.parse import urlsplit
+
+        if st.session is None or st.browser is None or st.portal is None or st.portal.session is None:
+            return False
+        path = urlsplit(st.browser.url).path.rstrip("/")
+        return path.endswith(st.portal.session.login_path.rstrip("/"))
+
+    def _resume(self, st: _State, call: StepCall, start_url: str, error: BaseException | None) -> None:
+        """The session ended during `call`: sign in again (once per run) and go back to where the step began."""
+        assert st.session is not None
+        what = f"{call.where}.{call.kind}"
+        if st.session.relogins >= 1:
+            raise SessionLost(f"the portal ended the session again during {what}; a run signs in again only once")
+        if (call.args.write or REGISTRY[call.kind].writes) and not call.args.idempotent:
+            raise SessionLost(f"the portal ended the session during write step {what}; it was not repeated "
+                              f"because it is not marked `idempotent: true` (check in the portal whether it "
+                              f"went through)")
+        log.warning("%s: the portal ended the session%s; signing in again and resuming the step", what,
+                    f" ({type(error).__name__})" if error else "")
+        st.session.relogins += 1
+        session = st.session
+        saved_prefix, st.prefix = st.prefix, "re-login: "
+        try:
+            self._sign_in(st, session.flow, session.given)
+        finally:
+            st.prefix = saved_prefix
+        if call.kind != "open" and st.browser is not None and start_url:
+            st.browser.open(start_url)
+
+    def _keep_newest_cookies(self, st: _State) -> None:
+        """At the end of a run, store the session's cookies as they are now (the portal may have rotated them)."""
+        if st.session is None or st.session.cookies is None or self.sessions is None or st.browser is None:
+            return
+        try:
+            if self._session_lost(st):
+                return
+            cookies = st.browser.cookies()
+            if cookies and cookies != st.session.cookies:
+                self.sessions.save(st.session.key, cookies)
+        except RobotsError as e:
+            log.warning("could not keep the session's newest cookies: %s", type(e).__name__)
 
     # ------------------------------------------------------------------ internals
     def _steps(self, calls: tuple[StepCall, ...], state: _State, *, check_outputs: bool,
@@ -389,7 +565,7 @@ class Runner:
                 return
             for attempt in range(1, (call.args.retries if call.args.on_error == "retry" else 0) + 2):
                 try:
-                    result = sdef.func(StepContext(state, self, call), args)
+                    result = self._invoke(sdef.func, call, state, args)
                     break
                 except TechnicalError as e:
                     if call.args.on_error != "retry" or attempt > call.args.retries:
@@ -440,6 +616,33 @@ class Runner:
             self.listener.step_finished(rec)
             self._save(state, "running")  # crash safety: a killed runner leaves the steps it finished
 
+    def _invoke(self, func: Callable[..., Any], call: StepCall, state: _State, args: Any) -> Any:
+        """Run a step function. For a top-level step of a signed-in run: when the portal ended the session
+        during the step, sign in again and run the step once more from where it began."""
+        guarded = state.depth == 0 and not state.in_login and state.session is not None and state.browser is not None
+        start_url = state.browser.url if guarded and state.browser is not None else ""
+        state.depth += 1
+        try:
+            try:
+                result = func(StepContext(state, self, call), args)
+            except (Interrupted, KeyboardInterrupt, BusinessFailure):
+                raise
+            except RobotsError as e:
+                if not (guarded and self._session_lost(state)):
+                    raise
+                self._resume(state, call, start_url, e)
+            else:
+                if not (guarded and self._session_lost(state)):
+                    return result
+                self._resume(state, call, start_url, None)
+            result = func(StepContext(state, self, call), args)
+            if self._session_lost(state):
+                raise SessionLost(f"the portal ended the session again during {call.where}.{call.kind}; "
+                                  f"a run signs in again only once")
+            return result
+        finally:
+            state.depth -= 1
+
     def _evidence(self, state: _State, index: int) -> None:
         browser = state.browser
         if browser is None:
@@ -484,6 +687,14 @@ class Runner:
         if self.store is not None:
             self.store.save(record)
         return record
+
+
+def _session_call(flow: Flow) -> StepCall:
+    """A stand-in step for templates and the browser rendered on behalf of a flow's `session:`."""
+    from robots.steps.base import StepArgs
+
+    return StepCall(kind="call", args=StepArgs(), blocks={}, where=f"{flow.path.name}: session", line=None,
+                    column=None)
 
 
 def _drift(matches: list[tuple[Selector, int]]) -> str | None:

@@ -6,6 +6,7 @@ RobotsError
 │   ├── SecretNotFound         a secret the flow declares is nowhere to be found
 │   └── ConfigError            a setting, portal profile or option is wrong
 ├── BusinessFailure            the portal said no (login rejected, validation message): exit code 1
+│   └── CredentialsRejected    the portal refused the password (not tried again for a while: lockout safety)
 ├── TechnicalError             the machinery failed (timeout, crash, drift): exit code 3, retryable
 │   ├── BrowserError           Chrome or chromedriver could not start or died
 │   ├── PortalUnreachable      the portal's host did not answer (DNS, refused, TLS)
@@ -83,6 +84,10 @@ class BusinessFailure(RobotsError):
 
     exit_code = 1
     failure_kind = "business"
+
+
+class CredentialsRejected(BusinessFailure):
+    """The portal refused the username or password (or the account is locked)."""
 
 
 class TechnicalError(RobotsError):

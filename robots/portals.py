@@ -17,8 +17,33 @@ from robots.errors import ConfigError
 log = logging.getLogger("robots.portals")
 
 BUILTIN = {
-    "sera": {"url": "https://{tenant}.sera.tech", "time_zone": "America/Chicago", "sandbox": True},
+    "sera": {"url": "https://{tenant}.sera.tech", "time_zone": "America/Chicago", "sandbox": True,
+             "session": {"probe": "/", "login_path": "/login", "refresh": "/session/refresh"}},
 }
+
+
+@dataclass(frozen=True)
+class SessionProfile:
+    """How to tell whether a portal session is alive (C1): `probe` is a cheap page fetched with the session's
+    cookies (alive unless it answers 401/403 or redirects to `login_path`); a browser that lands on
+    `login_path` mid-flow has lost its session. `refresh` (POST) renews the session and rotates its cookies."""
+
+    probe: str = "/"
+    login_path: str = "/login"
+    refresh: str | None = None
+    #: a password the portal rejected is not tried again automatically for this long (lockout safety)
+    lockout_window: float = 3600.0
+    #: a stored session older than this is renewed (`refresh`) before it is used
+    refresh_after: float = 600.0
+
+    @classmethod
+    def parse(cls, data: object, where: str) -> SessionProfile | None:
+        if data is None:
+            return None
+        if not isinstance(data, dict) or set(data) - set(cls.__dataclass_fields__):
+            raise ConfigError(f"{where}: `session` must be a mapping with keys "
+                              f"{', '.join(cls.__dataclass_fields__)}")
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,7 @@ class Portal:
     #: secret values that apply when the user configured none (the sandbox's demo account)
     default_secrets: dict[str, str] = field(default_factory=dict, repr=False)
     sandbox: bool = False
+    session: SessionProfile | None = None
 
     def template_context(self) -> dict[str, str | None]:
         return {"name": self.name, "url": self.url, "tenant": self.tenant, "time_zone": self.time_zone}
@@ -63,10 +89,11 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
     tz = os.environ.get("ROBOTS_PORTAL_TIME_ZONE") or profile.get("time_zone") or "UTC"
     tenant = os.environ.get("ROBOTS_PORTAL_TENANT") or profile.get("tenant")
     url = url or os.environ.get("ROBOTS_PORTAL_URL")
+    session = SessionProfile.parse(profile.get("session"), f"portal profile '{name}'")
     if url is None and os.environ.get("ROBOTS_PORTAL_TENANT") and profile.get("url"):
         url = str(profile["url"]).format(tenant=tenant)
     if url is not None:
-        yield Portal(name, url.rstrip("/"), tenant, tz)
+        yield Portal(name, url.rstrip("/"), tenant, tz, session=session)
         return
     if not profile.get("sandbox"):
         raise ConfigError(f"no URL configured for portal '{name}': pass --portal-url or set ROBOTS_PORTAL_URL")
@@ -78,7 +105,7 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
         creds = credentials()
         log.warning("no portal URL configured for '%s'; started the bundled sandbox at %s (demo account)",
                     name, server.url)
-        yield Portal(name, server.url, TENANT, TIME_ZONE, sandbox=True, default_secrets={
+        yield Portal(name, server.url, TENANT, TIME_ZONE, sandbox=True, session=session, default_secrets={
             f"{name}_username": creds["username"],
             f"{name}_password": creds["password"],
             f"{name}_totp": creds["totp_secret"],

@@ -31,7 +31,8 @@ class Vault:
         home = home or Path(os.environ.get("ROBOTS_HOME", ".robots"))
         return cls(home / "vault", home / "vault.key")
 
-    def _fernet(self, create: bool = False):
+    def key(self, create: bool = False) -> bytes | None:
+        """The Fernet key: ROBOTS_VAULT_KEY, else the 0600 key file (made when `create`), else None."""
         from cryptography.fernet import Fernet
 
         key = os.environ.get("ROBOTS_VAULT_KEY")
@@ -45,13 +46,24 @@ class Vault:
             elif create:
                 self.key_path.parent.mkdir(parents=True, exist_ok=True)
                 key = Fernet.generate_key().decode()
-                fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:  # another process made it meanwhile: use theirs
+                    return self.key(create=False)
                 with os.fdopen(fd, "w") as f:
                     f.write(key)
             else:
                 return None
+        return key.encode()
+
+    def _fernet(self, create: bool = False):
+        from cryptography.fernet import Fernet
+
+        key = self.key(create)
+        if key is None:
+            return None
         try:
-            return Fernet(key.encode() if isinstance(key, str) else key)
+            return Fernet(key)
         except ValueError:
             raise ConfigError("the vault key is not a valid Fernet key (32 url-safe base64-encoded bytes)") from None
 
@@ -98,8 +110,10 @@ class Vault:
 
 
 def resolve_secrets(names: list[str] | tuple[str, ...], *, defaults: Mapping[str, str] | None = None,
-                    vault: Vault | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Every named secret's value. `defaults` (e.g. the bundled sandbox's demo account) come last."""
+                    vault: Vault | None = None, environ: Mapping[str, str] | None = None,
+                    optional: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """Every named secret's value. `defaults` (e.g. the bundled sandbox's demo account) come last.
+    An `optional` secret found nowhere is an empty string."""
     environ = os.environ if environ is None else environ
     vault = vault or Vault.default()
     command = environ.get("ROBOTS_SECRET_COMMAND")
@@ -113,6 +127,8 @@ def resolve_secrets(names: list[str] | tuple[str, ...], *, defaults: Mapping[str
             value = _from_command(command, name)
         if value is None and defaults:
             value = defaults.get(name)
+        if value is None and name in optional:
+            value = ""
         if value is None:
             missing.append(name)
         else:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import os
@@ -326,6 +327,32 @@ class Browser:
 
     def cookies(self) -> list[dict[str, Any]]:
         return self._guard(self.driver.get_cookies, "reading cookies")
+
+    def set_cookies(self, cookies: list[dict[str, Any]], url: str) -> None:
+        """Put cookies (as `cookies()` returns them) into the browser before it opens `url`'s site: through
+        CDP where the driver speaks it (no page load), else by opening `url` and adding them one by one."""
+        wanted = [{k: c[k] for k in ("name", "value", "domain", "path", "secure", "httpOnly", "sameSite") if k in c}
+                  | ({"expires": c["expiry"]} if "expiry" in c else {}) for c in cookies]  # fmt: skip
+        if hasattr(self.driver, "execute_cdp_cmd"):
+            self._guard(lambda: self.driver.execute_cdp_cmd("Network.setCookies", {"cookies": wanted}),
+                        "restoring cookies")  # fmt: skip
+            return
+        self.open(url)
+        for c in cookies:
+            self._guard(functools.partial(self.driver.add_cookie, c), "restoring cookies")
+
+    def first_of(self, selectors: list[Selector], timeout: float, state: str = "visible") -> int:
+        """Wait until an element of any of `selectors` is in `state` (one round trip per poll); the index of
+        the first selector, in the order given, that has one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            hit = self._guard(lambda: self._match_any(selectors, state), "waiting for the page")
+            if hit is not None:
+                self._matched(selectors[hit[0]], hit[1])
+                return int(hit[0])
+            if not _poll(deadline):
+                names = ", ".join(f"'{s.name}'" for s in selectors)
+                raise ElementNotFound(f"none of {names} appeared within {timeout:g} s on {self.url}")
 
     def back(self) -> None:
         self._guard(self.driver.back, "going back")

@@ -254,6 +254,8 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
             vars_[name] = VarSpec(default=spec)
 
     secrets = tuple(doc.secrets)
+    optional_secrets = (tuple(n for n, spec in doc.secrets.items() if spec and spec.optional)
+                        if isinstance(doc.secrets, dict) else ())
     outputs = ({n: OutputSpec() for n in doc.outputs} if isinstance(doc.outputs, list)
                else {n: s or OutputSpec() for n, s in doc.outputs.items()})
     cat_dir = find_catalog_dir(p, doc.portal, doc.selectors)
@@ -297,7 +299,7 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
         name=doc.name, description=doc.description, portal=doc.portal, path=p,
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
         timeouts=doc.timeouts, steps=steps, catalog=catalog, subflows=subflows, finally_steps=finally_steps,
-        env=tuple(doc.env), browser=doc.browser,
+        env=tuple(doc.env), optional_secrets=optional_secrets, session=doc.session, browser=doc.browser,
     )
 
 

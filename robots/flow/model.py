@@ -35,6 +35,20 @@ class Timeouts(_Strict):
     page_load: float = Field(60.0, gt=0, description="seconds a navigation may take")
 
 
+class SecretSpec(_Strict):
+    optional: bool = Field(False, description="a missing secret is an empty string instead of an error")
+    description: str | None = None
+
+
+class SessionSpec(_Strict):
+    """This flow signs in: the runner keeps the session it leaves (encrypted, per portal and account),
+    restores it in later runs instead of signing in again, and signs in again when the portal ends it."""
+
+    account: str = Field(description="whose session this is (a template, e.g. {{ secrets.sera_username }})")
+    password: str | None = Field(None, description="the password this sign-in uses (a template): once the portal "
+                                                   "rejects it, it is not tried again automatically for a while")
+
+
 class BrowserSpec(_Strict):
     """Which browser runs the flow and how; ROBOTS_BROWSER / ROBOTS_GRID_URL and --browser / --grid-url /
     --headed override it."""
@@ -84,7 +98,9 @@ class FlowDoc(_Strict):
     portal: str | None = Field(None, pattern=r"^[a-z0-9_-]+$")
     selectors: str | None = Field(None, description="folder of selector catalogs, relative to the flow file")
     vars: dict[str, Any] = {}
-    secrets: list[str] = []
+    secrets: list[str] | dict[str, SecretSpec | None] = Field(
+        [], description="secret names (CONTRACTS C4), or a mapping of names to {optional, description}")
+    session: SessionSpec | None = None
     env: list[str] = Field([], description="environment variables templates may read as env.NAME")
     outputs: dict[str, OutputSpec | None] | list[str] = {}
     timeouts: Timeouts = Field(default_factory=lambda: Timeouts())
@@ -132,6 +148,9 @@ class Flow:
     #: flows this one calls (`call` steps), by their resolved path
     subflows: dict[str, Flow] = field(default_factory=dict, compare=False)
     finally_steps: tuple[StepCall, ...] = ()
+    #: secrets that may be missing (they are then empty strings)
+    optional_secrets: tuple[str, ...] = ()
+    session: SessionSpec | None = None
     browser: BrowserSpec | None = None
 
     def all_secrets(self) -> tuple[str, ...]:
@@ -140,6 +159,17 @@ class Flow:
         for sub in self.subflows.values():
             names += [n for n in sub.all_secrets() if n not in names]
         return tuple(names)
+
+    def all_optional_secrets(self) -> tuple[str, ...]:
+        """Secrets that may be missing: optional wherever a flow (this one or one it calls) names them."""
+        required = self._required_secrets()
+        return tuple(n for n in self.all_secrets() if n not in required)
+
+    def _required_secrets(self) -> set[str]:
+        names = {n for n in self.secrets if n not in self.optional_secrets}
+        for sub in self.subflows.values():
+            names |= sub._required_secrets()
+        return names
 
     def walk(self) -> list[StepCall]:
         """Every step call, depth first, in document order."""

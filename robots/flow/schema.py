@@ -37,7 +37,10 @@ _TOP_LEVEL_DOCS = {
     "portal": "the portal profile (base URL, tenant, time zone) and the default selector catalog "
               "`selectors/<portal>/`",
     "vars": "inputs (`--var q=smith`): `name: default` or `name: {default, required, type, description}`",
-    "secrets": "names of the secrets the flow reads as `{{ secrets.<name> }}` (values come from the vault)",
+    "secrets": "names of the secrets the flow reads as `{{ secrets.<name> }}` (values come from the environment, "
+               "the vault or a command), or `name: {optional, description}`",
+    "session": "this flow signs in: `account` (and `password`) as templates; the runner keeps the session it "
+               "leaves, restores it in later runs and signs in again when the portal ends it",
     "outputs": "what a run returns: a list of names, or `name: {type, description}`; set with `set_output`",
     "timeouts": "seconds to wait: `step` (for the page, per step) and `page_load` (per navigation)",
     "browser": "which browser runs the flow: `kind` (chromium, undetected, remote), `headless`, `grid_url`, "
@@ -244,8 +247,22 @@ class _Builder:
             "additionalProperties": False,
             "$defs": dict(sorted(defs.items())),
         }
+        _drop_openapi_keywords(out)
         _check_refs(out, out)
         return out
+
+
+def _drop_openapi_keywords(node: Any) -> None:
+    """pydantic marks tagged unions (`kind: maildir | imap | ...`) with OpenAPI's `discriminator`, which
+    JSON Schema does not know; `oneOf`/`anyOf` with each branch's `const` tag says the same."""
+    if isinstance(node, dict):
+        if isinstance(node.get("discriminator"), dict) and "propertyName" in node["discriminator"]:
+            del node["discriminator"]
+        for v in node.values():
+            _drop_openapi_keywords(v)
+    elif isinstance(node, list):
+        for v in node:
+            _drop_openapi_keywords(v)
 
 
 def _check_refs(node: Any, root: dict[str, Any]) -> None:

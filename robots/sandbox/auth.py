@@ -71,6 +71,9 @@ class AuthPolicy:
     code_ttl: timedelta = timedelta(minutes=5)  # SMS and e-mail codes
     resend_cooldown: timedelta = timedelta(seconds=60)
     device_ttl: timedelta = timedelta(days=30)  # "remember this device"
+    # One session per user, like portals that sign you out elsewhere when you sign in: a new sign-in
+    # ends the user's other sessions (workers sharing an account must share one session).
+    single_session: bool = False
 
 
 class Outbox:
@@ -275,6 +278,9 @@ class AuthState:
     # -- sessions ------------------------------------------------------------------------------------
 
     def _new_session(self, username: str, now: datetime) -> str:
+        if self.policy.single_session:
+            for token in [t for t, s in self._sessions.items() if s.username == username]:
+                del self._sessions[token]
         session_token = secrets.token_urlsafe(32)
         self._sessions[session_token] = Session(username, now, now)
         return session_token

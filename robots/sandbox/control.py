@@ -143,19 +143,24 @@ def register(app: FastAPI, portal: Portal) -> None:
             "policy": {"idle_timeout": policy.idle_timeout.total_seconds(),
                        "absolute_lifetime": policy.absolute_lifetime.total_seconds(),
                        "code_ttl": policy.code_ttl.total_seconds(),
-                       "resend_cooldown": policy.resend_cooldown.total_seconds()},
+                       "resend_cooldown": policy.resend_cooldown.total_seconds(),
+                       "single_session": policy.single_session},
         }  # fmt: skip
 
     @app.post("/_sandbox/sessions/policy", include_in_schema=False)
     async def sessions_policy(request: Request) -> Response:
-        """Change timeouts (seconds) for every tenant until the next reset: idle_timeout, absolute_lifetime,
-        code_ttl, resend_cooldown."""
+        """Change the sign-in policy of every tenant until the next reset: idle_timeout, absolute_lifetime,
+        code_ttl, resend_cooldown (seconds), single_session (true: a new sign-in ends the user's others)."""
         keys = ("idle_timeout", "absolute_lifetime", "code_ttl", "resend_cooldown")
         try:
             body = await _json_object(request)
-            unknown = set(body) - set(keys)
+            unknown = set(body) - set(keys) - {"single_session"}
             if unknown:
-                raise ValueError(f"unknown setting {', '.join(sorted(unknown))}; expected {', '.join(keys)}")
+                raise ValueError(f"unknown setting {', '.join(sorted(unknown))}; expected "
+                                 f"{', '.join(keys)}, single_session")  # fmt: skip
+            single = body.pop("single_session", None)
+            if single is not None and not isinstance(single, bool):
+                raise ValueError("single_session must be true or false")
             values = {k: float(v) for k, v in body.items()}
             if any(v <= 0 for v in values.values()):
                 raise ValueError("every setting must be a number of seconds > 0")
@@ -164,6 +169,8 @@ def register(app: FastAPI, portal: Portal) -> None:
         for tenant in sandbox.tenants.values():
             for key, seconds in values.items():
                 setattr(tenant.auth.policy, key, timedelta(seconds=seconds))
+            if single is not None:
+                tenant.auth.policy.single_session = single
         return JSONResponse(sessions_get())
 
     # -- outbox and writes ---------------------------------------------------------------------------

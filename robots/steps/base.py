@@ -39,6 +39,8 @@ class StepArgs(BaseModel):
                             "failure (`retries` times, with a growing pause)")
     retries: int = Field(2, ge=1, le=10, description="with on_error: retry, how many more attempts")
     write: bool = Field(False, description="this step submits data to the portal: --dry-run skips it")
+    idempotent: bool = Field(False, description="repeating this write is harmless: it is run again after the "
+                                                "portal ended the session during it")
     when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
                                                "`vars.q != ''` (a bare expression or a {{ template }})")
 
@@ -76,7 +78,7 @@ class StepArgs(BaseModel):
             value = getattr(self, fname)
             if marker is None or value is None:
                 continue
-            if marker.keys:
+            if marker.keys or isinstance(value, list | tuple):  # a mapping's keys, or a list of selectors
                 refs += [(fname, k) for k in value]
             else:
                 refs.append((fname, value))

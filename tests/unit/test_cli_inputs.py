@@ -31,8 +31,8 @@ def test_missing_secrets_name_every_place_looked_in(tmp_path):
     run = run_flow_cli([FLOW], tmp_path, env={"ROBOTS_PORTAL_URL": "http://127.0.0.1:1"})
     assert run.returncode == 2
     assert run.stderr == (
-        "error: secrets 'sera_username', 'sera_password' and 'sera_totp' not found; looked in the environment "
-        "(ROBOTS_SECRET_SERA_USERNAME, ROBOTS_SECRET_SERA_PASSWORD, ROBOTS_SECRET_SERA_TOTP), the vault "
+        "error: secrets 'sera_username' and 'sera_password' not found; looked in the environment "
+        "(ROBOTS_SECRET_SERA_USERNAME, ROBOTS_SECRET_SERA_PASSWORD), the vault "
         f"({tmp_path}/vault), a command (ROBOTS_SECRET_COMMAND is not set)\n")
     assert not (tmp_path / "runs").exists()
 

@@ -231,7 +231,10 @@ def test_the_repo_flow_loads_cleanly() -> None:
     flow = load_flow(REPO / "flows" / "sera" / "list_customers.yaml")
     assert flow.name == "list_customers"
     assert flow.portal == "sera"
-    assert flow.secrets == () and flow.all_secrets() == ("sera_username", "sera_password", "sera_totp")
+    assert flow.secrets == ()
+    assert flow.all_secrets() == ("sera_username", "sera_password", "sera_totp", "sera_mfa_to")
+    assert flow.all_optional_secrets() == ("sera_totp", "sera_mfa_to")
+    assert flow.subflows[str(REPO / "flows" / "sera" / "sign_in.yaml")].session is not None
     assert list(flow.outputs) == ["customers"]
     assert [(c.where, c.kind) for c in flow.walk()] == [
         ("steps[0]", "call"), ("steps[1]", "open"), ("steps[2]", "paginate"),
