@@ -85,7 +85,8 @@ def test_a_tampered_or_stale_delivery_does_not_verify() -> None:
     from robots.outbox import sign
 
     body = b'{"event": "robot.failure"}'
-    headers = {"X-Robots-Timestamp": "1000", "X-Robots-Event-Id": "e1", "X-Robots-Signature": sign(SECRET, "1000", body)}
+    headers = {"X-Robots-Timestamp": "1000", "X-Robots-Event-Id": "e1",
+               "X-Robots-Signature": sign(SECRET, "1000", body)}
     assert verify(SECRET, headers, body, now=1000) == "e1"
     with pytest.raises(BadSignature, match="the signature does not match the body"):
         verify(SECRET, headers, body + b" ", now=1000)

@@ -1,0 +1,140 @@
+"""Scheduled robots in real Chromium against the sandbox: a robot never overlaps itself, max_runtime stops a
+run as errored with its evidence, SIGTERM ends what outlives the grace period as interrupted with its
+browser closed, and the browser pool (ROBOTS_MAX_BROWSERS) queues runs and cancel stops them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from robots.testing import tracked_pids_alive
+from robots.testing.helpers import cli_env
+from scheduler.helpers import FLOWS, SchedulerProcess, finished, robot_runs, robots_cli, store_of, wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def _chrome_up(run_dir: Path) -> bool:
+    try:
+        return any(p["role"] == "chrome" for p in json.loads((run_dir / "processes.json").read_text())["processes"])
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def test_no_overlap_max_runtime_and_sigterm(sandbox_env: dict[str, str], tmp_path: Path) -> None:
+    """Over a minute: one run is held until its max_runtime (12 s) and Chrome starts slowly on a busy machine."""
+    home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
+    schedule.write_text(f"""\
+- name: holder
+  flow: {FLOWS}/hold.yaml
+  trigger: {{interval: 2}}
+  max_runtime: 12
+  misfire_grace: 30
+""")
+    sched = SchedulerProcess(schedule, home, env=sandbox_env, grace=2)
+    try:
+        timed_out = wait_until(lambda: [r for r in finished(home, "holder") if r.status == "errored"], 180,
+                               "the first run to reach its max_runtime")[0]
+        assert timed_out.ended_at is not None
+        # A later run: wait for its Chrome, then stop the scheduler.
+        second = wait_until(lambda: [Path(r.run_dir) for _, r in robot_runs(home, "holder")
+                                     if r.status == "running" and r.run_dir and _chrome_up(Path(r.run_dir))],
+                            120, "a later run's Chrome")[0]
+        runs = robot_runs(home, "holder")
+    finally:
+        code = sched.stop()
+    assert code == 0, sched.stderr
+    assert "scheduler stopping (SIGTERM): running robots have 2 s to finish" in sched.stderr
+
+    # max_runtime: errored (technical), stopped in its waiting step, evidence kept.
+    assert (timed_out.error_class, timed_out.failure_kind) == ("RunTimedOut", "technical")
+    assert timed_out.error_message == "the run went over its max_runtime of 12 s and was stopped"
+    assert [(s.name, s.status) for s in timed_out.steps] == [("steps[0] open", "passed"),
+                                                             ("steps[1] wait_for", "errored")]
+    [evidence] = timed_out.evidence
+    assert evidence.screenshot and (Path(timed_out.run_dir or "") / evidence.screenshot).is_file()
+
+    # Fires while it ran were skipped, not a second browser.
+    during = [r for _, r in runs if r.status == "skipped" and timed_out.started_at < r.started_at < timed_out.ended_at]
+    assert during and {r.error_message for r in during} == {"skipped (still running)"}
+    assert not any((Path(r.run_dir) / "processes.json").exists() for r in during if r.run_dir)
+    assert "robot holder: skipped (still running)" in sched.stderr
+
+    # SIGTERM: the run that outlived the 2 s grace is interrupted, its browser closed.
+    store = store_of(home)
+    try:
+        last = store.get(second.name)
+    finally:
+        store.close()
+    assert (last.status, last.error_message) == ("interrupted", "interrupted by SIGTERM")
+    every_dir = [Path(r.run_dir) for _, r in robot_runs(home, "holder") if r.run_dir]
+    assert {d.name: tracked_pids_alive(d) for d in every_dir if tracked_pids_alive(d)} == {}
+
+
+def test_sigterm_lets_a_running_robot_finish_within_the_grace(tmp_path: Path) -> None:
+    home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
+    schedule.write_text(f"- name: quick\n  flow: {FLOWS}/note.yaml\n  trigger: {{interval: 1}}\n")
+    sched = SchedulerProcess(schedule, home, grace=60)
+    going = wait_until(lambda: [r for _, r in robot_runs(home, "quick") if r.status == "running"], 60,
+                       "a run to be going")[0]
+    assert sched.stop() == 0
+    runs = {r.run_id: r.status for _, r in robot_runs(home, "quick")}
+    assert runs[going.run_id] == "passed"
+    assert set(runs.values()) <= {"passed", "skipped"}
+    assert "running robots have 60 s to finish" in sched.stderr
+    assert "interrupting" not in sched.stderr
+
+
+def test_the_pool_queues_runs_and_cancel_stops_them(sandbox_env: dict[str, str], tmp_path: Path) -> None:
+    """Two `robots run` processes with ROBOTS_MAX_BROWSERS=1: the second waits for the first one's browser;
+    `robots runs cancel` ends each (recorded canceled, browser closed)."""
+    home = tmp_path / "home"
+    env = cli_env(home, **sandbox_env, ROBOTS_MAX_BROWSERS="1")
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "robots.cli", "run", "-v", str(FLOWS / "hold.yaml")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def run_dirs() -> list[Path]:
+        return sorted((home / "runs").iterdir()) if (home / "runs").is_dir() else []
+
+    first = start()
+    first_dir = wait_until(lambda: [d for d in run_dirs() if _chrome_up(d)], 120, "the first run's Chrome")[0]
+    second = start()
+    second_dir = wait_until(lambda: [d for d in run_dirs() if d != first_dir and (d / "owner.json").exists()], 60,
+                            "the second run to start")[0]
+    assert not (second_dir / "processes.json").exists()  # no browser for it while the first holds the only slot
+
+    cancel = robots_cli(["runs", "cancel", first_dir.name], home, env=env)
+    assert (cancel.returncode, cancel.stderr) == (0, f"run {first_dir.name} canceled\n")
+    _, first_err = first.communicate(timeout=60)
+    assert first.returncode == 130
+    assert "error: canceled by robots runs cancel" in first_err
+    assert tracked_pids_alive(first_dir) == []
+
+    wait_until(lambda: _chrome_up(second_dir), 120, "the second run's Chrome, once the slot is free")
+    cancel = robots_cli(["runs", "cancel", second_dir.name], home, env=env)
+    assert (cancel.returncode, cancel.stderr) == (0, f"run {second_dir.name} canceled\n")
+    _, second_err = second.communicate(timeout=60)
+    assert second.returncode == 130
+    assert "robots: all 1 browser slots are in use (ROBOTS_MAX_BROWSERS); waiting for one" in second_err
+    assert tracked_pids_alive(second_dir) == []
+
+    store = store_of(home)
+    try:
+        first_rec, second_rec = store.get(first_dir.name), store.get(second_dir.name)
+    finally:
+        store.close()
+    assert [(r.status, r.error_class, r.error_message) for r in (first_rec, second_rec)] == [
+        ("canceled", "Canceled", "canceled by robots runs cancel")] * 2
+    assert first_rec.ended_at is not None
+    # The second browser started only after the first one's run had ended.
+    chrome_started = (second_dir / "processes.json").stat().st_mtime
+    assert chrome_started >= first_rec.ended_at.timestamp() - 1.0
+
+    again = robots_cli(["runs", "cancel", first_dir.name], home, env=env)
+    assert (again.returncode, again.stderr) == (2, f"error: run {first_dir.name} is not running (it is canceled)\n")
