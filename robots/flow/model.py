@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps.base import StepArgs
@@ -49,6 +49,15 @@ class SessionSpec(_Strict):
                                                    "rejects it, it is not tried again automatically for a while")
 
 
+def _chrome_flag(flag: str) -> str:
+    if not flag.startswith("--") or len(flag) < 3 or any(c.isspace() for c in flag):
+        raise ValueError("a Chrome flag starts with -- and has no spaces (like --lang=en-US)")
+    return flag
+
+
+ChromeFlag = Annotated[str, AfterValidator(_chrome_flag)]
+
+
 class BrowserSpec(_Strict):
     """Which browser runs the flow and how; ROBOTS_BROWSER / ROBOTS_GRID_URL and --browser / --grid-url /
     --headed override it."""
@@ -63,7 +72,7 @@ class BrowserSpec(_Strict):
                              description="WIDTHxHEIGHT in pixels")
     page_load_timeout: float | None = Field(None, gt=0, description="seconds a navigation may take "
                                                                      "(default: timeouts.page_load)")
-    arguments: list[str] = Field([], description="extra Chrome flags, each starting with --",
+    arguments: list[ChromeFlag] = Field([], description="extra Chrome flags, each starting with --",
                                  json_schema_extra={"items": {"type": "string", "pattern": r"^--\S+$"}})
     binary: str | None = Field(None, description="Chrome's binary (for remote: its path on the Grid's node)")
 
@@ -71,14 +80,6 @@ class BrowserSpec(_Strict):
     @classmethod
     def _size_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value  # `window_size: 1366` gets the form's message
-
-    @field_validator("arguments")
-    @classmethod
-    def _flags(cls, value: list[str]) -> list[str]:
-        for flag in value:
-            if not flag.startswith("--") or len(flag) < 3 or any(c.isspace() for c in flag):
-                raise ValueError(f"a Chrome flag starts with -- and has no spaces (like --lang=en-US), not {flag!r}")
-        return value
 
     @property
     def size(self) -> tuple[int, int]:
