@@ -138,3 +138,34 @@ def test_the_pool_queues_runs_and_cancel_stops_them(sandbox_env: dict[str, str],
 
     again = robots_cli(["runs", "cancel", first_dir.name], home, env=env)
     assert (again.returncode, again.stderr) == (2, f"error: run {first_dir.name} is not running (it is canceled)\n")
+
+
+def test_drift_is_notified_once(sandbox, sandbox_env: dict[str, str], tmp_path: Path) -> None:
+    """Under the sandbox's layout B the sign-in page's first-choice selectors fail and fallbacks match: the
+    robot passes with drift, and the drift webhook goes out once, not again for the same drift."""
+    import httpx
+
+    from robots.outbox import verify
+    from scheduler.receiver import Receiver
+
+    home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
+    env = {**sandbox_env, "ROBOTS_SECRET_WEBHOOK_SECRET": "drift-secret"}
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "layout_b"}).raise_for_status()
+    with Receiver() as receiver:
+        schedule.write_text(f"""\
+- name: peeker
+  flow: {FLOWS}/peek.yaml
+  trigger: {{interval: 1h}}
+  notify: {{webhooks: [{receiver.url}]}}
+""")
+        assert SchedulerProcess(schedule, home, env=env).stop() == 0  # registers the robot
+        codes = [robots_cli(["schedule", "trigger", "peeker"], home, env=env).returncode for _ in range(2)]
+        wait_until(lambda: receiver.received, 30, "the drift webhook")
+    assert codes == [0, 0]
+    runs = [r for _, r in robot_runs(home, "peeker")]
+    assert [r.status for r in runs] == ["passed", "passed"]
+    [got] = receiver.received
+    event = json.loads(got["body"])
+    assert verify("drift-secret", got["headers"], got["body"]) == event["event_id"]
+    assert (event["event"], event["run_id"]) == ("robot.drift", runs[0].run_id)
+    assert event["drift"].startswith("login.username: matched fallback ")
