@@ -98,6 +98,8 @@ class Browser:
     profile_dir: str | None  # a local profile to remove at quit (None: the remote end owns it)
     tracked: list[processes.Tracked] = field(default_factory=list)
     kind: str = "chromium"
+    #: remote: the file (in the run's folder) naming the Grid session, for the orphan sweep; gone once quit
+    remote_record: Path | None = None
     #: (selector, index of the candidate that matched), in the order found; the engine reads and clears it
     matches: list[tuple[Selector, int]] = field(default_factory=list)
     _network: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
@@ -492,17 +494,34 @@ class Browser:
 
     # ----- lifecycle
     def quit(self) -> None:
-        """End chromedriver and Chrome: politely first, then by the tracked pids."""
+        """End chromedriver and Chrome: politely first, then by the tracked pids (a remote session: on the Grid)."""
         if self._closed:
             return
         self._closed = True
         try:
             self.driver.quit()
         except Exception as e:  # noqa: BLE001 - the processes are ended below whatever happened here
-            log.debug("driver.quit failed: %s", _first_line(e))
+            if self.remote_record is not None:
+                from robots.browser.remote import end_session
+
+                end_session(self.remote_record)  # once more, by plain HTTP; it warns if the Grid keeps it
+            else:
+                log.debug("driver.quit failed: %s", _first_line(e))
+        else:
+            if self.remote_record is not None:
+                self.remote_record.unlink(missing_ok=True)
         processes.end(self.tracked)
         if self.profile_dir:
             shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """End the browser now, from any thread (a cancel, a max_runtime): its processes by pid and process
+        group, or its remote session on the Grid. `quit()` afterwards still tidies up."""
+        if self.remote_record is not None:
+            from robots.browser.remote import end_session
+
+            end_session(self.remote_record)
+        processes.end(self.tracked)
 
 
 def _start_xvfb() -> tuple[str, processes.Tracked]:
@@ -630,7 +649,7 @@ def start_browser(options: BrowserOptions, run_dir: Path | None) -> Browser:
     if options.kind == "remote":
         from robots.browser.remote import start_remote
 
-        return start_remote(options)
+        return start_remote(options, run_dir)
     raise BrowserError(f"unknown browser kind {options.kind!r}; use one of {', '.join(KINDS)}")
 
 

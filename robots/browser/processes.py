@@ -116,7 +116,8 @@ def owner_alive(run_dir: Path) -> bool:
 
 def sweep(runs_dir: Path) -> list[tuple[str, list[Tracked]]]:
     """End what runs whose runner is gone (killed, crashed) left running: only the processes they recorded,
-    and only while pid and start time still match. Returns (run id, ended processes) per swept run."""
+    and only while pid and start time still match, and the Grid session they named (remote.json).
+    Returns (run id, ended processes) per swept run."""
     swept: list[tuple[str, list[Tracked]]] = []
     if not runs_dir.is_dir():
         return swept
@@ -131,6 +132,10 @@ def sweep(runs_dir: Path) -> list[tuple[str, list[Tracked]]]:
             pass
         left = [t for t in tracked if t.alive() or (t.leads_group and group_members(t.pid))]
         end(left)
+        if (run_dir / "remote.json").exists():  # a session on a Selenium Grid that the run never quit
+            from robots.browser.remote import end_session
+
+            end_session(run_dir / "remote.json")
         (run_dir / "owner.json").unlink(missing_ok=True)
         swept.append((run_dir.name, left))
     return swept

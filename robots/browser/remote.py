@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 from robots.browser.drivers import Browser, BrowserOptions, _first_line, chrome_arguments, prepare
 from robots.errors import BrowserError
+
+log = logging.getLogger("robots.browser")
 
 _WHERE = "set browser.grid_url in the flow, ROBOTS_GRID_URL, or --grid-url"
 
@@ -60,8 +64,36 @@ def _signals_held() -> Iterator[list[int]]:
             signal.signal(s, h)
 
 
-def start_remote(options: BrowserOptions) -> Browser:
-    """A new Chrome session on the Grid at `options.grid_url`, with our flags."""
+def end_session(record: Path) -> bool:
+    """Delete the Grid session that `record` (remote.json in a run's folder) names; remove the record once the
+    Grid no longer has it. False (and a warning) when the Grid could not be told."""
+    try:
+        data = json.loads(record.read_text())
+    except FileNotFoundError:
+        return True
+    except ValueError:
+        record.unlink(missing_ok=True)
+        return True
+    url = f"{data['grid_url'].rstrip('/')}/session/{data['session_id']}"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10):  # noqa: S310
+            pass
+    except urllib.error.HTTPError as e:
+        if e.code != 404:  # 404: the Grid has no such session (any more)
+            log.warning("could not end the remote session %s (HTTP %s); the Grid ends it after its session timeout",
+                        url, e.code)
+            return False
+    except (urllib.error.URLError, OSError) as e:
+        log.warning("could not end the remote session %s (%s); the Grid ends it after its session timeout",
+                    url, getattr(e, "reason", e))
+        return False
+    record.unlink(missing_ok=True)
+    return True
+
+
+def start_remote(options: BrowserOptions, run_dir: Path | None = None) -> Browser:
+    """A new Chrome session on the Grid at `options.grid_url`, with our flags. With a run folder, the session is
+    named in its remote.json until quit, so that the orphan sweep can end it if this process dies."""
     if not options.grid_url:
         raise BrowserError(f"the remote browser needs a Selenium Grid URL: {_WHERE}")
     os.environ.setdefault("SE_OFFLINE", "true")
@@ -87,7 +119,11 @@ def start_remote(options: BrowserOptions) -> Browser:
                                   "to Chrome's path on the Grid's node if it cannot find Chrome)")) from None
         except (OSError, ValueError) as e:
             raise BrowserError(f"could not talk to the Selenium Grid at {options.grid_url}: {e}") from None
-    browser = Browser(driver, None, [], kind="remote")
+    record = None
+    if run_dir is not None:
+        record = run_dir / "remote.json"
+        record.write_text(json.dumps({"grid_url": options.grid_url, "session_id": driver.session_id}))
+    browser = Browser(driver, None, [], kind="remote", remote_record=record)
     if got:  # a signal came while the session was being made: end the session, then deliver it
         browser.quit()
         signal.raise_signal(got[0])

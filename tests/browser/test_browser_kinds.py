@@ -171,6 +171,40 @@ def test_remote_sessions_end_on_the_grid(outcome, grid, sandbox, tmp_path):
     assert _grid_idle(grid)  # the session was quit: its Chrome and chromedriver are gone from the Grid
 
 
+@pytest.mark.parametrize("kind", ["undetected", "remote"])
+def test_the_sweep_ends_what_a_killed_runner_left(kind, request, sandbox, tmp_path):
+    """kill -9 of the runner: its Chrome (or Grid session) outlives it until `robots runs sweep` (run at the start
+    of every `robots run` too) ends it, by the pids and groups it recorded or the session it named."""
+    grid = request.getfixturevalue("grid") if kind == "remote" else None
+    args = [str(FLOWS / "hold.yaml"), "--browser", kind] + (["--grid-url", grid.url] if grid else [])
+    env = cli_env(tmp_path, ROBOTS_PORTAL_URL=sandbox.url, ROBOTS_CHROME_BINARY="/usr/bin/chromium")
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    try:
+        if grid is None:
+            run_dir = wait_for_chrome(tmp_path)
+        else:
+            deadline = time.monotonic() + 60
+            while not list((tmp_path / "runs").glob("*/remote.json")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            run_dir = next((tmp_path / "runs").glob("*/remote.json")).parent
+        assert run_dir is not None
+    finally:
+        proc.kill()
+        proc.wait()
+    if grid is None:
+        assert tracked_pids_alive(run_dir) != []  # Chrome outlived its runner...
+    else:
+        assert grid.browser_pids() != []
+    sweep = subprocess.run([sys.executable, "-m", "robots.cli", "runs", "sweep"], capture_output=True, text=True,
+                           env=env, timeout=120, check=False)
+    assert sweep.returncode == 0, sweep.stderr
+    if grid is None:
+        assert tracked_pids_alive(run_dir) == []  # ...until the sweep ended it
+    else:
+        assert _grid_idle(grid) and not (run_dir / "remote.json").exists()
+
+
 # ----------------------------------------------------------------------------------------- start failures
 NOWHERE = "http://127.0.0.1:9"  # the browser fails to start before any page is opened
 
