@@ -34,6 +34,7 @@ class RunGuard:
         self.started = time.monotonic()
         self.reason: Interrupted | None = None
         self._armed = False
+        self._watching = False
         self._done = threading.Event()
         #: ends the run's browser; used when the run is not on the main thread (no signal can reach it)
         self.end_browser: Callable[[], None] | None = None
@@ -55,7 +56,10 @@ class RunGuard:
         return self.reason
 
     def check(self) -> None:
-        """Raise Canceled or RunTimedOut if the run must stop (called between steps and while waiting)."""
+        """Raise Canceled or RunTimedOut if the run must stop (called between steps and while waiting). Only
+        while `watching()`: a run's `finally` steps, after it, still run."""
+        if not self._watching:
+            return
         reason = self._look()
         if reason is not None:
             raise reason
@@ -67,7 +71,7 @@ class RunGuard:
         previous = None
         if on_main:
             previous = signal.signal(_SIGNAL, self._on_signal)
-        self._armed = True
+        self._armed = self._watching = True
         self._done.clear()
         watcher = threading.Thread(target=self._watch, args=(threading.main_thread().ident if on_main else None,),
                                    name=f"guard-{self.run_id}", daemon=True)
@@ -75,7 +79,7 @@ class RunGuard:
         try:
             yield
         finally:
-            self._armed = False
+            self._armed = self._watching = False
             self._done.set()
             watcher.join()
             if on_main:

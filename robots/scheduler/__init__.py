@@ -1,7 +1,21 @@
-"""Unattended robots (issue 8): schedule files, the APScheduler 3 scheduler with its SQL job store, and the
-one path every robot run takes. The CLI is robots/scheduler/cli.py (`robots schedule ...`)."""
+"""Unattended robots (issue 8): schedule files (config.py), the APScheduler 3 scheduler with its SQL job store
+and the one path every robot run takes (service.py), what is kept in the database (state.py), notifications
+(notify.py). The CLI is robots/scheduler/cli.py (`robots schedule ...`), imported by every `robots` command:
+so nothing here is imported eagerly."""
 
-from robots.scheduler.config import Robot, load_schedule, load_schedules
-from robots.scheduler.service import RobotRunner, RobotScheduler
+from __future__ import annotations
 
-__all__ = ["Robot", "RobotRunner", "RobotScheduler", "load_schedule", "load_schedules"]
+from typing import Any
+
+_EXPORTS = {"Robot": "config", "load_schedule": "config", "load_schedules": "config",
+            "RobotRunner": "service", "RobotScheduler": "service"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'robots.scheduler' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"robots.scheduler.{_EXPORTS[name]}"), name)
