@@ -100,6 +100,8 @@ class Browser:
     kind: str = "chromium"
     #: remote: the file (in the run's folder) naming the Grid session, for the orphan sweep; gone once quit
     remote_record: Path | None = None
+    #: called at the end of quit() (undetected: disarm the library's own late clean-up)
+    after_quit: Callable[[], None] | None = None
     #: (selector, index of the candidate that matched), in the order found; the engine reads and clears it
     matches: list[tuple[Selector, int]] = field(default_factory=list)
     _network: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
@@ -513,6 +515,8 @@ class Browser:
         processes.end(self.tracked)
         if self.profile_dir:
             shutil.rmtree(self.profile_dir, ignore_errors=True)
+        if self.after_quit is not None:
+            self.after_quit()
 
     def kill(self) -> None:
         """End the browser now, from any thread (a cancel, a max_runtime): its processes by pid and process

@@ -91,6 +91,18 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str]) -
             chromium_service.ChromiumService = real_service  # type: ignore[misc]
 
 
+def _disarm(driver: Any) -> None:
+    """After our quit: undetected-chromedriver would SIGTERM its browser's pid again when the object is
+    finalized (at exit, as its finalizer keeps it alive until then), by then maybe another process's pid.
+    Forget that pid and drop the finalizer, which also lets the object be collected."""
+    import weakref
+
+    driver.browser_pid = None
+    for ref, info in list(weakref.finalize._registry.items()):  # type: ignore[attr-defined]
+        if info.args and info.args[0] is driver:
+            ref.detach()
+
+
 def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
     """Start Debian's Chromium through undetected-chromedriver, offline, tracked by pid and process group."""
     os.environ.setdefault("SE_OFFLINE", "true")
@@ -151,7 +163,7 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
     except BaseException:
         clean_up()
         raise
-    browser = Browser(driver, work, tracked, kind="undetected")
+    browser = Browser(driver, work, tracked, kind="undetected", after_quit=lambda: _disarm(driver))
     try:
         for leader in [t for t in tracked if t.role == "browser"]:
             for pid in processes.group_members(leader.pid):
