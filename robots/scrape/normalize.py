@@ -73,11 +73,31 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+# The US portal display ('03/14/2025 2:05 PM'), read without strptime: it is most of a list page's cells.
+_US_12H = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d\d) ([AP])M$")
+_FAST_FORMATS = (None, "%m/%d/%Y %I:%M %p")
+
+
 def instant_utc(text: str | None, tz: str, fmt: str | None = None) -> str | None:
     """A wall-clock time shown in the tenant's time zone -> UTC ISO 8601 ('2025-03-14T19:05:00Z')."""
     if not text:
         return None
     zone = _zone(tz)
+    m = _US_12H.match(text) if fmt in _FAST_FORMATS else None
+    if m:
+        month, day, year, hour, minute, half = m.groups()
+        h = int(hour)
+        if 1 <= h <= 12:
+            try:
+                local = datetime(int(year), int(month), int(day), h % 12 + (12 if half == "P" else 0), int(minute))
+            except ValueError:
+                raise ValueError(f"not a date and time: {text!r}") from None
+            first = zone.utcoffset(local)
+            second = zone.utcoffset(local.replace(fold=1))
+            if first is None or second is None or first < second:  # a wall time the spring-forward change skipped
+                raise ValueError(f"{text!r} does not exist in {tz} (the clocks skipped it)")
+            utc = local - first  # an ambiguous (repeated) hour is read as its first occurrence, like astimezone
+            return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:00Z"
     for f in (fmt,) if fmt else _DATETIME_FORMATS:
         try:
             local = datetime.strptime(text, f)

@@ -60,6 +60,7 @@ class PageRead:
     outputs: dict[str, Any] = field(default_factory=dict)
     matches: list[tuple[Selector, int]] = field(default_factory=list)
     rows: int = 0
+    doc: Any = None  # the parsed page, for more lookups (e.g. the next link)
 
 
 def run_extract(kind: str, args: Any, doc: Any, *, resolve: Any, url: str, tz: str,
@@ -77,7 +78,7 @@ def run_extract(kind: str, args: Any, doc: Any, *, resolve: Any, url: str, tz: s
     extra = {"source_url": url, "scraped_at": scraped_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     result: Any
     if kind == "extract_table":
-        result = parse_table(outer_html(elements[0]), args.fields, base_url=url, tz=tz, extra=extra)
+        result = parse_table(elements[0], args.fields, base_url=url, tz=tz, extra=extra)  # parsed once
     elif kind == "extract_detail":
         result = parse_detail(outer_html(elements[0]), args.fields, base_url=url, tz=tz, extra=extra)
     else:
@@ -93,7 +94,7 @@ def read_page(html: str, steps: Iterable[tuple[str, str | None, Any]], *, resolv
               scraped_at: str | None = None) -> PageRead:
     """Run extract steps, given as (kind, id, validated args), on one page's HTML."""
     doc = document(html)
-    read = PageRead()
+    read = PageRead(doc=doc)
     for kind, step_id, args in steps:
         output, match = run_extract(kind, args, doc, resolve=resolve, url=url, tz=tz, scraped_at=scraped_at)
         read.matches.append(match)

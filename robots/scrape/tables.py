@@ -123,22 +123,33 @@ def converter(spec: ValueSpec, tz: str, base_url: str) -> Callable[[str | None],
 
 
 def _cell_text(el: Any) -> str:
+    if len(el) == 0:  # a cell with only text (most of them): no descendants to gather
+        text = el.text
+        return " ".join(text.split()) if text else ""
     return " ".join(el.text_content().split())
 
 
-def parse_table(html: str, fields: dict[str, FieldSpec], *, base_url: str = "", tz: str = "UTC",
+_CELLS = ("td", "th")
+
+
+def parse_table(html: str | Any, fields: dict[str, FieldSpec], *, base_url: str = "", tz: str = "UTC",
                 extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Rows of the first table in `html` as dicts with the fields of `fields` (plus `extra` on every row)."""
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except Exception as e:  # lxml raises several types for unparsable input
-        raise ScrapeError(f"the table's HTML could not be parsed: {e}") from None
-    tables = root.xpath(".//table")
-    if not tables:
+    """Rows of the first table in `html` (text, or an lxml element already parsed) as dicts with the fields of
+    `fields` (plus `extra` on every row).
+
+    The hot path of every list read: one parse, each cell's text read once, no per-row XPath."""
+    if isinstance(html, str):
+        try:
+            root = lxml.html.fragment_fromstring(html, create_parent="div")
+        except Exception as e:  # lxml raises several types for unparsable input
+            raise ScrapeError(f"the table's HTML could not be parsed: {e}") from None
+    else:
+        root = html
+    table = root if root.tag == "table" else next(root.iter("table"), None)
+    if table is None:
         raise ScrapeError("no <table> element in the scraped HTML")
-    table = tables[0]
     header_row = table.xpath("./thead/tr[1]") or table.xpath(".//tr[th][1]")
-    headers = [_cell_text(c) for c in header_row[0].xpath("./th|./td")] if header_row else []
+    headers = [_cell_text(c) for c in header_row[0].iterchildren(*_CELLS)] if header_row else []
     index = {h: i for i, h in enumerate(headers)}
     compiled = []
     for name, spec in fields.items():
@@ -146,30 +157,36 @@ def parse_table(html: str, fields: dict[str, FieldSpec], *, base_url: str = "", 
             raise ScrapeError(f"the table has no column '{spec.column}' for field '{name}' "
                               f"(columns: {', '.join(repr(h) for h in headers) or 'none'})")
         compiled.append(_Compiled(name, spec, converter(spec, tz, base_url)))
+    # (name, row attribute, column index, cell attribute, spec, convert, simple): simple fields take the fast path
+    plan = [(f.name, f.spec.row_attr, index[f.spec.column] if f.spec.column is not None else -1, f.spec.attr, f.spec,
+             f.convert, "." not in f.name and not (f.spec.pattern or f.spec.default is not None or f.spec.split
+                                                   or f.spec.list or f.spec.raw or f.spec.type == "enum"))
+            for f in compiled]  # fmt: skip
     body_rows = table.xpath("./tbody/tr") or [r for r in table.xpath(".//tr") if not r.xpath("./th")]
+    width = len(headers)
     out = []
     for rownum, tr in enumerate(body_rows, 1):
-        cells = tr.xpath("./td|./th")
-        if len(cells) < len(headers):  # a "no results" row spanning the table
-            if len(cells) == 1 and cells[0].get("colspan"):
-                continue
+        cells = list(tr.iterchildren(*_CELLS))
+        if len(cells) < width and len(cells) == 1 and cells[0].get("colspan"):
+            continue  # a "no results" row spanning the table
         row: dict[str, Any] = {}
-        for f in compiled:
-            spec = f.spec
-            if spec.row_attr is not None:
-                raw = tr.get(spec.row_attr)
+        for name, row_attr, i, attr, spec, convert, simple in plan:
+            if row_attr is not None:
+                raw = tr.get(row_attr)
+            elif i >= len(cells):
+                raw = None
+            elif attr:
+                hit = cells[i].xpath(f".//*[@{attr}]")
+                raw = hit[0].get(attr) if hit else None
             else:
-                i = index[spec.column]  # type: ignore[index]
-                if i >= len(cells):
-                    raw = None
-                else:
-                    cell = cells[i]
-                    if spec.attr:
-                        hit = cell.xpath(f".//*[@{spec.attr}]")
-                        raw = hit[0].get(spec.attr) if hit else None
-                    else:
-                        raw = _cell_text(cell)
-            store_value(row, f.name, spec, raw or None, f.convert, f"row {rownum}, ")
+                raw = _cell_text(cells[i])
+            if simple:
+                try:
+                    row[name] = convert(raw or None)
+                except ValueError as e:
+                    raise ScrapeError(f"row {rownum}, field '{name}': {e}") from None
+            else:
+                store_value(row, name, spec, raw or None, convert, f"row {rownum}, ")
         if extra:
             row.update(extra)
         out.append(row)

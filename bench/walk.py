@@ -1,0 +1,222 @@
+"""Walking the customer list: plain HTTP vs our browser walk vs the hybrid mode, side by side in one run
+(CONTRACTS C7), plus the normalization rate.
+
+    .venv/bin/python bench/walk.py [--repeats 3] [--size default]
+
+- http: one keep-alive httpx.Client signed in over HTTP, GET every page of /customers (50 rows a page) and read it
+  with the same scraper the flow uses (flows/sera/list_customers.yaml's extract step through robots.scrape.page).
+- browser: the flow's walk in Chromium (`open` + `paginate`, fetch: browser): one page_source-sized read per page,
+  never cell by cell.
+- hybrid: the same walk with `paginate: {fetch: http}`: the browser's session, pages over HTTP.
+Login is excluded from every side (the browser signs in once, before the walks; the HTTP client before its own).
+No faults. The sandbox runs in its own process; its own time per page (from /_sandbox/requests) is shown beside.
+Medians of `--repeats` walks, interleaved (http, browser, hybrid, http, ...).
+
+Targets (issue 11): browser <= 2.0x http, hybrid <= 1.15x http, normalization >= 50,000 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pyotp
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from robots.engine import Listener, Runner  # noqa: E402
+from robots.flow.loader import load_flow  # noqa: E402
+from robots.portals import open_portal  # noqa: E402
+from robots.records.model import StepRecord  # noqa: E402
+from robots.sandbox import credentials  # noqa: E402
+from robots.scrape.page import find, read_page  # noqa: E402
+from robots.scrape.tables import parse_table  # noqa: E402
+from robots.sera.library import TIME_ZONE, read_steps  # noqa: E402
+
+FLOW = ROOT / "flows" / "sera" / "list_customers.yaml"
+PAGE_SIZE = 50
+#: paginate's fetch modes, as walked here: page (our browser walk: one page source per page), http (hybrid),
+#: browser (every inner step run and recorded on every page: several round trips per page)
+MODES = ("page", "http", "browser")
+
+
+def start_sandbox(size: str) -> tuple[subprocess.Popen[str], str]:
+    """The sandbox in a process of its own (so that it does not share our interpreter's lock)."""
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--port", "0", "--size", size],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    if not url.startswith("http"):
+        proc.kill()
+        raise SystemExit(f"the sandbox did not start: {url!r}")
+    return proc, url
+
+
+def http_sign_in(client: httpx.Client) -> None:
+    creds = credentials()
+    page = client.get("/login")
+    token = BeautifulSoup(page.text, "html.parser").find("input", attrs={"name": "csrf_token"})["value"]  # type: ignore[index]
+    r = client.post("/login", data={"username": creds["username"], "password": creds["password"], "csrf_token": token})
+    assert r.status_code == 303, r.text[:300]
+    client.post("/_sandbox/clock", json={"advance": 31})  # a TOTP window of its own: each code signs in once
+    now = client.get("/_sandbox/clock").json()["now"]
+    code = pyotp.TOTP(creds["totp_secret"]).at(datetime.fromisoformat(now.replace("Z", "+00:00")))
+    r = client.post("/mfa", data={"code": code})
+    assert r.status_code == 303, r.text[:300]
+
+
+def http_walk(client: httpx.Client, base: str) -> tuple[float, int, int]:
+    """The floor: GET every page on one keep-alive connection, the flow's own scraper, the next link from the page."""
+    flow = load_flow(FLOW)
+    steps = read_steps(flow)
+    next_sel = flow.catalog.resolve("customers.next_page")
+    pages = rows = 0
+    url: str | None = f"{base}/customers?page_size={PAGE_SIZE}"
+    t0 = time.perf_counter()
+    while url:
+        response = client.get(url)
+        read = read_page(response.text, steps, resolve=flow.catalog.resolve, url=str(response.url), tz=TIME_ZONE)
+        pages, rows = pages + 1, rows + read.rows
+        hit = find(read.doc, next_sel)
+        url = str(response.url.join(hit[0][0].get("href"))) if hit else None
+    return time.perf_counter() - t0, pages, rows
+
+
+def server_ms(log_client: httpx.Client, pages: int) -> float:
+    """The sandbox's own median time per customers page, over the last walk's pages."""
+    entries = [e for e in log_client.get("/_sandbox/requests").json() if e["path"] == "/customers"][-pages:]
+    return statistics.median(e["duration_ms"] for e in entries)
+
+
+def bench_flow(folder: Path, repeats: int) -> Path:
+    """Sign in once, then `repeats` rounds of (browser walk, hybrid walk) of the customer list."""
+    walk = FLOW.read_text(encoding="utf-8")
+    paginate = walk[walk.index("  - paginate:"):walk.index("  - set_output")]
+    body = []
+    for n in range(repeats):
+        for mode in MODES:
+            block = paginate.replace("id: pages", f"id: {mode}_{n}").replace(
+                "      max_pages: 500", f"      max_pages: 500\n      fetch: {mode}").replace(
+                "collect: rows", f"collect: rows_{mode}_{n}").replace("id: rows", f"id: rows_{mode}_{n}")
+            page1 = "{{ portal.url }}/customers?page_size=" + str(PAGE_SIZE)
+            if mode == "browser":  # the step-by-step walk starts from the page the browser opened
+                body.append(f'  - open: {{id: open_{mode}_{n}, url: "{page1}"}}\n' + block)
+            else:  # page and http read their first page themselves
+                body.append(block.replace(f"      fetch: {mode}", f'      fetch: {mode}\n      url: "{page1}"'))
+    path = folder / "walks.yaml"
+    path.write_text(f"name: bench_walks\nportal: sera\nselectors: {ROOT / 'selectors' / 'sera'}\nsteps:\n"
+                    f"  - call: {ROOT / 'flows' / 'sera' / 'sign_in.yaml'}\n" + "".join(body), encoding="utf-8")
+    return path
+
+
+class Timings(Listener):
+    """Durations of the top-level open and paginate steps, and the sandbox's time per page after each walk."""
+
+    def __init__(self, log_client: httpx.Client):
+        self.log_client = log_client
+        self.ms: dict[str, float] = {}
+        self.server: dict[str, float] = {}
+
+    def step_finished(self, record: StepRecord) -> None:
+        if record.step_id and record.step_id.startswith(("open_", *(f"{m}_" for m in MODES))):
+            self.ms[record.step_id] = record.duration_ms
+            if not record.step_id.startswith("open_"):
+                self.server[record.step_id] = server_ms(self.log_client, 50)
+
+
+def normalization_rate(page: str) -> tuple[float, int]:
+    """Rows per second through the table scraper (parse + normalize) on the table of a saved 50-row page: the
+    outer HTML that the browser walk hands it."""
+    import lxml.html
+
+    html = lxml.html.tostring(lxml.html.fromstring(page).xpath("//table")[0], encoding="unicode")
+    flow = load_flow(FLOW)
+    fields = read_steps(flow)[0][2].fields
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 2.0:
+        n += len(parse_table(html, fields, base_url="https://acme.sera.tech/customers", tz=TIME_ZONE))
+    return n / (time.perf_counter() - t0), n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--size", default="default", choices=["small", "default"])
+    opts = parser.parse_args()
+    proc, url = start_sandbox(opts.size)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as log_client, httpx.Client(base_url=url, timeout=30) as client:
+            http_sign_in(client)
+            http_s: list[float] = []
+            http_server: list[float] = []
+            pages = rows = 0
+
+            def one_http() -> None:
+                nonlocal pages, rows
+                seconds, pages, rows = http_walk(client, url)
+                http_s.append(seconds)
+                http_server.append(server_ms(log_client, pages))
+
+            one_http()  # warm-up of both sides, not counted
+            http_s.clear()
+            http_server.clear()
+            for _ in range(opts.repeats):
+                one_http()
+            with tempfile.TemporaryDirectory() as tmp:
+                flow = load_flow(bench_flow(Path(tmp), opts.repeats))
+                timings = Timings(log_client)
+                creds = credentials()
+                secrets = {"sera_username": creds["username"], "sera_password": creds["password"],
+                           "sera_totp": creds["totp_secret"]}  # fmt: skip
+                secrets.update({name: "" for name in flow.all_secrets() if name not in secrets})
+                with open_portal("sera", url=url) as portal:
+                    record = Runner(home=Path(tmp) / "home", listener=timings).run(flow, secrets=secrets, portal=portal)
+                if record.status != "passed":
+                    raise SystemExit(f"the browser walks {record.status}: {record.error_message}")
+            for _ in range(opts.repeats):  # the http side again, after the browser ran: interleaved medians
+                one_http()
+        page1 = Path(ROOT / "tests" / "pages" / "sera_customers_page1.html").read_text(encoding="utf-8")
+        rate, normalized = normalization_rate(page1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    def walk_s(mode: str) -> list[float]:
+        return [(timings.ms.get(f"open_{mode}_{n}", 0.0) + timings.ms[f"{mode}_{n}"]) / 1000
+                for n in range(opts.repeats)]
+
+    http_med = statistics.median(http_s)
+    browser_med, hybrid_med = statistics.median(walk_s("page")), statistics.median(walk_s("http"))
+    steps_med = statistics.median(walk_s("browser"))
+    srv = {"http": statistics.median(http_server)} | {
+        name: statistics.median(timings.server[f"{mode}_{n}"] for n in range(opts.repeats))
+        for name, mode in (("browser", "page"), ("hybrid", "http"), ("per-step", "browser"))}
+    print(f"customer list walk: {pages} pages x {PAGE_SIZE} rows = {rows} rows, sandbox size {opts.size}, "
+          f"medians of {opts.repeats} (http: {2 * opts.repeats} walks), login excluded, no faults")
+    print(f"{'walk':<8} {'median s':>9} {'ms/page':>8} {'ratio':>7} {'server ms/page':>15}  all runs (s)")
+    for name, med, runs in (("http", http_med, http_s), ("browser", browser_med, walk_s("page")),
+                            ("hybrid", hybrid_med, walk_s("http")), ("per-step", steps_med, walk_s("browser"))):
+        print(f"{name:<8} {med:>9.3f} {med / pages * 1000:>8.1f} {med / http_med:>6.2f}x {srv[name]:>15.1f}  "
+              + ", ".join(f"{r:.3f}" for r in runs))
+    print("browser = paginate fetch: page (one page source per page); hybrid = fetch: http; per-step = fetch: "
+          "browser (each inner step run in the browser and recorded, several round trips per page)")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"targets: browser <= 2.00x (got {browser_med / http_med:.2f}x), hybrid <= 1.15x "
+          f"(got {hybrid_med / http_med:.2f}x)")
+    print(f"normalization: {rate:,.0f} rows/s ({normalized:,} rows through parse_table + normalizers; "
+          f"target >= 50,000)")
+
+
+if __name__ == "__main__":
+    main()
