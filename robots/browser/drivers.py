@@ -596,7 +596,10 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     opts.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
     # chromedriver leads a process group of its own: Chrome and its helpers join it, a terminal's
     # Ctrl-C does not reach them before we quit them, and cleanup can end the whole group by its pid.
-    service = _OnceService(executable_path=driver_bin, popen_kw={"start_new_session": True}, env=env)
+    # chromedriver's own output (its banner; why it exits) goes to a file that start errors quote.
+    driver_log = str((run_dir or Path(profile)) / "chromedriver.log")
+    service = _OnceService(executable_path=driver_bin, port=driver_port(), log_output=driver_log,
+                           popen_kw={"start_new_session": True}, env=env)
     try:
         service.start()
         t = processes.track(service.process.pid, "chromedriver")
@@ -607,8 +610,9 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
         driver = webdriver.Chrome(service=service, options=opts)
     except WebDriverException as e:
         processes.end(tracked)
+        error = start_error(e, chrome, driver_bin, log_tail(driver_log))
         shutil.rmtree(profile, ignore_errors=True)
-        raise start_error(e, chrome, driver_bin) from None
+        raise error from None
     except BaseException:
         processes.end(tracked)
         shutil.rmtree(profile, ignore_errors=True)
@@ -660,7 +664,35 @@ def start_browser(options: BrowserOptions, run_dir: Path | None) -> Browser:
 _MISMATCH = re.compile(r"only supports Chrome version (\d+).*?Current browser version is (\d+)", re.S)
 
 
-def start_error(e: BaseException, chrome: str, driver_bin: str) -> BrowserError:
+def driver_port() -> int:
+    """chromedriver's port: $ROBOTS_CHROMEDRIVER_PORT (where a firewall allows only one), else 0 (a free one)."""
+    given = os.environ.get("ROBOTS_CHROMEDRIVER_PORT", "").strip()
+    if not given:
+        return 0
+    if not given.isdigit() or not 0 < int(given) < 65536:
+        raise BrowserError(f"ROBOTS_CHROMEDRIVER_PORT must be a port number, got {given!r}")
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", int(given)))
+        except OSError:
+            raise BrowserError(f"chromedriver's port {given} (ROBOTS_CHROMEDRIVER_PORT) is in use: stop what "
+                               "listens there, or unset ROBOTS_CHROMEDRIVER_PORT to let chromedriver take a free "
+                               "port") from None
+    return int(given)
+
+
+def log_tail(path: str, lines: int = 2) -> str:
+    """The last lines of a driver's log, on one line ('' when there is none)."""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+    return " / ".join([ln.strip() for ln in text.splitlines() if ln.strip()][-lines:])
+
+
+def start_error(e: BaseException, chrome: str, driver_bin: str, driver_log: str = "") -> BrowserError:
     """Selenium's start-up failure as one error that says what to install or set."""
     text = getattr(e, "msg", None) or str(e)
     m = _MISMATCH.search(text)
@@ -668,12 +700,13 @@ def start_error(e: BaseException, chrome: str, driver_bin: str) -> BrowserError:
         return BrowserError(f"chromedriver ({driver_bin}) is for Chrome {m.group(1)} but Chrome ({chrome}) is "
                             f"{m.group(2)}: install matching versions (Debian: apt-get install chromium "
                             f"chromium-driver) or set ROBOTS_CHROMEDRIVER to a chromedriver for Chrome {m.group(2)}")
-    if "unexpectedly exited" in text or "Address already in use" in text:
-        return BrowserError(f"chromedriver ({driver_bin}) exited while starting ({_first_line(e)}); check that "
-                            f"`{driver_bin} --version` runs and that no firewall or other process holds its port")
-    if "cannot find Chrome binary" in text or "no chrome binary" in text.lower():
-        return BrowserError(f"chromedriver could not find Chrome at {chrome}: install Debian's 'chromium' package "
-                            "or set ROBOTS_CHROME_BINARY")
+    said = f" (it said: {driver_log})" if driver_log else ""
+    if "unexpectedly exited" in text:
+        return BrowserError(f"chromedriver ({driver_bin}) exited as it started{said}; install Debian's "
+                            "'chromium-driver' package or set ROBOTS_CHROMEDRIVER to a working chromedriver")
+    if "Chrome instance exited" in text or "cannot find Chrome binary" in text:
+        return BrowserError(f"Chrome ({chrome}) did not start: check that `{chrome} --version` runs; install "
+                            "Debian's 'chromium' package or set ROBOTS_CHROME_BINARY to a working Chrome")
     return BrowserError(f"Chrome could not be started ({chrome} with {driver_bin}): {_first_line(e)}")
 
 

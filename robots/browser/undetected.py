@@ -26,6 +26,8 @@ from robots.browser.drivers import (
     _first_line,
     _start_xvfb,
     chrome_arguments,
+    driver_port,
+    log_tail,
     prepare,
     start_error,
 )
@@ -52,11 +54,12 @@ def chrome_major(chrome: str) -> int:
 
 
 @contextmanager
-def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str]) -> Iterator[None]:
+def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str], driver_log: str) -> Iterator[None]:
     """While undetected-chromedriver starts: Chrome (its `subprocess.Popen`) and chromedriver (selenium's
     ChromiumService, which it builds) start in sessions of their own, so that a terminal's Ctrl-C does not
     reach them before we quit them and cleanup can end a whole process group; each pid is reported to
-    `on_start` the moment it exists. Chrome gets `env` and its output goes to /dev/null
+    `on_start` the moment it exists. chromedriver writes to `driver_log`; Chrome gets `env` and its output goes
+    to /dev/null
     (undetected-chromedriver pipes it and never reads, which would stall a chatty Chrome)."""
     import selenium.webdriver.chromium.service as chromium_service
     import undetected_chromedriver as uc
@@ -72,7 +75,7 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str]) -
 
     class Service(real_service):  # type: ignore[misc, valid-type]
         def __init__(self, *a: Any, **kw: Any) -> None:
-            super().__init__(*a, **kw)
+            super().__init__(*a, **{"port": driver_port(), "log_output": driver_log, **kw})
             self.popen_kw: dict[str, Any] = {**(self.popen_kw or {}), "start_new_session": True}
 
         def start(self) -> None:
@@ -122,6 +125,7 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
     work = tempfile.mkdtemp(prefix="robots-uc-")  # the patched chromedriver copy and the profile
     profile = os.path.join(work, "profile")
     driver_copy = os.path.join(work, "chromedriver")
+    driver_log = str((run_dir or Path(work)) / "chromedriver.log")
     shutil.copy2(source, driver_copy)
     os.chmod(driver_copy, 0o755)
 
@@ -150,13 +154,14 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
             opts.add_argument(flag)
         opts.page_load_strategy = "eager"
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-        with _tracked_starts(on_start, env):
+        with _tracked_starts(on_start, env, driver_log):
             driver = uc.Chrome(options=opts, driver_executable_path=driver_copy, browser_executable_path=chrome,
                                user_data_dir=profile, version_main=major, headless=options.headless,
                                use_subprocess=True)
     except WebDriverException as e:
+        error = start_error(e, chrome, source, log_tail(driver_log))  # the binary the user knows, not our copy
         clean_up()
-        raise start_error(e, chrome, driver_copy) from None
+        raise error from None
     except (OSError, RuntimeError) as e:  # undetected-chromedriver's own (it raises plain exceptions)
         clean_up()
         raise BrowserError(f"undetected-chromedriver could not start Chrome ({chrome}): {_first_line(e)}") from None

@@ -216,6 +216,12 @@ NOWHERE = "http://127.0.0.1:9"  # the browser fails to start before any page is 
     (["--browser", "undetected"], {"ROBOTS_CHROMEDRIVER": "/nonexistent/chromedriver"},
      "error: chromedriver not found: /nonexistent/chromedriver (from $ROBOTS_CHROMEDRIVER) is not an executable "
      "file; install Debian's 'chromium-driver' package or set ROBOTS_CHROMEDRIVER"),
+    (["--browser", "undetected"], {"ROBOTS_CHROMEDRIVER": "/bin/false"},  # an executable that is no chromedriver
+     "error: chromedriver (/bin/false) exited as it started; install Debian's 'chromium-driver' package or set "
+     "ROBOTS_CHROMEDRIVER to a working chromedriver"),
+    ([], {"ROBOTS_CHROME_BINARY": "/bin/true"},  # ...and one that is no Chrome
+     "error: Chrome (/bin/true) did not start: check that `/bin/true --version` runs; install Debian's 'chromium' "
+     "package or set ROBOTS_CHROME_BINARY to a working Chrome"),
     (["--browser", "remote", "--grid-url", "http://127.0.0.1:9"], {},
      "error: could not reach the Selenium Grid at http://127.0.0.1:9 ([Errno 111] Connection refused); start it "
      "(java -jar selenium-server-<version>.jar standalone) or set browser.grid_url in the flow, ROBOTS_GRID_URL, "
@@ -226,6 +232,32 @@ def test_a_browser_that_cannot_start_says_what_to_install_or_set(tmp_path, args,
                        env={"ROBOTS_PORTAL_URL": NOWHERE, **env})
     assert run.returncode == 3, run.stderr
     assert run.stderr.splitlines()[-1] == message
+
+
+@pytest.mark.parametrize("kind", ["chromium", "undetected"])
+def test_chromedriver_on_a_fixed_port_that_is_taken(kind, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = run_flow_cli([str(FLOWS / "sign_in_page.yaml"), "--browser", kind], tmp_path,
+                           env={"ROBOTS_PORTAL_URL": NOWHERE, "ROBOTS_CHROMEDRIVER_PORT": str(port)})
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.splitlines()[-1] == (
+        f"error: chromedriver's port {port} (ROBOTS_CHROMEDRIVER_PORT) is in use: stop what listens there, or unset "
+        "ROBOTS_CHROMEDRIVER_PORT to let chromedriver take a free port")
+
+
+def test_chromedriver_on_a_fixed_free_port(sandbox, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = run_flow_cli([str(FLOWS / "sign_in_page.yaml")], tmp_path,
+                       env={"ROBOTS_PORTAL_URL": sandbox.url, "ROBOTS_CHROMEDRIVER_PORT": str(port)})
+    assert run.returncode == 0, run.stderr
+    [run_dir] = run.run_dirs
+    assert f"on port {port}" in (run_dir / "chromedriver.log").read_text()  # chromedriver's own banner
+    assert tracked_pids_alive(run_dir) == []
 
 
 def test_a_grid_url_where_something_else_answers(sandbox, tmp_path):
