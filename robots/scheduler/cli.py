@@ -135,6 +135,10 @@ def run(
     from robots.scheduler.service import RobotScheduler
 
     _setup_logging(1)
+    stamped = logging.Formatter("%(asctime)s robots: %(message)s", "%Y-%m-%d %H:%M:%SZ")
+    stamped.converter = time.gmtime  # a long-running process's log: every line with its UTC time
+    for handler in logging.getLogger("robots").handlers:
+        handler.setFormatter(stamped)
     stop = threading.Event()
     got: list[str] = []
 
