@@ -35,13 +35,18 @@ def test_missed_fire_times_after_a_restart_are_coalesced_or_each_run(tmp_path: P
   trigger: {{interval: 2}}
   misfire_grace: 10m
   coalesce: false
+- name: strict
+  flow: {FLOWS}/note.yaml
+  trigger: {{interval: 2}}
+  misfire_grace: 1
+  coalesce: false
 """)
     first = SchedulerProcess(schedule, home)
     wait_until(lambda: finished(home, "coalesced") and finished(home, "each"), 90, "a first run of both robots")
     assert first.stop() == 0
     assert "scheduler stopped" in first.stderr
     stored = _next_runs(home)
-    assert sorted(stored) == ["coalesced", "each"]
+    assert sorted(stored) == ["coalesced", "each", "strict"]
     # While no scheduler runs, let three fire times of each robot go by (the clock passing an instant).
     last_missed = {name: t + timedelta(seconds=4) for name, t in stored.items() if t is not None}
     wait_until(lambda: datetime.now(UTC) > max(last_missed.values()) + timedelta(seconds=0.5), 30,
@@ -50,11 +55,13 @@ def test_missed_fire_times_after_a_restart_are_coalesced_or_each_run(tmp_path: P
 
     second = SchedulerProcess(schedule, home)
     missed_each = [stored["each"] + timedelta(seconds=2 * k) for k in range(3)]  # type: ignore[operator]
+    missed_strict = [stored["strict"] + timedelta(seconds=2 * k) for k in range(2)]  # type: ignore[operator]
 
     def caught_up() -> bool:
         done = {row.scheduled_for for row, r in robot_runs(home, "each") if r.status == "passed"}
-        return set(missed_each) <= done and any(row.run_id not in before["coalesced"]
-                                                for row, _ in robot_runs(home, "coalesced"))
+        strict = {row.scheduled_for for row, r in robot_runs(home, "strict") if r.status == "skipped"}
+        return (set(missed_each) <= done and set(missed_strict) <= strict
+                and any(row.run_id not in before["coalesced"] for row, _ in robot_runs(home, "coalesced")))
     wait_until(caught_up, 120, "the missed fire times to be run")
     assert second.stop() == 0
 
@@ -70,6 +77,11 @@ def test_missed_fire_times_after_a_restart_are_coalesced_or_each_run(tmp_path: P
     each = {row.scheduled_for: r for row, r in robot_runs(home, "each") if row.run_id not in before["each"]}
     assert [each[t].status for t in missed_each] == ["passed", "passed", "passed"]
     assert len({each[t].run_id for t in missed_each}) == 3
+    # Later than misfire_grace: recorded as skipped, not run.
+    strict = {row.scheduled_for: r for row, r in robot_runs(home, "strict")}
+    for t in missed_strict:
+        message = strict[t].error_message or ""
+        assert message.startswith("skipped (missed by ") and message.endswith(" s, more than misfire_grace 1 s)")
 
 
 def test_a_changed_schedule_file_replaces_jobs_cleanly(tmp_path: Path) -> None:
