@@ -242,6 +242,8 @@ def run(
     to_step: Annotated[str | None, typer.Option(help="stop after this top-level step (number or id)")] = None,
     pause_on_failure: Annotated[bool, typer.Option(help="on a failure, keep the browser open until Enter "
                                                         "(with --headed to look at it)")] = False,
+    fresh_login: Annotated[bool, typer.Option(help="sign in afresh: neither restore nor store a portal "
+                                                   "session")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more logging on stderr")] = 0,
 ) -> None:
     """Run a flow in a real Chrome. Outputs go to stdout as JSON; the summary goes to stderr."""
@@ -251,7 +253,8 @@ def run(
 
         choice = BrowserOverrides(kind=browser, grid_url=grid_url, headless=False if headed else None)
         code = _run(flow, var, portal_url, format, output, report, headed, vars_file=vars_file, dry_run=dry_run,
-                    from_step=from_step, to_step=to_step, pause_on_failure=pause_on_failure, browser=choice)
+                    from_step=from_step, to_step=to_step, pause_on_failure=pause_on_failure, browser=choice,
+                    fresh_login=fresh_login)
     except RobotsError as e:
         raise _fail(e) from None
     raise typer.Exit(code)
@@ -260,7 +263,7 @@ def run(
 def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, output: Path | None,
          report: list[str], headed: bool, *, vars_file: Path | None = None, dry_run: bool = False,
          from_step: str | None = None, to_step: str | None = None, pause_on_failure: bool = False,
-         browser: Any = None) -> int:
+         browser: Any = None, fresh_login: bool = False) -> int:
     from robots.auth.vault import resolve_secrets
     from robots.browser.settings import resolve_options
     from robots.engine import Runner, exit_code
@@ -296,7 +299,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
             store = open_store()
             progress = _Progress()
             runner = Runner(store=store, home=_home(), trigger="cli", listener=progress,  # type: ignore[arg-type]
-                            browser=browser, pause_on_failure=pause_on_failure)
+                            browser=browser, pause_on_failure=pause_on_failure, keep_sessions=not fresh_login)
             runner.sweep()
             t0 = time.monotonic()
             record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal, dry_run=dry_run,

@@ -271,6 +271,8 @@ class Runner:
         values = resolve_vars(flow, vars or {})
         first, last = step_range(flow, from_step, to_step)
         secret_values = dict(secrets or {})
+        for name in flow.all_optional_secrets():
+            secret_values.setdefault(name, "")
         missing = [s for s in flow.all_secrets() if s not in secret_values]
         if missing:
             raise InputError(f"secret {', '.join(repr(m) for m in missing)} was not given to the runner")

@@ -37,11 +37,11 @@ def test_wrong_password_is_login_rejected(sandbox, sandbox_env, tmp_path):
     assert "error: login rejected: Invalid username or password.\n" in run.stderr
     record = _record(tmp_path, run.run_id)
     assert record["status"] == "failed" and record["failure_kind"] == "business"
-    assert record["error_class"] == "BusinessFailure"
+    assert record["error_class"] == "CredentialsRejected"
     assert record["error_message"] == "login rejected: Invalid username or password."
     failed = [s for s in record["steps"] if s["status"] != "passed"]
     assert [(s["name"], s["status"]) for s in failed] == [("steps[0] call", "failed"),
-                                                           ("sign_in: steps[4] wait_for", "failed")]
+                                                           ("sign_in: steps[1] login", "failed")]
     [ev] = record["evidence"]
     shot = tmp_path / "runs" / run.run_id / ev["screenshot"]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -83,10 +83,15 @@ def test_layout_variant_b_passes_through_fallbacks_with_drift_recorded(sandbox, 
     assert customers and all(c["city"] == "Austin" or "austin" in json.dumps(c).lower() for c in customers)
     record = json.loads((tmp_path / "runs" / run.run_id / "report.json").read_text())
     drift = {s["name"]: s["drift"] for s in record["steps"] if s["drift"]}
-    assert drift["sign_in: steps[1] fill"] == ("login.username: matched fallback id:username after "
-                                      "data-cy:login-username failed")
-    assert drift["sign_in: steps[5] totp"] == "mfa.code: matched fallback id:code after data-cy:mfa-code failed; " \
-                                     "mfa.submit: matched fallback id:verify-button after data-cy:mfa-submit failed"
+    assert drift["sign_in: steps[1] login"] == (
+        "login.username: matched fallback id:username after data-cy:login-username failed; "
+        "login.password: matched fallback id:password after data-cy:login-password failed; "
+        "login.submit: matched fallback id:login-button after data-cy:login-submit failed; "
+        "mfa.code: matched fallback id:code after data-cy:mfa-code failed")
+    assert drift["sign_in: steps[2] mfa"] == (
+        "mfa.code: matched fallback id:code after data-cy:mfa-code failed; "
+        "mfa.submit: matched fallback id:verify-button after data-cy:mfa-submit failed; "
+        "nav.main: matched fallback css:nav[aria-label=Main] after data-cy:main-nav failed")
     assert any(name.endswith("extract_table") and d.startswith("customers.table: matched fallback")
                for name, d in drift.items())
     assert "selector drift: login.username matched by fallback id:username" in run.stderr

@@ -45,7 +45,8 @@ def test_no_secret_in_any_artifact_or_output(sandbox, sandbox_env, tmp_path):
         run_flow_cli([FLOW, "-v", "--report", "html"], tmp_path,
                      env={**sandbox_env, env_name("sera_username"): planted_user,
                           env_name("sera_password"): wrong_password}),
-        run_flow_cli([FLOW, "-v", "--report", "html"], tmp_path,
+        # the demo account's session from the first run is not reused: the wrong code must be typed
+        run_flow_cli([FLOW, "-v", "--report", "html", "--fresh-login"], tmp_path,
                      env={**sandbox_env, env_name("sera_totp"): wrong_totp}),
     ]
     assert [r.returncode for r in runs] == [0, 1, 1], [r.stderr for r in runs]
