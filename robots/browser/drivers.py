@@ -636,11 +636,13 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
 
 def prepare(browser: Browser, options: BrowserOptions) -> None:
     """What every kind needs once its driver answers: the page-load timeout and the network hook."""
+    from selenium.common.exceptions import WebDriverException
+
     driver = browser.driver
     try:
         driver.set_page_load_timeout(options.page_load_timeout)
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _NET_HOOK})
-    except Exception as e:  # noqa: BLE001 - Selenium's errors end here (STYLE 5)
+    except WebDriverException as e:  # (an Interrupted from a signal handler passes through)
         raise BrowserError(f"the {options.kind} browser started but does not take commands: {_first_line(e)}") \
             from None
 
