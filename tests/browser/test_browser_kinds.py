@@ -76,7 +76,10 @@ def _roles(run_dir: Path) -> list[str]:
 
 def test_undetected_signs_in_and_lists_customers(sandbox, sandbox_env, tmp_path):
     untouched = Path("/usr/bin/chromedriver").read_bytes()
-    run = run_flow_cli([LIST, *QUERY, "--browser", "undetected"], tmp_path, env=sandbox_env)
+    # Offline: any download undetected-chromedriver tried (a driver, a version list) would meet a dead proxy.
+    dead = "http://127.0.0.1:9"
+    offline = {"http_proxy": dead, "https_proxy": dead, "no_proxy": "127.0.0.1,localhost"}
+    run = run_flow_cli([LIST, *QUERY, "--browser", "undetected"], tmp_path, env={**sandbox_env, **offline})
     assert run.returncode == 0, run.stderr
     assert [c["number"] for c in run.outputs["customers"]] == NUMBERS
     [run_dir] = run.run_dirs
