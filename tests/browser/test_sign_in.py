@@ -4,7 +4,11 @@ sign-in fails, and the session store (restore, re-login mid-flow, lockout safety
 from __future__ import annotations
 
 import email.message
+import email.utils
+import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +28,7 @@ from robots.records.model import RunRecord, StepRecord
 from robots.records.tables import SessionRow
 from robots.sandbox import credentials
 from robots.sandbox.accounts import USERS
+from robots.testing.helpers import cli_env
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
@@ -300,3 +305,23 @@ def test_an_old_stored_session_is_refreshed_and_the_rotated_cookie_kept(sandbox,
         after = c.execute(SessionRow.__table__.select()).one()
     store.close()
     assert after.data != before.data and after.saved_at > before.saved_at
+
+
+def test_two_workers_on_one_account_sign_in_once_and_share_the_session(sandbox, sandbox_env, tmp_path):
+    """The portal allows one session per user (a new sign-in ends the others): two robots that each signed in
+    would log each other out. With the shared store, one signs in and the other waits for its session."""
+    httpx.post(f"{sandbox.url}/_sandbox/sessions/policy", json={"single_session": True}).raise_for_status()
+    env = {**cli_env(tmp_path), **sandbox_env}
+    workers = [subprocess.Popen([sys.executable, "-m", "robots.cli", "run", str(FLOWS / "signed_in_read.yaml")],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    done = [w.communicate(timeout=240) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], [err for _, err in done]
+    assert json.loads(done[0][0]) == json.loads(done[1][0])
+    assert _requests(sandbox).count(("POST", "/login")) == 1
+    store = SqlStore(f"sqlite:///{tmp_path / 'robots.db'}")
+    try:
+        records = store.list()
+    finally:
+        store.close()
+    assert sorted("session restored" in _names(r) for r in records) == [False, True]
