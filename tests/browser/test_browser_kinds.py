@@ -116,6 +116,15 @@ def test_chromium_signs_in_and_lists_customers(sandbox, sandbox_env, tmp_path):
     assert _record(tmp_path, run.run_id).browser["kind"] == "chromium"
 
 
+def test_undetected_headed_runs_on_a_virtual_display_without_one(sandbox, tmp_path):
+    run = run_flow_cli([str(FLOWS / "sign_in_page.yaml"), "--browser", "undetected", "--headed"], tmp_path,
+                       env={"ROBOTS_PORTAL_URL": sandbox.url, "DISPLAY": ""})
+    assert run.returncode == 0, run.stderr
+    [run_dir] = run.run_dirs
+    assert _roles(run_dir)[:3] == ["xvfb", "browser", "chromedriver"]
+    assert tracked_pids_alive(run_dir) == []
+
+
 def test_flow_section_then_environment_then_command_line(sandbox, tmp_path):
     flow = tmp_path / "kind.yaml"
     flow.write_text((FLOWS / "sign_in_page.yaml").read_text()
