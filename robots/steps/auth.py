@@ -97,6 +97,7 @@ def login(ctx: StepContext, args: LoginArgs) -> str:
     its name), the portal's error (a business failure "login rejected: <the portal's message>", remembered
     by the session store so the password is not tried again automatically), or a `stop_on` page."""
     b = ctx.browser
+    _outcome(ctx, fail=_stop(ctx, args.stop_on), ok=[ctx.selector(args.username_field)])  # a maintenance page?
     b.fill(ctx.selector(args.username_field), args.username, ctx.timeout)
     b.fill(ctx.selector(args.password_field), args.password, ctx.timeout)
     ctx.auth_state["submitted_at"] = datetime.now(UTC)

@@ -325,3 +325,10 @@ def test_two_workers_on_one_account_sign_in_once_and_share_the_session(sandbox, 
     finally:
         store.close()
     assert sorted("session restored" in _names(r) for r in records) == [False, True]
+
+
+def test_a_portal_in_maintenance_is_a_business_failure_not_a_timeout(sandbox, tmp_path):
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "maintenance"}).raise_for_status()
+    record = _run(sandbox, tmp_path, "signed_in_read.yaml", _demo())
+    assert record.status == "failed"
+    assert record.error_message == "the portal is down for maintenance: Sera is down for scheduled maintenance"
