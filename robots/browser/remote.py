@@ -119,6 +119,9 @@ def start_remote(options: BrowserOptions, run_dir: Path | None = None) -> Browse
                                   "to Chrome's path on the Grid's node if it cannot find Chrome)")) from None
         except (OSError, ValueError) as e:
             raise BrowserError(f"could not talk to the Selenium Grid at {options.grid_url}: {e}") from None
+    from selenium.webdriver.remote.file_detector import LocalFileDetector
+
+    driver.file_detector = LocalFileDetector()  # `upload` sends the file's bytes to the node, wherever it is
     record = None
     if run_dir is not None:
         record = run_dir / "remote.json"

@@ -4,6 +4,7 @@ SIGINT-interrupted runs of each kind leave no Chrome behind; start failures say 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,9 +19,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from robots import load_flow
 from robots.browser.grid import GridServer, grid_jar
+from robots.browser.settings import BrowserOverrides
+from robots.engine import Runner
 from robots.errors import BrowserError
-from robots.records import SqlStore
+from robots.portals import open_portal
+from robots.records import MemoryStore, SqlStore
 from robots.testing import run_flow_cli, tracked_pids_alive
 from robots.testing.helpers import cli_env, wait_for_chrome
 
@@ -103,6 +108,42 @@ def test_remote_signs_in_and_lists_customers_on_a_grid(grid, sandbox, sandbox_en
     assert record.browser["kind"] == "remote" and record.browser["version"].split(".")[0].isdigit()
     [run_dir] = run.run_dirs
     assert not (run_dir / "processes.json").exists()  # nothing ran here: Chrome lives on the Grid
+    assert _grid_idle(grid)
+
+
+def _on_grid(grid: GridServer, flow: str, tmp_path: Path, sandbox, **vars: str):
+    """A flow run in this process by the Runner, its browser a session on the Grid."""
+    from robots.sandbox import credentials
+
+    c = credentials()
+    secrets = {"sera_username": c["username"], "sera_password": c["password"], "sera_totp": c["totp_secret"]}
+    with open_portal("sera", url=sandbox.url) as portal:
+        runner = Runner(store=MemoryStore(), home=tmp_path, trigger="test",
+                        browser=BrowserOverrides(kind="remote", grid_url=grid.url))
+        record = runner.run(load_flow(FLOWS / flow), vars=vars, secrets=secrets, portal=portal)
+    assert record.status == "passed", (record.error_message, [(s.name, s.status) for s in record.steps])
+    assert record.browser["kind"] == "remote"
+    return record
+
+
+def test_the_step_tour_on_the_grid(grid, sandbox, tmp_path, monkeypatch):
+    """XHR waits (the network hook goes through the Grid's CDP), modals, screenshots, tables, lists."""
+    monkeypatch.setenv("ROBOTS_CHROME_BINARY", "/usr/bin/chromium")
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "whats_new"}).raise_for_status()
+    out = _on_grid(grid, "step_tour.yaml", tmp_path, sandbox).outputs
+    assert out["summary"] == "Showing 1–50 of 2,500 customers"
+    assert out["board_rows"] >= 1 and len(out["names"]) == 3
+    assert _grid_idle(grid)
+
+
+def test_uploads_frames_and_windows_on_the_grid(grid, sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBOTS_CHROME_BINARY", "/usr/bin/chromium")
+    attachment = tmp_path / "site photo.txt"
+    attachment.write_bytes("condenser coil, Zoë's unit\n".encode() * 100)
+    want = hashlib.sha256(attachment.read_bytes()).hexdigest()
+    out = _on_grid(grid, "job_attachments.yaml", tmp_path, sandbox, job="50001", file=str(attachment)).outputs
+    assert out["shown_sha256"] == want  # the portal got the same bytes, sent to the node by the file detector
+    assert want in out["viewer_sha256"] and out["print_number"] == out["job_number"]
     assert _grid_idle(grid)
 
 
