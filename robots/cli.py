@@ -742,6 +742,11 @@ app.command("pause")(pause_all)
 app.command("resume")(resume_all)
 runs_app.command("cancel")(runs_cancel)
 
+# ------------------------------------------------------------------ change detection (robots/watch_cli.py)
+from robots.watch_cli import watch_command  # noqa: E402
+
+app.command("watch")(watch_command)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""

@@ -179,3 +179,27 @@ class OutboxRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WatchRow(Base):
+    """A change-detection watch (`robots watch`): its flow, key field and when it last polled."""
+
+    __tablename__ = "watches"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    flow: Mapped[str] = mapped_column(Text)
+    key_field: Mapped[str] = mapped_column(String(255))
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_full_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WatchSnapshotRow(Base):
+    """The last version of one record a watch has seen (JSON), by the watch and the record's key."""
+
+    __tablename__ = "watch_snapshots"
+
+    watch: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    record: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
