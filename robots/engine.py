@@ -557,11 +557,11 @@ class Runner:
             model = type(call.args)
             block_fields = {n: f.alias or n for n, f in model.model_fields.items() if (f.alias or n) in call.blocks}
             kept = {**block_fields, **{n: n for n in model.expressions if n != "when"}}
-            raw = call.args.model_dump(exclude_unset=True, exclude={"when", *kept}, by_alias=True)
+            raw = call.args.model_dump(exclude_unset=True, exclude={"when", *kept}, by_alias=True, warnings=False)
             rendered = self._render(raw, state, call)
             for name, key in kept.items():  # nested steps and expressions: the step itself evaluates them
                 rendered[key] = getattr(call.args, name)
-            args = model.model_validate(rendered)
+            args = _rendered_args(model, rendered, call)
             if state.dry_run and (call.args.write or sdef.writes):
                 status, summary = "skipped", "dry run: not submitted"
                 return
@@ -689,6 +689,19 @@ class Runner:
         if self.store is not None:
             self.store.save(record)
         return record
+
+
+def _rendered_args(model: type[Any], rendered: dict[str, Any], call: StepCall) -> Any:
+    """A step's arguments after templating, validated; a template that gave a value of the wrong kind (a
+    number argument rendered to text) is an input error naming the step and the argument."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(rendered)
+    except ValidationError as e:
+        problems = "; ".join(f"{call.where}.{call.kind}.{'.'.join(str(p) for p in err['loc'])}: {err['msg'].lower()}"
+                             f", got {err['input']!r} from its template" for err in e.errors())
+        raise InputError(problems) from None
 
 
 def _session_call(flow: Flow) -> StepCall:

@@ -58,7 +58,7 @@ def _step_lines(flow: Flow, call: StepCall, depth: int) -> list[str]:
     sdef = REGISTRY.get(call.kind)
     block_names = set(_blocks(call)) | set(getattr(sdef, "blocks", ()) or ())
     selectors = selector_fields(model)
-    written = call.args.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    written = call.args.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
     own = [arg_key(n, f) for n, f in model.model_fields.items() if n not in StepArgs.model_fields]
     order = ["id", "name", *own, "timeout", "optional", "when"]  # who, what, then how
     keys = [k for k in order if k in written] + [k for k in written if k not in order]

@@ -16,7 +16,7 @@ from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
 from robots.flow.yamlsrc import Located, load_located, where
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
-from robots.steps.base import suggest
+from robots.steps.base import StepArgs, suggest
 
 _VARSPEC_KEYS = set(VarSpec.model_fields)
 _PATTERN_RULES = {
@@ -169,7 +169,7 @@ class _StepParser:
             return None
         where_step = f"{wh}.{kind}"
         try:
-            args = model.model_validate(data)
+            args = _validate_args(model, data)
         except ValidationError as e:
             self.issues += pydantic_issues(loc, e, arg_path, where_step, model, "argument")
             for block in sdef.blocks:  # report the inner steps' problems too
@@ -192,6 +192,39 @@ class _StepParser:
         blocks = {block: self.parse_list(data.get(block) or [], arg_path + (block,), f"{where_step}.{block}")
                   for block in sdef.blocks}
         return StepCall(kind, args, blocks, wh, line, col)
+
+
+# Stand-ins that let the rest of a step's arguments be checked while a templated number, flag or list waits
+# for run time (the engine validates the rendered arguments with the same model).
+_STAND_INS: tuple[Any, ...] = (1, 1.0, True, "x", [], {})
+
+
+def _validate_args(model: type[StepArgs], data: dict[str, Any]) -> StepArgs:
+    """The step's arguments, validated. A `{{ template }}` given for a step's own argument that is not text
+    (a number, a flag, a list: `max_pages: "{{ vars.pages }}"`) is kept as written and checked once rendered.
+    The options every step takes (`optional`, `timeout`, `write`, ...) are written as literals."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        templated = {str(err["loc"][0]) for err in e.errors() if len(err["loc"]) >= 1
+                     and isinstance(data.get(str(err["loc"][0])), str)
+                     and templating.is_template(data[str(err["loc"][0])])
+                     and str(err["loc"][0]) not in model.expressions
+                     and str(err["loc"][0]) not in StepArgs.model_fields}  # fmt: skip (options every step takes: literal)
+        if not templated:
+            raise
+        trial = dict(data)
+        for name in templated:
+            for stand_in in _STAND_INS:
+                try:
+                    model.model_validate({**trial, name: stand_in})
+                except ValidationError as inner:
+                    if any(err["loc"][:1] == (name,) for err in inner.errors()):
+                        continue
+                trial[name] = stand_in
+                break
+        args = model.model_validate(trial)  # raises for the problems that remain
+        return args.model_copy(update={name: data[name] for name in templated})
 
 
 def _templates(value: Any, path: tuple):

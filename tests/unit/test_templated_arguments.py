@@ -1,0 +1,72 @@
+"""Templated numbers and flags (`max_times: "{{ vars.rounds }}"`): accepted at load time, checked once
+rendered. No browser: the steps used here do not need one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from robots import load_flow
+from robots.engine import Runner
+from robots.errors import FlowError
+from robots.records import MemoryStore
+
+FLOW = """\
+name: rounds
+vars:
+  rounds: {default: 3, type: integer}
+  bad: {default: many}
+outputs: [rounds]
+steps:
+  - repeat_until:
+      id: looped
+      until: "false"
+      max_times: "{{ vars.rounds }}"
+      steps:
+        - log: "round {{ loop.index }}"
+  - set_output: {rounds: "{{ steps.looped.output }}"}
+"""
+
+
+def _flow(tmp_path: Path, text: str) -> Path:
+    f = tmp_path / "rounds.yaml"
+    f.write_text(text)
+    return f
+
+
+def test_a_templated_number_takes_the_rendered_value(tmp_path):
+    flow = load_flow(_flow(tmp_path, FLOW))
+    runner = Runner(store=MemoryStore(), home=tmp_path, trigger="test")
+    for rounds in (2, 4):
+        record = runner.run(flow, vars={"rounds": rounds})
+        assert (record.status, record.error_message) == (
+            "errored", f"repeat_until: the condition was still false after {rounds} rounds")
+
+
+def test_the_options_every_step_takes_stay_literal(tmp_path):
+    with pytest.raises(FlowError) as e:
+        load_flow(_flow(tmp_path, FLOW.replace("      id: looped\n", "      id: looped\n      optional: '{{ vars.bad }}'\n")))
+    assert [str(i) for i in e.value.issues] == [
+        f"{tmp_path}/rounds.yaml:9:17: steps[0].repeat_until.optional: expected true or false, "
+        "got '{{ vars.bad }}'",
+        # the step with the error has no id yet, so the output that reads it is reported too
+        f"{tmp_path}/rounds.yaml:14:26: steps[1].set_output.rounds: unknown step id 'looped' in "
+        "'{{ steps.looped }}'"]
+
+
+def test_a_template_that_renders_to_the_wrong_kind_names_the_step_and_argument(tmp_path):
+    flow = load_flow(_flow(tmp_path, FLOW.replace('max_times: "{{ vars.rounds }}"', 'max_times: "{{ vars.bad }}"')))
+    record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(flow)
+    assert record.status == "errored"
+    assert record.error_message == ("steps[0].repeat_until.max_times: input should be a valid integer, unable to "
+                                    "parse string as an integer, got 'many' from its template")
+
+
+def test_a_literal_of_the_wrong_kind_is_still_a_load_error(tmp_path):
+    with pytest.raises(FlowError) as e:
+        load_flow(_flow(tmp_path, FLOW.replace('max_times: "{{ vars.rounds }}"', "max_times: many")))
+    assert [str(i) for i in e.value.issues] == [
+        f"{tmp_path}/rounds.yaml:10:18: steps[0].repeat_until.max_times: expected an integer, got 'many'",
+        f"{tmp_path}/rounds.yaml:13:26: steps[1].set_output.rounds: unknown step id 'looped' in "
+        "'{{ steps.looped }}'"]
