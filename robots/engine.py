@@ -565,18 +565,19 @@ class Runner:
             if state.dry_run and (call.args.write or sdef.writes):
                 status, summary = "skipped", "dry run: not submitted"
                 return
-            for attempt in range(1, (call.args.retries if call.args.on_error == "retry" else 0) + 2):
+            retries, backoff = _retries(call, state.flow)
+            for attempt in range(1, retries + 2):
                 try:
                     result = self._invoke(sdef.func, call, state, args)
                     break
                 except TechnicalError as e:
-                    if call.args.on_error != "retry" or attempt > call.args.retries:
+                    if attempt > retries:
                         raise
                     attempts = attempt + 1
-                    pause = 0.5 * 2 ** (attempt - 1)
+                    pause = backoff * 2 ** (attempt - 1)
                     log.warning("%s: attempt %d failed (%s); retrying in %.1f s", call.where, attempt,
                                 state.masker(str(e)), pause)
-                    time.sleep(pause)  # back-off between attempts of a step with on_error: retry
+                    time.sleep(pause)  # back-off between attempts (on_error: retry, or the flow's retry policy)
             if call.args.id is not None:
                 state.step_outputs[call.args.id] = {"output": result}
             summary = _summary(result)
@@ -689,6 +690,21 @@ class Runner:
         if self.store is not None:
             self.store.save(record)
         return record
+
+
+def _retries(call: StepCall, flow: Flow) -> tuple[int, float]:
+    """How many more attempts a technical failure of this step gets, and the first pause: the step's own
+    `on_error: retry`, else the flow's `retry` policy, which leaves out containers (their steps retry
+    themselves), steps that said `on_error` themselves, and writes not marked idempotent."""
+    if call.args.on_error == "retry":
+        return call.args.retries, 0.5
+    policy = flow.retry
+    if policy is None or not policy.attempts or "on_error" in call.args.model_fields_set:
+        return 0, 0.0
+    sdef = REGISTRY[call.kind]
+    if sdef.container or ((call.args.write or sdef.writes) and not call.args.idempotent):
+        return 0, 0.0
+    return policy.attempts, policy.backoff
 
 
 def _rendered_args(model: type[Any], rendered: dict[str, Any], call: StepCall) -> Any:

@@ -332,7 +332,8 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
         name=doc.name, description=doc.description, portal=doc.portal, path=p,
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
         timeouts=doc.timeouts, steps=steps, catalog=catalog, subflows=subflows, finally_steps=finally_steps,
-        env=tuple(doc.env), optional_secrets=optional_secrets, session=doc.session, browser=doc.browser,
+        env=tuple(doc.env), optional_secrets=optional_secrets, session=doc.session, retry=doc.retry,
+        browser=doc.browser,
     )
 
 

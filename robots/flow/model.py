@@ -87,6 +87,13 @@ class BrowserSpec(_Strict):
         return int(width), int(height)
 
 
+class RetryPolicy(_Strict):
+    """Technical failures (timeouts, missing elements, a crashed page) of any step are tried again."""
+
+    attempts: int = Field(1, ge=0, le=10, description="how many more attempts a step gets after a technical failure")
+    backoff: float = Field(1.0, ge=0, le=60, description="seconds before the first retry; doubled each time")
+
+
 class FlowDoc(_Strict):
     """The top level of a flow file, as written."""
 
@@ -102,6 +109,7 @@ class FlowDoc(_Strict):
     secrets: list[str] | dict[str, SecretSpec | None] = Field(
         [], description="secret names (CONTRACTS C4), or a mapping of names to {optional, description}")
     session: SessionSpec | None = None
+    retry: RetryPolicy | None = None
     env: list[str] = Field([], description="environment variables templates may read as env.NAME")
     outputs: dict[str, OutputSpec | None] | list[str] = {}
     timeouts: Timeouts = Field(default_factory=lambda: Timeouts())
@@ -152,6 +160,7 @@ class Flow:
     #: secrets that may be missing (they are then empty strings)
     optional_secrets: tuple[str, ...] = ()
     session: SessionSpec | None = None
+    retry: RetryPolicy | None = None
     browser: BrowserSpec | None = None
 
     def all_secrets(self) -> tuple[str, ...]:

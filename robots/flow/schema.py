@@ -39,6 +39,9 @@ _TOP_LEVEL_DOCS = {
     "vars": "inputs (`--var q=smith`): `name: default` or `name: {default, required, type, description}`",
     "secrets": "names of the secrets the flow reads as `{{ secrets.<name> }}` (values come from the environment, "
                "the vault or a command), or `name: {optional, description}`",
+    "retry": "retry policy for technical failures of every step: `attempts` (more tries, default 1) and `backoff` "
+             "(seconds before the first, doubled each time); not for containers, steps with their own `on_error`, "
+             "or writes not marked `idempotent`",
     "session": "this flow signs in: `account` (and `password`) as templates; the runner keeps the session it "
                "leaves, restores it in later runs and signs in again when the portal ends it",
     "outputs": "what a run returns: a list of names, or `name: {type, description}`; set with `set_output`",

@@ -86,3 +86,17 @@ def test_a_bad_step_range_is_an_input_error(sandbox, tmp_path):
         _run_file(sandbox, tmp_path, "write_steps.yaml", from_step="aftr")
     assert str(caught.value) == ("--from-step 'aftr' is neither a step number (0 to 5) nor a top-level step id "
                                  "(did you mean 'after'?) (ids: start, after)")
+
+
+def test_the_flows_retry_policy_retries_technical_failures_only(sandbox, tmp_path):
+    flow = load_flow(FLOW.parent / "retry_policy.yaml")
+    with open_portal(flow.portal, url=sandbox.url) as portal:
+        record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(flow, portal=portal)
+    assert record.status == "passed", record.error_message
+    assert [(s.name, s.attempts, s.error_class) for s in record.steps] == [
+        ("steps[0] open", 1, None),
+        ("steps[1] click", 3, "ElementNotFound"),  # the policy: 2 more attempts
+        ("steps[2] click", 1, "ElementNotFound"),  # its own on_error wins
+        ("steps[3] click", 1, "ElementNotFound"),  # a write not marked idempotent is never repeated
+        ("steps[4] assert_text", 1, "BusinessFailure"),  # business failures are never retried
+    ]
