@@ -189,7 +189,13 @@ def _outbox(store: Any, needed: bool) -> Any:
         except InputError:
             return Outbox(store.engine, "")
     else:
-        secret = resolve_secrets([SECRET_NAME])[SECRET_NAME]
+        from robots.errors import SecretNotFound
+
+        try:
+            secret = resolve_secrets([SECRET_NAME])[SECRET_NAME]
+        except SecretNotFound as e:
+            raise SecretNotFound(f"webhooks are signed with the secret '{SECRET_NAME}' (HMAC-SHA256), and {e}; "
+                                 f"set it, e.g. robots secrets set {SECRET_NAME}") from None
     backoff = float(os.environ.get("ROBOTS_WEBHOOK_BACKOFF", "5"))
     return Outbox(store.engine, secret, backoff_s=backoff)
 

@@ -85,3 +85,14 @@ def test_robots_pause_stops_every_robot_until_resume(tmp_path: Path) -> None:
         assert store.paused() is None
     finally:
         store.close()
+
+
+def test_webhooks_need_their_signing_secret(tmp_path: Path) -> None:
+    home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
+    schedule.write_text(f"- name: nightly\n  flow: {FLOWS}/note.yaml\n  trigger: {{interval: 1h}}\n"
+                        "  notify: {webhooks: ['http://127.0.0.1:9/hooks']}\n")
+    done = robots_cli(["schedule", "run", str(schedule)], home)
+    assert (done.returncode, done.stderr) == (2, (
+        "error: webhooks are signed with the secret 'webhook_secret' (HMAC-SHA256), and secret 'webhook_secret' not "
+        f"found; looked in the environment (ROBOTS_SECRET_WEBHOOK_SECRET), the vault ({home}/vault), a command "
+        "(ROBOTS_SECRET_COMMAND is not set); set it, e.g. robots secrets set webhook_secret\n"))
