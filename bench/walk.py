@@ -26,6 +26,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
@@ -149,6 +150,32 @@ def normalization_rate(page: str) -> tuple[float, int]:
     return n / (time.perf_counter() - t0), n
 
 
+def normalize_only_rate(page: str) -> float:
+    """Rows per second through the normalizers alone: the cells' texts read once, then converted per field."""
+    import lxml.html
+
+    from robots.scrape.tables import converter, store_value
+
+    flow = load_flow(FLOW)
+    fields = read_steps(flow)[0][2].fields
+    table = lxml.html.fromstring(page).xpath("//table")[0]
+    headers = [" ".join(th.text_content().split()) for th in table.xpath("./thead/tr/th")]
+    raw_rows = []
+    for tr in table.xpath("./tbody/tr"):
+        texts = [" ".join(td.text_content().split()) for td in tr.xpath("./td")]
+        raw_rows.append({name: tr.get(spec.row_attr) if spec.row_attr else texts[headers.index(spec.column or "")]
+                         for name, spec in fields.items()})  # fmt: skip
+    plan = [(name, spec, converter(spec, TIME_ZONE, "")) for name, spec in fields.items()]
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 2.0:
+        for raw in raw_rows:
+            row: dict[str, Any] = {}
+            for name, spec, convert in plan:
+                store_value(row, name, spec, raw[name] or None, convert)
+        n += len(raw_rows)
+    return n / (time.perf_counter() - t0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -188,6 +215,7 @@ def main() -> None:
                 one_http()
         page1 = Path(ROOT / "tests" / "pages" / "sera_customers_page1.html").read_text(encoding="utf-8")
         rate, normalized = normalization_rate(page1)
+        only_rate = normalize_only_rate(page1)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -214,8 +242,8 @@ def main() -> None:
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"targets: browser <= 2.00x (got {browser_med / http_med:.2f}x), hybrid <= 1.15x "
           f"(got {hybrid_med / http_med:.2f}x)")
-    print(f"normalization: {rate:,.0f} rows/s ({normalized:,} rows through parse_table + normalizers; "
-          f"target >= 50,000)")
+    print(f"normalization: {only_rate:,.0f} rows/s through the normalizers alone (cell texts to a normalized record); "
+          f"{rate:,.0f} rows/s including the HTML parse ({normalized:,} rows through parse_table); target >= 50,000")
 
 
 if __name__ == "__main__":
