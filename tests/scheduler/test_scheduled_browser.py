@@ -169,3 +169,25 @@ def test_drift_is_notified_once(sandbox, sandbox_env: dict[str, str], tmp_path: 
     assert verify("drift-secret", got["headers"], got["body"]) == event["event_id"]
     assert (event["event"], event["run_id"]) == ("robot.drift", runs[0].run_id)
     assert event["drift"].startswith("login.username: matched fallback ")
+
+
+def test_robots_share_the_browser_pool(sandbox_env: dict[str, str], tmp_path: Path) -> None:
+    """Two robots started at once with ROBOTS_MAX_BROWSERS=1: both pass, one browser after the other."""
+    home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
+    schedule.write_text("".join(f"- name: {name}\n  flow: {FLOWS}/peek.yaml\n  trigger: {{interval: 1h}}\n"
+                                for name in ("left", "right")))
+    env = {**sandbox_env, "ROBOTS_MAX_BROWSERS": "1"}
+    assert SchedulerProcess(schedule, home, env=env).stop() == 0  # registers the robots
+    procs = [subprocess.Popen([sys.executable, "-m", "robots.cli", "schedule", "trigger", name],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=cli_env(home, **env))
+             for name in ("left", "right")]
+    outcomes = [(p.communicate(timeout=240)[1], p.returncode) for p in procs]
+    assert [code for _, code in outcomes] == [0, 0], outcomes
+    records = sorted((r for name in ("left", "right") for _, r in robot_runs(home, name)),
+                     key=lambda r: (Path(r.run_dir or "") / "processes.json").stat().st_mtime)
+    assert [r.status for r in records] == ["passed", "passed"]
+    first, second = records
+    assert first.ended_at is not None
+    second_chrome = (Path(second.run_dir or "") / "processes.json").stat().st_mtime
+    assert second_chrome >= first.ended_at.timestamp() - 1.0  # it waited for the first one's browser
+    assert all(tracked_pids_alive(Path(r.run_dir or "")) == [] for r in records)
