@@ -167,6 +167,8 @@ def test_undetected_headed_runs_on_a_virtual_display_without_one(sandbox, tmp_pa
 
 
 def test_flow_section_then_environment_then_command_line(sandbox, tmp_path):
+    """Three real runs, one per layer (about a minute on a busy 2-core machine: two of them start
+    undetected-chromedriver, which patches its driver copy each time)."""
     flow = tmp_path / "kind.yaml"
     flow.write_text((FLOWS / "sign_in_page.yaml").read_text()
                     + f"selectors: {ROOT / 'selectors/sera'}\n"
