@@ -70,10 +70,8 @@ class Trigger(_Model):
         if self.cron is not None:
             if self.time_zone is None:
                 raise ValueError("a cron trigger needs a time_zone (e.g. America/Chicago): 02:00 where?")
-            from apscheduler.triggers.cron import CronTrigger
-
             try:
-                CronTrigger.from_crontab(self.cron, timezone=self.time_zone)
+                self.build()
             except ValueError as e:
                 raise ValueError(f"invalid cron expression {self.cron!r}: {e}") from None
         if self.date is not None and self.date.tzinfo is None and self.time_zone is None:
@@ -87,7 +85,12 @@ class Trigger(_Model):
         from apscheduler.triggers.interval import IntervalTrigger
 
         if self.cron is not None:
-            return CronTrigger.from_crontab(self.cron, timezone=self.time_zone)
+            fields = self.cron.split()
+            if len(fields) != 5:
+                raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+            minute, hour, day, month, weekday = fields
+            return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_weekdays(weekday),
+                               timezone=self.time_zone)
         if self.interval is not None:
             return IntervalTrigger(seconds=self.interval, timezone=self.time_zone or "UTC")
         return DateTrigger(self.date, timezone=self.time_zone or "UTC")
@@ -99,6 +102,28 @@ class Trigger(_Model):
             return f"every {_human(self.interval)}"
         assert self.date is not None
         return f"once at {self.date.isoformat()}" + (f" ({self.time_zone})" if self.time_zone else "")
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab weekday field (0 and 7 are Sunday) as APScheduler 3 reads it (where 0 is Monday: its
+    `from_crontab` keeps that historical mismatch), by naming the days: '1-5' -> 'mon,tue,wed,thu,fri'."""
+    if not any(c.isdigit() for c in field):
+        return field  # '*', names and name ranges mean the same to both
+    days: list[str] = []
+    for token in field.split(","):
+        m = re.fullmatch(r"(\*|\d+)(?:-(\d+))?(?:/(\d+))?", token)
+        if not m:
+            raise ValueError(f"weekday {token!r}: use numbers 0-7 (0 and 7 are Sunday) or names, not both")
+        start, end, step = m.groups()
+        low = 0 if start == "*" else int(start)
+        high = 6 if start == "*" else int(end) if end is not None else (7 if step else low)
+        if high > 7 or low > high:
+            raise ValueError(f"weekday {token!r}: use 0-7 (0 and 7 are Sunday)")
+        days += [_WEEKDAYS[d % 7] for d in range(low, high + 1, int(step or 1))]
+    return ",".join(dict.fromkeys(days))
 
 
 def _human(seconds: float) -> str:

@@ -300,6 +300,8 @@ class RobotScheduler:
                 continue
             job = sched.get_job(robot.name)
             sha = robot.schedule_sha256
+            if job is None and robot.doc.trigger.date is not None and self._fired(robot):
+                continue  # a one-off robot whose date came and went (APScheduler dropped the job): not again
             if job is not None and job.kwargs.get("schedule") == sha:
                 if robot.name in self._paused and job.next_run_time is not None:
                     job.pause()
@@ -313,6 +315,10 @@ class RobotScheduler:
                           misfire_grace_time=int(robot.doc.misfire_grace) if robot.doc.misfire_grace else None,
                           coalesce=robot.doc.coalesce, max_instances=1,
                           next_run_time=None if robot.name in self._paused else _undefined())
+
+    def _fired(self, robot: Robot) -> bool:
+        when = robot.doc.trigger.build().run_date
+        return any(row.scheduled_for == when for row in self.registry.runs(robot.name))
 
     def tick(self) -> None:
         """Apply `robots schedule pause/resume NAME` given in other processes."""

@@ -132,3 +132,16 @@ def test_pausing_one_robot_reaches_the_running_scheduler(tmp_path: Path) -> None
     finally:
         assert sched.stop() == 0
     assert "robot alpha: paused" in sched.stderr and "robot alpha: resumed" in sched.stderr
+
+
+def test_a_one_off_robot_runs_once_across_restarts(tmp_path: Path) -> None:
+    home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
+    when = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    schedule.write_text(f"- name: once\n  flow: {FLOWS}/note.yaml\n  trigger: {{date: '{when.isoformat()}'}}\n")
+    sched = SchedulerProcess(schedule, home)
+    wait_until(lambda: finished(home, "once"), 60, "the one-off run")
+    assert sched.stop() == 0
+    assert _next_runs(home) == {}  # APScheduler drops a date job once it fired
+    assert SchedulerProcess(schedule, home).stop() == 0  # a restart does not bring it back
+    assert _next_runs(home) == {}
+    assert [(row.scheduled_for, r.status) for row, r in robot_runs(home, "once")] == [(when, "passed")]

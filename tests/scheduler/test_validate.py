@@ -72,3 +72,24 @@ def test_the_example_schedule_is_valid() -> None:
     root = Path(__file__).resolve().parents[2]
     done = robots_cli(["schedule", "validate", str(root / "schedules")], root / ".robots")
     assert (done.returncode, done.stderr) == (0, "2 robots valid in 1 file\n")
+
+
+def test_cron_weekdays_count_as_in_crontab() -> None:
+    """0 and 7 are Sunday, as in crontab (APScheduler 3's own from_crontab takes 0 as Monday)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from robots.scheduler.config import Trigger
+
+    chicago = ZoneInfo("America/Chicago")
+    saturday = datetime(2026, 11, 28, 3, 0, tzinfo=chicago)
+
+    def next_fire(cron: str) -> str:
+        trigger = Trigger(cron=cron, time_zone="America/Chicago").build()
+        return f"{trigger.get_next_fire_time(None, saturday):%a %d %H:%M}"
+
+    assert next_fire("0 2 * * 1-5") == "Mon 30 02:00"
+    assert next_fire("0 2 * * 0") == "Sun 29 02:00"
+    assert next_fire("0 2 * * 7") == "Sun 29 02:00"
+    assert next_fire("30 6 * * 6") == "Sat 28 06:30"
+    assert next_fire("0 2 * * mon-fri") == "Mon 30 02:00"
