@@ -94,16 +94,20 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str], d
             chromium_service.ChromiumService = real_service  # type: ignore[misc]
 
 
-def _disarm(driver: Any) -> None:
-    """After our quit: undetected-chromedriver would SIGTERM its browser's pid again when the object is
-    finalized (at exit, as its finalizer keeps it alive until then), by then maybe another process's pid.
-    Forget that pid and drop the finalizer, which also lets the object be collected."""
+def _disarm(driver: Any = None, pids: set[int] | None = None) -> None:
+    """After our quit (or a failed start): undetected-chromedriver would SIGTERM its browser's pid again when
+    the object is finalized (at exit, as its finalizer keeps it alive until then), by then maybe another
+    process's pid. Forget that pid and drop the finalizer (which also lets the object be collected), for
+    `driver`, or for the half-built drivers whose browser pid is in `pids`."""
     import weakref
 
-    driver.browser_pid = None
     for ref, info in list(weakref.finalize._registry.items()):  # type: ignore[attr-defined]
-        if info.args and info.args[0] is driver:
+        obj = info.args[0] if info.args else None
+        if obj is not None and (obj is driver or (pids and getattr(obj, "browser_pid", None) in pids)):
+            obj.browser_pid = None
             ref.detach()
+    if driver is not None:
+        driver.browser_pid = None
 
 
 def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
@@ -138,6 +142,7 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
 
     def clean_up() -> None:
         processes.end(tracked)
+        _disarm(pids={t.pid for t in tracked if t.role == "browser"})
         shutil.rmtree(work, ignore_errors=True)
 
     env = dict(os.environ)
@@ -177,7 +182,7 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
         if run_dir is not None:
             processes.write(run_dir / "processes.json", tracked, os.getpid())
         # undetected-chromedriver sets its own window size after our flags; ours wins here.
-        driver.set_window_size(*options.window_size)
+        browser._guard(lambda: driver.set_window_size(*options.window_size), "setting the window size")
         prepare(browser, options)
     except BaseException:
         browser.quit()
