@@ -191,3 +191,19 @@ def test_robots_share_the_browser_pool(sandbox_env: dict[str, str], tmp_path: Pa
     second_chrome = (Path(second.run_dir or "") / "processes.json").stat().st_mtime
     assert second_chrome >= first.ended_at.timestamp() - 1.0  # it waited for the first one's browser
     assert all(tracked_pids_alive(Path(r.run_dir or "")) == [] for r in records)
+
+
+def test_pause_can_cancel_the_runs_going_on(sandbox_env: dict[str, str], tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = cli_env(home, **sandbox_env)
+    proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", str(FLOWS / "hold.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    run_dir = wait_until(lambda: [d for d in (home / "runs").glob("*") if _chrome_up(d)], 120, "Chrome")[0]
+    paused = robots_cli(["pause", "--reason", "Sera upgrade", "--cancel-running"], home, env=env)
+    assert (paused.returncode, paused.stderr) == (0, "all robots paused (Sera upgrade); robots resume starts them "
+                                                     f"again; canceling {run_dir.name}\n")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.splitlines()[-1] == "error: canceled by robots pause"
+    assert tracked_pids_alive(run_dir) == []
+    assert robots_cli(["resume"], home, env=env).stderr == "all robots resumed\n"
