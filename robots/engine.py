@@ -520,6 +520,9 @@ class Runner:
         except KeyboardInterrupt:
             return "interrupted", Interrupted("interrupted by SIGINT")
         except RobotsError as e:
+            stopped = state.guard.reason if state.guard is not None else None
+            if stopped is not None:  # the guard ended the browser under a waiting step (a run off the main thread)
+                return stopped.run_status, stopped  # type: ignore[return-value]
             return "errored", e
         return "passed", None
 
