@@ -3,9 +3,11 @@ an ordered list of fallback candidates. Flows refer to them as `<page>.<name>`."
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from robots.browser.locators import Selector, looks_like_locator, parse_locator
 from robots.errors import FlowIssue
@@ -48,6 +50,8 @@ class SelectorCatalog:
     def _read(cls, root: Path, files: list[Path]) -> tuple[SelectorCatalog, list[FlowIssue]]:
         catalog = cls(root)
         issues: list[FlowIssue] = []
+        # name -> (its candidates, {"within"/"frame": (referenced name, issue maker)})
+        scopes: dict[str, dict[str, tuple[str, Any]]] = {}
         for path in files:
             text = path.read_text(encoding="utf-8")
             located, found = load_located(text, str(path))
@@ -58,10 +62,31 @@ class SelectorCatalog:
                 issues.append(located.issue((), "", "a selector catalog must be a mapping of names to selectors"))
                 continue
             for name, value in located.data.items():
+                full = f"{path.stem}.{name}"
+                base: tuple = (name,)
+                if isinstance(value, dict):
+                    unknown = sorted(set(value) - {"candidates", "within", "frame"})
+                    if unknown or "candidates" not in value:
+                        issues.append(located.issue(base, name, "a selector with a scope is a mapping of "
+                                                                "'candidates' and optional 'within' and 'frame'"
+                                                    + (f"; unknown key {', '.join(map(repr, unknown))}"
+                                                       if unknown else "")))
+                        continue
+                    for key in ("within", "frame"):
+                        ref = value.get(key)
+                        if ref is None:
+                            continue
+                        if not isinstance(ref, str):
+                            issues.append(located.issue(base + (key,), f"{name}.{key}", "expected a selector name"))
+                            continue
+                        target = ref if "." in ref else f"{path.stem}.{ref}"
+                        scopes.setdefault(full, {})[key] = (
+                            target, lambda m, loc=located, b=base + (key,), w=f"{name}.{key}": loc.issue(b, w, m))
+                    value, base = value["candidates"], (name, "candidates")
                 raw = value if isinstance(value, list) else [value]
                 candidates = []
                 for i, cand in enumerate(raw):
-                    sub = (name, i) if isinstance(value, list) else (name,)
+                    sub = base + (i,) if isinstance(value, list) else base
                     if not isinstance(cand, str):
                         issues.append(located.issue(sub, name, "expected a selector string like 'css:#id'"))
                         continue
@@ -70,9 +95,33 @@ class SelectorCatalog:
                     except ValueError as e:
                         issues.append(located.issue(sub, name, str(e)))
                 if candidates:
-                    full = f"{path.stem}.{name}"
                     catalog.selectors[full] = Selector(full, tuple(candidates))
+        issues += catalog._link_scopes(scopes)
         return catalog, issues
+
+    def _link_scopes(self, scopes: dict[str, dict[str, tuple[str, Any]]]) -> list[FlowIssue]:
+        """Give each selector its `within` and `frame` selectors (scopes of scopes included)."""
+        issues: list[FlowIssue] = []
+        done: dict[str, Selector] = {}
+
+        def linked(name: str, trail: tuple[str, ...]) -> Selector:
+            if name in done:
+                return done[name]
+            sel = self.selectors[name]
+            extra: dict[str, Selector] = {}
+            for key, (target, issue) in scopes.get(name, {}).items():
+                if target in trail:
+                    issues.append(issue(f"'{target}' is inside itself ({' → '.join((*trail, target))})"))
+                elif target not in self.selectors:
+                    issues.append(issue(self.unknown_message(target)))
+                else:
+                    extra[key] = linked(target, (*trail, target))
+            done[name] = dataclasses.replace(sel, **extra) if extra else sel
+            return done[name]
+
+        for name in list(self.selectors):
+            self.selectors[name] = linked(name, (name,))
+        return issues
 
     def resolve(self, ref: str) -> Selector:
         """A catalog name or a raw `strategy:value` selector. Raises KeyError/ValueError with a message."""

@@ -106,6 +106,7 @@ class Browser:
     matches: list[tuple[Selector, int]] = field(default_factory=list)
     _network: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
     _closed: bool = False
+    _in_frame: bool = False  # inside a catalog selector's frame (not one the flow entered with switch_frame)
 
     @property
     def versions(self) -> dict[str, str]:
@@ -144,8 +145,25 @@ class Browser:
     def _match_any(self, groups: list[Selector], state: str) -> tuple[int, int, Any] | None:
         """One round trip: the first group (in order) having an element in `state`, as
         (group index, candidate index, element), or None."""
-        spec = [[list(c.webdriver()) for c in g.candidates] for g in groups]
-        return self.driver.execute_script(_FIND_JS, spec, state)
+        self._enter_frame(groups[-1].frame)
+        return self.driver.execute_script(_FIND_JS, [g.spec() for g in groups], state)
+
+    def _enter_frame(self, frame: Selector | None) -> None:
+        """Look for an element in its catalog frame (re-entered on every look: a navigation leaves it); after
+        such a look, an element without a frame is looked for in the top document again. A frame entered
+        with the switch_frame step is left alone."""
+        if frame is None:
+            if self._in_frame:
+                self.driver.switch_to.default_content()
+                self._in_frame = False
+            return
+        self.driver.switch_to.default_content()
+        self._enter_frame(frame.frame)  # a frame inside a frame
+        hit = self.driver.execute_script(_FIND_JS, [frame.spec()], "present")
+        if hit is None:
+            raise ElementNotFound(f"the frame '{frame.name}' is not on the page ({self.url})")
+        self.driver.switch_to.frame(hit[2])
+        self._in_frame = True
 
     def _match(self, selector: Selector, state: str) -> tuple[Any, int] | None:
         hit = self._match_any([selector], state)
@@ -203,9 +221,11 @@ class Browser:
     def link(self, selector: Selector) -> dict[str, Any] | None:
         """One round trip: None when no element of `selector` is visible, else {"href": ..., "plain": bool},
         where plain means a link that a navigation to href follows exactly (no script handler, same window)."""
-        hit = self._guard(lambda: self.driver.execute_script(_LINK_JS, [[list(c.webdriver()) for c in
-                                                                        selector.candidates]]),
-                          f"looking for '{selector.name}'")
+        def look() -> Any:
+            self._enter_frame(selector.frame)
+            return self.driver.execute_script(_LINK_JS, [selector.spec()])
+
+        hit = self._guard(look, f"looking for '{selector.name}'")
         if hit:
             self._matched(selector, hit["index"])
         return hit
@@ -254,8 +274,7 @@ class Browser:
         """The outer HTML of every element matching the first candidate that matches (one round trip),
         after waiting for one to be present."""
         self.find(selector, timeout, "present")
-        spec = [list(c.webdriver()) for c in selector.candidates]
-        return self.script(_ALL_JS, spec)
+        return self.script(_ALL_JS, selector.spec())
 
     def text(self, selector: Selector | None, timeout: float) -> str:
         if selector is None:
@@ -272,11 +291,8 @@ class Browser:
     def count(self, selector: Selector) -> int:
         """How many elements match the first candidate that matches any (no waiting)."""
         def do() -> int:
-            for loc in selector.candidates:
-                n = len(self.driver.find_elements(*loc.webdriver()))
-                if n:
-                    return n
-            return 0
+            self._enter_frame(selector.frame)
+            return int(self.driver.execute_script(_COUNT_JS, selector.spec()))
         return self._guard(do, f"counting '{selector.name}'")
 
     def select_option(self, selector: Selector, timeout: float, *, label: str | None, value: str | None) -> None:
@@ -390,6 +406,7 @@ class Browser:
             self._guard(self.driver.switch_to.default_content, "leaving the frame")
             return
         self.act(selector, timeout, "entering the frame", self.driver.switch_to.frame)
+        self._in_frame = False  # entered on purpose: stays until the flow leaves it
 
     def windows(self) -> list[str]:
         return self._guard(lambda: list(self.driver.window_handles), "listing windows")
@@ -713,15 +730,26 @@ def start_error(e: BaseException, chrome: str, driver_bin: str, driver_log: str 
 
 
 # Finds the first visible (or present/clickable) element of the first matching group of candidates.
-_FIND_JS = """
-const groups = arguments[0], state = arguments[1];
-function all(kind, value) {
+# Element lookup in the page: groups of [candidates, scope candidates or null]; the scope is the first element
+# of the first scope candidate that matches (an XPath starting with / is made relative to it).
+_LOOKUP_JS = """
+function all(kind, value, root) {
   if (kind === 'xpath') {
-    const r = document.evaluate(value, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+    const expr = root && value.startsWith('/') ? '.' + value : value;
+    const r = document.evaluate(expr, root || document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
     const out = []; for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i)); return out;
   }
-  return Array.from(document.querySelectorAll(value));
+  return Array.from((root || document).querySelectorAll(value));
 }
+function rootOf(scope) {
+  if (!scope) return document;
+  for (const [kind, value] of scope) { const els = all(kind, value, null); if (els.length) return els[0]; }
+  return null;
+}
+"""
+
+_FIND_JS = _LOOKUP_JS + """
+const groups = arguments[0], state = arguments[1];
 function ok(el) {
   if (state === 'present') return true;
   if (!el.getClientRects().length) return false;
@@ -730,24 +758,35 @@ function ok(el) {
   return state !== 'clickable' || !el.disabled;
 }
 for (let g = 0; g < groups.length; g++) {
-  for (let c = 0; c < groups[g].length; c++) {
-    for (const el of all(groups[g][c][0], groups[g][c][1])) { if (ok(el)) return [g, c, el]; }
+  const [cands, scope] = groups[g], root = rootOf(scope);
+  if (!root) continue;
+  for (let c = 0; c < cands.length; c++) {
+    for (const el of all(cands[c][0], cands[c][1], root === document ? null : root)) {
+      if (ok(el)) return [g, c, el];
+    }
   }
 }
 return null;
 """
 
-_ALL_JS = """
-const cands = arguments[0];
+_ALL_JS = _LOOKUP_JS + """
+const [cands, scope] = arguments[0], root = rootOf(scope);
+if (!root) return [];
 for (const [kind, value] of cands) {
-  let els;
-  if (kind === 'xpath') {
-    const r = document.evaluate(value, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
-    els = []; for (let i = 0; i < r.snapshotLength; i++) els.push(r.snapshotItem(i));
-  } else { els = Array.from(document.querySelectorAll(value)); }
+  const els = all(kind, value, root === document ? null : root);
   if (els.length) return els.map(e => e.outerHTML);
 }
 return [];
+"""
+
+_COUNT_JS = _LOOKUP_JS + """
+const [cands, scope] = arguments[0], root = rootOf(scope);
+if (!root) return 0;
+for (const [kind, value] of cands) {
+  const n = all(kind, value, root === document ? null : root).length;
+  if (n) return n;
+}
+return 0;
 """
 
 _LINK_JS = _FIND_JS.replace("const groups = arguments[0], state = arguments[1];",

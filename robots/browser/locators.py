@@ -78,10 +78,20 @@ def looks_like_locator(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Selector:
-    """A named element: its ordered candidates. The first that matches wins; a later one is drift."""
+    """A named element: its ordered candidates. The first that matches wins; a later one is drift.
+
+    `within` scopes the search to inside the first element of another selector (a table, a dialog); `frame`
+    names the iframe the element lives in (the browser enters it to find the element)."""
 
     name: str
     candidates: tuple[Locator, ...]
+    within: Selector | None = None
+    frame: Selector | None = None
 
     def __str__(self) -> str:
         return self.name
+
+    def spec(self) -> list:
+        """The JSON form the page scripts take: [candidates as (By, value) pairs, the scope's or None]."""
+        scope = [list(c.webdriver()) for c in self.within.candidates] if self.within else None
+        return [[list(c.webdriver()) for c in self.candidates], scope]

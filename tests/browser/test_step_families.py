@@ -82,3 +82,19 @@ def test_http_get_and_download_reuse_the_browser_session(sandbox, tmp_path):
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Customer #,Name,Type,Status,Email,Phone,City,State,Balance")
     assert len(lines) == 2501  # a header and every customer
+
+
+def test_catalog_selectors_scoped_within_an_element_and_inside_a_frame(sandbox, tmp_path):
+    flow = load_flow(FLOWS / "catalog_scopes.yaml")
+    with open_portal("sera", url=sandbox.url) as portal:
+        record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(
+            flow, vars={"job": "50001"}, secrets=_secrets(), portal=portal)
+    assert record.status == "passed", (record.error_message, [(s.name, s.status) for s in record.steps])
+    out = record.outputs
+    assert out["first_name"] and out["first_name"] == out["plain_first_name"]  # the name cell of the first row
+    assert out["row_count"] > 1 and out["row_count"] == out["plain_row_count"]
+    assert record.outputs["viewer_heading"] == "Attachments"  # inside the iframe (its fallback candidate)
+    assert re.fullmatch(r"WO-\d+", record.outputs["job_number"])  # back in the page, without switch_frame
+    drift = {s.name: s.drift for s in record.steps if s.drift}
+    assert drift == {"steps[7] read_text": "job.viewer_heading: matched fallback data-cy:viewer-title after css:h1 "
+                                           "failed"}

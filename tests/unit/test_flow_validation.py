@@ -244,8 +244,7 @@ def test_the_repo_flow_loads_cleanly() -> None:
     assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 29)
     [sign_in] = flow.subflows.values()
     assert [(c.where, c.kind) for c in sign_in.walk()] == [
-        ("steps[0]", "open"), ("steps[1]", "fill"), ("steps[2]", "fill"), ("steps[3]", "click"),
-        ("steps[4]", "wait_for"), ("steps[5]", "totp"), ("steps[6]", "wait_for"),
+        ("steps[0]", "open"), ("steps[1]", "login"), ("steps[2]", "mfa"),
     ]
 
 
