@@ -97,7 +97,7 @@ class SelectorCatalog:
                 if candidates:
                     catalog.selectors[full] = Selector(full, tuple(candidates))
         issues += catalog._link_scopes(scopes)
-        return catalog, issues
+        return catalog, sorted(issues, key=lambda i: (i.file, i.line or 0, i.column or 0))
 
     def _link_scopes(self, scopes: dict[str, dict[str, tuple[str, Any]]]) -> list[FlowIssue]:
         """Give each selector its `within` and `frame` selectors (scopes of scopes included)."""
