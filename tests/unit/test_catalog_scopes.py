@@ -30,7 +30,7 @@ def test_scopes_link_entries_and_report_mistakes(tmp_path):
     page = tmp_path / "page.yaml"
     assert [str(i) for i in issues] == [
         f"{page}:6:36: bad.within: unknown selector 'page.tabel' (did you mean 'page.table'?)",
-        f"{page}:8:36: loop2.within: 'page.loop1' is inside itself (page.loop1 → page.loop2 → page.loop1)",
+        f"{page}:8:38: loop2.within: 'page.loop1' is inside itself (page.loop1 → page.loop2 → page.loop1)",
         f"{page}:9:6: odd: a selector with a scope is a mapping of 'candidates' and optional 'within' and "
         "'frame'; unknown key 'scope'",
     ]
