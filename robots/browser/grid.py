@@ -54,7 +54,9 @@ def _port_taken(port: int) -> bool:
 class GridServer:
     """`java -jar selenium-server.jar standalone` on 127.0.0.1; `url` once `start()` returned."""
 
-    def __init__(self, jar: Path | None = None, port: int = 0, chromedriver: str | None = None):
+    def __init__(self, jar: Path | None = None, port: int = 0, chromedriver: str | None = None,
+                 extra_args: tuple[str, ...] = ()):
+        self.extra_args = extra_args  # more `standalone` options, e.g. ("--max-sessions", "1")
         self.jar = jar
         self.port = port
         self.chromedriver = chromedriver
@@ -83,7 +85,8 @@ class GridServer:
         env = {**os.environ, "SE_OFFLINE": "true"}  # the Grid's Selenium Manager must not try to download
         self.proc = subprocess.Popen(
             [java, f"-Dwebdriver.chrome.driver={driver}", "-jar", str(jar), "standalone", "--host", "127.0.0.1",
-             "--port", str(self.port), "--selenium-manager", "false", "--driver-implementation", "chrome"],
+             "--port", str(self.port), "--selenium-manager", "false", "--driver-implementation", "chrome",
+             *self.extra_args],
             stdin=subprocess.DEVNULL, stdout=fd, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         os.close(fd)
         deadline = time.monotonic() + timeout

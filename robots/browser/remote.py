@@ -23,7 +23,8 @@ _WHERE = "set browser.grid_url in the flow, ROBOTS_GRID_URL, or --grid-url"
 
 
 def grid_status(url: str, timeout: float = 5.0) -> dict:
-    """The Grid's `/status` value; a BrowserError that says what is wrong when there is no Grid at `url`."""
+    """The Grid's `/status` value; a BrowserError that says what is wrong when there is no Grid at `url`, or
+    no node behind it."""
     status_url = url.rstrip("/") + "/status"
     try:
         with urllib.request.urlopen(status_url, timeout=timeout) as resp:  # noqa: S310 - a configured URL
@@ -41,22 +42,31 @@ def grid_status(url: str, timeout: float = 5.0) -> dict:
     except (ValueError, KeyError, TypeError):
         raise BrowserError(f"{url} does not answer as a Selenium Grid (GET /status is not a Grid status); "
                            f"start a Grid there or {_WHERE}") from None
-    if not ready:
-        raise BrowserError(f"the Selenium Grid at {url} is not ready ({value.get('message', 'no message')})")
+    # A Grid whose slots are all taken says "not ready" too, and queues new sessions: that is fine.
+    if not ready and not any(n.get("availability") == "UP" for n in value.get("nodes") or []):
+        raise BrowserError(f"the Selenium Grid at {url} has no node up ({value.get('message', 'no message')})")
     return value
 
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[list[int]]:
     """SIGINT/SIGTERM wait while the Grid creates the session: the session must reach our hands to be ended.
-    Yields the signals that arrived meanwhile."""
+    A second signal stops waiting (a full Grid may queue the request for minutes; the Grid then ends the
+    session after its own timeout). Yields the signals that arrived meanwhile."""
     got: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield got
         return
+
+    def held(signum: int, frame: object) -> None:
+        got.append(signum)
+        if len(got) > 1:
+            raise KeyboardInterrupt
+        log.warning("stopping once the Selenium Grid has created the session (signal again to stop now)")
+
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for s in previous:
-        signal.signal(s, lambda signum, frame: got.append(signum))
+        signal.signal(s, held)
     try:
         yield got
     finally:

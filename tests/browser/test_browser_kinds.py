@@ -260,6 +260,59 @@ def test_the_sweep_ends_what_a_killed_runner_left(kind, request, sandbox, tmp_pa
         assert _grid_idle(grid) and not (run_dir / "remote.json").exists()
 
 
+def test_a_signal_while_the_grid_queues_the_session_ends_it_once_created(sandbox, tmp_path):
+    """The session must reach the runner to be ended: a SIGINT while a full Grid queues the request is held
+    until the session exists, which is then quit (a second signal would stop waiting)."""
+    import threading
+
+    from robots.browser.drivers import BrowserOptions, start_browser
+
+    if shutil.which("java") is None and os.environ.get("CI") != "true":
+        pytest.skip("needs java")
+    full = GridServer(extra_args=("--max-sessions", "1")).start()
+    blocker = None
+    proc: subprocess.Popen | None = None
+    try:
+        blocker = start_browser(BrowserOptions(kind="remote", grid_url=full.url, chrome_binary="/usr/bin/chromium"),
+                                None)  # takes the only slot
+        env = cli_env(tmp_path, ROBOTS_PORTAL_URL=sandbox.url, ROBOTS_CHROME_BINARY="/usr/bin/chromium")
+        proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "run", str(FLOWS / "hold.yaml"), "--browser",
+                                 "remote", "--grid-url", full.url], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+        reader.start()
+
+        def queued() -> int:
+            answer = httpx.post(f"{full.url}/graphql", json={"query": "{ grid { sessionQueueSize } }"}).json()
+            return answer["data"]["grid"]["sessionQueueSize"]
+
+        deadline = time.monotonic() + 60
+        while queued() < 1 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert queued() == 1, f"the run's session request never reached the Grid's queue: {lines}"
+        proc.send_signal(signal.SIGINT)
+        held = "robots: stopping once the Selenium Grid has created the session (signal again to stop now)\n"
+        while held not in lines and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert held in lines
+        blocker.quit()  # the slot frees, the queued session is created, and the run ends it
+        assert proc.wait(timeout=120) == 130
+        reader.join(timeout=10)
+        assert lines[-1] == "error: interrupted by SIGINT\n"
+        assert lines[-2].startswith("run ") and " interrupted · " in lines[-2]
+        assert _grid_idle(full)
+    finally:
+        if blocker is not None:
+            blocker.quit()
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()  # type: ignore[union-attr]
+        full.stop()
+
+
 # ----------------------------------------------------------------------------------------- start failures
 NOWHERE = "http://127.0.0.1:9"  # the browser fails to start before any page is opened
 
