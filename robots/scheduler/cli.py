@@ -87,6 +87,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="schedule files or
 @schedule_app.command("list")
 def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] = False) -> None:
     """The robots the scheduler loaded: trigger, next fire time (UTC), state and last result."""
+    from robots.scheduler.service import RobotLock
     from robots.scheduler.state import Registry
 
     try:
@@ -99,6 +100,7 @@ def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] =
         sys.stdout.write(json.dumps({"paused": paused, "robots": [{
             "name": s.robot.name, "flow": s.robot.flow_name, "trigger": s.robot.doc.trigger.describe(),
             "enabled": s.robot.doc.enabled, "paused": s.paused, "tags": s.robot.doc.tags,
+            "running": RobotLock(_home(), s.robot.name).held(),
             "next_run_at": s.next_run_at.isoformat() if s.next_run_at else None, "last_status": s.last_status,
             "last_run_id": s.last_run_id, "last_at": s.last_at.isoformat() if s.last_at else None,
             "health": s.health} for s in states]}, indent=2) + "\n")
@@ -110,10 +112,12 @@ def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] =
     for col in ("robot", "flow", "trigger", "next fire (UTC)", "state", "last result", "last run", "health"):
         table.add_column(col)
     for s in states:
-        state = "disabled" if not s.robot.doc.enabled else "paused" if s.paused else "active"
+        state = ("running" if RobotLock(_home(), s.robot.name).held() else "disabled" if not s.robot.doc.enabled
+                 else "paused" if s.paused else "active")
         last = f"{s.last_status} {_when(s.last_at)}" if s.last_status else "-"
         table.add_row(s.robot.name, s.robot.flow_name, s.robot.doc.trigger.describe(),
-                      _when(s.next_run_at) if state == "active" else "-", state, last, s.last_run_id or "-",
+                      _when(s.next_run_at) if state in ("active", "running") else "-", state, last,
+                      s.last_run_id or "-",
                       s.health or "-")
     _out().print(table)
     if not states:

@@ -68,6 +68,12 @@ class RobotLock:
             self._handle.close()
             self._handle = None
 
+    def held(self) -> bool:
+        """Whether some process is running the robot now."""
+        from robots.pool import flock_held
+
+        return flock_held(self.path)
+
 
 class RobotRunner:
     """Runs robots: the global pause, the no-overlap lock, attempts with back-off (technical failures only),
@@ -119,8 +125,7 @@ class RobotRunner:
                            flow_sha256=robot.flow_sha256, trigger="schedule", inputs=dict(robot.doc.vars),
                            status="skipped", started_at=now, ended_at=now, error_message=why)
         self.registry.add_run(record.run_id, robot.name, scheduled_for, 0, trigger)
-        self.store.save(record)
-        self.registry.update(robot.name, last_run_id=record.run_id, last_status="skipped", last_at=now)
+        self.store.save(record)  # (the robot's last result stays that of its last run that ran)
         log.info("robot %s: %s%s · run %s", robot.name, why, _for(scheduled_for), record.run_id)
         return record
 

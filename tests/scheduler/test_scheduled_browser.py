@@ -26,17 +26,21 @@ def _chrome_up(run_dir: Path) -> bool:
 
 
 def test_no_overlap_max_runtime_and_sigterm(sandbox_env: dict[str, str], tmp_path: Path) -> None:
-    """Over a minute: one run is held until its max_runtime (12 s) and Chrome starts slowly on a busy machine."""
+    """Over a minute: one run is held until its max_runtime (20 s) and Chrome starts slowly on a busy machine."""
     home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
     schedule.write_text(f"""\
 - name: holder
   flow: {FLOWS}/hold.yaml
   trigger: {{interval: 2}}
-  max_runtime: 12
+  max_runtime: 20
   misfire_grace: 30
 """)
     sched = SchedulerProcess(schedule, home, env=sandbox_env, grace=2)
     try:
+        wait_until(lambda: [r for _, r in robot_runs(home, "holder") if r.run_dir and _chrome_up(Path(r.run_dir))],
+                   120, "the first run's Chrome")
+        listed = json.loads(robots_cli(["schedule", "list", "--json"], home).stdout)["robots"]
+        assert [(r["name"], r["running"]) for r in listed] == [("holder", True)]
         timed_out = wait_until(lambda: [r for r in finished(home, "holder") if r.status == "errored"], 180,
                                "the first run to reach its max_runtime")[0]
         assert timed_out.ended_at is not None
@@ -52,7 +56,7 @@ def test_no_overlap_max_runtime_and_sigterm(sandbox_env: dict[str, str], tmp_pat
 
     # max_runtime: errored (technical), stopped in its waiting step, evidence kept.
     assert (timed_out.error_class, timed_out.failure_kind) == ("RunTimedOut", "technical")
-    assert timed_out.error_message == "the run went over its max_runtime of 12 s and was stopped"
+    assert timed_out.error_message == "the run went over its max_runtime of 20 s and was stopped"
     assert [(s.name, s.status) for s in timed_out.steps] == [("steps[0] open", "passed"),
                                                              ("steps[1] wait_for", "errored")]
     [evidence] = timed_out.evidence
