@@ -595,6 +595,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     from selenium.common.exceptions import WebDriverException
     _OnceService = _once_service_class()  # noqa: N806
 
+    port = driver_port()  # before anything starts: a taken port must leave nothing behind
     tracked: list[processes.Tracked] = []
     env = dict(os.environ)
     if not options.headless and not env.get("DISPLAY"):
@@ -615,7 +616,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     # Ctrl-C does not reach them before we quit them, and cleanup can end the whole group by its pid.
     # chromedriver's own output (its banner; why it exits) goes to a file that start errors quote.
     driver_log = str((run_dir or Path(profile)) / "chromedriver.log")
-    service = _OnceService(executable_path=driver_bin, port=driver_port(), log_output=driver_log,
+    service = _OnceService(executable_path=driver_bin, port=port, log_output=driver_log,
                            popen_kw={"start_new_session": True}, env=env)
     try:
         service.start()
