@@ -293,7 +293,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     try:
         with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
             secrets = resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
-                                      optional=flow.all_optional_secrets())
+                                      optional=flow.all_optional_secrets(), commands=flow.all_secret_commands())
             masker = Masker(secrets.values())
             _setup_logging(0 if not log.isEnabledFor(logging.INFO) else 1, masker)
             store = open_store()

@@ -111,9 +111,11 @@ class Vault:
 
 def resolve_secrets(names: list[str] | tuple[str, ...], *, defaults: Mapping[str, str] | None = None,
                     vault: Vault | None = None, environ: Mapping[str, str] | None = None,
-                    optional: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+                    optional: tuple[str, ...] | list[str] = (),
+                    commands: Mapping[str, str] | None = None) -> dict[str, str]:
     """Every named secret's value. `defaults` (e.g. the bundled sandbox's demo account) come last.
-    An `optional` secret found nowhere is an empty string."""
+    An `optional` secret found nowhere is an empty string. `commands` are a flow's own commands for some
+    secrets (`command:` in its `secrets`), tried before ROBOTS_SECRET_COMMAND."""
     environ = os.environ if environ is None else environ
     vault = vault or Vault.default()
     command = environ.get("ROBOTS_SECRET_COMMAND")
@@ -123,6 +125,8 @@ def resolve_secrets(names: list[str] | tuple[str, ...], *, defaults: Mapping[str
         value = environ.get(env_name(name))
         if value is None:
             value = vault.get(name)
+        if value is None and commands and name in commands:
+            value = _from_command(commands[name], name)
         if value is None and command:
             value = _from_command(command, name)
         if value is None and defaults:

@@ -287,8 +287,9 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
             vars_[name] = VarSpec(default=spec)
 
     secrets = tuple(doc.secrets)
-    optional_secrets = (tuple(n for n, spec in doc.secrets.items() if spec and spec.optional)
-                        if isinstance(doc.secrets, dict) else ())
+    specs = {n: spec for n, spec in doc.secrets.items() if spec} if isinstance(doc.secrets, dict) else {}
+    optional_secrets = tuple(n for n, spec in specs.items() if spec.optional)
+    secret_commands = {n: spec.command for n, spec in specs.items() if spec.command}
     outputs = ({n: OutputSpec() for n in doc.outputs} if isinstance(doc.outputs, list)
                else {n: s or OutputSpec() for n, s in doc.outputs.items()})
     cat_dir = find_catalog_dir(p, doc.portal, doc.selectors)
@@ -333,6 +334,7 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
         timeouts=doc.timeouts, steps=steps, catalog=catalog, subflows=subflows, finally_steps=finally_steps,
         env=tuple(doc.env), optional_secrets=optional_secrets, session=doc.session, retry=doc.retry,
+        secret_commands=secret_commands,
         browser=doc.browser,
     )
 

@@ -38,6 +38,8 @@ class Timeouts(_Strict):
 class SecretSpec(_Strict):
     optional: bool = Field(False, description="a missing secret is an empty string instead of an error")
     description: str | None = None
+    command: str | None = Field(None, description="a command that prints the value (e.g. `pass show sera/totp`), "
+                                                  "tried after the environment and the vault")
 
 
 class SessionSpec(_Strict):
@@ -159,6 +161,7 @@ class Flow:
     finally_steps: tuple[StepCall, ...] = ()
     #: secrets that may be missing (they are then empty strings)
     optional_secrets: tuple[str, ...] = ()
+    secret_commands: dict[str, str] = field(default_factory=dict)
     session: SessionSpec | None = None
     retry: RetryPolicy | None = None
     browser: BrowserSpec | None = None
@@ -169,6 +172,14 @@ class Flow:
         for sub in self.subflows.values():
             names += [n for n in sub.all_secrets() if n not in names]
         return tuple(names)
+
+    def all_secret_commands(self) -> dict[str, str]:
+        """The commands flows give for their secrets (the calling flow's wins)."""
+        out: dict[str, str] = {}
+        for sub in self.subflows.values():
+            out.update(sub.all_secret_commands())
+        out.update(self.secret_commands)
+        return out
 
     def all_optional_secrets(self) -> tuple[str, ...]:
         """Secrets that may be missing: optional wherever a flow (this one or one it calls) names them."""

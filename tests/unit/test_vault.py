@@ -161,3 +161,25 @@ def test_a_malformed_key(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
         vault.set("sera_password", SECRET)
     assert str(caught.value) == "the vault key is not a valid Fernet key (32 url-safe base64-encoded bytes)"
     assert not vault.path.exists()
+
+
+def test_a_flows_own_command_for_a_secret_comes_before_the_global_one(
+        vault: Vault, command: Path, tmp_path: Path) -> None:
+    own = tmp_path / "own.py"
+    own.write_text("print('totp-from-the-flows-command')\n", encoding="utf-8")
+    commands = {"sera_totp": f"{shlex.quote(sys.executable)} {shlex.quote(str(own))}"}
+    assert resolve_secrets(["sera_totp", "sera_password"], vault=vault, commands=commands) == {
+        "sera_totp": "totp-from-the-flows-command", "sera_password": "password-from-command"}
+    assert command.read_text().splitlines() == ["sera_password"]  # the global command was not asked for it
+
+
+def test_a_flow_declares_optional_secrets_and_commands(tmp_path: Path) -> None:
+    from robots import load_flow
+
+    flow_file = tmp_path / "f.yaml"
+    flow_file.write_text("name: f\nsecrets:\n  api_key: {command: pass show portal/api}\n"
+                         "  note: {optional: true, description: anything}\n  token:\nsteps:\n  - log: hi\n")
+    flow = load_flow(flow_file)
+    assert flow.secrets == ("api_key", "note", "token")
+    assert flow.all_optional_secrets() == ("note",)
+    assert flow.all_secret_commands() == {"api_key": "pass show portal/api"}
