@@ -110,10 +110,16 @@ def converter(spec: ValueSpec, tz: str, base_url: str) -> Callable[[str | None],
             table = {v: v for v in spec.values or ()}
         known = ", ".join(sorted(set(table.values())))
 
+        seen: dict[str, str | None] = {}  # a page repeats a handful of labels: normalize each once
+
         def enum(s: str | None) -> str | None:
             if not s:
                 return None
+            if s in seen:
+                return seen[s]
             value = table.get(normalize.snake(s))
+            if (value is not None or spec.on_unknown != "error") and len(seen) < 256:
+                seen[s] = value
             if value is None and spec.on_unknown == "error":
                 raise ValueError(f"the label {s!r} is not in the closed list ({known})")
             return value
