@@ -116,7 +116,8 @@ class SelectorCatalog:
                     issues.append(issue(self.unknown_message(target)))
                 else:
                     extra[key] = linked(target, (*trail, target))
-            done[name] = dataclasses.replace(sel, **extra) if extra else sel
+            done[name] = (dataclasses.replace(sel, within=extra.get("within", sel.within),
+                                              frame=extra.get("frame", sel.frame)) if extra else sel)
             return done[name]
 
         for name in list(self.selectors):

@@ -210,7 +210,7 @@ def _validate_args(model: type[StepArgs], data: dict[str, Any]) -> StepArgs:
                      and isinstance(data.get(str(err["loc"][0])), str)
                      and templating.is_template(data[str(err["loc"][0])])
                      and str(err["loc"][0]) not in model.expressions
-                     and str(err["loc"][0]) not in StepArgs.model_fields}  # fmt: skip (options every step takes: literal)
+                     and str(err["loc"][0]) not in StepArgs.model_fields}  # fmt: skip (step options stay literal)
         if not templated:
             raise
         trial = dict(data)

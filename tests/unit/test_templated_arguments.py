@@ -46,7 +46,8 @@ def test_a_templated_number_takes_the_rendered_value(tmp_path):
 
 def test_the_options_every_step_takes_stay_literal(tmp_path):
     with pytest.raises(FlowError) as e:
-        load_flow(_flow(tmp_path, FLOW.replace("      id: looped\n", "      id: looped\n      optional: '{{ vars.bad }}'\n")))
+        load_flow(_flow(tmp_path, FLOW.replace("      id: looped\n",
+                                               "      id: looped\n      optional: '{{ vars.bad }}'\n")))
     assert [str(i) for i in e.value.issues] == [
         f"{tmp_path}/rounds.yaml:9:17: steps[0].repeat_until.optional: expected true or false, "
         "got '{{ vars.bad }}'",
