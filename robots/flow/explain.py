@@ -70,6 +70,9 @@ def _step_lines(flow: Flow, call: StepCall, depth: int) -> list[str]:
         marker = selectors.get(key)
         if marker is not None and not marker.keys and isinstance(value, str):
             out.append(f"{pad}{INDENT}{key}: {resolved(flow, value)}")
+        elif marker is not None and isinstance(value, list):  # a list of selectors (`then:` of login)
+            out.append(f"{pad}{INDENT}{key}:")
+            out += [f"{pad}{INDENT * 2}- {resolved(flow, v)}" for v in value]
         elif marker is not None and marker.keys and isinstance(value, dict):
             out.append(f"{pad}{INDENT}{key}:")
             out += [f"{pad}{INDENT * 2}{resolved(flow, k)}: {_inline(v)}" for k, v in value.items()]
