@@ -339,11 +339,18 @@ def exec_one() -> None:
     try:
         flow = load_flow(spec["flow"])
         with open_portal(flow.portal, near=flow.path.parent.resolve()) as portal:
-            stored = spec["secrets"]
-            names = [stored.get(n, n) for n in flow.all_secrets()]
-            defaults = portal.default_secrets if portal else None
-            found = resolve_secrets(names, defaults=defaults)
-            secrets = {n: found[stored.get(n, n)] for n in flow.all_secrets()}
+            # As `robots run` looks them up, under the names the robot stores them by (the flow's by default).
+            stored: dict[str, str] = spec["secrets"]
+
+            def as_stored(name: str) -> str:
+                return stored.get(name, name)
+
+            found = resolve_secrets(
+                [as_stored(n) for n in flow.all_secrets()],
+                defaults={as_stored(n): v for n, v in (portal.default_secrets if portal else {}).items()},
+                optional=[as_stored(n) for n in flow.all_optional_secrets()],
+                commands={as_stored(n): c for n, c in flow.all_secret_commands().items()})
+            secrets = {n: found[as_stored(n)] for n in flow.all_secrets()}
             _setup_logging(0, Masker(secrets.values()))
             runner = Runner(store=open_store(), home=_home(), trigger="schedule")
             record = runner.run(flow, vars=spec["vars"], secrets=secrets, portal=portal, run_id=spec["run_id"],

@@ -211,3 +211,30 @@ def test_pause_can_cancel_the_runs_going_on(sandbox_env: dict[str, str], tmp_pat
     assert err.splitlines()[-1] == "error: canceled by robots pause"
     assert tracked_pids_alive(run_dir) == []
     assert robots_cli(["resume"], home, env=env).stderr == "all robots resumed\n"
+
+
+def test_a_robot_signs_in_with_secrets_stored_under_its_own_names(sandbox_env: dict[str, str],
+                                                                   tmp_path: Path) -> None:
+    """The Sera customer list as a robot: the flow's secret sera_password is looked up as ops_password."""
+    from robots.auth.vault import env_name
+
+    home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
+    root = Path(__file__).resolve().parents[2]
+    schedule.write_text(f"""\
+- name: austin_customers
+  flow: {root}/flows/sera/list_customers.yaml
+  vars: {{q: Austin}}
+  secrets: {{sera_password: ops_password}}
+  trigger: {{interval: 1h}}
+""")
+    env = {k: v for k, v in sandbox_env.items() if k != env_name("sera_password")}
+    env[env_name("ops_password")] = sandbox_env[env_name("sera_password")]
+    assert SchedulerProcess(schedule, home, env=env).stop() == 0  # registers the robot
+    done = robots_cli(["schedule", "trigger", "austin_customers"], home, env=env)
+    assert done.returncode == 0, done.stderr
+    [(_, record)] = robot_runs(home, "austin_customers")
+    assert (record.status, record.trigger, record.inputs["q"]) == ("passed", "schedule", "Austin")
+    customers = record.outputs["customers"]
+    assert customers and all("Austin" in (c["city"] or "") or "austin" in str(c).lower() for c in customers)
+    assert done.stderr.splitlines()[-1] == (f"run {record.run_id} passed · {record.pages} pages · "
+                                            f"{record.rows} rows · austin_customers")
