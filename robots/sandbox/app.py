@@ -351,6 +351,9 @@ class _Guard:
         faults = self.sandbox.faults.matching(scope["path"], raw_path)
         if not faults:
             return None
+        if "layout_b" in faults:  # first: the maintenance page has a layout B too
+            meta.layout = "b"
+            meta.faults.append("layout_b")
         if "maintenance" in faults:
             meta.faults.append("maintenance")
             page = render_page(scope, "maintenance.html", 503, title="Scheduled maintenance", message=MSG_MAINTENANCE)
@@ -373,9 +376,6 @@ class _Guard:
             if token:
                 meta.faults.append("session_revocation")
                 self.sandbox.tenants[meta.tenant].auth.end_session(token)
-        if "layout_b" in faults:
-            meta.layout = "b"
-            meta.faults.append("layout_b")
         cookies = _cookies(scope)
         if "whats_new" in faults and cookies.get(cookie_name(WHATS_NEW_COOKIE, meta.tenant)) != "dismissed":
             meta.whats_new = True

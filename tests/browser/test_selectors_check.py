@@ -26,11 +26,10 @@ def rows(out: str) -> list[list[str]]:
 
 def test_check_shows_first_choices_then_drift_under_layout_b(sandbox):
     plain = check(sandbox.url)
-    # login.error, the expired-session notice and the maintenance heading are only on the page in those
-    # situations: no candidate matches here, so exit 1
+    # login.error is only on the page after a failed sign-in: no candidate matches here, so exit 1
     assert plain.returncode == 1
-    assert plain.stderr == (f"checked on {sandbox.url}/login: 4 of 7 selectors match; none of the candidates of "
-                            "login.error, login.expired_notice, login.maintenance match\n")
+    assert plain.stderr == (f"checked on {sandbox.url}/login: 4 of 5 selectors match; none of the candidates of "
+                            "login.error match\n")
     table = rows(plain.stdout)
     assert ["login.username", "data-cy:login-username", "1", "used"] in table
     assert ["login.username", "css:input[autocomplete=username]", "1"] in table  # shown as written

@@ -41,7 +41,7 @@ def test_list_customers(in_repo):
         "      stop_on:",
         "        password.expired → data-cy:password-expired | css:form[action$='/password-expired']: the portal "
         "demands a password change before this account can sign in",
-        "        login.maintenance → data-cy:maintenance-title | css:.error-page h1: the portal is down for "
+        "        maintenance.title → data-cy:maintenance-title | css:.error-page h1: the portal is down for "
         "maintenance",
         "    steps[2] mfa  (line 24)",
         "      done: nav.main → data-cy:main-nav | css:nav[aria-label=Main]",

@@ -16,6 +16,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from robots.browser.locators import parse_locator
+from robots.sandbox import users
 
 from .helpers import advance_clock, login, submit_password
 
@@ -41,14 +42,41 @@ def pages(client: httpx.Client) -> dict[str, str]:
     """The HTML each catalog describes, in whatever layout is switched on (errors shown, so they exist)."""
     login_error = submit_password(client, password="wrong").text
     client.cookies.clear()
-    submit_password(client)
+    # an SMS account's MFA page: it also shows where the code went and the resend control
+    _password(client, "dina")
     mfa_error = client.post("/mfa", data={"code": "000000"}).text
     client.cookies.clear()
     advance_clock(client, 30)  # a fresh TOTP window: each code signs in once
     login(client)
     customers = client.get("/customers").text
     reads = {page: client.get(path).text for page, path in READ_PAGES.items()}
-    return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers, **reads}
+    client.cookies.clear()
+    return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers, **reads,
+            **sign_in_pages(client)}
+
+
+def _password(client: httpx.Client, username: str) -> None:
+    user = next(u for u in users() if u["username"] == username and u["tenant"] == "acme")
+    token = BeautifulSoup(client.get("/login").text, "html.parser").select_one("input[name=csrf_token]")
+    assert token is not None
+    client.post("/login", data={"username": username, "password": user["password"], "csrf_token": token["value"]})
+
+
+def sign_in_pages(client: httpx.Client) -> dict[str, str]:
+    """The identity provider after a refused password, the password-expired page and the maintenance page."""
+    idp = client.get(client.get("/sso/start").headers["location"])
+    assert idp.status_code == 200
+    form = BeautifulSoup(idp.text, "html.parser")
+    fields = {f["name"]: f.get("value", "") for f in form.select("form input[type=hidden]")}
+    idp_error = client.post("/idp/authorize", data={**fields, "email": "sage@acme.example.com", "password": "no"})
+    _password(client, "pat")
+    expired = client.get("/password-expired")
+    client.cookies.clear()
+    client.post("/_sandbox/faults", json={"name": "maintenance"}).raise_for_status()
+    down = client.get("/customers")
+    client.delete("/_sandbox/faults/maintenance").raise_for_status()
+    assert (idp_error.status_code, expired.status_code, down.status_code) == (200, 200, 503)
+    return {"idp": idp_error.text, "password": expired.text, "maintenance": down.text}
 
 
 def catalog() -> list[tuple[str, str, list[str]]]:
