@@ -14,7 +14,17 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOTS = ("vars", "secrets", "steps", "portal", "run", "loop", "env", "now")
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+class _Environment(ImmutableSandboxedEnvironment):
+    """`a.b` on a mapping reads its key `b` first (Jinja tries the attribute first): a step id, var or output
+    named `items`, `keys` or `get` must give its value, not the dict's method."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENV = _Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 def _date(value: Any, fmt: str = "%Y-%m-%d") -> str:

@@ -30,3 +30,11 @@ def test_sandbox_refuses_unsafe_attributes():
     with pytest.raises(Exception) as caught:
         render("{{ vars.__class__.__mro__ }}", {"vars": {}})
     assert "unsafe" in str(caught.value) or "access to attribute" in str(caught.value)
+
+
+def test_a_key_named_like_a_dict_method_reads_the_key():
+    from robots.flow.templating import render
+
+    context = {"steps": {"items": {"output": [1, 2]}, "keys": {"output": "k"}}, "vars": {"get": 3}}
+    assert render("{{ steps.items.output }}", context) == [1, 2]
+    assert render("{{ steps.keys.output }}-{{ vars.get }}", context) == "k-3"
