@@ -624,7 +624,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
         if t:
             tracked.append(t)
         if run_dir is not None:
-            processes.write(run_dir / "processes.json", tracked, os.getpid())
+            processes.write(run_dir / "processes.json", tracked, os.getpid(), profile)
         driver = webdriver.Chrome(service=service, options=opts)
     except WebDriverException as e:
         processes.end(tracked)
@@ -644,7 +644,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
                 if t:
                     tracked.append(t)
         if run_dir is not None:
-            processes.write(run_dir / "processes.json", tracked, os.getpid())
+            processes.write(run_dir / "processes.json", tracked, os.getpid(), profile)
         prepare(browser, options)
     except BaseException:  # an interrupt before the caller holds the browser: end it here
         browser.quit()

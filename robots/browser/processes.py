@@ -66,9 +66,26 @@ def track(pid: int, role: str) -> Tracked | None:
     return Tracked(pid, st, role) if st is not None else None
 
 
-def write(path: Path, tracked: list[Tracked], owner_pid: int) -> None:
-    path.write_text(json.dumps({"owner_pid": owner_pid, "owner_start_time": start_time(owner_pid),
-                                "processes": [asdict(t) for t in tracked]}, indent=2))
+def write(path: Path, tracked: list[Tracked], owner_pid: int, scratch: str | None = None) -> None:
+    """Record `tracked` in `path`; `scratch` is the browser's temporary folder (profile, driver copy), which the
+    orphan sweep removes with the processes."""
+    data: dict = {"owner_pid": owner_pid, "owner_start_time": start_time(owner_pid),
+                  "processes": [asdict(t) for t in tracked]}
+    if scratch is not None:
+        data["scratch"] = scratch
+    path.write_text(json.dumps(data, indent=2))
+
+
+def _remove_scratch(folder: str | None) -> None:
+    """Remove a browser's temporary folder, only if it is one of ours (robots-* in the temp folder)."""
+    import shutil
+    import tempfile
+
+    if not folder:
+        return
+    p = Path(folder)
+    if p.parent == Path(tempfile.gettempdir()) and p.name.startswith("robots-"):
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def end(tracked: list[Tracked], wait: float = 5.0) -> None:
@@ -125,13 +142,16 @@ def sweep(runs_dir: Path) -> list[tuple[str, list[Tracked]]]:
         if not (run_dir / "owner.json").exists() or owner_alive(run_dir):
             continue
         tracked = []
+        scratch = None
         try:
             data = json.loads((run_dir / "processes.json").read_text())
             tracked = [Tracked(p["pid"], p["start_time"], p["role"]) for p in data["processes"]]
+            scratch = data.get("scratch")
         except (FileNotFoundError, ValueError, KeyError):
             pass
         left = [t for t in tracked if t.alive() or (t.leads_group and group_members(t.pid))]
         end(left)
+        _remove_scratch(scratch)
         if (run_dir / "remote.json").exists():  # a session on a Selenium Grid that the run never quit
             from robots.browser.remote import end_session
 

@@ -138,7 +138,7 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
         if t:
             tracked.append(t)
         if run_dir is not None:
-            processes.write(run_dir / "processes.json", tracked, os.getpid())
+            processes.write(run_dir / "processes.json", tracked, os.getpid(), work)
 
     def clean_up() -> None:
         processes.end(tracked)
@@ -180,7 +180,7 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
                 if pid != leader.pid and (t := processes.track(pid, "chrome")):
                     tracked.append(t)
         if run_dir is not None:
-            processes.write(run_dir / "processes.json", tracked, os.getpid())
+            processes.write(run_dir / "processes.json", tracked, os.getpid(), work)
         # undetected-chromedriver sets its own window size after our flags; ours wins here.
         browser._guard(lambda: driver.set_window_size(*options.window_size), "setting the window size")
         prepare(browser, options)

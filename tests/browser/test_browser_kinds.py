@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -231,10 +232,11 @@ def test_remote_sessions_end_on_the_grid(outcome, grid, sandbox, tmp_path):
     assert _grid_idle(grid)  # the session was quit: its Chrome and chromedriver are gone from the Grid
 
 
-@pytest.mark.parametrize("kind", ["undetected", "remote"])
+@pytest.mark.parametrize("kind", ["chromium", "undetected", "remote"])
 def test_the_sweep_ends_what_a_killed_runner_left(kind, request, sandbox, tmp_path):
     """kill -9 of the runner: its Chrome (or Grid session) outlives it until `robots runs sweep` (run at the start
-    of every `robots run` too) ends it, by the pids and groups it recorded or the session it named."""
+    of every `robots run` too) ends it, by the pids and groups it recorded or the session it named, and removes
+    its temporary profile (and undetected's driver copy)."""
     grid = request.getfixturevalue("grid") if kind == "remote" else None
     args = [str(FLOWS / "hold.yaml"), "--browser", kind] + (["--grid-url", grid.url] if grid else [])
     env = cli_env(tmp_path, ROBOTS_PORTAL_URL=sandbox.url, ROBOTS_CHROME_BINARY="/usr/bin/chromium")
@@ -261,6 +263,8 @@ def test_the_sweep_ends_what_a_killed_runner_left(kind, request, sandbox, tmp_pa
     assert sweep.returncode == 0, sweep.stderr
     if grid is None:
         assert tracked_pids_alive(run_dir) == []  # ...until the sweep ended it
+        scratch = json.loads((run_dir / "processes.json").read_text())["scratch"]  # profile and driver copy
+        assert scratch.startswith(tempfile.gettempdir()) and not Path(scratch).exists()
     else:
         assert _grid_idle(grid) and not (run_dir / "remote.json").exists()
 
