@@ -92,12 +92,13 @@ def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] =
 
     try:
         store = _store()
-        states = Registry(store.engine).all()
+        registry = Registry(store.engine)
+        states, scheduler = registry.all(), registry.scheduler()
         paused = store.paused()
     except RobotsError as e:
         raise _fail(e) from None
     if json_:
-        sys.stdout.write(json.dumps({"paused": paused, "robots": [{
+        sys.stdout.write(json.dumps({"paused": paused, "scheduler": scheduler, "robots": [{
             "name": s.robot.name, "flow": s.robot.flow_name, "trigger": s.robot.doc.trigger.describe(),
             "enabled": s.robot.doc.enabled, "paused": s.paused, "tags": s.robot.doc.tags,
             "running": RobotLock(_home(), s.robot.name).held(),
@@ -105,6 +106,8 @@ def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] =
             "last_run_id": s.last_run_id, "last_at": s.last_at.isoformat() if s.last_at else None,
             "health": s.health} for s in states]}, indent=2) + "\n")
         return
+    err.print(f"scheduler: pid {scheduler['pid']} on {scheduler['host']}, since {scheduler['since']}" if scheduler
+              else "scheduler: none is running on this database (robots schedule run FILE)", markup=False)
     if paused:
         err.print(f"all robots are paused since {paused['since']} by {paused['by']}: {paused['reason']} "
                   "(robots resume)", markup=False)

@@ -30,7 +30,7 @@ from robots.records.model import RunRecord
 from robots.records.store import RunNotFound, SqlStore
 from robots.scheduler.config import Robot
 from robots.scheduler.notify import Notifier
-from robots.scheduler.state import Registry
+from robots.scheduler.state import HEARTBEAT_S, Registry
 
 log = logging.getLogger("robots.scheduler")
 
@@ -249,6 +249,7 @@ class RobotScheduler:
         self._pool: ThreadPoolExecutor | None = None
         self._lock_handle: IO[str] | None = None
         self._paused: set[str] = set()
+        self._last_beat = 0.0
 
     # ---- lifecycle
     def start(self) -> None:
@@ -257,6 +258,13 @@ class RobotScheduler:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self._single_scheduler()
+        other = self.registry.claim_scheduler()
+        if other is not None:
+            self._release_lock()
+            raise ConfigError(f"a scheduler already runs on this database (pid {other['pid']} on {other['host']}, "
+                              f"since {other['since']}); APScheduler's job store must not be shared by two "
+                              f"(a scheduler that was killed lets go {3 * HEARTBEAT_S:g} s after its last heartbeat)")
+        self._last_beat = time.monotonic()
         logging.getLogger("apscheduler").setLevel(logging.ERROR)  # each fire gets our own log line instead
         self.registry.register(list(self.robots.values()))
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="robot")
@@ -326,7 +334,10 @@ class RobotScheduler:
         return any(row.scheduled_for == when for row in self.registry.runs(robot.name))
 
     def tick(self) -> None:
-        """Apply `robots schedule pause/resume NAME` given in other processes."""
+        """Renew the claim on the database; apply `robots schedule pause/resume NAME` given in other processes."""
+        if time.monotonic() - self._last_beat >= HEARTBEAT_S:
+            self.registry.heartbeat()
+            self._last_beat = time.monotonic()
         paused = self.registry.paused_names()
         if paused == self._paused:
             return
@@ -360,6 +371,11 @@ class RobotScheduler:
             self.runner.terminate_all()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        if self._lock_handle is not None:
+            self.registry.release_scheduler()
+        self._release_lock()
+
+    def _release_lock(self) -> None:
         if self._lock_handle is not None:
             self._lock_handle.close()
             self._lock_handle = None

@@ -4,19 +4,25 @@ fire time, and each robot's health (for notifications once per change of state).
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, inspect, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from robots.errors import InputError
-from robots.records.tables import RobotRow, RobotRunRow
+from robots.records.tables import ControlRow, RobotRow, RobotRunRow
 from robots.scheduler.config import Robot
 
 JOBS_TABLE = "apscheduler_jobs"
+SCHEDULER_ROW = "scheduler"
+HEARTBEAT_S = 10.0  # a running scheduler renews its claim this often; one silent for 3x this is gone
 
 
 class RobotNotFound(InputError, LookupError):
@@ -115,6 +121,40 @@ class Registry:
     def forget_runs(self, robot: str) -> None:
         with self._write.begin() as session:
             session.execute(delete(RobotRunRow).where(RobotRunRow.robot == robot))
+
+    # ---- one scheduler per database (APScheduler 3's job store must not be shared by two)
+    def claim_scheduler(self) -> dict[str, Any] | None:
+        """Claim the database for this process's scheduler; the other live scheduler's claim if there is one."""
+        now = datetime.now(UTC)
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": now.isoformat(timespec="seconds")}
+        try:
+            with self._write.begin() as session:
+                row = session.get(ControlRow, SCHEDULER_ROW)
+                if row is not None and (now - row.updated_at).total_seconds() < 3 * HEARTBEAT_S:
+                    other: dict[str, Any] = json.loads(row.value)
+                    if (other["host"], other["pid"]) != (me["host"], me["pid"]):
+                        return other
+                session.merge(ControlRow(name=SCHEDULER_ROW, value=json.dumps(me), updated_at=now))
+        except IntegrityError:  # another scheduler inserted its claim at the same moment
+            return self.scheduler()
+        return None
+
+    def heartbeat(self) -> None:
+        with self._write.begin() as session:
+            session.execute(update(ControlRow).where(ControlRow.name == SCHEDULER_ROW)
+                            .values(updated_at=datetime.now(UTC)))
+
+    def release_scheduler(self) -> None:
+        with self._write.begin() as session:
+            session.execute(delete(ControlRow).where(ControlRow.name == SCHEDULER_ROW))
+
+    def scheduler(self) -> dict[str, Any] | None:
+        """The live scheduler's claim ({host, pid, since, heartbeat}), or None when none runs."""
+        with self._read() as session:
+            row = session.get(ControlRow, SCHEDULER_ROW)
+            if row is None or (datetime.now(UTC) - row.updated_at).total_seconds() >= 3 * HEARTBEAT_S:
+                return None
+            return {**json.loads(row.value), "heartbeat": row.updated_at.isoformat(timespec="seconds")}
 
     # ---- APScheduler's table (read only: only the scheduler process writes it)
     def next_run_times(self) -> dict[str, datetime | None]:

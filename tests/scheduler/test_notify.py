@@ -69,9 +69,10 @@ def test_robots_pause_stops_every_robot_until_resume(tmp_path: Path) -> None:
     skipped = robots_cli(["schedule", "trigger", "nightly"], home)
     assert skipped.returncode == 0
     assert skipped.stderr.splitlines()[-1] == "skipped (robots paused: portal maintenance)"
-    listed = robots_cli(["schedule", "list"], home)
-    assert listed.stderr.startswith("all robots are paused since ")
-    assert listed.stderr.endswith(" by cli: portal maintenance (robots resume)\n")
+    listed = robots_cli(["schedule", "list"], home).stderr.splitlines()
+    assert listed[0] == "scheduler: none is running on this database (robots schedule run FILE)"
+    assert listed[1].startswith("all robots are paused since ")
+    assert listed[1].endswith(" by cli: portal maintenance (robots resume)")
 
     resumed = robots_cli(["resume"], home)
     assert (resumed.returncode, resumed.stderr) == (0, "all robots resumed\n")

@@ -117,6 +117,15 @@ def test_pausing_one_robot_reaches_the_running_scheduler(tmp_path: Path) -> None
     schedule.write_text(f"- name: alpha\n  flow: {FLOWS}/note.yaml\n  trigger: {{interval: 1h}}\n")
     sched = SchedulerProcess(schedule, home)
     try:
+        second = robots_cli(["schedule", "run", str(schedule)], home)
+        assert second.returncode == 2
+        assert second.stderr.startswith("error: a scheduler is already running with ")
+        elsewhere = robots_cli(["schedule", "run", str(schedule)], tmp_path / "other-home",
+                               env={"ROBOTS_DATABASE_URL": f"sqlite:///{home}/robots.db"})  # same database
+        assert elsewhere.returncode == 2
+        assert elsewhere.stderr.startswith(f"error: a scheduler already runs on this database (pid {sched.proc.pid} ")
+        listed = json.loads(robots_cli(["schedule", "list", "--json"], home).stdout)
+        assert listed["scheduler"]["pid"] == sched.proc.pid
         done = robots_cli(["schedule", "pause", "alpha"], home)
         assert (done.returncode, done.stderr) == (0, "robot alpha paused\n")
         wait_until(lambda: _next_runs(home)["alpha"] is None, 30, "the scheduler to pause the job")
