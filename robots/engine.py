@@ -294,7 +294,7 @@ class Runner:
         state.guard = control.RunGuard(run_id, self.store, max_runtime)
         lease = pool.Lease(self.home, check=state.guard.check)
         state.browser_factory = lease.wrap(state.browser_factory)
-        state.guard.end_browser = lambda: processes.end(state.browser.tracked if state.browser else [])
+        state.guard.end_browser = lambda: state.browser.kill() if state.browser else None  # (a Grid session too)
         self._save(state, "running")
         partial = (first, last) != (0, len(flow.steps) - 1)
         with state.guard.watching():

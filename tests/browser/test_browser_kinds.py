@@ -153,6 +153,41 @@ def test_uploads_frames_and_windows_on_the_grid(grid, sandbox, tmp_path, monkeyp
     assert _grid_idle(grid)
 
 
+def test_a_canceled_run_on_a_worker_thread_ends_its_grid_session(grid, sandbox, tmp_path, monkeypatch):
+    """No signal reaches a run off the main thread (API workers): a cancel makes the guard end its browser under
+    the waiting step, which for the remote kind means deleting the session on the Grid."""
+    import threading
+
+    monkeypatch.setenv("ROBOTS_CHROME_BINARY", "/usr/bin/chromium")
+    store = MemoryStore()
+    result: dict = {}
+
+    def work() -> None:
+        with open_portal("sera", url=sandbox.url) as portal:
+            runner = Runner(store=store, home=tmp_path, trigger="api",
+                            browser=BrowserOverrides(kind="remote", grid_url=grid.url))
+            result["record"] = runner.run(load_flow(FLOWS / "hold.yaml"), portal=portal, run_id="worker-run")
+
+    def waiting() -> bool:  # in its second step (hold.yaml waits 120 s there)
+        try:
+            return any(s.status == "passed" for s in store.get("worker-run").steps)
+        except LookupError:
+            return False
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while not waiting() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert grid.browser_pids() != []
+    store.request_cancel("worker-run", "the API")
+    worker.join(60)
+    assert not worker.is_alive()  # its wait was cut short
+    record = result["record"]
+    assert (record.status, record.error_message) == ("canceled", "canceled by the API")
+    assert _grid_idle(grid) and not (tmp_path / "runs/worker-run/remote.json").exists()
+
+
 def test_chromium_signs_in_and_lists_customers(sandbox, sandbox_env, tmp_path):
     run = run_flow_cli([LIST, *QUERY, "--browser", "chromium"], tmp_path, env=sandbox_env)
     assert run.returncode == 0, run.stderr
