@@ -47,6 +47,25 @@ def _fingerprint(row: Any) -> str:
     return json.dumps(row, sort_keys=True, default=str)
 
 
+class FirstRows:
+    """The C5 stop rule shared by every paginate walk: a page whose first row repeats an earlier page's
+    first row (a portal that shows page 1 again for an out-of-range page) ends the walk and is dropped."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def repeated(self, ctx: StepContext, page: int, items: list[Any]) -> bool:
+        if not items:
+            return False
+        first = _fingerprint(items[0])
+        if first in self._seen:
+            log.warning("page %d repeats the first row of page %d; pagination stopped", page, self._seen[first])
+            ctx.count(pages=-1, rows=-len(items))
+            return True
+        self._seen[first] = page
+        return False
+
+
 @step("paginate", container=True)
 def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
     """Run `steps` on every page, following `next` until (CONTRACTS C5): there is no next control, a page's
@@ -58,22 +77,16 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
     if args.fetch != "browser":
         from robots.steps.hybrid import HybridPages
 
-        return HybridPages(ctx, args, next_sel).walk(_fingerprint)
+        return HybridPages(ctx, args, next_sel).walk(FirstRows())
     collected: list[Any] = []
-    first_rows: dict[str, int] = {}
+    first_rows = FirstRows()
     for page in range(1, args.max_pages + 1):
         ctx.count(pages=1)
         ctx.run_children()
         if args.collect is not None:
             items = ctx.output_of(args.collect) or []
-            if items:
-                first = _fingerprint(items[0])
-                if first in first_rows:
-                    log.warning("page %d repeats the first row of page %d; pagination stopped",
-                                page, first_rows[first])
-                    ctx.count(pages=-1, rows=-len(items))
-                    break
-                first_rows[first] = page
+            if first_rows.repeated(ctx, page, items):
+                break
             collected.extend(items)
         link = ctx.browser.link(next_sel)
         if link is None:

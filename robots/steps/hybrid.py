@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -20,7 +19,7 @@ from robots.scrape.page import EXTRACT_STEPS, find, read_page
 
 if TYPE_CHECKING:
     from robots.engine import StepContext
-    from robots.steps.control import PaginateArgs
+    from robots.steps.control import FirstRows, PaginateArgs
 
 log = logging.getLogger("robots.steps.hybrid")
 
@@ -69,7 +68,7 @@ class HybridPages:
         link = ctx.browser.link(self.next_sel)
         return items, link["href"] if link else None
 
-    def walk(self, fingerprint: Callable[[Any], str]) -> list[Any] | None:
+    def walk(self, first_rows: FirstRows) -> list[Any] | None:
         ctx, args = self.ctx, self.args
         if any(c.kind not in EXTRACT_STEPS for c in self.children):
             kinds = ", ".join(sorted({c.kind for c in self.children if c.kind not in EXTRACT_STEPS}))
@@ -77,7 +76,6 @@ class HybridPages:
                                  f"reads; found {kinds} (use fetch: browser)")
         steps = self._steps()
         collected: list[Any] = []
-        first_rows: dict[str, int] = {}
         with self._client() if args.fetch == "http" else contextlib.nullcontext() as client:
             if args.url is None:  # the first page is open in the browser already
                 html, url = ctx.browser.page_source() or "", ctx.browser.url
@@ -101,14 +99,8 @@ class HybridPages:
                     items = read.outputs.get(args.collect, []) if args.collect is not None else []
                     next_href = self._next(read.doc, url)
                 if args.collect is not None:
-                    if items:
-                        first = fingerprint(items[0])
-                        if first in first_rows:
-                            log.warning("page %d repeats the first row of page %d; pagination stopped",
-                                        page, first_rows[first])
-                            ctx.count(pages=-1, rows=-len(items))
-                            break
-                        first_rows[first] = page
+                    if first_rows.repeated(ctx, page, items):
+                        break
                     collected.extend(items)
                 if next_href is None:
                     break
