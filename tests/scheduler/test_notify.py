@@ -18,6 +18,7 @@ SECRET = "hooks-secret-for-tests"
 
 
 def test_failure_and_recovery_are_sent_once_per_change(tmp_path: Path) -> None:
+    """About a minute on a busy 2-core machine: four runs, each a CLI process plus the run's own process."""
     home, schedule, events = tmp_path / "home", tmp_path / "robots.yaml", tmp_path / "events.jsonl"
     command = (f"{shlex.quote(sys.executable)} -c "
                + shlex.quote(f"import sys; open({str(events)!r}, 'a').write(sys.stdin.read() + '\\n')"))
