@@ -321,7 +321,7 @@ class _Guard:
                 if latency:
                     await asyncio.sleep(latency)
                 fault = self.sandbox.faults.matching(scope["path"], raw_path).get("slow_commit")
-                if fault and scope["method"] == "POST":
+                if fault and scope["method"] == "POST" and fault.roll():
                     meta.faults.append("slow_commit")
                     slow_commit = float(fault.params["ms"]) / 1000
             await self.app(scope, receive, send_wrapper)

@@ -25,7 +25,8 @@ FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     "cookie_banner": ("a cookie-consent banner covers the bottom of every page until accepted", {}),
     "maintenance": ("every matching page is the HTTP 503 maintenance page", {"retry_after": 3600}),
     "layout_b": ("layout variant B: every first-choice selector of selectors/sera renamed or moved", {}),
-    "slow_commit": ("matching POSTs are committed, then answered only after ms", {"ms": 5000}),
+    "slow_commit": ("percent of matching POSTs are committed, then answered only after ms",
+                    {"ms": 5000, "percent": 100, "seed": 0}),
 }  # fmt: skip
 
 

@@ -50,9 +50,19 @@ def pages(client: httpx.Client) -> dict[str, str]:
     login(client)
     customers = client.get("/customers").text
     reads = {page: client.get(path).text for page, path in READ_PAGES.items()}
+    writes = write_pages(client)
     client.cookies.clear()
-    return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers, **reads,
+    return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers, **reads, **writes,
             **sign_in_pages(client)}
+
+
+def write_pages(client: httpx.Client) -> dict[str, str]:
+    """The write flows' forms, each submitted empty once so that their error messages show."""
+    form = BeautifulSoup(client.get("/customers/new").text, "html.parser").select_one("input[name=csrf_token]")
+    assert form is not None
+    refused = client.post("/customers/new", data={"csrf_token": form["value"], "type": "residential"})
+    assert refused.status_code == 422
+    return {"customer_form": refused.text}
 
 
 def _password(client: httpx.Client, username: str) -> None:
