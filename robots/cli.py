@@ -712,14 +712,15 @@ def _session_store():  # noqa: ANN202 - SessionStore, imported lazily
 
 @sessions_app.command("list")
 def sessions_list() -> None:
-    """Stored sessions: portal, URL, account (shortened) and when they were saved. Never cookie values."""
+    """Stored sessions: portal, URL, the account's hash (accounts are not stored in clear) and when they were
+    saved. Never cookie values."""
     try:
         rows = _session_store().keys()
     except RobotsError as e:
         raise _fail(e) from None
     for key, saved_at in rows:
         portal, url, account = key.split("|", 2)
-        sys.stdout.write(f"{portal}\t{url}\t{account[:2]}…\t{saved_at:%Y-%m-%d %H:%M:%S} UTC\n")
+        sys.stdout.write(f"{portal}\t{url}\taccount #{account[:8]}\t{saved_at:%Y-%m-%d %H:%M:%S} UTC\n")
 
 
 @sessions_app.command("clear")

@@ -373,7 +373,6 @@ class Runner:
         when the portal still knows it, else run the flow and store the session it leaves. Workers on one
         account take turns (a lease) and reuse each other's session; a rejected password is not tried again
         within the portal's lockout window."""
-        from robots.auth import sessions as sess
 
         assert st.portal is not None and st.portal.session is not None and sub.session is not None
         profile, store = st.portal.session, self.sessions
@@ -385,7 +384,7 @@ class Runner:
             password = self._render(spec.password, st, _session_call(sub)) if spec.password else None
         finally:
             st.vars = saved_vars
-        key = sess.session_key(st.portal.name, st.portal.url, account)
+        key = store.key(st.portal.name, st.portal.url, account)
         st.session = _Session(key, sub, dict(given), str(password) if password is not None else None,
                               relogins=st.session.relogins if st.session else 0)
         with store.lease(key, st.run_id):

@@ -43,8 +43,6 @@ class Block:
     message: str
 
 
-def session_key(portal_name: str, portal_url: str, account: str) -> str:
-    return f"{portal_name}|{portal_url.rstrip('/')}|{account}"
 
 
 def _now() -> datetime:
@@ -52,7 +50,7 @@ def _now() -> datetime:
 
 
 class SessionStore:
-    """Sessions, leases and login blocks in SQL. `key` names a portal and an account (`session_key`)."""
+    """Sessions, leases and login blocks in SQL. `key` names a portal and an account (`key()`)."""
 
     def __init__(self, engine: Engine, key: bytes):
         from cryptography.fernet import Fernet
@@ -76,6 +74,12 @@ class SessionStore:
         key = Vault.default(home).key(create=True)
         assert key is not None
         return cls(engine, key)
+
+    def key(self, portal_name: str, portal_url: str, account: str) -> str:
+        """The row key of an account's session: the account itself is stored only as a keyed hash (an
+        account name may be one of the run's secrets)."""
+        digest = hmac.new(self._mac_key, b"account|" + account.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{portal_name}|{portal_url.rstrip('/')}|{digest}"
 
     # ----- sessions
     def load(self, key: str) -> Saved | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from robots.browser import processes
 from robots.browser.locators import Selector
-from robots.errors import BrowserError, BusinessFailure, ElementNotFound, PortalUnreachable, StepTimeout
+from robots.errors import BrowserError, BusinessFailure, ElementNotFound, Interrupted, PortalUnreachable, StepTimeout
 
 log = logging.getLogger("robots.browser")
 
@@ -614,10 +614,11 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     opts.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
     # chromedriver leads a process group of its own: Chrome and its helpers join it, a terminal's
     # Ctrl-C does not reach them before we quit them, and cleanup can end the whole group by its pid.
-    # chromedriver's own output (its banner; why it exits) goes to a file that start errors quote.
+    # chromedriver's own output (why it exits) goes to a file that start errors quote. Warnings and worse
+    # only: at INFO it logs every command with its arguments, the typed passwords among them (rule 6).
     driver_log = str((run_dir or Path(profile)) / "chromedriver.log")
     service = _OnceService(executable_path=driver_bin, port=port, log_output=driver_log,
-                           popen_kw={"start_new_session": True}, env=env)
+                           service_args=list(DRIVER_LOG_ARGS), popen_kw={"start_new_session": True}, env=env)
     try:
         service.start()
         t = processes.track(service.process.pid, "chromedriver")
@@ -661,8 +662,21 @@ def prepare(browser: Browser, options: BrowserOptions) -> None:
         driver.set_page_load_timeout(options.page_load_timeout)
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _NET_HOOK})
     except WebDriverException as e:  # (an Interrupted from a signal handler passes through)
+        _reraise_interrupt(e)
         raise BrowserError(f"the {options.kind} browser started but does not take commands: {_first_line(e)}") \
             from None
+
+
+def _reraise_interrupt(e: BaseException) -> None:
+    """A SIGINT/SIGTERM that arrived while Selenium waited on chromedriver surfaces wrapped in a
+    WebDriverException (urllib3 caught it mid-read): raise the interrupt itself, not a browser error."""
+    seen: set[int] = set()
+    cause: BaseException | None = e
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, Interrupted):
+            raise cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
 
 
 def start_browser(options: BrowserOptions, run_dir: Path | None) -> Browser:
@@ -701,6 +715,10 @@ def driver_port() -> int:
                                "listens there, or unset ROBOTS_CHROMEDRIVER_PORT to let chromedriver take a free "
                                "port") from None
     return int(given)
+
+
+#: chromedriver logs warnings and errors only (never the commands, which carry typed secrets)
+DRIVER_LOG_ARGS = ("--log-level=WARNING",)
 
 
 def log_tail(path: str, lines: int = 2) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from robots.browser import processes
 from robots.browser.drivers import (
+    DRIVER_LOG_ARGS,
     Browser,
     BrowserOptions,
     _find_binary,
@@ -75,7 +76,8 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str], d
 
     class Service(real_service):  # type: ignore[misc, valid-type]
         def __init__(self, *a: Any, **kw: Any) -> None:
-            super().__init__(*a, **{"port": driver_port(), "log_output": driver_log, **kw})
+            super().__init__(*a, **{"port": driver_port(), "log_output": driver_log,
+                                    "service_args": [*(kw.pop("service_args", None) or ()), *DRIVER_LOG_ARGS], **kw})
             self.popen_kw: dict[str, Any] = {**(self.popen_kw or {}), "start_new_session": True}
 
         def start(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import update
 
-from robots.auth.sessions import SessionStore, session_key
+from robots.auth.sessions import SessionStore
 from robots.errors import TechnicalError
 from robots.records import SqlStore
 from robots.records.tables import BlockRow
@@ -28,8 +28,9 @@ def stores(tmp_path):
 
 def test_sessions_are_encrypted_at_rest_and_come_back(stores):
     store, _, db, key = stores
-    k = session_key("sera", "http://127.0.0.1:8000/", "demo")
-    assert k == "sera|http://127.0.0.1:8000|demo"
+    k = store.key("sera", "http://127.0.0.1:8000/", "demo")
+    assert k.startswith("sera|http://127.0.0.1:8000|") and "demo" not in k
+    assert k == store.key("sera", "http://127.0.0.1:8000", "demo") != store.key("sera", "http://127.0.0.1:8000", "dina")
     store.save(k, COOKIES)
     assert b"s3cr3t-cookie-value" not in db.read_bytes()
     assert store.load(k).cookies == COOKIES
