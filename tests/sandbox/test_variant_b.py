@@ -62,7 +62,11 @@ def write_pages(client: httpx.Client) -> dict[str, str]:
     assert form is not None
     refused = client.post("/customers/new", data={"csrf_token": form["value"], "type": "residential"})
     assert refused.status_code == 422
-    return {"customer_form": refused.text}
+    invoice = BeautifulSoup(client.get("/invoices/300001").text, "html.parser").select_one("input[name=csrf_token]")
+    assert invoice is not None
+    not_voided = client.post("/invoices/300001/void", data={"csrf_token": invoice["value"]})
+    assert not_voided.status_code == 422
+    return {"customer_form": refused.text, "invoice": not_voided.text}
 
 
 def _password(client: httpx.Client, username: str) -> None:
