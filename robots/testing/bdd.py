@@ -1,0 +1,847 @@
+"""The Gherkin step library for QA: pytest-bdd steps that run Sera flows against the sandbox and check what came out.
+
+Use it from `.feature` files alone: bind them with `scenarios("features/")` in a test module and load the steps
+with `from robots.testing.bdd import *` in a conftest (or `pytest_plugins = ["robots.testing.bdd"]` in the root
+conftest). `robots bdd` does both for you; `robots bdd steps` lists every step with an example.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from pytest_bdd import given, parsers, then, when
+from pytest_bdd.exceptions import StepDefinitionNotFoundError
+
+from robots import load_flow
+from robots.engine import Listener, Runner
+from robots.flow.model import StepCall
+from robots.portals import Portal, open_portal
+from robots.records import SqlStore
+from robots.records.model import RunRecord, StepRecord
+
+pytest_plugins = ["robots.testing.fixtures"]
+
+#: environment: run against this portal instead of starting the sandbox (set by `robots bdd --portal-url`)
+PORTAL_URL_ENV = "ROBOTS_BDD_PORTAL_URL"
+#: environment: flows, selectors and relative paths in features are found from here (default: pytest's rootdir)
+BASE_ENV = "ROBOTS_BDD_BASE"
+#: environment: a JSON-lines file that receives one event per scenario and step (the HTML report reads it)
+EVENTS_ENV = "ROBOTS_BDD_EVENTS"
+
+
+@dataclass(frozen=True)
+class StepDoc:
+    kind: str  # given | when | then
+    pattern: str
+    example: str
+    doc: str
+
+    def line(self) -> str:
+        return f"{self.kind.capitalize()} {self.pattern}"
+
+
+#: every step of the library, in the order defined (what `robots bdd steps` prints)
+STEPS: list[StepDoc] = []
+
+_DECORATORS = {"given": given, "when": when, "then": then}
+
+
+def _step(kind: str, pattern: str, example: str, *, target_fixture: str | None = None) -> Callable[..., Any]:
+    """Registers a pytest-bdd step (parsed when the pattern has {fields}) and documents it with an example."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        STEPS.append(StepDoc(kind, pattern, example, " ".join((fn.__doc__ or "").split())))
+        matcher: Any = parsers.parse(pattern) if "{" in pattern else pattern
+        # stacklevel 2: the step fixture goes into this module's namespace, not into deco's locals
+        return _DECORATORS[kind](matcher, target_fixture=target_fixture, stacklevel=2)(fn)
+
+    return deco
+
+
+# -- the world: one per scenario ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Revisit(Listener):
+    """Calls `action` once, just before the top-level step `where` (e.g. "steps[3]") starts."""
+
+    where: str
+    action: Callable[[], None]
+    done: bool = False
+    depth: int = 0  # inside a called flow (sign_in.yaml), whose steps have `where`s of their own
+
+    def step_started(self, call: StepCall, index: int) -> None:
+        if not self.done and self.depth == 0 and call.where == self.where:
+            self.done = True
+            self.action()
+        if call.kind == "call":
+            self.depth += 1
+
+    def step_finished(self, record: StepRecord) -> None:
+        if record.name.endswith(" call"):
+            self.depth = max(0, self.depth - 1)
+
+
+@dataclass
+class World:
+    """What a scenario has set up and what its runs produced. Steps share it through the `robots_bdd` fixture."""
+
+    portal_url: str  # the base URL (tenant "acme"); other tenants live under /t/<tenant>
+    is_sandbox: bool
+    home: Path  # shared by every scenario of the session: its store keeps the signed-in sessions
+    base: Path
+    tenant: str = "acme"
+    secrets: dict[str, str] = field(default_factory=dict)
+    sso: bool = False
+    vars: dict[str, Any] = field(default_factory=dict)
+    listeners: list[Listener] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)  # page interactions not run yet
+    reads: dict[str, str] = field(default_factory=dict)  # selector -> step id of its read_text
+    record: RunRecord | None = None
+    records: list[RunRecord] = field(default_factory=list)
+    scenario_steps: list[str] = field(default_factory=list)
+
+    # -- the portal ---------------------------------------------------------------------------------
+    @property
+    def tenant_url(self) -> str:
+        return self.portal_url if self.tenant == "acme" else f"{self.portal_url}/t/{self.tenant}"
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A sandbox control endpoint (`/_sandbox/...`); changes to the sandbox make the next scenario reset it."""
+        if not self.is_sandbox:
+            raise AssertionError(f"this step needs the sandbox portal's control endpoints; {self.portal_url} "
+                                 "is not the sandbox")
+        if method != "GET":
+            _STATE["dirty"] = True
+        response = httpx.request(method, f"{self.portal_url}/_sandbox/{path}", json=body, timeout=30)
+        if response.status_code >= 400:
+            raise AssertionError(f"sandbox {method} /_sandbox/{path}: {response.text}")
+        return response.json()
+
+    def path(self, name: str) -> Path:
+        p = Path(name)
+        return p if p.is_absolute() else self.base / p
+
+    # -- runs -----------------------------------------------------------------------------------------
+    def run(self, flow_path: Path, vars: dict[str, Any] | None = None) -> RunRecord:
+        flow = load_flow(flow_path)
+        listener = _Fanout(self.listeners)
+        store = SqlStore(f"sqlite:///{self.home / 'robots.db'}")
+        try:
+            with open_portal(flow.portal, url=self.tenant_url) as portal:
+                if portal is not None:
+                    portal = self._for_tenant(portal)
+                record = Runner(store=store, home=self.home, trigger="bdd", listener=listener).run(
+                    flow, vars={**self.vars, **(vars or {})}, secrets=self.secrets or None, portal=portal)
+        finally:
+            store.close()
+        self.record = record
+        self.records.append(record)
+        return record
+
+    def _for_tenant(self, portal: Portal) -> Portal:
+        if not self.is_sandbox or self.tenant == portal.tenant:
+            return portal
+        from robots.sandbox import TENANTS
+
+        return replace(portal, tenant=self.tenant, time_zone=TENANTS[self.tenant].time_zone)
+
+    def run_actions(self) -> RunRecord:
+        """Runs the page interactions gathered so far as one flow: the sign-in, the interactions, then a
+        read of every element a later Then step of the scenario looks at."""
+        for text in self.scenario_steps:
+            m = _ELEMENT_THEN.search(text)
+            if m and m.group(1) not in self.reads:
+                self.reads[m.group(1)] = f"read_{len(self.reads)}"
+        sign_in = self.base / "flows" / "sera" / ("sign_in_sso.yaml" if self.sso else "sign_in.yaml")
+        steps: list[dict[str, Any]] = [{"call": str(sign_in)}, *self.actions]
+        steps += [{"read_text": {"id": sid, "target": target}} for target, sid in self.reads.items()]
+        if self.reads:
+            steps.append({"set_output": {sid: "{{ steps." + sid + ".output }}" for sid in self.reads.values()}})
+        doc = {"name": "bdd_page_steps", "portal": "sera", "selectors": str(self.base / "selectors" / "sera"),
+               "outputs": list(self.reads.values()), "steps": steps}
+        folder = self.home / "generated"
+        folder.mkdir(exist_ok=True)
+        target = folder / f"page_steps_{len(self.records)}.yaml"
+        target.write_text(yaml.safe_dump(doc, sort_keys=False))
+        self.actions = []
+        return self.run(target)
+
+    def last(self) -> RunRecord:
+        if self.actions:
+            self.run_actions()
+        if self.record is None:
+            raise AssertionError("no flow has run in this scenario yet (add a `When I run the flow ...` step)")
+        return self.record
+
+    def output(self, name: str) -> Any:
+        outputs = self.last().outputs
+        if name not in outputs:
+            singular = name[:-1] if name.endswith("s") else name
+            name = next((k for k in outputs if k in (singular, name + "s")), name)
+        if name not in outputs:
+            raise AssertionError(f"the run has no output '{name}'; it has {', '.join(outputs) or 'none'}")
+        return outputs[name]
+
+
+class _Fanout(Listener):
+    def __init__(self, listeners: list[Listener]):
+        self.listeners = listeners
+
+    def step_started(self, call: StepCall, index: int) -> None:
+        for listener in self.listeners:
+            listener.step_started(call, index)
+
+    def step_finished(self, record: StepRecord) -> None:
+        for listener in self.listeners:
+            listener.step_finished(record)
+
+
+_ELEMENT_THEN = re.compile(r'^"([\w.]+)" (?:shows|contains) "')
+_STATE: dict[str, Any] = {"dirty": True, "world": None}
+
+
+@pytest.fixture(scope="session")
+def robots_bdd_portal(request: pytest.FixtureRequest) -> tuple[str, bool]:
+    """(base URL, is it the sandbox): ROBOTS_BDD_PORTAL_URL, else the session's sandbox (started here)."""
+    url = os.environ.get(PORTAL_URL_ENV)
+    if url:
+        try:
+            is_sandbox = httpx.get(f"{url.rstrip('/')}/_sandbox/clock", timeout=10).status_code == 200
+        except httpx.HTTPError:
+            is_sandbox = False
+        return url.rstrip("/"), is_sandbox
+    return request.getfixturevalue("sandbox_server").url, True
+
+
+@pytest.fixture(scope="session")
+def robots_bdd_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One robots home (store, run folders) for the whole session, so runs restore each other's sessions."""
+    return tmp_path_factory.mktemp("robots-bdd")
+
+
+@pytest.fixture
+def robots_bdd(robots_bdd_portal: tuple[str, bool], robots_bdd_home: Path, request: pytest.FixtureRequest
+               ) -> Iterator[World]:
+    """The scenario's world. The sandbox is reset first when an earlier scenario changed it (faults, clock,
+    revoked sessions, data), so that scenarios which only read keep their stored sessions."""
+    url, is_sandbox = robots_bdd_portal
+    base = Path(os.environ.get(BASE_ENV) or request.config.rootpath)
+    if is_sandbox and _STATE["dirty"]:
+        httpx.post(f"{url}/_sandbox/reset", timeout=60).raise_for_status()
+        _STATE["dirty"] = False
+    world = World(portal_url=url, is_sandbox=is_sandbox, home=robots_bdd_home, base=base,
+                  scenario_steps=list(_STATE.get("scenario_steps") or ()))
+    world.secrets = _account_secrets("acme", "demo") if is_sandbox else {}
+    _STATE["world"] = world
+    try:
+        yield world
+    finally:
+        _STATE["world"] = None
+
+
+def _account_secrets(tenant: str, username: str) -> dict[str, str]:
+    from robots.sandbox.accounts import TENANT_USERS
+
+    users = TENANT_USERS.get(tenant)
+    if users is None:
+        raise AssertionError(f"unknown tenant '{tenant}'; the sandbox has {', '.join(TENANT_USERS)}")
+    if username not in users:
+        raise AssertionError(f"no account '{username}' in tenant '{tenant}'; it has {', '.join(users)}")
+    u = users[username]
+    return {"sera_username": u.username, "sera_password": u.password, "sera_totp": u.totp_secret,
+            "sera_mfa_to": u.phone or u.email or "", "sera_sso_email": u.email or "",
+            "sera_sso_password": u.password}
+
+
+# -- Given: portal and account -----------------------------------------------------------------------------
+
+
+@_step("given", "the sandbox Sera portal", "Given the sandbox Sera portal")
+def _portal(robots_bdd: World) -> None:
+    """The portal under test (the sandbox, or `--portal-url`) with the demo account (TOTP) signed in."""
+
+
+@_step("given", "the sandbox Sera portal with its seeded customers",
+       "Given the sandbox Sera portal with its seeded customers")
+def _portal_seeded(robots_bdd: World) -> None:
+    """The sandbox with its seeded data (every scenario starts from it; one that changed it resets it)."""
+
+
+@_step("given", 'I am logged in to tenant "{tenant}" as the {role}',
+       'Given I am logged in to tenant "acme" as the dispatcher')
+def _logged_in_as_role(robots_bdd: World, tenant: str, role: str) -> None:
+    """Runs sign in as the tenant's first account with that role (admin, dispatcher, csr, technician; password
+    sign-in, whatever its second factor); a session stored by an earlier run is restored instead."""
+    from robots.sandbox.accounts import TENANT_USERS
+
+    users = [u for u in TENANT_USERS.get(tenant, {}).values()
+             if u.role == role and not u.sso and not u.password_expired]
+    if not users:
+        raise AssertionError(f"tenant '{tenant}' has no {role} account that signs in with a password")
+    robots_bdd.tenant, robots_bdd.sso = tenant, False
+    robots_bdd.secrets = _account_secrets(tenant, users[0].username)
+
+
+@_step("given", 'I am logged in to tenant "{tenant}" as "{username}"',
+       'Given I am logged in to tenant "acme" as "casey"')
+def _logged_in_as_user(robots_bdd: World, tenant: str, username: str) -> None:
+    """Signs in as that account of the tenant (the sandbox's users: demo, dina, casey, tom, pat, sage)."""
+    robots_bdd.tenant, robots_bdd.sso = tenant, False
+    robots_bdd.secrets = _account_secrets(tenant, username)
+
+
+@_step("given", 'I sign in with SSO as "{username}"', 'Given I sign in with SSO as "sage"')
+def _sso(robots_bdd: World, username: str) -> None:
+    """Page steps sign in through the identity provider (flows/sera/sign_in_sso.yaml) as this account."""
+    robots_bdd.sso = True
+    robots_bdd.secrets = _account_secrets(robots_bdd.tenant, username)
+
+
+@_step("given", "no session is stored for me", "Given no session is stored for me")
+def _afresh(robots_bdd: World) -> None:
+    """Later runs use a robots home of their own: nothing to restore, so they sign in (and store nothing for
+    the other scenarios)."""
+    fresh = robots_bdd.home / "fresh"
+    fresh.mkdir(exist_ok=True)
+    robots_bdd.home = fresh / str(len(list(fresh.iterdir())))
+    robots_bdd.home.mkdir()
+
+
+@_step("given", 'the account\'s {secret} is "{value}"', 'Given the account\'s sera_password is "not-the-password"')
+def _secret(robots_bdd: World, secret: str, value: str) -> None:
+    """Overrides one secret of the account (a wrong password, another TOTP secret, an SSO password)."""
+    if secret not in robots_bdd.secrets:
+        raise AssertionError(f"unknown secret '{secret}'; the account has {', '.join(robots_bdd.secrets)}")
+    robots_bdd.secrets[secret] = value
+
+
+@_step("given", "the flow vars:", "Given the flow vars:\n  | q | smith |")
+def _vars(robots_bdd: World, datatable: list[list[str]]) -> None:
+    """Vars for every later run of the scenario, one `| name | value |` row each."""
+    robots_bdd.vars.update(_pairs(datatable))
+
+
+# -- Given: sandbox faults, clock and sessions ------------------------------------------------------------
+
+
+@_step("given", "the portal answers {percent:d}% of requests with errors",
+       "Given the portal answers 10% of requests with errors")
+def _errors(robots_bdd: World, percent: int) -> None:
+    """The sandbox's `server_error` fault on every page (its HTML 500), for that share of requests."""
+    robots_bdd.control("POST", "faults", {"name": "server_error", "percent": percent})
+
+
+@_step("given", 'the portal answers {percent:d}% of requests to "{path}" with errors',
+       'Given the portal answers 30% of requests to "/customers" with errors')
+def _errors_on(robots_bdd: World, percent: int, path: str) -> None:
+    """The `server_error` fault on pages under one path prefix."""
+    robots_bdd.control("POST", "faults", {"name": "server_error", "percent": percent, "paths": [path]})
+
+
+@_step("given", 'the portal has the fault "{name}"', 'Given the portal has the fault "whats_new"')
+def _fault(robots_bdd: World, name: str) -> None:
+    """Any sandbox fault by name (latency, server_error, rate_limit, session_revocation, whats_new,
+    cookie_banner, maintenance, layout_b, slow_commit) with its default parameters."""
+    robots_bdd.control("POST", "faults", {"name": name})
+
+
+@_step("given", 'the portal has the fault "{name}" with:', 'Given the portal has the fault "latency" with:\n'
+       "  | ms    | 300          |\n  | paths | /customers |")
+def _fault_with(robots_bdd: World, name: str, datatable: list[list[str]]) -> None:
+    """A sandbox fault with parameters, one `| name | value |` row each (`paths` comma-separated)."""
+    body: dict[str, Any] = {"name": name}
+    for key, value in _pairs(datatable).items():
+        body[key] = [p.strip() for p in value.split(",")] if key == "paths" else float(value)
+    robots_bdd.control("POST", "faults", body)
+
+
+@_step("given", "the portal shows layout variant B", "Given the portal shows layout variant B")
+def _layout_b(robots_bdd: World) -> None:
+    """Every first-choice selector of selectors/sera renamed or moved: flows must pass through fallbacks."""
+    robots_bdd.control("POST", "faults", {"name": "layout_b"})
+
+
+@_step("given", "the portal's clock moves on {minutes:d} minutes", "Given the portal's clock moves on 31 minutes")
+def _clock(robots_bdd: World, minutes: int) -> None:
+    """Moves the sandbox clock now (sessions idle out after 30, codes expire after 5) instead of waiting."""
+    robots_bdd.control("POST", "clock", {"advance": minutes * 60})
+
+
+@_step("given", 'the portal\'s clock moves on {minutes:d} minutes before step "{where}"',
+       'Given the portal\'s clock moves on 31 minutes before step "steps[3]"')
+def _clock_mid_flow(robots_bdd: World, minutes: int, where: str) -> None:
+    """Moves the clock while the next run is going, just before its top-level step `where` starts (the
+    session idles out mid-flow). Sign in with an SMS or e-mail account then: the robot's TOTP codes follow
+    real time, not the moved clock."""
+    robots_bdd.listeners.append(_Revisit(where, lambda: robots_bdd.control("POST", "clock", {"advance": minutes * 60})))
+
+
+@_step("given", 'the portal ends my session before step "{where}"',
+       'Given the portal ends my session before step "steps[3]"')
+def _revoke_mid_flow(robots_bdd: World, where: str) -> None:
+    """Revokes every session while the next run is going, just before its top-level step `where`."""
+    robots_bdd.listeners.append(_Revisit(where, lambda: robots_bdd.control("POST", "sessions/revoke", {})))
+
+
+@_step("given", "the portal has ended every session", "Given the portal has ended every session")
+def _revoke(robots_bdd: World) -> None:
+    """Revokes every session now (stored sessions are dead: the next run signs in again)."""
+    robots_bdd.control("POST", "sessions/revoke", {})
+
+
+# -- When: runs and page interactions --------------------------------------------------------------------
+
+
+@_step("when", 'I run the flow "{flow}"', 'When I run the flow "flows/sera/list_customers.yaml"')
+def _run(robots_bdd: World, flow: str) -> None:
+    """Runs a flow (its path from the project's root) with the account and vars set so far."""
+    robots_bdd.run(robots_bdd.path(flow))
+
+
+@_step("when", 'I run the flow "{flow}" with:', 'When I run the flow "flows/sera/get_customer.yaml" with:\n'
+       "  | id | 1003 |")
+def _run_with(robots_bdd: World, flow: str, datatable: list[list[str]]) -> None:
+    """Runs a flow with vars from a table, one `| name | value |` row each."""
+    robots_bdd.run(robots_bdd.path(flow), _pairs(datatable))
+
+
+@_step("when", 'I run the flow "{flow}" again', 'When I run the flow "flows/sera/list_customers.yaml" again')
+def _run_again(robots_bdd: World, flow: str) -> None:
+    """Runs the flow once more (in the same robots home: the stored session is restored)."""
+    robots_bdd.run(robots_bdd.path(flow))
+
+
+@_step("when", 'I open "{path}"', 'When I open "/customers?q=smith"')
+def _open(robots_bdd: World, path: str) -> None:
+    """Page steps: open a portal page (a path under the tenant's URL). Page steps run as one flow, signed in,
+    when the first Then step needs their result."""
+    robots_bdd.actions.append({"open": "{{ portal.url }}" + path})
+
+
+@_step("when", 'I fill "{target}" with "{value}"', 'When I fill "customers.search" with "smith"')
+def _fill(robots_bdd: World, target: str, value: str) -> None:
+    """Page steps: type into the element a catalog names (`page.name` from selectors/sera)."""
+    robots_bdd.actions.append({"fill": {"target": target, "value": value}})
+
+
+@_step("when", 'I press "{key}" in "{target}"', 'When I press "Enter" in "customers.search"')
+def _press(robots_bdd: World, key: str, target: str) -> None:
+    """Page steps: press a key (Enter, Tab, ...) in an element."""
+    robots_bdd.actions.append({"press": {"target": target, "key": key}})
+
+
+@_step("when", 'I click "{target}"', 'When I click "customers.next_page"')
+def _click(robots_bdd: World, target: str) -> None:
+    """Page steps: click the element a catalog names."""
+    robots_bdd.actions.append({"click": target})
+
+
+@_step("when", 'I select "{option}" in "{target}"', 'When I select "Commercial" in "customers.type"')
+def _select(robots_bdd: World, option: str, target: str) -> None:
+    """Page steps: choose an option (by its text) of a select element."""
+    robots_bdd.actions.append({"select": {"target": target, "option": option}})
+
+
+@_step("when", 'I wait until "{target}" shows "{text}"', 'When I wait until "customers.summary" shows "Showing"')
+def _wait_text(robots_bdd: World, target: str, text: str) -> None:
+    """Page steps: wait (up to the step timeout) until the element's text contains `text`."""
+    robots_bdd.actions.append({"wait_for": {"target": target, "text": text}})
+
+
+# -- Then: the run record ---------------------------------------------------------------------------------
+
+
+def _status_line(record: RunRecord) -> str:
+    steps = ", ".join(f"{s.name}: {s.status}" for s in record.steps if s.status != "passed")
+    return f"the run {record.status}: {record.error_class}: {record.error_message} ({steps or 'every step passed'})"
+
+
+@_step("then", "the run passed", "Then the run passed")
+def _passed(robots_bdd: World) -> None:
+    """The last run's status is `passed`."""
+    record = robots_bdd.last()
+    assert record.status == "passed", _status_line(record)
+
+
+@_step("then", 'the run failed with "{message}"', 'Then the run failed with "login rejected: Invalid username or '
+       'password."')
+def _failed_with(robots_bdd: World, message: str) -> None:
+    """A business failure (the portal said no) with exactly this message."""
+    record = robots_bdd.last()
+    assert (record.status, record.failure_kind, record.error_message) == ("failed", "business", message), \
+        _status_line(record)
+
+
+@_step("then", 'the run errored with "{message}"', 'Then the run errored with "the portal ended the session again '
+       'during steps[3].open; a run signs in again only once"')
+def _errored_with(robots_bdd: World, message: str) -> None:
+    """A technical failure (timeout, drift, lost session) with exactly this message."""
+    record = robots_bdd.last()
+    assert (record.status, record.failure_kind, record.error_message) == ("errored", "technical", message), \
+        _status_line(record)
+
+
+@_step("then", 'the run status is "{status}"', 'Then the run status is "failed"')
+def _status(robots_bdd: World, status: str) -> None:
+    """passed, failed, errored, interrupted, skipped or canceled."""
+    record = robots_bdd.last()
+    assert record.status == status, _status_line(record)
+
+
+@_step("then", 'the failure class is "{name}"', 'Then the failure class is "CredentialsRejected"')
+def _failure_class(robots_bdd: World, name: str) -> None:
+    """The error class the run recorded (from robots/errors.py)."""
+    record = robots_bdd.last()
+    assert record.error_class == name, _status_line(record)
+
+
+@_step("then", "a screenshot of the failing page was saved", "Then a screenshot of the failing page was saved")
+def _screenshot(robots_bdd: World) -> None:
+    """The failed step left a PNG screenshot in the run's folder."""
+    record = robots_bdd.last()
+    shots = [e.screenshot for e in record.evidence if e.screenshot]
+    assert shots, f"the run saved no screenshot ({_status_line(record)})"
+    assert (Path(record.run_dir or ".") / shots[0]).read_bytes()[:4] == b"\x89PNG"
+
+
+@_step("then", 'the second factor was "{kind}"', 'Then the second factor was "totp"')
+def _second_factor(robots_bdd: World, kind: str) -> None:
+    """How the sign-in passed MFA: `totp`, `code` (SMS or e-mail, from the outbox), `none`, or `restored` (a
+    stored session was restored: no sign-in at all)."""
+    record = robots_bdd.last()
+    names = [s.name for s in record.steps]
+    if "session restored" in names:
+        found = "restored"
+    else:
+        mfa = [s for s in record.steps if s.name.endswith(" mfa") and s.status == "passed"]
+        found = (mfa[0].output_summary or "") if mfa else "no mfa step"
+    assert found == kind, f"second factor: {found} (steps: {names})"
+
+
+@_step("then", "the stored session was restored", "Then the stored session was restored")
+def _restored(robots_bdd: World) -> None:
+    """The run skipped the sign-in: the session an earlier run stored was alive and put into Chrome."""
+    names = [s.name for s in robots_bdd.last().steps]
+    assert "session restored" in names, names
+
+
+@_step("then", "the run signed in again mid-flow", "Then the run signed in again mid-flow")
+def _relogin(robots_bdd: World) -> None:
+    """The portal ended the session during the run; it signed in again (`re-login: ...` steps) and went on."""
+    names = [s.name for s in robots_bdd.last().steps]
+    assert any(n.startswith("re-login: ") for n in names), names
+
+
+@_step("then", "the run recorded selector drift", "Then the run recorded selector drift")
+def _drift(robots_bdd: World) -> None:
+    """At least one step needed a fallback selector candidate (recorded per step)."""
+    record = robots_bdd.last()
+    assert [s for s in record.steps if s.drift], "no step recorded drift"
+
+
+@_step("then", 'the run recorded selector drift for "{selector}"', 'Then the run recorded selector drift for '
+       '"customers.table"')
+def _drift_for(robots_bdd: World, selector: str) -> None:
+    """Some step's drift names this catalog entry."""
+    drifts = [s.drift for s in robots_bdd.last().steps if s.drift]
+    assert any(selector in d for d in drifts), f"drift recorded: {drifts}"
+
+
+@_step("then", "no selector drift was recorded", "Then no selector drift was recorded")
+def _no_drift(robots_bdd: World) -> None:
+    """Every selector matched its first candidate."""
+    drifts = [(s.name, s.drift) for s in robots_bdd.last().steps if s.drift]
+    assert not drifts, drifts
+
+
+@_step("then", 'the portal saw {count:d} requests to "{method} {path}"',
+       'Then the portal saw 1 requests to "POST /login"')
+def _requests(robots_bdd: World, count: int, method: str, path: str) -> None:
+    """Counts the sandbox's request log since the scenario's reset (exact path)."""
+    seen = [r for r in robots_bdd.control("GET", "requests") if (r["method"], r["path"]) == (method, path)]
+    assert len(seen) == count, f"{len(seen)} requests to {method} {path}"
+
+
+# -- Then: outputs -----------------------------------------------------------------------------------------
+
+
+@_step("then", "the output has {count:d} {name}", "Then the output has 2500 customers")
+def _output_count(robots_bdd: World, count: int, name: str) -> None:
+    """The length of a list output (`customers`, `work_orders`, ...)."""
+    items = robots_bdd.output(name)
+    assert len(items) == count, f"{len(items)} {name}"
+
+
+@_step("then", "the output has as many customers as the portal holds",
+       "Then the output has as many customers as the portal holds")
+def _as_many(robots_bdd: World) -> None:
+    """The customer count the sandbox reports for the tenant (`/_sandbox/stats`)."""
+    holds = robots_bdd.control("GET", f"stats?tenant={robots_bdd.tenant}")["customers"]
+    assert len(robots_bdd.output("customers")) == holds
+
+
+@_step("then", "no {item} appears twice", "Then no customer appears twice")
+def _no_duplicates(robots_bdd: World, item: str) -> None:
+    """No two records of the list output share an `id`."""
+    ids = [r["id"] for r in _items(robots_bdd, item)]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    assert not dupes, f"{item}s listed more than once: {dupes[:10]}"
+
+
+@_step("then", "every {item} has a {what} in cents", "Then every customer has a balance in cents")
+def _in_cents(robots_bdd: World, item: str, what: str) -> None:
+    """The field `<what>_cents` is a whole number in every record."""
+    name = what.replace(" ", "_") + "_cents"
+    bad = [r.get("id") for r in _items(robots_bdd, item) if type(r.get(name)) is not int]
+    assert not bad, f"{len(bad)} {item}s without an integer {name}, e.g. {bad[:5]}"
+
+
+@_step("then", 'every {item} has a "{field}" from "{values}"',
+       'Then every customer has a "status" from "active, inactive, on_hold"')
+def _closed_list(robots_bdd: World, item: str, field: str, values: str) -> None:
+    """The field holds one of a comma-separated closed list in every record."""
+    allowed = {v.strip() for v in values.split(",")}
+    bad = sorted({str(_get(r, field)) for r in _items(robots_bdd, item)} - allowed)
+    assert not bad, f"{field} values outside the list: {bad}"
+
+
+@_step("then", 'every {item} has a "{field}"', 'Then every customer has a "source_url"')
+def _has_field(robots_bdd: World, item: str, field: str) -> None:
+    """The field (dotted for nested ones: `address.city`) is not null in any record."""
+    bad = [r.get("id") for r in _items(robots_bdd, item) if _get(r, field) is None]
+    assert not bad, f"{len(bad)} {item}s without {field}, e.g. {bad[:5]}"
+
+
+@_step("then", 'every {item} in the {name} output has a "{field}"',
+       'Then every assignment in the work_order output has a "completed_at"')
+def _nested_has_field(robots_bdd: World, item: str, name: str, field: str) -> None:
+    """The same for a list inside a record (`assignments`, `line_items`, ...); the list must not be empty."""
+    records = robots_bdd.output(name)
+    key = next((k for k in (item + "s", item) if isinstance(_get(records, k), list)), None)
+    if key is None:
+        raise AssertionError(f"the {name} output has no list of {item}s")
+    items = _get(records, key)
+    assert items, f"the {name} output's {key} is empty"
+    bad = [i for i, r in enumerate(items) if _get(r, field) is None]
+    assert not bad, f"{key} {bad} have no {field}"
+
+
+@_step("then", 'every {item} matches "{field}" = "{value}"', 'Then every customer matches "type" = "commercial"')
+def _every_equals(robots_bdd: World, item: str, field: str, value: str) -> None:
+    """Every record's field, as text, equals the value (a filter's effect)."""
+    bad = [r.get("id") for r in _items(robots_bdd, item) if _text(_get(r, field)) != value]
+    assert not bad, f"{len(bad)} {item}s whose {field} is not {value!r}, e.g. {bad[:5]}"
+
+
+@_step("then", 'the {name} output includes:', "Then the customers output includes:\n"
+       "  | id   | name         |\n  | 1003 | Smith Heating |")
+def _includes(robots_bdd: World, name: str, datatable: list[list[str]]) -> None:
+    """Subset, any order: each table row matches some record on the table's columns."""
+    _compare(robots_bdd.output(name), datatable, exact=False, ordered=False)
+
+
+@_step("then", 'the {name} output includes, in order:', "Then the customers output includes, in order:\n"
+       "  | number  |\n  | C-10001 |\n  | C-10002 |")
+def _includes_ordered(robots_bdd: World, name: str, datatable: list[list[str]]) -> None:
+    """Subset, order-aware: the rows match records in this order (others may come between)."""
+    _compare(robots_bdd.output(name), datatable, exact=False, ordered=True)
+
+
+@_step("then", 'the {name} output is exactly:', "Then the customers output is exactly:\n"
+       "  | id   | city   |\n  | 1003 | Austin |")
+def _exactly(robots_bdd: World, name: str, datatable: list[list[str]]) -> None:
+    """Exact, order-aware: the records, in order, are the table's rows (on the table's columns)."""
+    _compare(robots_bdd.output(name), datatable, exact=True, ordered=True)
+
+
+@_step("then", 'the {name} output is exactly, in any order:', "Then the customers output is exactly, in any order:\n"
+       "  | id   |\n  | 1004 |\n  | 1003 |")
+def _exactly_any_order(robots_bdd: World, name: str, datatable: list[list[str]]) -> None:
+    """Exact, any order: the same rows as the records, as a multiset."""
+    _compare(robots_bdd.output(name), datatable, exact=True, ordered=False)
+
+
+@_step("then", 'the {name} output has "{field}" = "{value}"', 'Then the customer output has "address.city" = "Austin"')
+def _field_equals(robots_bdd: World, name: str, field: str, value: str) -> None:
+    """One field of a mapping output (dotted for nested: `locations.0.address.city`), as text."""
+    got = _get(robots_bdd.output(name), field)
+    assert _text(got) == value, f"{name}.{field} is {got!r}"
+
+
+@_step("then", '"{target}" shows "{text}"', 'Then "customers.summary" shows "Showing 1–50 of 2,500 customers"')
+def _element_shows(robots_bdd: World, target: str, text: str) -> None:
+    """Page steps: the element's text is exactly this (read after the page steps ran)."""
+    assert _element(robots_bdd, target) == text
+
+
+@_step("then", '"{target}" contains "{text}"', 'Then "customers.summary" contains "customers"')
+def _element_contains(robots_bdd: World, target: str, text: str) -> None:
+    """Page steps: the element's text contains this."""
+    got = _element(robots_bdd, target)
+    assert text in got, f"{target} reads {got!r}"
+
+
+def _element(world: World, target: str) -> str:
+    record = world.last()
+    assert record.status == "passed", _status_line(record)
+    return str(record.outputs[world.reads[target]])
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+
+
+def _pairs(table: list[list[str]]) -> dict[str, str]:
+    rows = table[1:] if table and [c.lower() for c in table[0]] in (["name", "value"], ["var", "value"]) else table
+    if any(len(r) != 2 for r in rows):
+        raise AssertionError("expected a table of | name | value | rows")
+    return {k: v for k, v in rows}
+
+
+def _items(world: World, item: str) -> list[dict[str, Any]]:
+    out = world.last().outputs
+    for key in (item, item + "s", item.replace(" ", "_") + "s", item[:-1] + "ies" if item.endswith("y") else item):
+        if key in out:
+            value = out[key]
+            return value if isinstance(value, list) else [value]
+    raise AssertionError(f"the run has no output of {item}s; it has {', '.join(out) or 'none'}")
+
+
+def _get(record: Any, dotted: str) -> Any:
+    value = record
+    for part in dotted.split("."):
+        if isinstance(value, list) and part.isdigit():
+            value = value[int(part)] if int(part) < len(value) else None
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
+
+
+def _text(value: Any) -> str:
+    """How a table cell spells a value: null is empty, booleans lower-case, lists comma-separated."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _compare(records: Any, table: list[list[str]], *, exact: bool, ordered: bool) -> None:
+    """Compares records to a Gherkin table on the table's columns, in the four ways the Then steps offer."""
+    records = records if isinstance(records, list) else [records]
+    header, rows = table[0], table[1:]
+    got = [[_text(_get(r, col)) for col in header] for r in records]
+
+    def show(rs: list[list[str]]) -> str:
+        return "\n".join("  | " + " | ".join(r) + " |" for r in rs[:20]) or "  (none)"
+
+    problem = None
+    if exact and ordered and got != rows:
+        problem = "the records differ"
+    elif exact and not ordered and sorted(got) != sorted(rows):
+        problem = "the records differ (order ignored)"
+    elif not exact and ordered:
+        it = iter(got)
+        missing = [r for r in rows if not any(g == r for g in it)]  # consumes `it`: order-aware
+        problem = f"not found in this order: {missing[0]}" if missing else None
+    elif not exact:
+        missing = [r for r in rows if r not in got]
+        problem = f"{len(missing)} rows not found, first {missing[0]}" if missing else None
+    if problem:
+        raise AssertionError(f"{problem}\nexpected:\n  | {' | '.join(header)} |\n{show(rows)}\n"
+                             f"got ({len(got)} records):\n{show(got)}")
+
+
+def closest_steps(text: str, n: int = 3) -> list[str]:
+    """The library's steps nearest to a step text, as `Given pattern` lines (for the unknown-step error)."""
+    keys = {}
+    for doc in STEPS:
+        keys[re.sub(r"\{[^}]*\}", "", doc.pattern).lower()] = doc.line()
+        keys[doc.example.split("\n")[0].split(" ", 1)[1].lower()] = doc.line()
+    plain = re.sub(r'"[^"]*"', '""', text).lower()
+    options = {re.sub(r'"[^"]*"', '""', k): v for k, v in keys.items()}
+    found: list[str] = []
+    for key in difflib.get_close_matches(plain, list(options), n=n * 3, cutoff=0.3):
+        if options[key] not in found:
+            found.append(options[key])
+    return found[:n]
+
+
+class UnknownStep(StepDefinitionNotFoundError):
+    """A step text that no step of the library (or of the suite) matches."""
+
+
+# -- hooks: the unknown-step message and the report's events ------------------------------------------------
+
+
+def pytest_bdd_before_scenario(request: Any, feature: Any, scenario: Any) -> None:
+    _STATE["scenario_steps"] = [s.name for s in scenario.steps]  # the world fixture is made by the first step
+    _event({"event": "scenario", "feature": feature.name, "file": feature.rel_filename, "scenario": scenario.name,
+            "line": scenario.line_number, "tags": sorted(scenario.tags), "nodeid": request.node.nodeid})
+
+
+def pytest_bdd_after_step(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any,
+                          step_func_args: Any) -> None:
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "passed"})
+
+
+def pytest_bdd_step_error(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any,
+                          step_func_args: Any, exception: Exception) -> None:
+    world = _STATE.get("world")
+    shot: str | None = None
+    if world is not None and world.record is not None and world.record.run_dir:
+        shots = [e.screenshot for e in world.record.evidence if e.screenshot]
+        shot = str(Path(world.record.run_dir) / shots[0]) if shots else None
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "failed",
+            "error": f"{type(exception).__name__}: {exception}", "screenshot": shot,
+            "run_id": world.record.run_id if world is not None and world.record is not None else None})
+
+
+def pytest_bdd_step_func_lookup_error(request: Any, feature: Any, scenario: Any, step: Any,
+                                      exception: Exception) -> None:
+    near = closest_steps(step.name)
+    listing = "".join(f"\n  {line}" for line in near) or " (none close; `robots bdd steps` lists them all)"
+    message = (f'unknown step: {step.keyword} {step.name} ({feature.rel_filename}:{step.line_number}, scenario '
+               f'"{scenario.name}"); the closest known steps:{listing}')
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "undefined", "error": message})
+    raise UnknownStep(message)
+
+
+def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
+    """Registers a feature's tag as a pytest marker first, so that `--strict-markers` suites accept any tag
+    (`robots bdd --tags` selects by them); pytest-bdd's own hook then applies it."""
+    from pytest_bdd.utils import CONFIG_STACK
+
+    if CONFIG_STACK:
+        config = CONFIG_STACK[-1]
+        if tag not in {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}:
+            config.addinivalue_line("markers", f"{tag}: a Gherkin tag")
+
+
+def _event(data: dict[str, Any]) -> None:
+    target = os.environ.get(EVENTS_ENV)
+    if target:
+        with open(target, "a", encoding="utf-8") as f:
+            f.write(json.dumps(data) + "\n")
+
+
+__all__ = ["STEPS", "StepDoc", "UnknownStep", "World", "closest_steps", "robots_bdd", "robots_bdd_home",
+           "robots_bdd_portal", "pytest_bdd_before_scenario", "pytest_bdd_after_step", "pytest_bdd_step_error",
+           "pytest_bdd_step_func_lookup_error", "pytest_bdd_apply_tag",
+           *[name for name in list(globals()) if name.startswith("pytestbdd_")]]
