@@ -66,7 +66,11 @@ def write_pages(client: httpx.Client) -> dict[str, str]:
     assert invoice is not None
     not_voided = client.post("/invoices/300001/void", data={"csrf_token": invoice["value"]})
     assert not_voided.status_code == 422
-    return {"customer_form": refused.text, "invoice": not_voided.text}
+    job = BeautifulSoup(client.get("/jobs/50009").text, "html.parser").select_one("input[name=csrf_token]")
+    assert job is not None
+    illegal = client.post("/jobs/50009/status", data={"csrf_token": job["value"], "status": "completed"})
+    assert illegal.status_code == 409
+    return {"customer_form": refused.text, "invoice": not_voided.text, "job_status": illegal.text}
 
 
 def _password(client: httpx.Client, username: str) -> None:
