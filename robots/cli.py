@@ -748,6 +748,11 @@ from robots.watch_cli import watch_command  # noqa: E402
 
 app.command("watch")(watch_command)
 
+# ------------------------------------------------------------------ Gherkin for QA (robots/testing/bdd_cli.py)
+from robots.testing.bdd_cli import bdd_command  # noqa: E402
+
+app.command("bdd")(bdd_command)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""

@@ -269,7 +269,8 @@ def _account_secrets(tenant: str, username: str) -> dict[str, str]:
 
 @_step("given", "the sandbox Sera portal", "Given the sandbox Sera portal")
 def _portal(robots_bdd: World) -> None:
-    """The portal under test (the sandbox, or `--portal-url`) with the demo account (TOTP) signed in."""
+    """The portal under test (the sandbox, or `--portal-url`); runs use the demo account (TOTP) unless a later
+    step names another."""
 
 
 @_step("given", "the sandbox Sera portal with its seeded customers",
@@ -768,19 +769,23 @@ def _compare(records: Any, table: list[list[str]], *, exact: bool, ordered: bool
                              f"got ({len(got)} records):\n{show(got)}")
 
 
-def closest_steps(text: str, n: int = 3) -> list[str]:
-    """The library's steps nearest to a step text, as `Given pattern` lines (for the unknown-step error)."""
-    keys = {}
+def closest_steps(text: str, kind: str | None = None, n: int = 3) -> list[str]:
+    """The library's steps nearest to a step text, as `Given pattern` lines (for the unknown-step error):
+    compared with each step's pattern and its example, quoted values blanked; steps of the same kind
+    (Given/When/Then) first among equals."""
+
+    def plain(t: str) -> str:
+        return re.sub(r'"[^"]*"', '""', re.sub(r"\{[^}]*\}", "", t)).lower()
+
+    wanted = plain(text)
+    scores: dict[str, float] = {}
     for doc in STEPS:
-        keys[re.sub(r"\{[^}]*\}", "", doc.pattern).lower()] = doc.line()
-        keys[doc.example.split("\n")[0].split(" ", 1)[1].lower()] = doc.line()
-    plain = re.sub(r'"[^"]*"', '""', text).lower()
-    options = {re.sub(r'"[^"]*"', '""', k): v for k, v in keys.items()}
-    found: list[str] = []
-    for key in difflib.get_close_matches(plain, list(options), n=n * 3, cutoff=0.3):
-        if options[key] not in found:
-            found.append(options[key])
-    return found[:n]
+        example = doc.example.split("\n")[0].split(" ", 1)[1]
+        score = max(difflib.SequenceMatcher(None, wanted, plain(t)).ratio() for t in (doc.pattern, example))
+        score += 0.05 if kind and doc.kind == kind.lower() else 0
+        scores[doc.line()] = max(score, scores.get(doc.line(), 0))
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    return [line for line, score in ranked[:n] if score >= 0.4]
 
 
 class UnknownStep(StepDefinitionNotFoundError):
@@ -792,8 +797,9 @@ class UnknownStep(StepDefinitionNotFoundError):
 
 def pytest_bdd_before_scenario(request: Any, feature: Any, scenario: Any) -> None:
     _STATE["scenario_steps"] = [s.name for s in scenario.steps]  # the world fixture is made by the first step
-    _event({"event": "scenario", "feature": feature.name, "file": feature.rel_filename, "scenario": scenario.name,
-            "line": scenario.line_number, "tags": sorted(scenario.tags), "nodeid": request.node.nodeid})
+    _event({"event": "scenario", "feature": feature.name, "file": _where(feature), "scenario": scenario.name,
+            "line": scenario.line_number, "tags": sorted(scenario.tags), "nodeid": request.node.nodeid,
+            "steps": [[step.keyword, step.name] for step in scenario.steps]})
 
 
 def pytest_bdd_after_step(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any,
@@ -815,9 +821,9 @@ def pytest_bdd_step_error(request: Any, feature: Any, scenario: Any, step: Any, 
 
 def pytest_bdd_step_func_lookup_error(request: Any, feature: Any, scenario: Any, step: Any,
                                       exception: Exception) -> None:
-    near = closest_steps(step.name)
+    near = closest_steps(step.name, step.type)
     listing = "".join(f"\n  {line}" for line in near) or " (none close; `robots bdd steps` lists them all)"
-    message = (f'unknown step: {step.keyword} {step.name} ({feature.rel_filename}:{step.line_number}, scenario '
+    message = (f'unknown step: {step.keyword} {step.name} ({_where(feature)}:{step.line_number}, scenario '
                f'"{scenario.name}"); the closest known steps:{listing}')
     _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "undefined", "error": message})
     raise UnknownStep(message)
@@ -832,6 +838,15 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
         config = CONFIG_STACK[-1]
         if tag not in {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}:
             config.addinivalue_line("markers", f"{tag}: a Gherkin tag")
+
+
+def _where(feature: Any) -> str:
+    """A feature file's path as the user wrote it: relative to the working folder when inside it."""
+    path = Path(feature.filename)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _event(data: dict[str, Any]) -> None:

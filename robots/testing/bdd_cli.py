@@ -1,0 +1,203 @@
+"""`robots bdd [PATHS] [--tags EXPR] [--portal-url URL]` runs Gherkin features with the shipped step library
+(pytest-bdd underneath) and writes JUnit XML and an HTML report; `robots bdd steps` lists the steps.
+Registered by robots/cli.py; like it, this module prints and sets exit codes."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+#: pytest's exit codes -> ours (C2): 0 passed, 1 a scenario failed, 2 nothing to run / bad input, 3 errored
+_EXIT = {0: 0, 1: 1, 2: 3, 3: 3, 4: 2, 5: 2}
+
+
+def bdd_command(
+    paths: Annotated[list[str] | None, typer.Argument(help="feature files or folders (default: features/); "
+                                                            "`steps` lists the step library instead")] = None,
+    tags: Annotated[str | None, typer.Option(help="a tag expression: '@smoke', '@smoke and not @slow'")] = None,
+    portal_url: Annotated[str | None, typer.Option(help="run against this portal instead of starting the "
+                                                        "bundled sandbox")] = None,
+    output: Annotated[Path, typer.Option(help="folder for report.html and junit.xml")] = Path(".robots/bdd"),
+    format: Annotated[str, typer.Option(help="for `robots bdd steps`: text or markdown")] = "text",
+    verbose: Annotated[bool, typer.Option("-v", help="pytest's own output on stderr")] = False,
+) -> None:
+    """Run Gherkin features against the portal: the sandbox (started for the run) unless --portal-url is given.
+    Writes OUTPUT/junit.xml and OUTPUT/report.html (feature, scenario, step; the failure screenshot inline).
+    Exit code 0 when every scenario passed, 1 when one failed, 2 when none matched."""
+    from robots.cli import err
+
+    if paths == ["steps"] and not Path("steps").exists():
+        print(steps_listing(format))
+        return
+    files = _feature_files(paths or ["features"])
+    output.mkdir(parents=True, exist_ok=True)
+    junit, report, events = output / "junit.xml", output / "report.html", output / "events.jsonl"
+    events.unlink(missing_ok=True)
+    url = portal_url or os.environ.get("ROBOTS_PORTAL_URL")
+    server = None
+    if not url:
+        from robots.sandbox import SandboxServer
+
+        server = SandboxServer(size=os.environ.get("ROBOTS_SANDBOX_SIZE") or "default").start()
+        url = server.url
+        err.print(f"robots: no portal URL given; started the bundled sandbox at {url}", markup=False)
+    try:
+        with tempfile.TemporaryDirectory(prefix="robots-bdd-") as tmp:
+            rc = _pytest(Path(tmp), files, tags, url, events, junit, verbose)
+    finally:
+        if server is not None:
+            server.stop()
+    results = read_events(events)
+    report.write_text(render_html(results), encoding="utf-8")
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "undefined")}
+    for r in results:
+        for step in r["steps"]:
+            if step["status"] in ("failed", "undefined"):
+                err.print(f"{r['file']}:{r['line']}: {r['scenario']}: {step['error']}", markup=False)
+    err.print(f"bdd: {len(results)} scenarios · {counts['passed']} passed · {counts['failed']} failed"
+              + (f" · {counts['undefined']} with unknown steps" if counts["undefined"] else "")
+              + f" · junit {junit} · html {report}", markup=False)
+    if rc == 5:
+        err.print(f"error: no scenario matched{f' --tags {tags}' if tags else ''} in {', '.join(map(str, files))}",
+                  markup=False)
+    raise typer.Exit(_EXIT.get(rc, 3))
+
+
+def _feature_files(paths: list[str]) -> list[Path]:
+    from robots.cli import err
+
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.rglob("*.feature"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            err.print(f"error: no such feature file or folder: {p}", markup=False)
+            raise typer.Exit(2)
+    if not files:
+        err.print(f"error: no .feature files under {', '.join(paths)}", markup=False)
+        raise typer.Exit(2)
+    return [f.resolve() for f in files]
+
+
+def tag_expression(tags: str) -> str:
+    """'@smoke and not @slow' -> pytest's marker expression 'smoke and not slow'."""
+    return re.sub(r"@([\w.-]+)", r"\1", tags)
+
+
+def _pytest(tmp: Path, files: list[Path], tags: str | None, url: str, events: Path, junit: Path,
+            verbose: bool) -> int:
+    (tmp / "conftest.py").write_text("from robots.testing.bdd import *  # noqa: F403\n")
+    (tmp / "test_features.py").write_text("from pytest_bdd import scenarios\n\n"
+                                          f"scenarios(*{[str(f) for f in files]!r})\n")
+    (tmp / "pytest.ini").write_text("[pytest]\njunit_family = xunit2\n")
+    cmd = [sys.executable, "-m", "pytest", str(tmp / "test_features.py"), "-c", str(tmp / "pytest.ini"),
+           "--rootdir", str(tmp), "-p", "no:cacheprovider", f"--junitxml={junit.resolve()}", "-q",
+           "-o", "junit_suite_name=robots-bdd"]
+    if tags:
+        cmd += ["-m", tag_expression(tags)]
+    env = {**os.environ, "ROBOTS_BDD_PORTAL_URL": url, "ROBOTS_BDD_BASE": os.getcwd(),
+           "ROBOTS_BDD_EVENTS": str(events.resolve())}
+    done = subprocess.run(cmd, env=env, cwd=os.getcwd(), stdout=None if verbose else subprocess.DEVNULL,
+                          stderr=None if verbose else subprocess.DEVNULL, check=False)
+    return done.returncode
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """The events robots.testing.bdd wrote, folded into scenarios: each with its steps (status passed, failed,
+    undefined, or skipped for those after a failure) and its own status."""
+    scenarios: list[dict[str, Any]] = []
+    if not path.exists():
+        return scenarios
+    for line in path.read_text(encoding="utf-8").splitlines():
+        e = json.loads(line)
+        if e["event"] == "scenario":
+            scenarios.append({**e, "ran": []})
+        elif scenarios:
+            scenarios[-1]["ran"].append(e)
+    for s in scenarios:
+        ran = s.pop("ran")
+        steps = []
+        for i, (keyword, text) in enumerate(s["steps"]):
+            if i < len(ran):
+                steps.append(ran[i])
+            else:
+                steps.append({"keyword": keyword, "text": text, "status": "skipped"})
+        s["steps"] = steps
+        bad = [st["status"] for st in steps if st["status"] in ("failed", "undefined")]
+        s["status"] = bad[0] if bad else ("passed" if len(ran) == len(steps) else "failed")
+    return scenarios
+
+
+_CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.4em}
+.feature{margin:1.5em 0}.feature>h2{font-size:1.15em;border-bottom:1px solid #ccc}
+.scenario{margin:.6em 0 .6em 1em;padding:.4em .8em;border-left:4px solid #999}
+.scenario.passed{border-color:#2a2}.scenario.failed,.scenario.undefined{border-color:#c22}
+.step{margin:.15em 0;font-family:ui-monospace,monospace}.kw{font-weight:bold}
+.passed .mark{color:#2a2}.failed .mark,.undefined .mark{color:#c22}.skipped{color:#999}
+pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}img{max-width:900px;border:1px solid #ccc}
+.tags{color:#669;font-size:.9em}"""
+
+_MARKS = {"passed": "✔", "failed": "✘", "undefined": "?", "skipped": "–"}
+
+
+def render_html(scenarios: list[dict[str, Any]]) -> str:
+    """One self-contained page: feature → scenario → step, errors under their step, screenshots inline."""
+    e = html.escape
+    passed = sum(1 for s in scenarios if s["status"] == "passed")
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>robots bdd</title><style>{_CSS}</style>"
+             f"</head><body><h1>Gherkin report: {passed} of {len(scenarios)} scenarios passed</h1>"]
+    features: dict[str, list[dict[str, Any]]] = {}
+    for s in scenarios:
+        features.setdefault(f"{s['feature']} ({s['file']})", []).append(s)
+    for title, items in features.items():
+        parts.append(f"<section class='feature'><h2>Feature: {e(title)}</h2>")
+        for s in items:
+            tags = " ".join("@" + t for t in s["tags"])
+            parts.append(f"<div class='scenario {e(s['status'])}'><h3>Scenario: {e(s['scenario'])} "
+                         f"<span class='tags'>{e(tags)}</span></h3>")
+            for st in s["steps"]:
+                parts.append(f"<div class='step {e(st['status'])}'><span class='mark'>{_MARKS[st['status']]}</span> "
+                             f"<span class='kw'>{e(st['keyword'])}</span> {e(st['text'])}</div>")
+                if st.get("error"):
+                    parts.append(f"<pre>{e(st['error'])}</pre>")
+                shot = st.get("screenshot")
+                if shot and Path(shot).is_file():
+                    data = base64.b64encode(Path(shot).read_bytes()).decode()
+                    parts.append(f"<p>Failure screenshot (run {e(str(st.get('run_id')))}):</p>"
+                                 f"<img alt='failure screenshot' src='data:image/png;base64,{data}'>")
+            parts.append("</div>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def steps_listing(fmt: str = "text") -> str:
+    """Every step of robots.testing.bdd with its example (`robots bdd steps`)."""
+    from robots.testing.bdd import STEPS
+
+    out: list[str] = []
+    if fmt == "markdown":
+        out.append("| step | example | what it does |\n| --- | --- | --- |")
+        for d in STEPS:
+            example = d.example.replace("\n", "<br>").replace("|", "\\|")
+            out.append(f"| `{d.line()}` | `{example}` | {d.doc} |")
+        return "\n".join(out)
+    for d in STEPS:
+        out.append(d.line())
+        out.append("    " + d.example.replace("\n", "\n    "))
+        if d.doc:
+            out.append("    # " + d.doc)
+        out.append("")
+    return "\n".join(out).rstrip()
