@@ -70,7 +70,13 @@ def write_pages(client: httpx.Client) -> dict[str, str]:
     assert job is not None
     illegal = client.post("/jobs/50009/status", data={"csrf_token": job["value"], "status": "completed"})
     assert illegal.status_code == 409
-    return {"customer_form": refused.text, "invoice": not_voided.text, "job_status": illegal.text}
+    pay = BeautifulSoup(client.get("/invoices/300004/payments/new").text, "html.parser").select_one(
+        "input[name=csrf_token]")
+    assert pay is not None
+    no_amount = client.post("/invoices/300004/payments/new", data={"csrf_token": pay["value"], "method": "cash"})
+    assert no_amount.status_code == 422
+    return {"customer_form": refused.text, "invoice": not_voided.text, "job_status": illegal.text,
+            "payment_form": no_amount.text}
 
 
 def _password(client: httpx.Client, username: str) -> None:

@@ -197,3 +197,33 @@ def test_status_changes_through_the_lifecycle_stamp_history_and_an_illegal_one_n
     assert cancel.returncode == 1, cancel.stderr
     assert "the portal refused the status change: Give a reason to cancel the job." in cancel.stderr
     assert writes(sandbox) == {"work_orders": 1}
+
+
+def pay(home: Path, env: dict[str, str], key: str, amount: str) -> Any:
+    return run_flow_cli([str(FLOWS / "record_payment.yaml"), "--var", "invoice_id=300004", "--var", f"amount={amount}",
+                         "--var", "method=card", "--var", "reference=4242", "--var", f"idempotency_key={key}",
+                         "--report", "json"], home, env=env)  # fmt: skip
+
+
+def test_record_payment_answered_late_is_recorded_once_found_by_its_key_and_a_refusal_quotes_the_portal(
+        sandbox, sandbox_env, home):  # fmt: skip
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "slow_commit", "ms": 9000, "paths": ["/invoices/"]})
+    first = pay(home, sandbox_env, "pay-1", "100.00")
+    assert first.returncode == 0, first.stderr
+    payment, invoice = first.outputs["payment"], first.outputs["invoice"]
+    assert (payment["kind"], payment["method"], payment["payment_method_ref"], payment["amount_cents"],
+            payment["status"], payment["memo"]) == ("payment", "card", "4242", 10000, "succeeded", "pay-1")  # fmt: skip
+    assert (invoice["balance_cents"], invoice["payment_status"]) == (390410, "partial")
+    assert (first.outputs["created"], first.outputs["submits"]) == (True, 1)
+    posts = [e for e in httpx.get(f"{sandbox.url}/_sandbox/requests").json()
+             if e["method"] == "POST" and e["path"].startswith("/invoices/")]  # fmt: skip
+    assert [(e["path"], e.get("faults")) for e in posts] == [("/invoices/300004/payments/new", ["slow_commit"])]
+
+    again = pay(home, sandbox_env, "pay-1", "100.00")
+    assert again.returncode == 0, again.stderr
+    assert (again.outputs["created"], again.outputs["submits"], again.outputs["payment"]["id"]) == (
+        False, 0, payment["id"])
+    refused = pay(home, sandbox_env, "pay-2", "99999.00")
+    assert refused.returncode == 1, refused.stderr
+    assert "the portal refused the payment: The amount cannot exceed the balance due of $3,904.10." in refused.stderr
+    assert writes(sandbox) == {"payments": 1}
