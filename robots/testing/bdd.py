@@ -108,6 +108,7 @@ class World:
     actions: list[dict[str, Any]] = field(default_factory=list)  # page interactions not run yet
     reads: dict[str, str] = field(default_factory=dict)  # selector -> step id of its read_text
     record: RunRecord | None = None
+    last_vars: dict[str, Any] = field(default_factory=dict)
     records: list[RunRecord] = field(default_factory=list)
     scenario_steps: list[str] = field(default_factory=list)
 
@@ -135,6 +136,7 @@ class World:
     # -- runs -----------------------------------------------------------------------------------------
     def run(self, flow_path: Path, vars: dict[str, Any] | None = None) -> RunRecord:
         flow = load_flow(flow_path)
+        self.last_vars = dict(vars or {})
         listener = _Fanout(self.listeners)
         store = SqlStore(f"sqlite:///{self.home / 'robots.db'}")
         try:
@@ -147,6 +149,8 @@ class World:
             store.close()
         self.record = record
         self.records.append(record)
+        if self.is_sandbox and not _STATE["dirty"] and any(self.control("GET", "writes")["writes"].values()):
+            _STATE["dirty"] = True  # a write flow changed the data: the next scenario starts from the snapshot
         return record
 
     def _for_tenant(self, portal: Portal) -> Portal:
@@ -419,8 +423,10 @@ def _run_with(robots_bdd: World, flow: str, datatable: list[list[str]]) -> None:
 
 @_step("when", 'I run the flow "{flow}" again', 'When I run the flow "flows/sera/list_customers.yaml" again')
 def _run_again(robots_bdd: World, flow: str) -> None:
-    """Runs the flow once more (in the same robots home: the stored session is restored)."""
-    robots_bdd.run(robots_bdd.path(flow))
+    """Runs the flow once more with the vars of its last run (in the same robots home: the stored session is
+    restored)."""
+    earlier = [r for r in robots_bdd.records if Path(r.flow_path).resolve() == robots_bdd.path(flow).resolve()]
+    robots_bdd.run(robots_bdd.path(flow), robots_bdd.last_vars if earlier else None)
 
 
 @_step("when", 'I open "{path}"', 'When I open "/customers?q=smith"')
@@ -574,6 +580,14 @@ def _requests(robots_bdd: World, count: int, method: str, path: str) -> None:
     assert len(seen) == count, f"{len(seen)} requests to {method} {path}"
 
 
+@_step("then", 'the portal recorded {count:d} writes of {entity}', 'Then the portal recorded 1 writes of invoices')
+def _writes(robots_bdd: World, count: int, entity: str) -> None:
+    """The sandbox's write counter for an entity (customers, work_orders, invoices, ...) in the scenario's
+    tenant: a retried or repeated write that the portal saw twice shows here."""
+    got = robots_bdd.control("GET", "writes")["writes"].get(robots_bdd.tenant, {}).get(entity, 0)
+    assert got == count, f"{got} writes of {entity}"
+
+
 # -- Then: outputs -----------------------------------------------------------------------------------------
 
 
@@ -678,6 +692,13 @@ def _field_equals(robots_bdd: World, name: str, field: str, value: str) -> None:
     """One field of a mapping output (dotted for nested: `locations.0.address.city`), as text."""
     got = _get(robots_bdd.output(name), field)
     assert _text(got) == value, f"{name}.{field} is {got!r}"
+
+
+@_step("then", 'the output "{name}" is "{value}"', 'Then the output "voided_now" is "true"')
+def _output_is(robots_bdd: World, name: str, value: str) -> None:
+    """A scalar output, as text (true/false for flags, empty for null)."""
+    got = robots_bdd.output(name)
+    assert _text(got) == value, f"{name} is {got!r}"
 
 
 @_step("then", '"{target}" shows "{text}"', 'Then "customers.summary" shows "Showing 1–50 of 2,500 customers"')
