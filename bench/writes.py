@@ -1,9 +1,10 @@
 """Safe writes under faults (issue 11, CONTRACTS C7): 50 customer creates with the slow-commit and 500 faults on.
 
-    .venv/bin/python bench/writes.py [--count 50] [--percent 20] [--slow-ms 9000]
+    .venv/bin/python bench/writes.py [--count 50] [--baseline-count 10] [--percent 20] [--slow-ms 9000]
 
 Runs tests/sera/flows/create_customers.yaml (which calls flows/sera/create_customer.yaml once per customer)
-through the in-process Runner against a sandbox server on loopback, once without faults and once with
+through the in-process Runner against a sandbox server on loopback, once without faults (--baseline-count
+creates, for the time per create) and once (--count creates) with
 `slow_commit` (committed, answered after --slow-ms, longer than the flow's 8 s page-load timeout) and
 `server_error` (the 500 page, nothing saved), each on --percent of the requests to /customers/new. Prints the
 records created against those expected (from the sandbox's write counter), the ambiguous outcomes seen (from
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=50)
+    parser.add_argument("--baseline-count", type=int, default=10, help="creates without faults (time per create)")
     parser.add_argument("--percent", type=float, default=20)
     parser.add_argument("--slow-ms", type=int, default=9000)
     args = parser.parse_args()
@@ -48,11 +50,11 @@ def main() -> None:
     try:
         with open_portal("sera", url=server.url) as portal, httpx.Client(base_url=server.url) as control:
             runner = Runner(store=store, home=home, trigger="test")
-            for label, switched in (("no faults", []), ("faults on", faults)):
+            for label, switched, count in (("no faults", [], args.baseline_count), ("faults on", faults, args.count)):
                 server.reset()
                 if switched:
                     control.post("/_sandbox/faults", json={"faults": switched}).raise_for_status()
-                record = runner.run(flow, vars={"count": args.count, "label": label.split()[0]}, secrets=secrets,
+                record = runner.run(flow, vars={"count": count, "label": label.split()[0]}, secrets=secrets,
                                     portal=portal)  # fmt: skip
                 if record.status != "passed":
                     raise SystemExit(f"{label}: run {record.status}: {record.error_message}")
@@ -62,11 +64,11 @@ def main() -> None:
                          if e["method"] == "POST" and e["path"] == "/customers/new"]  # fmt: skip
                 slow = sum("slow_commit" in e.get("faults", []) for e in posts)
                 errors = sum(e["status"] == 500 for e in posts)
-                results[label] = seconds
-                print(f"{label:9}  records created {created} / expected {args.count}  "
-                      f"({'exact' if created == args.count else 'WRONG'})  submits {len(posts)}  "
+                results[label] = seconds / count
+                print(f"{label:9}  records created {created} / expected {count}  "
+                      f"({'exact' if created == count else 'WRONG'})  submits {len(posts)}  "
                       f"ambiguous outcomes: {slow} slow commits (answered after {args.slow_ms / 1000:g} s), "
-                      f"{errors} error pages after a submit  |  {seconds / args.count:5.2f} s per create "
+                      f"{errors} error pages after a submit  |  {seconds / count:5.2f} s per create "
                       f"({seconds:.1f} s in all)", flush=True)  # fmt: skip
     finally:
         server.stop()
