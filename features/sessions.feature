@@ -8,6 +8,7 @@ Feature: Sessions are reused, and a session that ends mid-flow is signed in agai
     And no session is stored for me
 
   Scenario: The second run restores the stored session instead of signing in
+    Given I am logged in to tenant "acme" as the dispatcher
     When I run the flow "tests/bdd/flows/two_searches.yaml"
     And I run the flow "tests/bdd/flows/two_searches.yaml" again
     Then the run passed
