@@ -58,6 +58,8 @@ def bdd_command(
         if server is not None:
             server.stop()
     results = read_events(events)
+    if junit.exists():
+        name_testcases(junit, results)
     report.write_text(render_html(results), encoding="utf-8")
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "undefined")}
     for r in results:
@@ -112,6 +114,25 @@ def _pytest(tmp: Path, files: list[Path], tags: str | None, url: str, events: Pa
     done = subprocess.run(cmd, env=env, cwd=os.getcwd(), stdout=None if verbose else subprocess.DEVNULL,
                           stderr=None if verbose else subprocess.DEVNULL, check=False)
     return done.returncode
+
+
+def name_testcases(junit: Path, scenarios: list[dict[str, Any]]) -> None:
+    """Gives the JUnit test cases Gherkin names: classname the feature, name the scenario (with an outline's
+    example values in brackets), as CI systems show them."""
+    import xml.etree.ElementTree as ET
+
+    by_test = {s["nodeid"].split("::")[-1]: s for s in scenarios}
+    tree = ET.parse(junit)
+    for case in tree.getroot().iter("testcase"):
+        s = by_test.get(case.get("name", ""))
+        if s is None:
+            continue
+        params = re.search(r"\[.*\]$", case.get("name", ""))
+        case.set("classname", s["feature"])
+        case.set("name", s["scenario"] + (f" {params.group(0)}" if params else ""))
+        case.set("file", s["file"])
+        case.set("line", str(s["line"]))
+    tree.write(junit, encoding="utf-8", xml_declaration=True)
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

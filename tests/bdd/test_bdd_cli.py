@@ -68,6 +68,10 @@ def test_features_run_with_junit_and_an_html_report_with_the_failure_screenshot(
     suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "0")
+    assert [(c.get("classname"), c.get("name"), c.find("failure") is not None) for c in suite.iter("testcase")] == [
+        ("What the report shows", "Nothing signed in yet", False),
+        ("What the report shows", "A refused password, then a wrong expectation", True),
+        ("What the report shows", "A typo in a step", True)]
 
     page = (out / "report.html").read_text()
     assert "<h1>Gherkin report: 1 of 3 scenarios passed</h1>" in page
