@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from robots.browser.locators import STRATEGIES
 from robots.flow.schema import (
     STEPS_DEF,
+    TEMPLATE_VALUE,
     _Builder,
     arg_key,
     example_of,
@@ -46,7 +47,8 @@ def type_label(s: dict[str, Any], *, selector: bool = False, selector_keys: bool
         name = s["$ref"].rsplit("/", 1)[1]
         return "steps" if name == STEPS_DEF else name
     if "anyOf" in s:
-        labels = [type_label(b, selector_keys=selector_keys) for b in s["anyOf"] if b.get("type") != "null"]
+        labels = [type_label(b, selector_keys=selector_keys) for b in s["anyOf"]
+                  if b.get("type") != "null" and b != TEMPLATE_VALUE]  # (any such argument may be a template)
         return " or ".join(dict.fromkeys(labels)) or "nothing"
     if "enum" in s:
         return " | ".join(str(v) for v in s["enum"])

@@ -116,6 +116,17 @@ def example_of(model: type[BaseModel]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+#: a templated value where a number, flag or list is expected
+TEMPLATE_VALUE = {"type": "string", "pattern": "\\{\\{", "description": "a {{ template }}, checked once rendered"}
+
+
+def _takes_text(annotation: Any) -> bool:
+    """Whether an argument's type admits a plain string (then a template needs no special case)."""
+    if annotation is str:
+        return True
+    return any(_takes_text(a) for a in typing.get_args(annotation))
+
+
 def _add_note(prop: dict[str, Any], note: str) -> None:
     prop["description"] = f"{prop['description']}; {note}" if prop.get("description") else note
 
@@ -172,7 +183,17 @@ class _Builder:
         props = s.setdefault("properties", {})
         for name, marker in selector_fields(sdef.args).items():
             _add_note(props[name], SELECTOR_KEYS_NOTE if marker.keys else SELECTOR_NOTE)
-        for block in step_blocks(sdef):
+        blocks = step_blocks(sdef)
+        for fname, finfo in sdef.args.model_fields.items():
+            key = arg_key(fname, finfo)
+            if (fname in StepArgs.model_fields or key in blocks or fname in sdef.args.expressions
+                    or key not in props or _takes_text(finfo.annotation)):
+                continue
+            # A step's own number, flag or list may be a {{ template }} (checked once rendered).
+            prop = props[key]
+            keep = {k: prop.pop(k) for k in ("title", "description", "default") if k in prop}
+            props[key] = {**keep, "anyOf": [prop, TEMPLATE_VALUE]}
+        for block in blocks:
             old = props.get(block, {})
             props[block] = {"$ref": f"#/$defs/{STEPS_DEF}",
                             **{k: v for k, v in old.items() if k in ("title", "description", "minItems",
