@@ -47,6 +47,25 @@ Feature: Safe writes: work-order lifecycle, invoice void, customer create
     Then the output "voided_now" is "false"
     And the portal recorded 1 writes of invoices
 
+  Scenario: A card payment answered after the timeout is recorded once, found again by its key
+    Given the portal has the fault "slow_commit" with:
+      | ms    | 9000       |
+      | paths | /invoices/ |
+    When I run the flow "flows/sera/record_payment.yaml" with:
+      | invoice_id      | 300004    |
+      | amount          | 100.00    |
+      | method          | card      |
+      | reference       | 4242      |
+      | idempotency_key | bdd-pay-1 |
+    Then the run passed
+    And the payment output has "amount_cents" = "10000"
+    And the payment output has "payment_method_ref" = "4242"
+    And the invoice output has "payment_status" = "partial"
+    When I run the flow "flows/sera/record_payment.yaml" again
+    Then the run passed
+    And the output "created" is "false"
+    And the portal recorded 1 writes of payments
+
   Scenario: A customer created under a slow commit is created once
     Given the portal has the fault "slow_commit" with:
       | ms    | 9000       |
