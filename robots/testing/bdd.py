@@ -825,7 +825,7 @@ def pytest_bdd_before_scenario(request: Any, feature: Any, scenario: Any) -> Non
 
 def pytest_bdd_after_step(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any,
                           step_func_args: Any) -> None:
-    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "passed"})
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "passed", "table": _table(step)})
 
 
 def pytest_bdd_step_error(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any,
@@ -835,7 +835,7 @@ def pytest_bdd_step_error(request: Any, feature: Any, scenario: Any, step: Any, 
     if world is not None and world.record is not None and world.record.run_dir:
         shots = [e.screenshot for e in world.record.evidence if e.screenshot]
         shot = str(Path(world.record.run_dir) / shots[0]) if shots else None
-    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "failed",
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "failed", "table": _table(step),
             "error": f"{type(exception).__name__}: {exception}", "screenshot": shot,
             "run_id": world.record.run_id if world is not None and world.record is not None else None})
 
@@ -859,6 +859,10 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
         config = CONFIG_STACK[-1]
         if tag not in {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}:
             config.addinivalue_line("markers", f"{tag}: a Gherkin tag")
+
+
+def _table(step: Any) -> list[list[str]] | None:
+    return step.datatable.raw() if step.datatable is not None else None
 
 
 def _where(feature: Any) -> str:

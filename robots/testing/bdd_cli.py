@@ -168,7 +168,8 @@ _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-
 .step{margin:.15em 0;font-family:ui-monospace,monospace}.kw{font-weight:bold}
 .passed .mark{color:#2a2}.failed .mark,.undefined .mark{color:#c22}.skipped{color:#999}
 pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}img{max-width:900px;border:1px solid #ccc}
-.tags{color:#669;font-size:.9em}"""
+.tags{color:#669;font-size:.9em}table.data{border-collapse:collapse;margin:.2em 0 .2em 2em;font-size:.9em}
+table.data td{border:1px solid #ccc;padding:.1em .5em}"""
 
 _MARKS = {"passed": "✔", "failed": "✘", "undefined": "?", "skipped": "–"}
 
@@ -191,6 +192,9 @@ def render_html(scenarios: list[dict[str, Any]]) -> str:
             for st in s["steps"]:
                 parts.append(f"<div class='step {e(st['status'])}'><span class='mark'>{_MARKS[st['status']]}</span> "
                              f"<span class='kw'>{e(st['keyword'])}</span> {e(st['text'])}</div>")
+                if st.get("table"):
+                    rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in st["table"])
+                    parts.append(f"<table class='data'>{rows}</table>")
                 if st.get("error"):
                     parts.append(f"<pre>{e(st['error'])}</pre>")
                 shot = st.get("screenshot")

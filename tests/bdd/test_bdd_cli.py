@@ -21,6 +21,8 @@ FEATURE = """\
 Feature: What the report shows
   Scenario: Nothing signed in yet
     Given the sandbox Sera portal
+    And the flow vars:
+      | q | smith |
     Then the portal saw 0 requests to "POST /login"
 
   @smoke
@@ -54,12 +56,12 @@ def test_features_run_with_junit_and_an_html_report_with_the_failure_screenshot(
     lines = done.stderr.splitlines()
     assert lines[-1] == (f"bdd: 3 scenarios · 1 passed · 1 failed · 1 with unknown steps · junit {out}/junit.xml "
                          f"· html {out}/report.html")
-    assert lines[0] == (f"{features}/report.feature:7: A refused password, then a wrong expectation: "
+    assert lines[0] == (f"{features}/report.feature:9: A refused password, then a wrong expectation: "
                         "AssertionError: the run failed: CredentialsRejected: login rejected: Invalid "
                         "username or password. (steps[1] login: failed)")
     assert lines[1:-1] == [
-        f"{features}/report.feature:15: A typo in a step: unknown step: Given I am loged in to tenant \"acme\" as "
-        f"the dispatcher ({features}/report.feature:16, scenario \"A typo in a step\"); the closest known steps:",
+        f"{features}/report.feature:17: A typo in a step: unknown step: Given I am loged in to tenant \"acme\" as "
+        f"the dispatcher ({features}/report.feature:18, scenario \"A typo in a step\"); the closest known steps:",
         '  Given I am logged in to tenant "{tenant}" as the {role}',
         '  Given I am logged in to tenant "{tenant}" as "{username}"',
         '  Given I sign in with SSO as "{username}"',
@@ -79,6 +81,7 @@ def test_features_run_with_junit_and_an_html_report_with_the_failure_screenshot(
     assert "<h3>Scenario: A refused password, then a wrong expectation <span class='tags'>@smoke</span></h3>" in page
     assert ("<div class='step skipped'><span class='mark'>–</span> <span class='kw'>And</span> no selector drift "
             "was recorded</div>") in page
+    assert "<table class='data'><tr><td>q</td><td>smith</td></tr></table>" in page
     assert page.count("<img alt='failure screenshot' src='data:image/png;base64,iVBORw0KGgo") == 1
     assert "Truck 42 pass 2026!" not in page  # tom's real password never reaches the report
 
