@@ -121,7 +121,7 @@ def test_remember_this_device_skips_the_second_factor_next_time(portal: httpx.Cl
     ("username", "menu"),
     [
         ("demo", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships", "nav-estimates",
-                  "nav-invoices", "nav-payments", "nav-pricebook", "nav-reports"]),
+                  "nav-invoices", "nav-payments", "nav-pricebook", "nav-reports", "nav-users"]),
         ("dina", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships", "nav-estimates",
                   "nav-pricebook"]),
         ("casey", ["nav-dispatch", "nav-schedule-board", "nav-jobs", "nav-customers", "nav-memberships",
