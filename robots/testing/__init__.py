@@ -2,6 +2,17 @@
 
 Use them in your own suite with `pytest_plugins = ["robots.testing.fixtures"]`."""
 
-from robots.testing.helpers import FlowRun, run_flow_cli, tracked_pids_alive, wait_for_chrome
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["FlowRun", "run_flow_cli", "tracked_pids_alive", "wait_for_chrome"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the CLI imports robots.testing.bdd_cli at start, and `robots validate` must load no browser module.
+    if name in __all__:
+        from robots.testing import helpers
+
+        return getattr(helpers, name)
+    raise AttributeError(f"module 'robots.testing' has no attribute {name!r}")
