@@ -203,7 +203,7 @@ class StepContext:
         st = self._state
         sub = st.flow.subflows[str(resolve_call(st.flow.path, target))]
         if sub.session is not None and st.portal is not None and st.portal.session is not None:
-            if self._runner.sessions is not None and not st.portal.sandbox:  # (the embedded sandbox dies with the run)
+            if not st.portal.sandbox and self._runner.sessions is not None:  # (the embedded sandbox dies with the run)
                 return self._runner._sign_in(st, sub, given)
         return self._runner._run_sub(st, sub, given)
 

@@ -65,7 +65,7 @@ def wait_for_chrome(home: Path, timeout: float = 60) -> Path | None:
                 return files[0].parent
         except ValueError:  # caught while the runner was writing it
             pass
-        time.sleep(0.1)
+        time.sleep(0.1)  # back-off: polling the run folder for processes.json
     return None
 
 
