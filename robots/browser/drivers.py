@@ -542,6 +542,9 @@ class Browser:
             from robots.browser.remote import end_session
 
             end_session(self.remote_record)
+        abort = getattr(self.driver.command_executor, "abort", None)
+        if abort is not None:  # a remote session's request in flight, which the Grid may never answer now
+            abort()
         processes.end(self.tracked)
 
 

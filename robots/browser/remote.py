@@ -8,11 +8,14 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from robots.browser.drivers import Browser, BrowserOptions, _first_line, chrome_arguments, prepare
 from robots.errors import BrowserError
@@ -101,6 +104,44 @@ def end_session(record: Path) -> bool:
     return True
 
 
+def _connection(grid_url: str) -> Any:
+    """Selenium's Chrome connection to the Grid, which can also abort its requests in flight: a kill from
+    another thread (a cancel) ends the session on the Grid, but a request the Grid had already taken may then
+    never be answered, and the run's thread would sit in it for the client's 120-s read timeout."""
+    import urllib3
+    from selenium.webdriver.chrome.remote_connection import ChromeRemoteConnection
+    from selenium.webdriver.remote.client_config import ClientConfig
+
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    class Pool(urllib3.HTTPConnectionPool):
+        def _new_conn(self) -> Any:
+            conn = super()._new_conn()
+            opened.add(conn)
+            return conn
+
+    class SecurePool(urllib3.HTTPSConnectionPool):
+        def _new_conn(self) -> Any:
+            conn = super()._new_conn()
+            opened.add(conn)
+            return conn
+
+    class Connection(ChromeRemoteConnection):  # type: ignore[misc]
+        def _get_connection_manager(self) -> Any:
+            manager = super()._get_connection_manager()
+            manager.pool_classes_by_scheme = {"http": Pool, "https": SecurePool}
+            return manager
+
+        def abort(self) -> None:
+            for conn in list(opened):
+                sock = getattr(conn, "sock", None)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+    return Connection(grid_url, client_config=ClientConfig(remote_server_addr=grid_url))
+
+
 def start_remote(options: BrowserOptions, run_dir: Path | None = None) -> Browser:
     """A new Chrome session on the Grid at `options.grid_url`, with our flags. With a run folder, the session is
     named in its remote.json until quit, so that the orphan sweep can end it if this process dies."""
@@ -122,7 +163,7 @@ def start_remote(options: BrowserOptions, run_dir: Path | None = None) -> Browse
     opts.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
     with _signals_held() as got:
         try:
-            driver = webdriver.Remote(command_executor=options.grid_url, options=opts)
+            driver = webdriver.Remote(command_executor=_connection(options.grid_url), options=opts)
         except WebDriverException as e:
             raise BrowserError(f"the Selenium Grid at {options.grid_url} could not start Chrome: {_first_line(e)}"
                                + ("" if binary else " (set ROBOTS_CHROME_BINARY or browser.binary "

@@ -8,6 +8,7 @@ and pages that need a human (a password change, a new-device confirmation, maint
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
@@ -16,7 +17,7 @@ import pyotp
 from pydantic import Field, model_validator
 
 from robots.auth.codes import CodeSourceSpec, mark_used, open_source, wait_for_code
-from robots.errors import BusinessFailure, CredentialsRejected, InputError
+from robots.errors import BusinessFailure, CredentialsRejected, InputError, StepTimeout
 from robots.steps.base import SelectorKeys, SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 MIN_CODE_LIFE = 3.0
 #: portals refuse every code for a moment after a wrong one; the retry waits this long first
 REJECTED_CODE_PAUSE = 2.0
+NEXT_PAGE_WAIT = 5.0  # seconds a refused code's page gets to be replaced by the next answer
 #: without a sign-in time to go by, a code counts as new when it was sent less than this long ago
 CODE_MAX_AGE = timedelta(minutes=2)
 
@@ -126,9 +128,17 @@ class _CodeArgs(StepArgs):
 def _type_code(ctx: StepContext, args: _CodeArgs, code: str) -> bool:
     """Type and submit a code; True when the portal accepted it, False when it showed its error."""
     b = ctx.browser
+    error = ctx.selector(args.error)
+    # After a refused code the page still shows the portal's error until the next answer replaces it: wait
+    # for that replacement, or the old error would read as a refusal of this code. A portal that updates the
+    # error in place (no new page) is given a few seconds, then judged on what it shows.
+    shown = b.page_marker() if b.exists(error) else None
     b.fill(ctx.selector(args.code), code, ctx.timeout)
     b.click(ctx.selector(args.submit), ctx.timeout)
-    return b.first_of([ctx.selector(args.error), ctx.selector(args.done)], ctx.timeout) == 1
+    if shown is not None:
+        with contextlib.suppress(StepTimeout):
+            b.wait_replaced(shown, min(ctx.timeout, NEXT_PAGE_WAIT))
+    return b.first_of([error, ctx.selector(args.done)], ctx.timeout) == 1
 
 
 def _rejected(ctx: StepContext, args: _CodeArgs) -> BusinessFailure:
