@@ -417,7 +417,7 @@ def validate(
     format: Annotated[str, typer.Option("--format", help="text, or json (for editors and CI) on stdout")] = "text",
 ) -> None:
     """Check flows without starting a browser: YAML, steps, arguments, selectors and templates."""
-    from robots.flow.loader import load_flow
+    from robots.flow.loader import load_flow, one_pass
 
     if format not in ("text", "json"):
         err.print(f"error: --format is text or json, not {format!r}", markup=False)
@@ -427,16 +427,17 @@ def validate(
         files += sorted(p.rglob("*.yaml")) if p.is_dir() else [p]
     bad = 0
     found: list[dict[str, Any]] = []
-    for f in files:
-        try:
-            load_flow(f)
-        except FlowError as e:
-            bad += 1
-            for issue in e.issues:
-                found.append({"file": issue.file, "line": issue.line, "column": issue.column, "where": issue.where,
-                              "message": issue.message})
-                if format == "text":
-                    err.print(str(issue), markup=False)
+    with one_pass():
+        for f in files:
+            try:
+                load_flow(f)
+            except FlowError as e:
+                bad += 1
+                for issue in e.issues:
+                    found.append({"file": issue.file, "line": issue.line, "column": issue.column,
+                                  "where": issue.where, "message": issue.message})
+                    if format == "text":
+                        err.print(str(issue), markup=False)
     if format == "json":
         sys.stdout.write(json.dumps({"files": len(files), "invalid": bad, "problems": found}, indent=2) + "\n")
     if bad:

@@ -5,6 +5,9 @@ A flow with any problem never starts a browser."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ from robots.steps import REGISTRY
 from robots.steps.base import StepArgs, suggest
 
 _VARSPEC_KEYS = set(VarSpec.model_fields)
+# The flows loaded in one pass (see `one_pass`), by resolved path.
+_PASS: ContextVar[dict[Path, Flow] | None] = ContextVar("robots_flow_pass", default=None)
 _PATTERN_RULES = {
     "name": "is not a valid name: use letters, digits, '_', '.' and '-' only",
     "portal": "is not a valid portal name: use lower-case letters, digits, '_' and '-' only",
@@ -249,10 +254,30 @@ def _templates(value: Any, path: tuple):
             yield from _templates(v, path + (i,))
 
 
+@contextmanager
+def one_pass() -> Iterator[None]:
+    """Inside, a flow loaded again (a sub-flow that many flows call, `robots validate` over a folder) is read
+    and validated once. Only valid flows are kept, and only until the block ends, so an edit made between two
+    passes is always seen."""
+    token = _PASS.set({})
+    try:
+        yield
+    finally:
+        _PASS.reset(token)
+
+
 def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
     """Load and validate a flow file (and the flows it calls). Raises FlowError listing every problem found."""
-    p = Path(path)
-    shown = str(path)
+    loaded = _PASS.get()
+    if loaded is None:
+        return _load_flow(Path(path), str(path), _stack)
+    key = Path(path).resolve()
+    if key not in loaded:
+        loaded[key] = _load_flow(Path(path), str(path), _stack)
+    return loaded[key]
+
+
+def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...]) -> Flow:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -3,6 +3,7 @@ a value that is one `{{ expression }}` (so `{{ steps.pages.output }}` stays a li
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -76,8 +77,9 @@ def render(value: Any, context: Mapping[str, Any]) -> Any:
     return value
 
 
-def references(value: str) -> list[tuple[str, str | None]]:
-    """The (root, attribute) names a template reads, e.g. [('vars', 'q'), ('steps', 'pages')].
+@functools.lru_cache(maxsize=4096)  # flows repeat their templates ("{{ secrets.sera_username }}"); parsing is costly
+def references(value: str) -> tuple[tuple[str, str | None], ...]:
+    """The (root, attribute) names a template reads, e.g. (('vars', 'q'), ('steps', 'pages')).
 
     Raises jinja2.TemplateSyntaxError for a malformed template."""
     ast = _ENV.parse(value)
@@ -107,7 +109,7 @@ def references(value: str) -> list[tuple[str, str | None]]:
         assert isinstance(name, nodes.Name)
         if name.ctx == "load" and id(name) not in seen_names and name.name not in assigned:
             found.append((name.name, None))
-    return found
+    return tuple(found)
 
 
 __all__ = ["ROOTS", "TemplateSyntaxError", "is_template", "references", "render"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,16 +74,22 @@ class StepArgs(BaseModel):
     def selector_refs(self) -> list[tuple[str, str]]:
         """(argument name, selector reference) for every selector this step uses."""
         refs = []
-        for fname, finfo in type(self).model_fields.items():
-            marker = selector_marker(finfo)
+        for fname, marker in _selector_fields(type(self)):
             value = getattr(self, fname)
-            if marker is None or value is None:
+            if value is None:
                 continue
             if marker.keys or isinstance(value, list | tuple):  # a mapping's keys, or a list of selectors
                 refs += [(fname, k) for k in value]
             else:
                 refs.append((fname, value))
         return refs
+
+
+@functools.cache
+def _selector_fields(args: type[StepArgs]) -> tuple[tuple[str, _SelectorMarker], ...]:
+    """The fields of a step's arguments that hold selectors, with their markers (read once per class)."""
+    found = ((fname, selector_marker(finfo)) for fname, finfo in args.model_fields.items())
+    return tuple((fname, marker) for fname, marker in found if marker is not None)
 
 
 def selector_marker(finfo: Any) -> _SelectorMarker | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from robots.errors import FlowError
-from robots.flow.loader import load_flow
+from robots.flow.loader import load_flow, one_pass
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -88,3 +88,31 @@ def test_finally_steps_are_validated_like_steps(tmp_path):
         f"{main}:5:5: finally[0]: unknown step 'lg' (did you mean 'log'?)",
         f"{main}:6:10: finally[1].log: unknown var 'nope' in '{{{{ vars.nope }}}}' (declare it under 'vars:')",
     ]
+
+
+def test_in_one_pass_a_flow_called_by_many_is_read_once_and_an_edit_is_seen_by_the_next_pass(tmp_path):
+    sub = write(tmp_path, "sub.yaml", """
+        name: sub
+        steps:
+          - log: hi
+        """)
+    callers = [write(tmp_path, f"main{i}.yaml", f"""
+        name: main{i}
+        steps:
+          - call: sub.yaml
+        """) for i in range(3)]
+    with one_pass():
+        flows = [load_flow(p) for p in callers]
+        assert load_flow(tmp_path / "." / "sub.yaml") is flows[0].subflows[str(sub.resolve())]
+    assert len({id(f.subflows[str(sub.resolve())]) for f in flows}) == 1
+    write(tmp_path, "sub.yaml", """
+        name: sub
+        steps:
+          - lgo: hi
+        """)
+    with one_pass():
+        for caller in callers:  # an invalid flow is not kept: every caller reports it
+            assert problems(caller) == [
+                f"{sub}:3:5: steps[0]: unknown step 'lgo' (did you mean 'log'?)",
+                f"{caller}:3:11: steps[0].call.flow: the called flow 'sub.yaml' is invalid (1 problem, listed with it)",
+            ]
