@@ -83,6 +83,8 @@ class _State:
     auth_state: dict[str, Any] = field(default_factory=dict)
     #: the session this run signed in with (a `call` of a flow that declares `session:`)
     session: _Session | None = None
+    #: sign-in calls made in this run without a session store: (flow path, vars given)
+    signed_in: set[tuple[str, str]] = field(default_factory=set)
     depth: int = 0  # nesting of the step running now (0: a top-level step of the run's flow)
     in_login: bool = False
 
@@ -205,6 +207,14 @@ class StepContext:
         if sub.session is not None and st.portal is not None and st.portal.session is not None:
             if not st.portal.sandbox and self._runner.sessions is not None:  # (the embedded sandbox dies with the run)
                 return self._runner._sign_in(st, sub, given)
+            # No session store: a sign-in this run already made with the same vars (a loop of writes that each
+            # call sign_in.yaml) holds; the portal would answer its login page with the signed-in app.
+            signed = (str(sub.path), repr(sorted(given.items())))
+            if signed in st.signed_in:
+                return {}
+            outputs = self._runner._run_sub(st, sub, given)
+            st.signed_in.add(signed)
+            return outputs
         return self._runner._run_sub(st, sub, given)
 
     def output_of(self, step_id: str) -> Any:
