@@ -727,9 +727,14 @@ def _rendered_args(model: type[Any], rendered: dict[str, Any], call: StepCall) -
     try:
         return model.model_validate(rendered)
     except ValidationError as e:
-        problems = "; ".join(f"{call.where}.{call.kind}.{'.'.join(str(p) for p in err['loc'])}: {err['msg'].lower()}"
-                             f", got {err['input']!r} from its template" for err in e.errors())
-        raise InputError(problems) from None
+        problems = []
+        for err in e.errors():
+            where = ".".join([call.where, call.kind, *(str(p) for p in err["loc"])])
+            if err["type"] == "value_error" and not err["loc"]:  # a rule across the arguments: its own words
+                problems.append(f"{where}: {err['ctx']['error']}")
+            else:
+                problems.append(f"{where}: {err['msg'].lower()}, got {err['input']!r} from its template")
+        raise InputError("; ".join(problems)) from None
 
 
 def _session_call(flow: Flow) -> StepCall:

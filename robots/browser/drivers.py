@@ -107,6 +107,7 @@ class Browser:
     _network: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
     _closed: bool = False
     _in_frame: bool = False  # inside a catalog selector's frame (not one the flow entered with switch_frame)
+    _script_timeout: float | None = None  # the session's script timeout as last set by fetch_text
 
     @property
     def versions(self) -> dict[str, str]:
@@ -382,6 +383,28 @@ class Browser:
 
     def script(self, source: str, *args: Any) -> Any:
         return self._guard(lambda: self.driver.execute_script(source, *args), "running a script")
+
+    def fetch_text(self, url: str, timeout: float) -> tuple[int, str, str] | None:
+        """GET `url` from inside the current page (its cookies and headers, the browser's network stack; nothing
+        rendered): (status, final URL, text), or None when the page cannot fetch it (another origin)."""
+        from selenium.common.exceptions import TimeoutException
+
+        def go() -> Any:
+            if self._script_timeout != timeout + 5:  # the script's own abort (after `timeout`) comes first
+                self.driver.set_script_timeout(timeout + 5)
+                self._script_timeout = timeout + 5
+            try:
+                return self.driver.execute_async_script(_FETCH_JS, url, int(timeout * 1000))
+            except TimeoutException:
+                return {"timeout": True}
+
+        got = self._guard(go, f"fetching {url}")
+        if got.get("timeout"):
+            raise StepTimeout(f"GET {url} took longer than {timeout:g} s")
+        if got.get("error"):
+            log.info("the page could not fetch %s (%s); navigating to it", url, got["error"])
+            return None
+        return int(got["status"]), str(got["url"]), str(got["text"])
 
     # ----- network (the page's own fetch/XHR, counted by _NET_HOOK)
     def wait_network_idle(self, timeout: float, quiet_ms: int = 500) -> None:
@@ -821,6 +844,16 @@ _LINK_JS = _FIND_JS.replace("const groups = arguments[0], state = arguments[1];"
 
 # Counts the page's pending fetch/XHR requests and remembers the completed URLs, in every document (added
 # through CDP before any page script runs), for wait_for network_idle and wait_xhr.
+_FETCH_JS = """
+const [url, ms, done] = arguments;
+const ctl = new AbortController();
+const timer = setTimeout(() => ctl.abort(), ms);
+fetch(url, {credentials: 'same-origin', signal: ctl.signal, headers: {'Accept': 'text/html'}})
+  .then(r => r.text().then(text => done({status: r.status, url: r.url, text})))
+  .catch(e => done(e.name === 'AbortError' ? {timeout: true} : {error: String(e)}))
+  .finally(() => clearTimeout(timer));
+"""
+
 _NET_HOOK = """
 (() => {
   if (window.__robots) return;

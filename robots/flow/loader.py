@@ -5,6 +5,7 @@ A flow with any problem never starts a browser."""
 from __future__ import annotations
 
 import hashlib
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -220,16 +221,31 @@ def _validate_args(model: type[StepArgs], data: dict[str, Any]) -> StepArgs:
             raise
         trial = dict(data)
         for name in templated:
-            for stand_in in _STAND_INS:
+            # The first stand-in with which the arguments validate, else the first that the field itself takes
+            # (the problems that remain are the arguments' own).
+            usable = None
+            for stand_in in (*_choices(model, name), *_STAND_INS):
                 try:
                     model.model_validate({**trial, name: stand_in})
                 except ValidationError as inner:
-                    if any(err["loc"][:1] == (name,) for err in inner.errors()):
-                        continue
-                trial[name] = stand_in
+                    if usable is None and not any(err["loc"][:1] == (name,) for err in inner.errors()):
+                        usable = (stand_in,)
+                    continue
+                usable = (stand_in,)
                 break
+            if usable is not None:
+                trial[name] = usable[0]
         args = model.model_validate(trial)  # raises for the problems that remain
         return args.model_copy(update={name: data[name] for name in templated})
+
+
+def _choices(model: type[StepArgs], name: str) -> tuple[Any, ...]:
+    """The values a `Literal[...]` argument allows (a stand-in for its template), else ()."""
+    annotation = model.model_fields[name].annotation
+    for option in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(option) is typing.Literal:
+            return typing.get_args(option)
+    return ()
 
 
 def _templates(value: Any, path: tuple):

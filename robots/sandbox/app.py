@@ -344,6 +344,9 @@ class _Guard:
                 }
                 if meta.faults:
                     entry["faults"] = meta.faults
+                mode = next((v for k, v in scope.get("headers", ()) if k == b"sec-fetch-mode"), None)
+                if mode is not None:  # a browser's request: "navigate" (a page load) or "cors" (a script's fetch)
+                    entry["fetch_mode"] = mode.decode("latin-1")
                 self.sandbox.requests.append(entry)
 
     def _apply_faults(self, scope: Scope, meta: RequestInfo, raw_path: str) -> Response | None:

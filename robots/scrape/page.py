@@ -90,10 +90,10 @@ def run_extract(kind: str, args: Any, doc: Any, *, resolve: Any, url: str, tz: s
     return result, (selector, index)
 
 
-def read_page(html: str, steps: Iterable[tuple[str, str | None, Any]], *, resolve: Any, url: str, tz: str,
+def read_page(html: str | Any, steps: Iterable[tuple[str, str | None, Any]], *, resolve: Any, url: str, tz: str,
               scraped_at: str | None = None) -> PageRead:
-    """Run extract steps, given as (kind, id, validated args), on one page's HTML."""
-    doc = document(html)
+    """Run extract steps, given as (kind, id, validated args), on one page's HTML (or its parsed `document`)."""
+    doc = document(html) if isinstance(html, str) else html
     read = PageRead(doc=doc)
     for kind, step_id, args in steps:
         output, match = run_extract(kind, args, doc, resolve=resolve, url=url, tz=tz, scraped_at=scraped_at)

@@ -24,20 +24,24 @@ class PaginateArgs(StepArgs):
     next: SelectorRef = Field(description="the 'next page' control; pagination ends when it is gone")
     max_pages: int = Field(gt=0, description="hard bound on pages visited")
     collect: str | None = Field(None, description="id of an inner step whose list output is gathered")
-    fetch: Literal["browser", "page", "http"] = Field(
+    fetch: Literal["browser", "page", "script", "http"] = Field(
         "browser", description="browser: run the inner steps on every page (each recorded); page: one round trip "
-                               "per page - the browser's page source, the inner extract steps run on it; http: the "
-                               "hybrid mode - the pages over plain HTTP with the browser's cookies (one keep-alive "
-                               "connection). With page and http the next link is read from the page, and a page on "
-                               "which a selector matches nothing (it needs JavaScript) is read the browser way")
-    url: str | None = Field(None, description="with fetch: page or http, the first page to read (absolute); "
+                               "per page - the browser navigates, the inner extract steps run on its page source; "
+                               "script: the browser fetches each page's HTML from inside the signed-in page "
+                               "(its cookies, headers and network, no rendering), one round trip per page; http: "
+                               "the hybrid mode - the pages over plain HTTP with the browser's cookies (one "
+                               "keep-alive connection). With page, script and http the next link is read from the "
+                               "page, and a page on which a selector matches nothing (it needs JavaScript) is read "
+                               "the browser way")
+    url: str | None = Field(None, description="with fetch: page, script or http, the first page to read (absolute); "
                                               "default: the page the browser is on")
     steps: list[Any] = Field(min_length=1, description="the steps run on every page")
 
     @model_validator(mode="after")
     def _url_needs_a_fetch_mode(self) -> PaginateArgs:
         if self.url is not None and self.fetch == "browser":
-            raise ValueError("'url' goes with fetch: page or fetch: http (with fetch: browser, open the page first)")
+            raise ValueError("'url' goes with fetch: page, script or http (with fetch: browser, open the page "
+                             "first)")
         return self
 
 
@@ -71,7 +75,8 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
     """Run `steps` on every page, following `next` until (CONTRACTS C5): there is no next control, a page's
     first row repeats an earlier page's (a portal that shows page 1 again for an out-of-range page; that
     page is dropped), or `max_pages` pages were read. Output: the concatenated outputs of the `collect`
-    step. With `fetch: page`, each page is read in one round trip (its source); with `fetch: http` (hybrid),
+    step. With `fetch: page`, each page is read in one round trip (its source); with `fetch: script`, fetched
+    by the browser from inside the signed-in page, without rendering it; with `fetch: http` (hybrid),
     over plain HTTP with the browser's session, falling back to the browser for a page that needs JavaScript."""
     next_sel = ctx.selector(args.next)
     if args.fetch != "browser":

@@ -1,6 +1,9 @@
-"""`paginate` with `fetch: http` or `fetch: page`: the browser has signed in and opened the first page. With http
+"""`paginate` with `fetch: http`, `script` or `page`: the browser has signed in and opened the first page. With http
 (the hybrid mode) the next pages are read over plain HTTP with the browser's cookies (one keep-alive client); with
-page, the browser navigates and its page source is read in one round trip. Either way the inner extract steps run
+script, the browser fetches each page's HTML from inside the signed-in page (its own cookies, headers and network
+stack; nothing is rendered); with page, the browser navigates and its page source is read in one round trip
+(navigating and rendering a page costs a headless Chrome several times what fetching it does). Either way the inner
+extract steps run
 on that HTML (robots.scrape.page, the same scrapers as in the browser) and the next link is read from it. A page
 on which a selector matches nothing (its content needs JavaScript) is read the ordinary browser way."""
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -15,7 +19,7 @@ import httpx
 
 from robots.browser.locators import Selector
 from robots.errors import ElementNotFound, PortalUnreachable, StepTimeout, TechnicalError
-from robots.scrape.page import EXTRACT_STEPS, find, read_page
+from robots.scrape.page import EXTRACT_STEPS, document, find, read_page
 
 if TYPE_CHECKING:
     from robots.engine import StepContext
@@ -58,6 +62,27 @@ class HybridPages:
             raise TechnicalError(f"GET {url} answered {response.status_code}")
         return response.text, str(response.url)
 
+    def _fetch(self, url: str) -> tuple[str, str]:
+        """One page fetched by the browser's page (fetch: script); navigated to when the page cannot fetch it."""
+        b = self.ctx.browser
+        got = b.fetch_text(url, self.ctx.timeout)
+        if got is None:  # another origin, or the page refused the request: read it by navigating
+            b.open(url)
+            return b.page_source() or "", b.url
+        status, final_url, text = got
+        if status >= 400:
+            raise TechnicalError(f"GET {url} answered {status}")
+        return text, final_url
+
+    def _read(self, client: httpx.Client | None, url: str) -> tuple[str, str]:
+        """The HTML of the page at `url` and where it ended up, the way `fetch` says."""
+        if client is not None:
+            return self._get(client, url)
+        if self.args.fetch == "script":
+            return self._fetch(url)
+        self.ctx.browser.open(url)
+        return self.ctx.browser.page_source() or "", self.ctx.browser.url
+
     def _in_browser(self, url: str) -> tuple[list[Any], str | None]:
         """Read one page the ordinary way: open it in the browser, run the inner steps, find the next link."""
         ctx = self.ctx
@@ -69,6 +94,8 @@ class HybridPages:
         return items, link["href"] if link else None
 
     def walk(self, first_rows: FirstRows) -> list[Any] | None:
+        """Read page after page. The next page is requested as soon as its link is known, and read while this
+        page's rows are extracted (one request ahead: at most one page more than the walk needed is fetched)."""
         ctx, args = self.ctx, self.args
         if any(c.kind not in EXTRACT_STEPS for c in self.children):
             kinds = ", ".join(sorted({c.kind for c in self.children if c.kind not in EXTRACT_STEPS}))
@@ -76,28 +103,39 @@ class HybridPages:
                                  f"reads; found {kinds} (use fetch: browser)")
         steps = self._steps()
         collected: list[Any] = []
-        with self._client() if args.fetch == "http" else contextlib.nullcontext() as client:
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(self._client()) if args.fetch == "http" else None
+            # One worker: the browser (fetch: script) is never driven from two threads at once - the walk waits
+            # for the request ahead before it uses the browser itself, and before it returns.
+            ahead = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="robots-page"))
             if args.url is None:  # the first page is open in the browser already
                 html, url = ctx.browser.page_source() or "", ctx.browser.url
-            elif client is None:
-                ctx.browser.open(args.url)
-                html, url = ctx.browser.page_source() or "", ctx.browser.url
             else:
-                html, url = self._get(client, args.url)
+                html, url = self._read(client, args.url)
+            ahead_of: tuple[str, Future[tuple[str, str]]] | None = None  # (the next page's URL, its request)
             for page in range(1, args.max_pages + 1):
                 ctx.count(pages=1)
+                doc = document(html)
+                next_hit = self._next(doc, url)
+                if next_hit is not None and page < args.max_pages:
+                    ahead_of = (next_hit[0], ahead.submit(self._read, client, next_hit[0]))
                 next_href: str | None
                 try:
-                    read = read_page(html, steps, resolve=ctx.selector, url=url, tz=ctx.time_zone)
+                    read = read_page(doc, steps, resolve=ctx.selector, url=url, tz=ctx.time_zone)
                 except ElementNotFound as e:
                     log.info("page %d (%s) needs the browser: %s", page, url, e)
+                    if ahead_of is not None:  # done before the browser is driven here; its outcome is read below
+                        with contextlib.suppress(Exception):
+                            ahead_of[1].result()
                     items, next_href = self._in_browser(url)
                 else:
                     for sel, index in read.matches:
                         self._matched(sel, index)
                     ctx.count(rows=read.rows)
                     items = read.outputs.get(args.collect, []) if args.collect is not None else []
-                    next_href = self._next(read.doc, url)
+                    if next_hit is not None:
+                        self._matched(self.next_sel, next_hit[1])
+                    next_href = next_hit[0] if next_hit else None
                 if args.collect is not None:
                     if first_rows.repeated(ctx, page, items):
                         break
@@ -107,23 +145,24 @@ class HybridPages:
                 if page == args.max_pages:
                     log.warning("pagination stopped at max_pages=%d while a next control was still present", page)
                     break
-                if client is None:  # fetch: page - the browser navigates, its source is the page
-                    ctx.browser.open(next_href)
-                    html, url = ctx.browser.page_source() or "", ctx.browser.url
-                else:
-                    html, url = self._get(client, next_href)
+                if ahead_of is not None and ahead_of[0] == next_href:
+                    html, url = ahead_of[1].result()
+                else:  # (the rendered page linked elsewhere than its source did)
+                    html, url = self._read(client, next_href)
+                ahead_of = None
         return collected if args.collect is not None else None
 
-    def _next(self, doc: Any, url: str) -> str | None:
+    def _next(self, doc: Any, url: str) -> tuple[str, int] | None:
+        """The next page's URL and the index of the candidate that found its link (recorded once the page is
+        read), or None on the last page."""
         hit = find(doc, self.next_sel)
         if hit is None:
             return None
         elements, index = hit
-        self._matched(self.next_sel, index)
         el = elements[0]
         anchor = el if el.tag == "a" else next(iter(el.iterancestors("a")), None)
         href = anchor.get("href") if anchor is not None else None
-        return urljoin(url, href) if href else None
+        return (urljoin(url, href), index) if href else None
 
     def _matched(self, selector: Selector, index: int) -> None:
         """Recorded like the browser's own matches, so that drift shows on the paginate step."""

@@ -46,11 +46,19 @@ def test_hybrid_reads_the_same_customers_as_the_browser_and_falls_back_for_javas
     assert hybrid.stderr.count("needs the browser: no element matched 'css:main .board .appt'") == 2
 
 
-def test_hybrid_under_layout_b_records_the_drift_on_the_paginate_step(sandbox, sandbox_env, tmp_path):
+def test_pages_fetched_from_inside_the_browser_under_layout_b_record_the_drift_on_the_paginate_step(
+        sandbox, sandbox_env, tmp_path):
+    """fetch: script - the browser's page fetches each page (no navigation), with the same scrapers and drift."""
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "layout_b"}).raise_for_status()
-    done = run_flow_cli([str(HERE / "flows" / "hybrid_reads.yaml"), "--report", "json"], tmp_path, env=sandbox_env)
+    done = run_flow_cli([str(HERE / "flows" / "hybrid_reads.yaml"), "--var", "fetch=script", "--report", "json",
+                         "-v"], tmp_path, env=sandbox_env)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(done.outputs["customers"]) > 25
+    log = httpx.get(f"{sandbox.url}/_sandbox/requests").json()
+    pages = [e for e in log if e["path"] == "/customers"]
+    assert [(e["status"], e.get("fetch_mode")) for e in pages] == [(200, "cors")] * ((len(done.outputs["customers"])
+                                                                                       + 24) // 25)
+    assert done.stderr.count("needs the browser: no element matched 'css:main .board .appt'") == 2
     record = json.loads((tmp_path / "runs" / done.run_id / "report.json").read_text())
     [customers_step] = [s for s in record["steps"] if s["step_id"] == "customers"]
     assert customers_step["drift"] == (

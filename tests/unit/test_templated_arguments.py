@@ -71,3 +71,28 @@ def test_a_literal_of_the_wrong_kind_is_still_a_load_error(tmp_path):
         f"{tmp_path}/rounds.yaml:10:18: steps[0].repeat_until.max_times: expected an integer, got 'many'",
         f"{tmp_path}/rounds.yaml:13:26: steps[1].set_output.rounds: unknown step id 'looped' in "
         "'{{ steps.looped }}'"]
+
+
+PAGINATE = """\
+name: walk
+vars:
+  fetch: {default: script}
+steps:
+  - paginate:
+      url: "https://example.test/customers"
+      fetch: "{{ vars.fetch }}"
+      next: "css:a[rel=next]"
+      max_pages: 3
+      steps:
+        - extract_table: {id: rows, table: "css:table", fields: {name: {column: Name}}}
+"""
+
+
+def test_a_templated_choice_is_checked_against_the_other_arguments_once_rendered(tmp_path):
+    """`fetch` allows browser, page, script or http, and `url` goes only with the last three: the template is
+    accepted at load time, and the rendered value is checked with the rest of the step."""
+    flow = load_flow(_flow(tmp_path, PAGINATE))
+    record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(flow, vars={"fetch": "browser"})
+    assert (record.status, record.error_message) == (
+        "errored", "steps[0].paginate: 'url' goes with fetch: page, script or http (with fetch: browser, open the "
+                   "page first)")
