@@ -561,7 +561,8 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="the run id")],
     out.print(f"started {r.started_at.isoformat()}  ended {r.ended_at.isoformat() if r.ended_at else '-'}  "
               f"pages {r.pages}  rows {r.rows}", markup=False)
     if r.error_message:
-        out.print(f"error ({r.failure_kind or 'technical'}): {r.error_message}", markup=False)
+        kind = (r.failure_kind or "technical").replace("_", " ")
+        out.print(f"error ({kind}): {r.error_message}", markup=False)
     table = Table(show_edge=False, box=None)
     for col in ("#", "step", "status", "ms", "note"):
         table.add_column(col)

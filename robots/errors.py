@@ -115,7 +115,11 @@ class ScrapeError(TechnicalError):
 
 
 class ContractError(ScrapeError):
-    """A scraped record does not fit the model its flow declares: scrape drift."""
+    """A scraped record does not fit the model its flow declares: scrape drift. Recorded as its own failure kind
+    (`scrape_drift`), apart from the portal's and the browser's failures: the portal answered, and what it shows
+    no longer fits what the flow reads (fix the flow's field maps or selectors, not the machine)."""
+
+    failure_kind = "scrape_drift"
 
 
 class Interrupted(RobotsError):

@@ -28,7 +28,8 @@ SCREENSHOT_INLINE_BYTES = 20 * 1024 * 1024
 _IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 # Columns shown first in console and network tables (the rest follow in the order first seen).
 _LOG_COLUMNS = ("timestamp", "at", "level", "method", "status", "type", "url", "message", "error")
-_FAILURE_KINDS = {"business": "business (the portal said no)", "technical": "technical"}
+_FAILURE_KINDS = {"business": "business (the portal said no)", "technical": "technical",
+                  "scrape_drift": "scrape drift (the page no longer fits the flow's record model)"}
 
 
 @lru_cache(maxsize=1)
