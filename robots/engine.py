@@ -421,9 +421,22 @@ class Runner:
             finally:
                 st.in_login = False
             cookies = st.browser.cookies() if st.browser is not None else []
-            store.save(key, cookies)
+            store.save(key, cookies, self._portal_storage(st))
             st.session.cookies = cookies
             return outputs
+
+    def _portal_storage(self, st: _State) -> dict[str, str] | None:
+        """The portal's local-storage entries that its profile keeps with the session, read from the page the
+        browser is on (None: not on the portal's origin, so nothing to read; the stored entries stay)."""
+        from urllib.parse import urlsplit
+
+        assert st.portal is not None and st.portal.session is not None
+        keys = st.portal.session.local_storage
+        if not keys or st.browser is None:
+            return {} if not keys else None
+        if urlsplit(st.browser.url).netloc != urlsplit(st.portal.url).netloc:
+            return None
+        return st.browser.local_storage(keys)
 
     def _restore(self, st: _State, store: Any, key: str) -> list[dict[str, Any]] | None:
         """Put the account's stored session into the browser if the portal still knows it; its cookies."""
@@ -451,6 +464,8 @@ class Runner:
             store.forget(key)
             return None
         browser.set_cookies(cookies, st.portal.url)
+        if saved.local_storage:
+            browser.restore_local_storage(st.portal.url, saved.local_storage)
         index = st.counter
         st.counter += 1
         rec = StepRecord(index=index, name=f"{st.prefix}session restored", status="passed",
@@ -501,7 +516,7 @@ class Runner:
                 return
             cookies = st.browser.cookies()
             if cookies and cookies != st.session.cookies:
-                self.sessions.save(st.session.key, cookies)
+                self.sessions.save(st.session.key, cookies, self._portal_storage(st))
         except RobotsError as e:
             log.warning("could not keep the session's newest cookies: %s", type(e).__name__)
 

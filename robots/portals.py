@@ -18,7 +18,8 @@ log = logging.getLogger("robots.portals")
 
 BUILTIN = {
     "sera": {"url": "https://{tenant}.sera.tech", "time_zone": "America/Chicago", "sandbox": True,
-             "session": {"probe": "/", "login_path": "/login", "refresh": "/session/refresh"}},
+             "session": {"probe": "/", "login_path": "/login", "refresh": "/session/refresh",
+                         "local_storage": ["sera.apiToken"]}},
 }
 
 
@@ -35,6 +36,8 @@ class SessionProfile:
     lockout_window: float = 3600.0
     #: a stored session older than this is renewed (`refresh`) before it is used
     refresh_after: float = 600.0
+    #: local-storage keys the portal's own scripts keep their tokens in: saved and restored with the cookies
+    local_storage: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, data: object, where: str) -> SessionProfile | None:
@@ -43,6 +46,11 @@ class SessionProfile:
         if not isinstance(data, dict) or set(data) - set(cls.__dataclass_fields__):
             raise ConfigError(f"{where}: `session` must be a mapping with keys "
                               f"{', '.join(cls.__dataclass_fields__)}")
+        if "local_storage" in data:
+            keys = data["local_storage"]
+            if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+                raise ConfigError(f"{where}: `session.local_storage` must be a list of local-storage keys")
+            data = {**data, "local_storage": tuple(keys)}
         return cls(**data)
 
 

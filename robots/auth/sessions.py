@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,8 @@ log = logging.getLogger("robots.auth.sessions")
 class Saved:
     cookies: list[dict[str, Any]]
     saved_at: datetime
+    #: the portal's local-storage entries kept with the session (its profile's `local_storage` keys)
+    local_storage: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,14 +92,22 @@ class SessionStore:
         if row is None:
             return None
         try:
-            cookies = json.loads(self._fernet.decrypt(row.data.encode()))
+            data = json.loads(self._fernet.decrypt(row.data.encode()))
         except InvalidToken:
             log.warning("a stored session could not be decrypted with the current vault key; signing in again")
             return None
-        return Saved(cookies, row.saved_at)
+        if isinstance(data, list):  # saved before local storage was kept: the cookies alone
+            return Saved(data, row.saved_at)
+        return Saved(data["cookies"], row.saved_at, data.get("local_storage") or {})
 
-    def save(self, key: str, cookies: list[dict[str, Any]]) -> None:
-        data = self._fernet.encrypt(json.dumps(cookies).encode()).decode()
+    def save(self, key: str, cookies: list[dict[str, Any]], local_storage: dict[str, str] | None = None) -> None:
+        """Store the session (encrypted); `local_storage` None keeps the entries stored before (a cookie
+        rotation does not touch them)."""
+        if local_storage is None:
+            before = self.load(key)
+            local_storage = before.local_storage if before is not None else {}
+        payload = {"cookies": cookies, "local_storage": local_storage}
+        data = self._fernet.encrypt(json.dumps(payload).encode()).decode()
         now = _now()
         with self._writer.begin() as c:
             done = c.execute(update(SessionRow).where(SessionRow.key == key).values(data=data, saved_at=now))

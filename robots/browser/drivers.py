@@ -362,6 +362,31 @@ class Browser:
         for c in cookies:
             self._guard(functools.partial(self.driver.add_cookie, c), "restoring cookies")
 
+    def local_storage(self, keys: tuple[str, ...]) -> dict[str, str]:
+        """The current page's local-storage entries for `keys` (those present)."""
+        return dict(self._guard(lambda: self.driver.execute_script(
+            "const out = {}; for (const k of arguments[0]) { const v = localStorage.getItem(k);"
+            " if (v !== null) out[k] = v; } return out;", list(keys)), "reading local storage"))
+
+    def restore_local_storage(self, url: str, entries: dict[str, str]) -> None:
+        """Give `url`'s origin these local-storage entries before any of its pages' scripts run (an entry the
+        portal has set itself is left alone): through CDP where the driver speaks it, else by opening `url`."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if hasattr(self.driver, "execute_cdp_cmd"):
+            source = ("(function (origin, entries) { if (location.origin !== origin) return;"
+                      " for (const [k, v] of Object.entries(entries)) { if (localStorage.getItem(k) === null)"
+                      " localStorage.setItem(k, v); } })(" + json.dumps(origin) + ", " + json.dumps(entries) + ");")
+            self._guard(lambda: self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                                            {"source": source}), "restoring local storage")
+            return
+        self.open(url)
+        self._guard(lambda: self.driver.execute_script(
+            "for (const [k, v] of Object.entries(arguments[0])) localStorage.setItem(k, v);", entries),
+            "restoring local storage")
+
     def first_of(self, selectors: list[Selector], timeout: float, state: str = "visible") -> int:
         """Wait until an element of any of `selectors` is in `state` (one round trip per poll); the index of
         the first selector, in the order given, that has one."""

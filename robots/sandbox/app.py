@@ -13,6 +13,7 @@ import base64
 import collections
 import hashlib
 import hmac
+import json
 import logging
 import re
 import secrets
@@ -461,10 +462,28 @@ class Portal:
         user = tenant.auth.users[session.username]
         if section is not None and section not in PERMISSIONS[user.role]:
             raise Forbidden(section)
+        request.state.session = session
         return user
 
+    def api_token_ok(self, request: Request) -> bool:
+        """Whether a call to the portal's JSON API carries the session's bearer token (always, unless the policy
+        `api_token` is on). Call after `user()`."""
+        if not self.tenant(request).auth.policy.api_token:
+            return True
+        session = getattr(request.state, "session", None)
+        sent = request.headers.get("authorization", "")
+        return session is not None and hmac.compare_digest(sent, f"Bearer {session.api_token}")
+
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        return render_page(request, name, status_code, **context)
+        page = render_page(request, name, status_code, **context)
+        session = getattr(request.state, "session", None)
+        if (session is not None and not session.api_token_delivered  # the first page after the sign-in
+                and self.tenant(request).auth.policy.api_token):
+            session.api_token_delivered = True
+            store = f"<script>localStorage.setItem('sera.apiToken', {json.dumps(session.api_token)});</script>"
+            body = bytes(page.body).replace(b"</body>", store.encode() + b"</body>", 1)
+            page = HTMLResponse(body.decode(), status_code=status_code)
+        return page
 
     def permissions(self, user: User) -> frozenset[str]:
         return PERMISSIONS[user.role]

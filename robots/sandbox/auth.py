@@ -37,6 +37,10 @@ class Session:
     username: str
     last_seen: datetime
     created: datetime = field(default_factory=lambda: datetime.min)
+    #: the bearer token the portal's own scripts send to its JSON API (policy `api_token`); the first page
+    #: after the sign-in stores it in the browser's local storage, as single-page apps do
+    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    api_token_delivered: bool = False
 
 
 @dataclass
@@ -74,6 +78,10 @@ class AuthPolicy:
     # One session per user, like portals that sign you out elsewhere when you sign in: a new sign-in
     # ends the user's other sessions (workers sharing an account must share one session).
     single_session: bool = False
+    # The portal's scripts call its JSON API (/api/dispatch) with a bearer token kept in local storage, given
+    # to the browser once, on the first page after the sign-in: a session restored from cookies alone is sent
+    # back to the login page by the schedule board.
+    api_token: bool = False
 
 
 class Outbox:

@@ -144,7 +144,7 @@ def register(app: FastAPI, portal: Portal) -> None:
                        "absolute_lifetime": policy.absolute_lifetime.total_seconds(),
                        "code_ttl": policy.code_ttl.total_seconds(),
                        "resend_cooldown": policy.resend_cooldown.total_seconds(),
-                       "single_session": policy.single_session},
+                       "single_session": policy.single_session, "api_token": policy.api_token},
         }  # fmt: skip
 
     @app.post("/_sandbox/sessions/policy", include_in_schema=False)
@@ -154,13 +154,16 @@ def register(app: FastAPI, portal: Portal) -> None:
         keys = ("idle_timeout", "absolute_lifetime", "code_ttl", "resend_cooldown")
         try:
             body = await _json_object(request)
-            unknown = set(body) - set(keys) - {"single_session"}
+            unknown = set(body) - set(keys) - {"single_session", "api_token"}
             if unknown:
                 raise ValueError(f"unknown setting {', '.join(sorted(unknown))}; expected "
-                                 f"{', '.join(keys)}, single_session")  # fmt: skip
+                                 f"{', '.join(keys)}, single_session, api_token")  # fmt: skip
             single = body.pop("single_session", None)
             if single is not None and not isinstance(single, bool):
                 raise ValueError("single_session must be true or false")
+            api_token = body.pop("api_token", None)
+            if api_token is not None and not isinstance(api_token, bool):
+                raise ValueError("api_token must be true or false")
             values = {k: float(v) for k, v in body.items()}
             if any(v <= 0 for v in values.values()):
                 raise ValueError("every setting must be a number of seconds > 0")
@@ -171,6 +174,8 @@ def register(app: FastAPI, portal: Portal) -> None:
                 setattr(tenant.auth.policy, key, timedelta(seconds=seconds))
             if single is not None:
                 tenant.auth.policy.single_session = single
+            if api_token is not None:
+                tenant.auth.policy.api_token = api_token
         return JSONResponse(sessions_get())
 
     # -- outbox and writes ---------------------------------------------------------------------------

@@ -166,6 +166,9 @@ def register(app: FastAPI, portal: Portal) -> None:
     @app.get("/api/dispatch")
     def dispatch_api(request: Request, date: str | None = None) -> Response:
         portal.user(request, "dispatch")
+        if not portal.api_token_ok(request):
+            return JSONResponse({"error": "Your session token is missing or expired. Sign in again.",
+                                 "login": portal.login_url(request, expired=1)}, status_code=401)  # fmt: skip
         tenant = portal.tenant(request)
         day = board_day(request, tenant, date)
         context = board_context(tenant, day)

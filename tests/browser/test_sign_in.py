@@ -332,3 +332,26 @@ def test_a_portal_in_maintenance_is_a_business_failure_not_a_timeout(sandbox, tm
     record = _run(sandbox, tmp_path, "signed_in_read.yaml", _demo())
     assert record.status == "failed"
     assert record.error_message == "the portal is down for maintenance: Sera is down for scheduled maintenance"
+
+
+def test_a_token_the_portal_keeps_in_local_storage_is_restored_with_the_cookies(sandbox, tmp_path):
+    """The schedule board's script calls the portal's API with a bearer token that the sign-in left in local
+    storage (sandbox policy `api_token`); a session restored with its cookies alone would be sent back to the
+    login page. The Sera profile keeps `sera.apiToken` with the session."""
+    httpx.post(f"{sandbox.url}/_sandbox/sessions/policy", json={"api_token": True}).raise_for_status()
+    board = "../../../flows/sera/dispatch_board.yaml"
+    first = _run(sandbox, tmp_path, board, _demo(), vars={"date": "2026-03-09"})
+    _ok(first)
+    seen_before = len(_requests(sandbox))
+
+    second = _run(sandbox, tmp_path, board, _demo(), vars={"date": "2026-03-09"})
+    _ok(second)
+    assert "session restored" in _names(second)
+    def board_of(run: RunRecord) -> list[dict[str, Any]]:
+        return [{k: v for k, v in a.items() if k != "scraped_at"} for a in run.outputs["appointments"]]
+
+    assert board_of(second) == board_of(first) and len(board_of(first)) == 8
+    later = [(r["method"], r["path"], r["status"]) for r in httpx.get(f"{sandbox.url}/_sandbox/requests").json()
+             ][seen_before:]  # fmt: skip
+    assert ("GET", "/api/dispatch", 200) in later
+    assert not [r for r in later if r[1] in ("/login", "/mfa") or r[2] == 401], later

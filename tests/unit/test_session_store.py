@@ -40,6 +40,36 @@ def test_sessions_are_encrypted_at_rest_and_come_back(stores):
     assert store.forget(k) == 1 and store.load(k) is None
 
 
+def test_local_storage_is_kept_with_the_cookies_and_a_cookie_rotation_leaves_it(stores):
+    store, runs, db, _ = stores
+    k = store.key("sera", "http://127.0.0.1:8000", "demo")
+    store.save(k, COOKIES, {"sera.apiToken": "t0k3n-in-local-storage"})
+    assert b"t0k3n-in-local-storage" not in db.read_bytes()
+    store.save(k, [{**COOKIES[0], "value": "rotated"}])  # a refresh: new cookies, the same local storage
+    saved = store.load(k)
+    assert (saved.cookies[0]["value"], saved.local_storage) == ("rotated", {"sera.apiToken": "t0k3n-in-local-storage"})
+    store.save(k, COOKIES, {})  # a new sign-in that left nothing there
+    assert store.load(k).local_storage == {}
+
+
+def test_a_session_stored_as_cookies_alone_still_loads(stores):
+    """Sessions stored before local storage was kept: the encrypted payload is the list of cookies."""
+    import json
+
+    from cryptography.fernet import Fernet as F
+
+    from robots.records.tables import SessionRow
+
+    store, runs, _, key = stores
+    k = store.key("sera", "http://127.0.0.1:8000", "demo")
+    store.save(k, COOKIES)
+    old_format = F(key).encrypt(json.dumps(COOKIES).encode()).decode()
+    with runs.engine.begin() as c:
+        c.execute(update(SessionRow).where(SessionRow.key == k).values(data=old_format))
+    saved = store.load(k)
+    assert (saved.cookies, saved.local_storage) == (COOKIES, {})
+
+
 def test_a_session_saved_under_another_key_is_ignored_not_an_error(stores):
     store, runs, _, _ = stores
     store.save("k", COOKIES)
