@@ -83,6 +83,10 @@ class _State:
     auth_state: dict[str, Any] = field(default_factory=dict)
     #: the session this run signed in with (a `call` of a flow that declares `session:`)
     session: _Session | None = None
+    #: write steps not marked idempotent that began, in order (where.kind): a block they ran in is not repeated
+    #: after a mid-flow sign-in unless the block is marked idempotent
+    writes_begun: list[str] = field(default_factory=list)
+    idempotent_blocks: int = 0  # how many blocks marked `idempotent: true` the running step is inside
     #: sign-in calls made in this run without a session store: (flow path, vars given)
     signed_in: set[tuple[str, str]] = field(default_factory=set)
     depth: int = 0  # nesting of the step running now (0: a top-level step of the run's flow)
@@ -485,8 +489,10 @@ class Runner:
         path = urlsplit(st.browser.url).path.rstrip("/")
         return path.endswith(st.portal.session.login_path.rstrip("/"))
 
-    def _resume(self, st: _State, call: StepCall, start_url: str, error: BaseException | None) -> None:
-        """The session ended during `call`: sign in again (once per run) and go back to where the step began."""
+    def _resume(self, st: _State, call: StepCall, start_url: str, error: BaseException | None,
+                writes: list[str]) -> None:
+        """The session ended during `call`: sign in again (once per run) and go back to where the step began.
+        `writes`: the write steps not marked idempotent that began inside `call` (a block) before the end."""
         assert st.session is not None
         what = f"{call.where}.{call.kind}"
         if st.session.relogins >= 1:
@@ -495,6 +501,11 @@ class Runner:
             raise SessionLost(f"the portal ended the session during write step {what}; it was not repeated "
                               f"because it is not marked `idempotent: true` (check in the portal whether it "
                               f"went through)")
+        if writes and not call.args.idempotent:
+            raise SessionLost(f"the portal ended the session during {what}, after its write step {writes[-1]} had "
+                              f"begun; the block was not repeated because it is not marked `idempotent: true` "
+                              f"(mark it so when its steps check whether the write went through before repeating "
+                              f"it; check in the portal whether it did)")
         log.warning("%s: the portal ended the session%s; signing in again and resuming the step", what,
                     f" ({type(error).__name__})" if error else "")
         st.session.relogins += 1
@@ -592,6 +603,8 @@ class Runner:
             if state.dry_run and (call.args.write or sdef.writes):
                 status, summary = "skipped", "dry run: not submitted"
                 return
+            if (call.args.write or sdef.writes) and not call.args.idempotent and not state.idempotent_blocks:
+                state.writes_begun.append(f"{call.where}.{call.kind}")
             retries, backoff = _retries(call, state.flow)
             for attempt in range(1, retries + 2):
                 try:
@@ -651,7 +664,9 @@ class Runner:
         during the step, sign in again and run the step once more from where it began."""
         guarded = state.depth == 0 and not state.in_login and state.session is not None and state.browser is not None
         start_url = state.browser.url if guarded and state.browser is not None else ""
+        writes_before = len(state.writes_begun)
         state.depth += 1
+        state.idempotent_blocks += call.args.idempotent  # a block marked idempotent checks its writes itself
         try:
             try:
                 result = func(StepContext(state, self, call), args)
@@ -660,11 +675,11 @@ class Runner:
             except RobotsError as e:
                 if not (guarded and self._session_lost(state)):
                     raise
-                self._resume(state, call, start_url, e)
+                self._resume(state, call, start_url, e, state.writes_begun[writes_before:])
             else:
                 if not (guarded and self._session_lost(state)):
                     return result
-                self._resume(state, call, start_url, None)
+                self._resume(state, call, start_url, None, state.writes_begun[writes_before:])
             result = func(StepContext(state, self, call), args)
             if self._session_lost(state):
                 raise SessionLost(f"the portal ended the session again during {call.where}.{call.kind}; "
@@ -672,6 +687,7 @@ class Runner:
             return result
         finally:
             state.depth -= 1
+            state.idempotent_blocks -= call.args.idempotent
 
     def _evidence(self, state: _State, index: int) -> None:
         browser = state.browser

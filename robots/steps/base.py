@@ -40,7 +40,8 @@ class StepArgs(BaseModel):
                             "failure (`retries` times, with a growing pause)")
     retries: int = Field(2, ge=1, le=10, description="with on_error: retry, how many more attempts")
     write: bool = Field(False, description="this step submits data to the portal: --dry-run skips it")
-    idempotent: bool = Field(False, description="repeating this write is harmless: it is run again after the "
+    idempotent: bool = Field(False, description="repeating this write (or this block, whose steps check whether "
+                                                "their writes went through) is harmless: it is run again after the "
                                                 "portal ended the session during it")
     when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
                                                "`vars.q != ''` (a bare expression or a {{ template }})")

@@ -31,6 +31,7 @@ from robots.sandbox.accounts import USERS
 from robots.testing.helpers import cli_env
 
 FLOWS = Path(__file__).resolve().parent / "flows"
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
 
@@ -286,6 +287,33 @@ def test_a_write_step_is_not_repeated_after_the_session_ended(sandbox, tmp_path)
     assert record.error_message == (
         "the portal ended the session during write step steps[3].open; it was not repeated because it is not "
         "marked `idempotent: true` (check in the portal whether it went through)")
+
+
+def test_a_block_whose_write_had_begun_is_repeated_only_when_marked_idempotent(sandbox, tmp_path):
+    """The session ends inside a block after its write step ran: the block is not run again (it would submit
+    again) unless the flow marks it `idempotent: true` - a block whose steps check whether the write went
+    through (the Sera write flows' probe loops)."""
+    revoke = _After("steps[1].if.steps[0] open", lambda: _revoke(sandbox))
+    record = _run(sandbox, tmp_path, "signed_in_block_write.yaml", _demo(), listener=revoke)
+    assert (record.status, record.error_class) == ("errored", "SessionLost")
+    assert record.error_message == (
+        "the portal ended the session during steps[1].if, after its write step steps[1].if.steps[0].open had "
+        "begun; the block was not repeated because it is not marked `idempotent: true` (mark it so when its steps "
+        "check whether the write went through before repeating it; check in the portal whether it did)")
+
+    marked = tmp_path / "marked" / "signed_in_block_write.yaml"
+    marked.parent.mkdir()
+    marked.write_text((FLOWS / "signed_in_block_write.yaml").read_text().replace(
+        "  - if:\n", "  - if:\n      idempotent: true\n").replace("../../../", f"{ROOT}/")
+        + f"selectors: {ROOT / 'selectors' / 'sera'}\n")
+    record = _run(sandbox, tmp_path, str(marked), _demo(),
+                  listener=_After("steps[1].if.steps[0] open", lambda: _revoke(sandbox)))
+    _ok(record)
+    assert SUMMARY.fullmatch(record.outputs["second"])
+    assert [n for n in _names(record) if n.endswith("steps[0] open")] == ["sign_in: steps[0] open",
+                                                                          "steps[1].if.steps[0] open",
+                                                                          "re-login: sign_in: steps[0] open",
+                                                                          "steps[1].if.steps[0] open"]
 
 
 def test_an_old_stored_session_is_refreshed_and_the_rotated_cookie_kept(sandbox, tmp_path):
