@@ -203,3 +203,72 @@ class WatchSnapshotRow(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     record: Mapped[str] = mapped_column(Text)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# The Sera API (robots/api): tokens, the portal sessions behind them, idempotency keys, webhook subscriptions
+# and the audit log (revision 0005). Raw tokens and portal passwords are never stored: tokens by their SHA-256,
+# a session's credentials as a Fernet token whose key is derived from the API token that owns them.
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(Text)  # space-separated
+    label: Mapped[str] = mapped_column(String(255))  # who: the portal username, or the CLI's --label
+    tenant: Mapped[str | None] = mapped_column(String(255))
+    session_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ApiSessionRow(Base):
+    __tablename__ = "api_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    portal_url: Mapped[str] = mapped_column(Text)
+    tenant: Mapped[str | None] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(64))
+    credentials: Mapped[str] = mapped_column(Text)  # Fernet token (key derived from the API token)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class IdempotencyRow(Base):
+    __tablename__ = "api_idempotency"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))  # method, path and body
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request is in progress
+    response_json: Mapped[str | None] = mapped_column(Text)
+    headers_json: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookRow(Base):
+    __tablename__ = "api_webhooks"
+
+    webhook_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(Text)  # space-separated
+    secret: Mapped[str] = mapped_column(Text)  # signing secret, Fernet-encrypted with the vault key
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuditRow(Base):
+    __tablename__ = "api_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    who: Mapped[str] = mapped_column(String(255))
+    token_id: Mapped[str | None] = mapped_column(String(64))
+    tenant: Mapped[str | None] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(255))
+    target: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(64))
