@@ -31,6 +31,9 @@ class User:
     password_expired: bool = False
     tenant: str = TENANT
     sso: bool = False  # signs in through the identity provider (its password is the IdP's)
+    # Signing in from a device the portal does not know needs a link e-mailed to the user opened on it (a person's
+    # step); a remembered device skips it.
+    confirm_new_device: bool = False
 
 
 # The password holds every character that has a distinct raw, HTML, URL and JSON encoding (CONTRACTS C4),
@@ -54,6 +57,8 @@ _ACME_USERS = (
     User("pat", "Old password 2025!", "", "Pat Expired", "csr", mfa="none", password_expired=True),
     User("sage", "Northwind SSO 2026!", "", "Sage Single", "dispatcher", mfa="none",
          email="sage@acme.example.com", sso=True),
+    User("nora", "New laptop 2026!", "", "Nora Newdevice", "csr", mfa="none", email="nora@acme.example.com",
+         confirm_new_device=True),
 )
 _SUMMIT_USERS = (
     User(

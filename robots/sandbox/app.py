@@ -59,6 +59,7 @@ MSG_LOCKED = "Too many failed sign-in attempts. Your account is locked; try agai
 MSG_INVALID_CODE = "Invalid verification code."
 MSG_CODE_EXPIRED = "This code has expired. Request a new code."
 MSG_PASSWORD_EXPIRED = "Your password has expired"
+MSG_NEW_DEVICE = "Confirm that this is you"
 MSG_PASSWORD_CHANGED = "Your password was changed. Please sign in with your new password."
 MSG_MAINTENANCE = "Sera is down for scheduled maintenance"
 
@@ -692,7 +693,12 @@ def _register_sign_in(app: FastAPI, portal: Portal) -> None:
             response = portal.redirect(request, "/password-expired")
             portal.set_cookie(request, response, MFA_COOKIE, auth.start_pending(user, next_path))
             return response
-        if user.mfa == "none" or auth.trusted_device(portal.cookie(request, DEVICE_COOKIE), user.username):
+        known_device = auth.trusted_device(portal.cookie(request, DEVICE_COOKIE), user.username)
+        if user.confirm_new_device and not known_device:
+            response = portal.redirect(request, "/device-check")
+            portal.set_cookie(request, response, MFA_COOKIE, auth.start_pending(user, next_path))
+            return response
+        if user.mfa == "none" or known_device:
             return signed_in(request, user, next_path)
         response = portal.redirect(request, "/mfa")
         portal.set_cookie(request, response, MFA_COOKIE, auth.start_pending(user, next_path))
@@ -742,6 +748,18 @@ def _register_sign_in(app: FastAPI, portal: Portal) -> None:
             return portal.redirect(request, "/login")
         portal.tenant(request).auth.resend(found[0])  # silently nothing inside the cooldown
         return portal.redirect(request, "/mfa?resent=1")
+
+    @app.get("/device-check", response_class=HTMLResponse)
+    def device_check(request: Request) -> Response:
+        """A device the portal does not know: the user must open the link it e-mailed, on this device."""
+        found = pending_user(request)
+        if found is None or not found[1].confirm_new_device:
+            return portal.redirect(request, "/login")
+        email = found[1].email or ""
+        name, _, domain = email.partition("@")
+        masked = f"{name[:1]}{'•' * max(len(name) - 1, 1)}@{domain}" if domain else "your e-mail address"
+        return portal.render(request, "device_check.html", title=MSG_NEW_DEVICE, heading=MSG_NEW_DEVICE,
+                             sent_to=masked)  # fmt: skip
 
     @app.get("/password-expired", response_class=HTMLResponse)
     def password_expired(request: Request) -> Response:

@@ -240,6 +240,13 @@ def test_an_expired_password_ends_the_run_with_a_business_failure(sandbox, tmp_p
                                     "Your password has expired")
 
 
+def test_a_new_device_confirmation_ends_the_run_with_a_business_failure(sandbox, tmp_path):
+    record = _run(sandbox, tmp_path, "signed_in_read.yaml", _user("nora"))
+    assert (record.status, record.failure_kind) == ("failed", "business")
+    assert record.error_message == ("the portal asks to confirm this new device (a person must open the link it "
+                                    "e-mailed): Confirm that this is you")
+
+
 def test_sso_through_the_identity_provider(sandbox, tmp_path):
     sage = USERS["sage"]
     record = _run(sandbox, tmp_path, "sso_read.yaml",

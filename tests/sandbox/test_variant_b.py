@@ -87,7 +87,7 @@ def _password(client: httpx.Client, username: str) -> None:
 
 
 def sign_in_pages(client: httpx.Client) -> dict[str, str]:
-    """The identity provider after a refused password, the password-expired page and the maintenance page."""
+    """The identity provider after a refused password, the password-expired, new-device and maintenance pages."""
     idp = client.get(client.get("/sso/start").headers["location"])
     assert idp.status_code == 200
     form = BeautifulSoup(idp.text, "html.parser")
@@ -96,11 +96,14 @@ def sign_in_pages(client: httpx.Client) -> dict[str, str]:
     _password(client, "pat")
     expired = client.get("/password-expired")
     client.cookies.clear()
+    _password(client, "nora")
+    device = client.get("/device-check")
+    client.cookies.clear()
     client.post("/_sandbox/faults", json={"name": "maintenance"}).raise_for_status()
     down = client.get("/customers")
     client.delete("/_sandbox/faults/maintenance").raise_for_status()
-    assert (idp_error.status_code, expired.status_code, down.status_code) == (200, 200, 503)
-    return {"idp": idp_error.text, "password": expired.text, "maintenance": down.text}
+    assert (idp_error.status_code, expired.status_code, device.status_code, down.status_code) == (200, 200, 200, 503)
+    return {"idp": idp_error.text, "password": expired.text, "device": device.text, "maintenance": down.text}
 
 
 def catalog() -> list[tuple[str, str, list[str]]]:

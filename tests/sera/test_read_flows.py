@@ -124,7 +124,7 @@ def test_pricebook_programs_and_users(sandbox, sandbox_env, tmp_path, db):
     # The signed-in account's username is one of the run's secrets (sera_username): masked in the outputs too.
     assert {u["username"]: u["role"] for u in users if u["username"]} == {
         "••••••": "admin", "dina": "dispatcher", "casey": "csr", "tom": "technician", "pat": "csr",
-        "sage": "dispatcher"}
+        "sage": "dispatcher", "nora": "csr"}
 
 
 @pytest.mark.parametrize(("flow", "args", "output", "sql"), [
