@@ -80,6 +80,8 @@ class DownloadArgs(StepArgs):
     url: str | None = Field(None, description="what to download (absolute or relative to the current page)")
     link: SelectorRef | None = Field(None, description="or: a link on the page whose href is downloaded")
     file: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+$", description="name to save it under")
+    sha256: str | None = Field(None, description="the SHA-256 the file must have (e.g. the `sha256` of the file an "
+                                                 "`upload` sent): a file that differs is an error naming both digests")
 
     @model_validator(mode="after")
     def _one(self) -> DownloadArgs:
@@ -91,7 +93,8 @@ class DownloadArgs(StepArgs):
 @step("download")
 def download(ctx: StepContext, args: DownloadArgs) -> dict[str, Any]:
     """Download a file with the browser's session into the run's folder (downloads/). Output: {path, size,
-    sha256, content_type}; a checksum the server sends (X-Checksum-SHA256) must match."""
+    sha256, content_type, url}; a checksum the server sends (X-Checksum-SHA256), and `sha256` when given, must
+    match the bytes received."""
     url = args.url or ctx.browser.attribute(ctx.selector(args.link or ""), "href", ctx.timeout) or ""
     response = _get(ctx, url)
     data = response.content
@@ -99,13 +102,16 @@ def download(ctx: StepContext, args: DownloadArgs) -> dict[str, Any]:
     claimed = response.headers.get("x-checksum-sha256")
     if claimed and claimed.lower() != digest:
         raise TechnicalError(f"download: the file's SHA-256 {digest} is not the {claimed} the server announced")
+    if args.sha256 and args.sha256.strip().lower() != digest:
+        raise TechnicalError(f"download: checksum mismatch: the downloaded file's SHA-256 is {digest}, expected "
+                             f"{args.sha256.strip().lower()}")
     name = args.file or _filename(response) or "download"
     folder = ctx.run_dir / "downloads"
     folder.mkdir(exist_ok=True)
     target = folder / name
     target.write_bytes(data)
     return {"path": str(target), "size": len(data), "sha256": digest,
-            "content_type": response.headers.get("content-type")}
+            "content_type": response.headers.get("content-type"), "url": str(response.url)}
 
 
 def _filename(response: httpx.Response) -> str | None:
