@@ -24,7 +24,7 @@ from robots.steps.base import StepArgs, suggest
 
 _VARSPEC_KEYS = set(VarSpec.model_fields)
 # The flows loaded in one pass (see `one_pass`), by resolved path.
-_PASS: ContextVar[dict[Path, Flow] | None] = ContextVar("robots_flow_pass", default=None)
+_PASS: ContextVar[dict[Any, Any] | None] = ContextVar("robots_flow_pass", default=None)
 _PATTERN_RULES = {
     "name": "is not a valid name: use letters, digits, '_', '.' and '-' only",
     "portal": "is not a valid portal name: use lower-case letters, digits, '_' and '-' only",
@@ -287,10 +287,23 @@ def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
     loaded = _PASS.get()
     if loaded is None:
         return _load_flow(Path(path), str(path), _stack)
-    key = Path(path).resolve()
+    key = ("flow", Path(path).resolve())
     if key not in loaded:
         loaded[key] = _load_flow(Path(path), str(path), _stack)
     return loaded[key]
+
+
+def _catalog(flow_path: Path, portal: str | None, selectors: str | None) -> tuple[SelectorCatalog, list[FlowIssue]]:
+    """The flow's selector catalog (looked for and read once per folder within a pass)."""
+    loaded = _PASS.get()
+    key = ("catalog", flow_path.parent, portal, selectors)
+    if loaded is not None and key in loaded:
+        catalog, issues = loaded[key]
+        return catalog, list(issues)
+    found = SelectorCatalog.load(find_catalog_dir(flow_path, portal, selectors))
+    if loaded is not None:
+        loaded[key] = found
+    return found[0], list(found[1])
 
 
 def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...]) -> Flow:
@@ -333,8 +346,7 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...]) -> Flow:
     secret_commands = {n: spec.command for n, spec in specs.items() if spec.command}
     outputs = ({n: OutputSpec() for n in doc.outputs} if isinstance(doc.outputs, list)
                else {n: s or OutputSpec() for n, s in doc.outputs.items()})
-    cat_dir = find_catalog_dir(p, doc.portal, doc.selectors)
-    catalog, cat_issues = SelectorCatalog.load(cat_dir)
+    catalog, cat_issues = _catalog(p, doc.portal, doc.selectors)
     issues += cat_issues
 
     parser = _StepParser(located, catalog)

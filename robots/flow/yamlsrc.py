@@ -42,6 +42,9 @@ class Located:
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -75,12 +78,17 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[FlowIssue]]
     if node is None:
         return None, [FlowIssue(file, 1, 1, "", "the file is empty")]
 
+    def scalar(n: yaml.Node) -> Any:
+        if n.tag == _STR:  # most of a flow: taken as written, without the constructor's round trip
+            return n.value
+        return loader.construct_object(n, deep=True)
+
     def convert(n: yaml.Node, path: Path) -> Any:
         located.values[path] = _mark(n)
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in n.value:
-                key = loader.construct_object(key_node, deep=True)
+                key = scalar(key_node)
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     line, col = _mark(key_node)
                     issues.append(FlowIssue(file, line, col, _where(path), "mapping keys must be plain text"))
@@ -97,7 +105,7 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[FlowIssue]]
             return out
         if isinstance(n, yaml.SequenceNode):
             return [convert(item, path + (i,)) for i, item in enumerate(n.value)]
-        return loader.construct_object(n, deep=True)
+        return scalar(n)
 
     try:
         located.data = convert(node, ())
