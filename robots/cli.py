@@ -755,6 +755,59 @@ from robots.testing.bdd_cli import bdd_command  # noqa: E402
 
 app.command("bdd")(bdd_command)
 
+# ------------------------------------------------------------------ the Sera API (robots/api; imported lazily)
+api_app = typer.Typer(help="The Sera API's tokens (`robots serve` runs the API).", no_args_is_help=True)
+api_token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+api_app.add_typer(api_token_app, name="token")
+app.add_typer(api_app, name="api")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    portal_url: Annotated[str | None, typer.Option(help="the portal for admin tokens (else ROBOTS_PORTAL_URL)")] = None,
+) -> None:
+    """Serve the Sera API (OpenAPI at /openapi.json, docs at /docs)."""
+    import dataclasses
+
+    import uvicorn
+
+    from robots.api import ApiSettings, create_app
+
+    try:
+        settings = ApiSettings(home=_home())
+        if portal_url:
+            settings = dataclasses.replace(settings, portal_url=portal_url)
+        application = create_app(settings)
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print(f"Sera API on http://{host}:{port} (docs: /docs)", markup=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@api_token_app.command("create")
+def api_token_create(
+    scope: Annotated[list[str], typer.Option("--scope", help="a scope to grant (repeat); e.g. admin")],
+    label: Annotated[str, typer.Option(help="who the token is for (shown in the audit log)")] = "cli",
+    days: Annotated[float, typer.Option(help="lifetime in days")] = 30,
+) -> None:
+    """Mint an API token without a portal session (its flows use the vault, like `robots run`): prints it once."""
+    from robots.api.auth import TokenStore
+    from robots.records import SqlStore, open_store
+
+    try:
+        store = open_store()
+        if not isinstance(store, SqlStore):
+            raise InputError("API tokens need a SQL database (ROBOTS_DATABASE_URL), not memory://")
+        with store:
+            token, row = TokenStore(store.engine).create(scope, label=label, ttl=timedelta(days=days))
+    except RobotsError as e:
+        raise _fail(e) from None
+    err.print(f"token {row.token_id} ({', '.join(row.scopes.split())}), expires "
+              f"{row.expires_at.isoformat(timespec='seconds')}; it is shown only now:", markup=False)
+    print(token)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""

@@ -1,0 +1,50 @@
+"""`create_app(settings)`: the FastAPI app with its store, tokens, flow runner and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from robots.api import errors
+from robots.api.auth import RateLimiter, TokenStore
+from robots.api.flows import FlowService
+from robots.api.routers import reads, runs, sessions, system, writes
+from robots.api.settings import ApiSettings
+
+DESCRIPTION = """An API over the Sera portal, which has none: every endpoint runs a Sera flow in a real browser (or
+reads a stored record). Send `Authorization: Bearer <token>` (from `POST /sessions` or
+`robots api token create`). Errors are always `{"error": {"type", "message", "details", "request_id"}}`."""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    from robots.records import SqlStore, default_database_url
+
+    settings = settings or ApiSettings()
+    import os
+
+    url = settings.database_url or os.environ.get("ROBOTS_DATABASE_URL") or default_database_url()
+    store = SqlStore(url)
+    tokens = TokenStore(store.engine)
+    flows = FlowService(settings, store, tokens)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            flows.close()
+            store.close()
+
+    app = FastAPI(title="Sera API (unofficial, by robots)", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.tokens = tokens
+    app.state.flows = flows
+    app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s)
+    errors.install(app)
+    for module in (system, sessions, reads, writes, runs):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,251 @@
+"""API tokens: random (`secrets.token_urlsafe`), kept only as their SHA-256, with an expiry and scopes.
+
+A token from `POST /sessions` belongs to one portal session: the credentials the API signs in with again are
+kept encrypted with a key derived from the token itself, so the database alone cannot give them back.
+A token made with `robots api token create` has no portal session (its flows use the vault, like the CLI).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from robots.api.errors import ApiError
+from robots.errors import InputError
+from robots.records.tables import ApiSessionRow, ApiTokenRow, AuditRow
+
+SCOPES: dict[str, str] = {
+    "customers:read": "list and read customers",
+    "customers:write": "create customers",
+    "work_orders:read": "list and read work orders",
+    "work_orders:write": "create work orders and change their status",
+    "memberships:write": "create memberships",
+    "pricebook:read": "read the pricebook",
+    "invoices:read": "list invoices",
+    "flows:run": "start any flow under the flows folder",
+    "runs:read": "read runs and their evidence",
+    "webhooks:manage": "manage webhook subscriptions",
+    "audit:read": "read the audit log",
+    "admin": "everything, including the audit log",
+}
+#: what POST /sessions grants when the request names no scopes
+SESSION_SCOPES = tuple(s for s in SCOPES if s not in ("admin", "audit:read", "flows:run"))
+
+TOKEN_PREFIX = "rbt_"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _fernet(token: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"robots-api-credentials:" + token.encode()).digest()))
+
+
+def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise InputError(f"unknown scope{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"known: {', '.join(SCOPES)}")
+    return tuple(dict.fromkeys(scopes))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's id, label (the portal user or the CLI's label), tenant, scopes and session."""
+
+    token_id: str
+    label: str
+    tenant: str | None
+    scopes: tuple[str, ...]
+    session_id: str | None
+    expires_at: datetime
+    token: str  # the raw token of this request (decrypts the session's credentials); never stored
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+
+class TokenStore:
+    """Tokens, API sessions and the audit log in the run store's database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._read = sessionmaker(engine)
+        self._write = sessionmaker(engine.execution_options(robots_write=True))
+
+    # ------------------------------------------------------------------ tokens
+    def create(self, scopes: list[str] | tuple[str, ...], *, label: str, ttl: timedelta,
+               tenant: str | None = None, session_id: str | None = None) -> tuple[str, ApiTokenRow]:
+        """A new token: (the raw token, shown once; its row)."""
+        scopes = check_scopes(scopes)
+        if ttl.total_seconds() <= 0:
+            raise InputError("a token's lifetime must be positive")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        at = now()
+        row = ApiTokenRow(token_id="tok_" + secrets.token_hex(8), token_sha256=digest(token), scopes=" ".join(scopes),
+                          label=label, tenant=tenant, session_id=session_id, created_at=at, expires_at=at + ttl,
+                          revoked_at=None)
+        with self._write.begin() as s:
+            s.add(row)
+            s.flush()
+            s.expunge(row)
+        return token, row
+
+    def verify(self, token: str) -> Principal:
+        with self._read() as s:
+            row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_sha256 == digest(token)))
+        if row is None or row.revoked_at is not None:
+            raise ApiError(401, "the API token is not valid", type="invalid_token")
+        if row.expires_at <= now():
+            raise ApiError(401, f"the API token expired at {row.expires_at.isoformat(timespec='seconds')}",
+                           type="token_expired")
+        return Principal(row.token_id, row.label, row.tenant, tuple(row.scopes.split()), row.session_id,
+                         row.expires_at, token)
+
+    def bind(self, token_id: str, session_id: str) -> None:
+        with self._write.begin() as s:
+            s.execute(update(ApiTokenRow).where(ApiTokenRow.token_id == token_id).values(session_id=session_id))
+
+    def revoke(self, *, token_id: str | None = None, session_id: str | None = None) -> int:
+        query = update(ApiTokenRow).where(ApiTokenRow.revoked_at.is_(None))
+        if token_id is not None:
+            query = query.where(ApiTokenRow.token_id == token_id)
+        if session_id is not None:
+            query = query.where(ApiTokenRow.session_id == session_id)
+        with self._write.begin() as s:
+            return int(s.execute(query.values(revoked_at=now())).rowcount)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ API sessions
+    def open_session(self, token: str, *, portal_url: str, tenant: str | None, username: str,
+                     credentials: dict[str, str], role: str | None = None) -> str:
+        session_id = "ses_" + secrets.token_hex(8)
+        at = now()
+        with self._write.begin() as s:
+            s.add(ApiSessionRow(session_id=session_id, portal_url=portal_url, tenant=tenant, username=username,
+                                role=role, credentials=self._seal(token, credentials), created_at=at,
+                                refreshed_at=at, ended_at=None))
+        return session_id
+
+    def session(self, session_id: str) -> ApiSessionRow | None:
+        with self._read() as s:
+            row = s.get(ApiSessionRow, session_id)
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    def credentials(self, principal: Principal) -> dict[str, str]:
+        row = self.session(principal.session_id or "")
+        if row is None or row.ended_at is not None:
+            raise ApiError(401, "the portal session of this token has ended", type="session_ended")
+        try:
+            return dict(json.loads(_fernet(principal.token).decrypt(row.credentials.encode())))
+        except InvalidToken:
+            raise ApiError(401, "the API token is not valid for its portal session", type="invalid_token") from None
+
+    def rekey_session(self, session_id: str, old_token: str, new_token: str) -> None:
+        """After a refresh: the credentials sealed with the new token, the refresh time stamped."""
+        with self._write.begin() as s:
+            row = s.get(ApiSessionRow, session_id)
+            if row is None:
+                return
+            creds = json.loads(_fernet(old_token).decrypt(row.credentials.encode()))
+            row.credentials = self._seal(new_token, creds)
+            row.refreshed_at = now()
+
+    def end_session(self, session_id: str) -> None:
+        with self._write.begin() as s:
+            row = s.get(ApiSessionRow, session_id)
+            if row is not None and row.ended_at is None:
+                row.ended_at = now()
+
+    @staticmethod
+    def _seal(token: str, credentials: dict[str, str]) -> str:
+        return _fernet(token).encrypt(json.dumps(credentials).encode()).decode()
+
+    # ------------------------------------------------------------------ audit log
+    def audit(self, *, who: str, token_id: str | None, tenant: str | None, action: str, target: str | None,
+              result: str, run_id: str | None = None, request_id: str | None = None) -> None:
+        with self._write.begin() as s:
+            s.add(AuditRow(at=now(), who=who, token_id=token_id, tenant=tenant, action=action, target=target,
+                           result=result, run_id=run_id, request_id=request_id))
+
+    def audit_entries(self, *, limit: int, before_id: int | None = None, action: str | None = None) -> list[AuditRow]:
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(AuditRow.id < before_id)
+        if action is not None:
+            query = query.where(AuditRow.action == action)
+        with self._read() as s:
+            rows = list(s.scalars(query))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
+
+class RateLimiter:
+    """A sliding window per key (token id): at most `limit` requests in `window` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        t = time.monotonic()
+        with self._lock:
+            hits = [h for h in self._hits.get(key, []) if h > t - self.window]
+            if len(hits) >= self.limit:
+                retry = max(1, int(hits[0] + self.window - t + 0.999))
+                self._hits[key] = hits
+                raise ApiError(429, f"rate limit of {self.limit} requests per {self.window:g} s reached for this "
+                               f"token; retry after {retry} s", headers={"Retry-After": str(retry)},
+                               details={"limit": self.limit, "window_s": self.window, "retry_after_s": retry})
+            hits.append(t)
+            self._hits[key] = hits
+
+
+bearer = HTTPBearer(auto_error=False, description="an API token: POST /sessions or `robots api token create`")
+
+
+def authenticated(request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:  # noqa: B008
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "an API token is required: send `Authorization: Bearer <token>`", type="missing_token")
+    state: Any = request.app.state
+    principal = state.tokens.verify(credentials.credentials)
+    state.limiter.check(principal.token_id)
+    request.state.principal = principal
+    return principal
+
+
+def need(scope: str) -> Callable[..., Principal]:
+    """A dependency: the caller, who must hold `scope` (or admin)."""
+
+    def _check(principal: Principal = Depends(authenticated)) -> Principal:  # noqa: B008
+        if not principal.has(scope):
+            raise ApiError(403, f"this token lacks the scope {scope!r}", type="missing_scope",
+                           details={"required": scope, "granted": list(principal.scopes)})
+        return principal
+
+    _check.__name__ = f"need_{scope.replace(':', '_')}"
+    return _check

@@ -1,0 +1,138 @@
+"""Helpers the routers share: the app's services, pagination, the audit log and Idempotency-Key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from robots.api.auth import Principal
+from robots.api.errors import REQUEST_ID, ApiError, request_id
+from robots.records.tables import IdempotencyRow
+
+
+def services(request: Request) -> Any:
+    return request.app.state
+
+
+# ------------------------------------------------------------------ pagination
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, number = text.partition(":")
+        if kind != "o" or not number.isdigit():
+            raise ValueError(text)
+        return int(number)
+    except ValueError:
+        raise ApiError(400, "the cursor is not one this API gave out", type="invalid_cursor",
+                       details=[{"loc": ["query", "cursor"], "field": "cursor", "msg": "unknown cursor",
+                                 "type": "value_error"}]) from None
+
+
+def page_of(items: list[Any], page: int, page_size: int, cursor: str | None) -> dict[str, Any]:
+    """One page of `items`: by `cursor` when given, else by the 1-based `page`."""
+    offset = decode_cursor(cursor) if cursor else (page - 1) * page_size
+    chosen = items[offset:offset + page_size]
+    more = offset + page_size < len(items)
+    return {"items": chosen, "page": offset // page_size + 1, "page_size": page_size, "total_count": len(items),
+            "has_more": more, "next_cursor": encode_cursor(offset + page_size) if more else None}
+
+
+# ------------------------------------------------------------------ audit log
+def audit(request: Request, principal: Principal | None, action: str, target: str | None, result: str,
+          run_id: str | None = None, *, who: str | None = None, tenant: str | None = None) -> None:
+    services(request).tokens.audit(
+        who=who or (principal.label if principal else "anonymous"), token_id=principal.token_id if principal else None,
+        tenant=tenant or (principal.tenant if principal else None), action=action, target=target, result=result,
+        run_id=run_id, request_id=request_id(request))
+
+
+# ------------------------------------------------------------------ Idempotency-Key
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotent(request: Request, principal: Principal, key: str | None, body: BaseModel | None,
+               call: Callable[[], tuple[int, Any, dict[str, str]]]) -> JSONResponse:
+    """Answer a POST/PATCH once per Idempotency-Key: the same key and body again gets the stored answer without
+    running anything; the same key with another body is 409. A 5xx is not kept, so a retry runs again (the write
+    flows find a record an earlier attempt made by its key before submitting)."""
+    if key is not None and not (1 <= len(key) <= 255):
+        raise ApiError(400, "the Idempotency-Key header must be 1 to 255 characters", type="invalid_idempotency_key")
+    if key is None:
+        status, payload, headers = call()
+        return _respond(request, status, payload, headers)
+    owner = principal.session_id or principal.token_id
+    text = json.dumps(body.model_dump(mode="json") if body else None, sort_keys=True)
+    fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{text}".encode()).hexdigest()
+    engine = services(request).store.engine
+    write = sessionmaker(engine.execution_options(robots_write=True))
+    try:
+        with write.begin() as s:
+            s.add(IdempotencyRow(token_id=owner, key=key, request_sha256=fingerprint, status_code=None,
+                                 created_at=datetime.now(UTC)))
+    except IntegrityError:
+        with sessionmaker(engine)() as s:
+            row = s.get(IdempotencyRow, (owner, key))
+        if row is None:
+            raise ApiError(409, "a request with this Idempotency-Key is being answered; retry",
+                           type="idempotency_in_progress") from None
+        if row.request_sha256 != fingerprint:
+            raise ApiError(409, "this Idempotency-Key was used with a different request", type="idempotency_conflict",
+                           details={"idempotency_key": key}) from None
+        if row.status_code is None:
+            raise ApiError(409, "a request with this Idempotency-Key is still being answered; retry later",
+                           type="idempotency_in_progress", headers={"Retry-After": "5"}) from None
+        headers = json.loads(row.headers_json or "{}")
+        return _respond(request, row.status_code, json.loads(row.response_json or "null"),
+                        {**headers, "Idempotent-Replayed": "true"})
+    try:
+        status, payload, headers = call()
+    except ApiError as e:
+        if e.status >= 500:
+            _forget(write, owner, key)
+        else:
+            _keep(write, owner, key, e.status, {"error": {"type": e.type, "message": e.message, "details": e.details,
+                                                         "request_id": request_id(request)}}, e.headers)
+        raise
+    except BaseException:
+        _forget(write, owner, key)
+        raise
+    _keep(write, owner, key, status, payload, headers)
+    return _respond(request, status, payload, headers)
+
+
+def _keep(write: sessionmaker[Any], owner: str, key: str, status: int, payload: Any, headers: dict[str, str]) -> None:
+    with write.begin() as s:
+        row = s.get(IdempotencyRow, (owner, key))
+        if row is not None:
+            row.status_code = status
+            row.response_json = json.dumps(payload)
+            row.headers_json = json.dumps(headers)
+
+
+def _forget(write: sessionmaker[Any], owner: str, key: str) -> None:
+    with write.begin() as s:
+        s.execute(delete(IdempotencyRow).where(IdempotencyRow.token_id == owner, IdempotencyRow.key == key))
+
+
+def _respond(request: Request, status: int, payload: Any, headers: dict[str, str]) -> JSONResponse:
+    return JSONResponse(payload, status_code=status, headers={**headers, REQUEST_ID: request_id(request)})
+
+
+def stored_keys(engine: Any, owner: str) -> list[str]:
+    with sessionmaker(engine)() as s:
+        return list(s.scalars(select(IdempotencyRow.key).where(IdempotencyRow.token_id == owner)))

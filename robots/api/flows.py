@@ -1,0 +1,184 @@
+"""Running flows for the API: the ordinary Runner (one browser slot of the shared pool, robots.pool), with the
+caller's portal session, and the run's outcome turned into an answer or an `ApiError`.
+
+A read waits for its run; `start` runs a flow on a worker thread and returns its run id at once (202).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from robots.api.auth import Principal, TokenStore
+from robots.api.errors import ApiError
+from robots.api.settings import ApiSettings
+from robots.errors import FlowError, InputError
+from robots.flow.model import Flow
+from robots.records.model import RunRecord
+
+log = logging.getLogger("robots.api")
+
+_TIMEOUT_CLASSES = {"StepTimeout", "RunTimedOut", "TimeoutException"}
+_FORBIDDEN = re.compile(r"You don't have permission[^<]*|Access denied", re.I)
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
+
+
+class FlowService:
+    def __init__(self, settings: ApiSettings, store: Any, tokens: TokenStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.tokens = tokens
+        self._pool = ThreadPoolExecutor(settings.run_workers, thread_name_prefix="api-run")
+
+    def close(self) -> None:
+        # Runs still going are asked to stop; their runners record them canceled and end their browsers.
+        for record in self.store.list(limit=None, status="running"):
+            if record.trigger == "api":
+                self.store.request_cancel(record.run_id, by="api shutdown")
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    # ------------------------------------------------------------------ flows
+    def load(self, name: str, *, library: bool = False) -> Flow:
+        """The flow `name` (a path under the flows folder, without .yaml; `library`: the endpoints' own flows
+        folder); 404 if there is none."""
+        from robots.flow.loader import load_flow
+
+        if not _NAME.match(name) or ".." in name.split("/"):
+            raise ApiError(404, f"no flow named {name!r}", type="flow_not_found")
+        folder = self.settings.library_dir if library else self.settings.flows_dir
+        path = (folder / f"{name}.yaml").resolve()
+        if not path.is_file() or folder.resolve() not in path.parents:
+            raise ApiError(404, f"no flow named {name!r}", type="flow_not_found")
+        try:
+            return load_flow(path)
+        except FlowError as e:
+            raise ApiError(422, f"the flow {name!r} is not valid", type="invalid_flow",
+                           details=[str(i) for i in e.issues]) from None
+
+    def _portal_url(self, principal: Principal, flow: Flow | None = None) -> str | None:
+        if flow is not None and flow.portal is None:
+            return None
+        if principal.session_id:
+            row = self.tokens.session(principal.session_id)
+            if row is None or row.ended_at is not None:
+                raise ApiError(401, "the portal session of this token has ended", type="session_ended")
+            return row.portal_url
+        if self.settings.portal_url:
+            return self.settings.portal_url
+        raise ApiError(503, "no portal is configured for this token: sign in with POST /sessions, or start the "
+                       "API with ROBOTS_PORTAL_URL set", type="portal_not_configured")
+
+    def _secrets(self, flow: Flow, principal: Principal, portal: Any) -> dict[str, str]:
+        from robots.auth.vault import Vault, resolve_secrets
+
+        if principal.session_id:
+            creds = self.tokens.credentials(principal)
+            out = {name: creds[name] for name in flow.all_secrets() if name in creds}
+            missing = [n for n in flow.all_secrets() if n not in out and n not in flow.all_optional_secrets()]
+            if missing:
+                raise ApiError(403, f"the flow {flow.name!r} needs secret(s) {', '.join(missing)} that this "
+                               "token's portal session does not hold", type="missing_secret")
+            return out
+        try:
+            return resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
+                                   optional=flow.all_optional_secrets(), commands=flow.all_secret_commands(),
+                                   vault=Vault.default(self.settings.home))
+        except InputError as e:
+            raise ApiError(403, str(e), type="missing_secret") from None
+
+    def _check_vars(self, flow: Flow, vars: dict[str, Any]) -> None:
+        from robots.engine import resolve_vars
+
+        try:
+            resolve_vars(flow, vars)
+        except InputError as e:
+            # In the API's words: no server path, no CLI option.
+            message = re.sub(r"; pass --var \S+$", "", str(e).removeprefix(f"{flow.path}: "))
+            details = [{"loc": ["body", "vars"], "field": "vars", "msg": message, "type": "value_error"}]
+            raise ApiError(422, message, type="invalid_input", details=details) from None
+
+    def _runner(self) -> Any:
+        from robots.engine import Runner
+
+        return Runner(store=self.store, home=self.settings.home, trigger="api")
+
+    def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None) -> RunRecord:
+        from robots.portals import open_portal
+
+        url = self._portal_url(principal, flow)
+        with open_portal(flow.portal, url=url, near=flow.path.parent.resolve()) as portal:
+            secrets = self._secrets(flow, principal, portal)
+            return self._runner().run(flow, vars=vars, secrets=secrets, portal=portal, run_id=run_id)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ reads: wait for the run
+    def run(self, flow: Flow, vars: dict[str, Any], principal: Principal) -> RunRecord:
+        """Run `flow` and wait; a run that did not pass raises the ApiError its failure maps to."""
+        self._check_vars(flow, vars)
+        self._portal_url(principal, flow)
+        record = self._execute(flow, vars, principal, None)
+        if record.status != "passed":
+            raise failure(record)
+        return record
+
+    # ------------------------------------------------------------------ runs: 202 and a worker thread
+    def start(self, flow: Flow, vars: dict[str, Any], principal: Principal) -> RunRecord:
+        from robots.engine import new_run_id
+
+        self._check_vars(flow, vars)
+        self._portal_url(principal, flow)
+        if principal.session_id:
+            self.tokens.credentials(principal)
+        run_id = new_run_id()
+        # Saved before the worker starts, so that GET /runs/{id} right after the 202 finds the run.
+        first = RunRecord(run_id=run_id, flow_name=flow.name, flow_path=str(flow.path), flow_sha256=flow.sha256,
+                          trigger="api", status="running", started_at=datetime.now(UTC), inputs=dict(vars))
+        self.store.save(first)
+        self._pool.submit(self._work, flow, vars, principal, run_id)
+        return first
+
+    def _work(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str) -> None:
+        try:
+            self._execute(flow, vars, principal, run_id)
+        except Exception as e:  # noqa: BLE001 - a worker must record why the run never started, not die silently
+            log.error("run %s could not start: %s", run_id, e)
+            record = self.store.get(run_id)
+            self.store.save(record.model_copy(update={
+                "status": "errored", "ended_at": datetime.now(UTC), "error_class": type(e).__name__,
+                "error_message": str(getattr(e, "message", e)), "failure_kind": "technical"}))
+
+
+def failure(record: RunRecord) -> ApiError:
+    """The ApiError for a run that did not pass: the portal's refusal (its own words), its permission page (403),
+    a timeout (504) or any other portal or browser failure (502)."""
+    message = record.error_message or f"the run ended {record.status}"
+    details = {"run_id": record.run_id, "status": record.status, "error_class": record.error_class,
+               "failure_kind": record.failure_kind}
+    forbidden = _forbidden_page(record)
+    if forbidden:
+        return ApiError(403, f"the portal refused: {forbidden}", type="portal_forbidden", details=details)
+    if record.status == "canceled":
+        return ApiError(502, message, type="run_canceled", details=details)
+    if record.error_class in _TIMEOUT_CLASSES or "timed out" in message.lower():
+        return ApiError(504, message, details=details)
+    if record.failure_kind == "business":
+        return ApiError(422, message, type="portal_refused", details=details)
+    return ApiError(502, message, details=details)
+
+
+def _forbidden_page(record: RunRecord) -> str | None:
+    """The portal's own words when the run ended on its access-denied page (a role without the permission)."""
+    for ev in record.evidence:
+        if not ev.html or not record.run_dir:
+            continue
+        try:
+            html = (Path(record.run_dir) / ev.html).read_text(errors="replace")
+        except OSError:
+            continue
+        found = _FORBIDDEN.findall(html)
+        if found:
+            return max(found, key=len).strip()
+    return None

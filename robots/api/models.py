@@ -1,0 +1,165 @@
+"""Request and response bodies of the API (every one documented in /openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from robots.sera.models import Customer, CustomerDetail, Invoice, PricebookItem, WorkOrder, WorkOrderDetail
+
+T = TypeVar("T")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: Literal["ok"]
+
+
+class Mfa(_In):
+    method: Literal["totp", "sms", "email", "sso"] = Field(description="the account's second factor")
+    totp_secret: str | None = Field(None, description="method totp: the authenticator secret (base32 or otpauth://)")
+    totp_secret_ref: str | None = Field(None, description="method totp: the name of a vault secret holding it")
+    to: str | None = Field(None, description="method sms/email: the phone number or address the codes go to")
+
+
+class SessionCreate(_In):
+    portal_url: HttpUrl | None = Field(None, description="the tenant's portal, e.g. https://acme.sera.example "
+                                       "(default: the API's ROBOTS_PORTAL_URL)")
+    tenant: str | None = Field(None, max_length=255)
+    username: str | None = Field(None, min_length=1, max_length=255)
+    password: str | None = Field(None, min_length=1, max_length=1024)
+    credential: str | None = Field(None, pattern=r"^[A-Za-z0-9_]{1,64}$",
+                                   description="a stored credential: vault secrets NAME_username, NAME_password "
+                                               "(and NAME_totp)")
+    mfa: Mfa | None = None
+    scopes: list[str] | None = Field(None, description="scopes to grant (default: every read and write scope)")
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="the API token; shown once, send it as `Authorization: Bearer <token>`")
+    token_id: str
+    session_id: str | None
+    scopes: list[str]
+    expires_at: datetime
+    tenant: str | None
+    username: str | None
+    run_id: str | None = Field(None, description="the sign-in run")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    page_size: int
+    total_count: int
+    has_more: bool
+    next_cursor: str | None
+
+
+class CustomerPage(Page[Customer]):
+    pass
+
+
+class WorkOrderPage(Page[WorkOrder]):
+    pass
+
+
+class PricebookPage(Page[PricebookItem]):
+    pass
+
+
+class InvoicePage(Page[Invoice]):
+    pass
+
+
+class CustomerOut(BaseModel):
+    customer: CustomerDetail
+    run_id: str
+
+
+class WorkOrderOut(BaseModel):
+    work_order: WorkOrderDetail
+    run_id: str
+
+
+class CustomerCreate(_In):
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254)
+    phone: str = Field("", max_length=40)
+    type: Literal["residential", "commercial"] = "residential"
+    status: Literal["active", "inactive", "on_hold"] = "active"
+    city: str = Field(min_length=1, max_length=100)
+    state: str = Field(min_length=2, max_length=2)
+
+
+class CustomerCreated(BaseModel):
+    customer: Customer
+    created: bool = Field(description="false when the portal already had it (a retried create)")
+    run_id: str
+
+
+class StatusChange(_In):
+    status: str = Field(min_length=1, max_length=40, description="the new status, as the portal names it")
+    reason: str = Field("", max_length=500)
+
+
+class StatusChanged(BaseModel):
+    work_order: dict[str, Any]
+    changed: bool
+    run_id: str
+
+
+class RunStart(_In):
+    vars: dict[str, Any] = Field(default_factory=dict, description="the flow's vars")
+
+
+class RunOut(BaseModel):
+    run_id: str
+    flow_name: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    outputs: dict[str, Any]
+    error_class: str | None
+    error_message: str | None
+    failure_kind: str | None
+    pages: int
+    rows: int
+    steps: int
+
+
+class EvidenceOut(BaseModel):
+    step_index: int
+    screenshot: str | None
+    html: str | None
+    url: str | None
+
+
+class RunEvidence(BaseModel):
+    run_id: str
+    run_dir: str | None
+    evidence: list[EvidenceOut]
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    who: str
+    token_id: str | None
+    tenant: str | None
+    action: str
+    target: str | None
+    result: str
+    run_id: str | None
+    request_id: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None

@@ -1,0 +1,157 @@
+"""POST /sessions (sign in to a tenant, get a token), POST /sessions/refresh, DELETE /sessions/{id}."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from robots.api.auth import SESSION_SCOPES, Principal, authenticated
+from robots.api.common import audit, services
+from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.api.models import SessionCreate, TokenOut
+from robots.errors import InputError
+
+router = APIRouter(tags=["sessions"], responses=ERROR_RESPONSES)
+
+
+def _credentials(body: SessionCreate, state: Any) -> dict[str, str]:
+    from robots.auth.vault import Vault, resolve_secrets
+
+    vault = Vault.default(state.settings.home)
+    creds: dict[str, str] = {}
+    if body.credential:
+        if body.username or body.password:
+            raise ApiError(422, "give either a stored credential or a username and password, not both")
+        name = body.credential
+        try:
+            found = resolve_secrets([f"{name}_username", f"{name}_password"], vault=vault,
+                                    optional=[f"{name}_totp"])
+            totp = resolve_secrets([f"{name}_totp"], vault=vault, optional=[f"{name}_totp"])
+        except InputError as e:
+            raise ApiError(422, f"stored credential {name!r}: {e}", type="credential_not_found") from None
+        creds = {"sera_username": found[f"{name}_username"], "sera_password": found[f"{name}_password"]}
+        if totp[f"{name}_totp"]:
+            creds["sera_totp"] = totp[f"{name}_totp"]
+    elif body.username and body.password:
+        creds = {"sera_username": body.username, "sera_password": body.password}
+    else:
+        raise ApiError(422, "a username and password, or a stored credential name, is required",
+                       details=[{"loc": ["body", "username"], "field": "username", "msg": "required",
+                                 "type": "missing"}])
+    mfa = body.mfa
+    if mfa is not None:
+        if mfa.method == "sso":
+            raise ApiError(422, "SSO sign-in is not offered by the API yet: the read and write flows sign in with a "
+                           "password (flows/sera/sign_in.yaml)", type="unsupported_mfa")
+        if mfa.method == "totp":
+            secret = mfa.totp_secret
+            if mfa.totp_secret_ref:
+                try:
+                    secret = resolve_secrets([mfa.totp_secret_ref], vault=vault)[mfa.totp_secret_ref]
+                except InputError as e:
+                    raise ApiError(422, str(e), type="credential_not_found") from None
+            if not secret:
+                raise ApiError(422, "MFA method totp needs totp_secret or totp_secret_ref")
+            creds["sera_totp"] = secret
+        else:
+            if not mfa.to:
+                raise ApiError(422, f"MFA method {mfa.method} needs `to`: where the portal sends the codes")
+            creds["sera_mfa_to"] = mfa.to
+    return creds
+
+
+def _sign_in(request: Request, principal_like: Any, portal_url: str) -> str:
+    """Run the sign-in flow with the session's credentials (restoring a stored portal session when one is
+    still good); the run's id."""
+    from robots.api.flows import failure
+    from robots.portals import open_portal
+
+    state = services(request)
+    flow = state.flows.load("sera/sign_in", library=True)
+    with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
+        secrets = state.flows._secrets(flow, principal_like, portal)
+        record = state.flows._runner().run(flow, secrets=secrets, portal=portal)
+    if record.status != "passed":
+        if record.error_class == "CredentialsRejected":
+            raise ApiError(401, f"the portal refused the sign-in: {record.error_message}",
+                           type="portal_credentials_rejected", details={"run_id": record.run_id})
+        raise failure(record)
+    return str(record.run_id)
+
+
+@router.post("/sessions", status_code=201, response_model=TokenOut,
+             summary="Sign in to a tenant's portal; returns an API token for that portal session")
+def create_session(request: Request, body: SessionCreate) -> TokenOut:
+    from robots.api.auth import Principal as P
+    from robots.api.auth import check_scopes
+
+    state = services(request)
+    portal_url = str(body.portal_url).rstrip("/") if body.portal_url else state.settings.portal_url
+    if not portal_url:
+        raise ApiError(422, "portal_url is required (the API has no ROBOTS_PORTAL_URL)",
+                       details=[{"loc": ["body", "portal_url"], "field": "portal_url", "msg": "required",
+                                 "type": "missing"}])
+    try:
+        scopes = check_scopes(body.scopes if body.scopes is not None else SESSION_SCOPES)
+    except InputError as e:
+        raise ApiError(422, str(e), details=[{"loc": ["body", "scopes"], "field": "scopes", "msg": str(e),
+                                              "type": "value_error"}]) from None
+    if "admin" in scopes or "audit:read" in scopes:
+        raise ApiError(403, "a portal session cannot grant admin or audit:read; use `robots api token create`",
+                       type="missing_scope")
+    creds = _credentials(body, state)
+    ttl = timedelta(seconds=state.settings.session_token_ttl_s)
+    token, row = state.tokens.create(scopes, label=creds["sera_username"], ttl=ttl, tenant=body.tenant)
+    session_id = state.tokens.open_session(token, portal_url=portal_url, tenant=body.tenant,
+                                           username=creds["sera_username"], credentials=creds)
+    principal = P(row.token_id, row.label, body.tenant, scopes, session_id, row.expires_at, token)
+    try:
+        run_id = _sign_in(request, principal, portal_url)
+    except ApiError as e:
+        state.tokens.end_session(session_id)
+        audit(request, principal, "sessions.create", portal_url, f"error {e.status}", (e.details or {}).get("run_id"))
+        raise
+    state.tokens.bind(row.token_id, session_id)
+    audit(request, principal, "sessions.create", portal_url, "ok", run_id)
+    return TokenOut(token=token, token_id=row.token_id, session_id=session_id, scopes=list(scopes),
+                    expires_at=row.expires_at, tenant=body.tenant, username=creds["sera_username"], run_id=run_id)
+
+
+@router.post("/sessions/refresh", response_model=TokenOut,
+             summary="A new token for the caller's portal session (the old one stops working); signs in again "
+                     "if the portal dropped the session")
+def refresh_session(request: Request, principal: Principal = Depends(authenticated)) -> TokenOut:  # noqa: B008
+    state = services(request)
+    if not principal.session_id:
+        raise ApiError(422, "this token has no portal session to refresh", type="no_session")
+    row = state.tokens.session(principal.session_id)
+    if row is None or row.ended_at is not None:
+        raise ApiError(401, "the portal session of this token has ended", type="session_ended")
+    run_id = _sign_in(request, principal, row.portal_url)
+    ttl = timedelta(seconds=state.settings.session_token_ttl_s)
+    token, new = state.tokens.create(principal.scopes, label=principal.label, ttl=ttl, tenant=principal.tenant,
+                                     session_id=principal.session_id)
+    state.tokens.rekey_session(principal.session_id, principal.token, token)
+    state.tokens.revoke(token_id=principal.token_id)
+    audit(request, principal, "sessions.refresh", principal.session_id, "ok", run_id)
+    return TokenOut(token=token, token_id=new.token_id, session_id=principal.session_id, scopes=list(principal.scopes),
+                    expires_at=new.expires_at, tenant=principal.tenant, username=row.username, run_id=run_id)
+
+
+@router.delete("/sessions/{session_id}", status_code=204, response_class=Response,
+               summary="End a portal session: its tokens stop working and the stored portal cookies are dropped")
+def delete_session(session_id: str, request: Request,
+                   principal: Principal = Depends(authenticated)) -> Response:  # noqa: B008
+    state = services(request)
+    row = state.tokens.session(session_id)
+    if row is None or (principal.session_id != session_id and not principal.has("admin")):
+        raise ApiError(404, f"no session {session_id!r}", type="session_not_found")
+    state.tokens.end_session(session_id)
+    state.tokens.revoke(session_id=session_id)
+    sessions = state.flows._runner().sessions
+    if sessions is not None:
+        sessions.forget(sessions.key("sera", row.portal_url, row.username))
+    audit(request, principal, "sessions.delete", session_id, "ok")
+    return Response(status_code=204)

@@ -1,0 +1,72 @@
+"""Writes backed by the Sera write flows, each behind an Idempotency-Key: the key is also the flow's own
+idempotency key, so a write retried after a timeout finds the record the first attempt made instead of making a
+second one (the flows probe before they submit)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+
+from robots.api.auth import Principal, need
+from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, services
+from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.api.models import CustomerCreate, CustomerCreated, StatusChange, StatusChanged
+from robots.records.model import RunRecord
+from robots.sera.models import Customer
+
+router = APIRouter(tags=["writes"], responses=ERROR_RESPONSES)
+KeyHeader = Header(None, alias=IDEMPOTENCY_HEADER, description="makes a retried write safe (1-255 characters)")
+
+
+def _write(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
+           target: str | None) -> RunRecord:
+    state = services(request)
+    loaded = state.flows.load(flow, library=True)
+    try:
+        record: RunRecord = state.flows.run(loaded, vars, principal)
+    except ApiError as e:
+        run_id = e.details.get("run_id") if isinstance(e.details, dict) else None
+        audit(request, principal, action, target, f"error {e.status}", run_id)
+        raise
+    audit(request, principal, action, target, "ok", record.run_id)
+    return record
+
+
+def _flow_key(principal: Principal, key: str | None) -> str:
+    # The portal sees the key; scoped to the caller, so two clients' "1" never meet.
+    return f"{principal.session_id or principal.token_id}:{key}" if key else f"api:{uuid.uuid4().hex}"
+
+
+@router.post("/customers", status_code=201, response_model=CustomerCreated, summary="Create a customer")
+def create_customer(request: Request, body: CustomerCreate, idempotency_key: str | None = KeyHeader,
+                    principal: Principal = Depends(need("customers:write"))) -> Any:  # noqa: B008
+    def call() -> tuple[int, Any, dict[str, str]]:
+        vars = {"idempotency_key": _flow_key(principal, idempotency_key), "name": body.name, "email": body.email,
+                "phone": body.phone, "type": body.type.capitalize(),
+                "status": {"on_hold": "On hold"}.get(body.status, body.status.capitalize()),
+                "city": body.city, "state": body.state}
+        record = _write(request, principal, "sera/create_customer", vars, "customers.create", body.name)
+        customer = Customer.model_validate(record.outputs["customer"])
+        out = CustomerCreated(customer=customer, created=bool(record.outputs.get("created")), run_id=record.run_id)
+        return 201, out.model_dump(mode="json"), {"Location": f"/customers/{customer.id}"}
+
+    return idempotent(request, principal, idempotency_key, body, call)
+
+
+@router.patch("/work-orders/{work_order_id}/status", response_model=StatusChanged,
+              summary="Move a work order to another status")
+def change_status(request: Request, body: StatusChange, work_order_id: int = Path(ge=1, le=2**31 - 1),
+                  idempotency_key: str | None = KeyHeader,
+                  principal: Principal = Depends(need("work_orders:write"))) -> Any:  # noqa: B008
+    def call() -> tuple[int, Any, dict[str, str]]:
+        vars = {"idempotency_key": _flow_key(principal, idempotency_key), "id": work_order_id,
+                "status": body.status, "reason": body.reason}
+        record = _write(request, principal, "sera/change_work_order_status", vars, "work_orders.status",
+                        str(work_order_id))
+        out = StatusChanged(work_order=record.outputs.get("work_order") or {},
+                            changed=bool(record.outputs.get("changed")), run_id=record.run_id)
+        return 200, out.model_dump(mode="json"), {}
+
+    return idempotent(request, principal, idempotency_key, body, call)

@@ -1,0 +1,30 @@
+"""What an API process needs to know: where its database, home and flows are, and its limits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_FLOWS = Path(__file__).resolve().parents[2] / "flows"
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    #: the run store's URL (None: $ROBOTS_DATABASE_URL, else ./.robots/robots.db)
+    database_url: str | None = None
+    #: ROBOTS_HOME: run folders, the vault key, the browser pool's slot files
+    home: Path = field(default_factory=lambda: Path(os.environ.get("ROBOTS_HOME", ".robots")))
+    #: the folder `POST /flows/{name}/runs` may run flows from (names are paths below it, without .yaml)
+    flows_dir: Path = DEFAULT_FLOWS
+    #: the folder the endpoints' own flows come from (sera/list_customers.yaml, ...)
+    library_dir: Path = DEFAULT_FLOWS
+    #: the portal for tokens without a portal session (admin tokens made by `robots api token create`)
+    portal_url: str | None = field(default_factory=lambda: os.environ.get("ROBOTS_PORTAL_URL") or None)
+    #: lifetime of a token issued by POST /sessions, seconds
+    session_token_ttl_s: int = 8 * 3600
+    #: per-token request budget: `rate_limit` requests per `rate_window_s` seconds (then 429 + Retry-After)
+    rate_limit: int = 120
+    rate_window_s: float = 60.0
+    #: worker threads for runs started by POST /flows/{name}/runs
+    run_workers: int = 2

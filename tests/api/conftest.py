@@ -1,0 +1,87 @@
+"""An API per test, served by a real uvicorn on loopback (in a thread), on a real SQLite file in the test's own
+home; flows from tests/api/flows unless a test points it at flows/ (the Sera flows)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from robots.api import ApiSettings, create_app
+
+TEST_FLOWS = Path(__file__).resolve().parent / "flows"
+
+
+class _Server(uvicorn.Server):
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:  # the test process owns its signals
+        yield
+
+
+class ApiClient(httpx.Client):
+    app: FastAPI
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[ApiClient]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"api-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.01)  # back-off while polling uvicorn's started flag
+    client = ApiClient(base_url=f"http://127.0.0.1:{port}", timeout=300)
+    client.app = app
+    try:
+        yield client
+    finally:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=60)
+        sock.close()
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[Callable[..., ApiClient]]:
+    with contextlib_exit() as stack:
+        def make(**settings: Any) -> ApiClient:
+            options: dict[str, Any] = {"database_url": f"sqlite:///{tmp_path}/robots.db", "home": tmp_path / "home",
+                                       "flows_dir": TEST_FLOWS, "portal_url": None}
+            options.update(settings)
+            return stack.enter_context(serve(create_app(ApiSettings(**options))))
+
+        yield make
+
+
+def contextlib_exit() -> Any:
+    import contextlib
+
+    return contextlib.ExitStack()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., ApiClient]) -> ApiClient:
+    return make_client()
+
+
+def token(client: ApiClient, *scopes: str, hours: float = 1) -> str:
+    raw, _ = client.app.state.tokens.create(list(scopes), label="tester", ttl=timedelta(hours=hours))
+    return str(raw)
+
+
+def bearer(raw: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {raw}"}
