@@ -105,6 +105,10 @@ CREATE TABLE attachments (
     uploaded_by TEXT NOT NULL
 );
 CREATE INDEX attachments_wo ON attachments (work_order_id);
+CREATE TABLE work_order_references (
+    work_order_id INTEGER PRIMARY KEY, reference TEXT NOT NULL
+);
+CREATE INDEX work_order_references_reference ON work_order_references (reference);
 """
 
 

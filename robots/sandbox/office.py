@@ -156,7 +156,8 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         qty = row["quantity"]
         return {"pricebook_item_id": row["pricebook_item_id"], "description": row["description"],
                 "quantity": f"{qty:g}", "unit_price": fmt.money(row["unit_price_cents"]),
-                "total": fmt.money(row["total_cents"]), "taxable": "Yes" if row["taxable"] else "No"}  # fmt: skip
+                "total": fmt.money(row["total_cents"]), "taxable": "Yes" if row["taxable"] else "No",
+                "code": row["code"] if "code" in row.keys() else None}  # fmt: skip
 
     def invoice_view(tenant: TenantData, row: Any) -> dict[str, Any]:
         return {
@@ -239,14 +240,16 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
 
     def job_extras(request: Request, tenant: TenantData, wid: int) -> dict[str, Any]:
         """Line items, totals, technician assignments, invoice and attachments for the work-order page."""
-        rows = tenant.query("SELECT * FROM line_items WHERE work_order_id = ? ORDER BY id", [wid])
+        rows = tenant.query("SELECT l.*, p.code FROM line_items l LEFT JOIN pricebook_items p "
+                            "ON p.id = l.pricebook_item_id WHERE l.work_order_id = ? ORDER BY l.id", [wid])  # fmt: skip
         subtotal = sum(r["total_cents"] for r in rows)
         taxable = sum(r["total_cents"] for r in rows if r["taxable"])
         tax = (taxable * TAX_RATE_BP.get(tenant.tenant.slug, 825) + 5000) // 10000
         assignments = [
             {"technician": r["name"], "role": ROLE_LABELS[r["role"]], "assigned": when(tenant, r["assigned_at"]),
              "accepted": when(tenant, r["accepted_at"]), "dispatched": when(tenant, r["dispatched_at"]),
-             "arrived": when(tenant, r["arrived_at"]), "completed": when(tenant, r["completed_at"])}
+             "arrived": when(tenant, r["arrived_at"]), "completed": when(tenant, r["completed_at"]),
+             "technician_id": r["technician_id"], "role_key": r["role"]}
             for r in tenant.query("SELECT a.*, t.name FROM technician_assignments a LEFT JOIN technicians t "
                                   "ON t.id = a.technician_id WHERE a.work_order_id = ? ORDER BY a.id", [wid])
         ]  # fmt: skip
@@ -259,6 +262,10 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
             "grand_total": fmt.money(subtotal + tax), "assignments": assignments,
             "invoice": dict(invoice[0]) if invoice else None, "attachment_count": len(attachments),
             "location": _address(location[0]) if location else "", "upload_token": token(request),
+            "technicians": [dict(r) for r in tenant.query("SELECT id, name FROM technicians WHERE active = 1 "
+                                                          "ORDER BY name")],
+            "reference": next(iter(r[0] for r in tenant.query(
+                "SELECT reference FROM work_order_references WHERE work_order_id = ?", [wid])), ""),
         }  # fmt: skip
 
     app.state.job_extras = job_extras
@@ -874,7 +881,8 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         tenant = portal.tenant(request)
         text = q.strip()
         rows = tenant.query("SELECT * FROM pricebook_items WHERE active = 1 AND (name LIKE ? OR code LIKE ?) "
-                            "ORDER BY id LIMIT 15", [f"%{text}%", f"%{text}%"])  # fmt: skip
+                            "ORDER BY code = ? COLLATE NOCASE DESC, id LIMIT 15",
+                            [f"%{text}%", f"%{text}%", text])  # an exact code first; fmt: skip
         return JSONResponse({"items": [{"id": r["id"], "code": r["code"], "name": r["name"],
                                         "price_cents": r["price_cents"], "price": fmt.money(r["price_cents"]),
                                         "taxable": bool(r["taxable"])} for r in rows]})  # fmt: skip
@@ -887,7 +895,7 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         tenant = portal.tenant(request)
         values: dict[str, Any] = {"customer_id": "", "customer_label": "", "location_id": "", "job_type": "",
                                   "priority": "normal", "summary": "", "arrival_window": "", "schedule_date": "",
-                                  "schedule_time": "", "lines": [], "client_total": ""}  # fmt: skip
+                                  "schedule_time": "", "lines": [], "client_total": "", "reference": ""}  # fmt: skip
         values.update(form or {})
         locations = []
         if parse_int(str(values["customer_id"])):
@@ -921,9 +929,10 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         get = lambda key: str(data.get(key) or "")  # noqa: E731
         ids = [str(v) for v in data.getlist("line_item_id")]
         qtys = [str(v) for v in data.getlist("line_quantity")]
+        prices = [str(v) for v in data.getlist("line_price")]  # optional unit-price overrides, blank: the pricebook's
         form: dict[str, Any] = {k: get(k) for k in ("customer_id", "customer_label", "location_id", "job_type",
                                                     "priority", "summary", "arrival_window", "schedule_date",
-                                                    "schedule_time", "client_total")}  # fmt: skip
+                                                    "schedule_time", "client_total", "reference")}  # fmt: skip
         if not csrf_ok(request, get("csrf_token")):
             return job_form(request, 400, form=form, error=MSG_FORM_EXPIRED)
         errors: dict[str, str] = {}
@@ -943,6 +952,9 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
             errors["priority"] = "Choose a priority."
         if form["arrival_window"] and form["arrival_window"] not in ARRIVAL_WINDOWS:
             errors["arrival_window"] = "Choose an arrival window."
+        form["reference"] = " ".join(form["reference"].split())
+        if len(form["reference"]) > 40:
+            errors["reference"] = "Keep the customer PO / reference to 40 characters."
         start_utc = end_utc = None
         if form["schedule_date"] or form["schedule_time"]:
             day = parse_us_date(form["schedule_date"])
@@ -968,7 +980,8 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
                 end_utc = format_instant(local.replace(hour=min(local.hour + 2, 23)))[:19] + "Z"
         lines: list[dict[str, Any]] = []
         line_error = None
-        for raw_id, raw_qty in zip(ids, qtys + [""] * (len(ids) - len(qtys)), strict=False):
+        prices += [""] * (len(ids) - len(prices))
+        for raw_id, raw_qty, raw_price in zip(ids, qtys + [""] * (len(ids) - len(qtys)), prices, strict=False):
             item_rows = tenant.query("SELECT * FROM pricebook_items WHERE id = ? AND active = 1", [parse_int(raw_id)])
             try:
                 qty = float(raw_qty)
@@ -980,9 +993,16 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
             item = item_rows[0]
             if not (0 < qty <= 999) or round(qty * 100) != qty * 100:
                 line_error = f"Enter a quantity between 0.01 and 999 for {item['name']}."
+            price_cents = item["price_cents"]
+            if raw_price.strip():
+                override = parse_money(raw_price)
+                if override is None or not 0 <= override <= 99_999_999:
+                    line_error = f"Enter a unit price like 125.00 for {item['name']}."
+                else:
+                    price_cents = override
             lines.append({"id": item["id"], "name": item["name"], "code": item["code"], "quantity": raw_qty,
-                          "qty": qty, "price_cents": item["price_cents"], "price": fmt.money(item["price_cents"]),
-                          "taxable": item["taxable"]})  # fmt: skip
+                          "qty": qty, "price_cents": price_cents, "price": fmt.money(item["price_cents"]),
+                          "price_override": raw_price.strip(), "taxable": item["taxable"]})  # fmt: skip
         form["lines"] = lines
         if line_error:
             errors["lines"] = line_error
@@ -1013,6 +1033,8 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         if status == "scheduled":
             statements.append(("INSERT INTO work_order_history (work_order_id, status, at, by, reason) VALUES "
                                "(?, 'scheduled', ?, ?, NULL)", [wid, now, user.display_name]))  # fmt: skip
+        if form["reference"]:
+            statements.append(("INSERT INTO work_order_references VALUES (?, ?)", [wid, form["reference"]]))
         for line in lines:
             statements.append((
                 "INSERT INTO line_items (work_order_id, pricebook_item_id, description, quantity, unit_price_cents, "

@@ -250,7 +250,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             view = customer_view(tenant, row)
             writer.writerow([view["number"], view["name"], view["type"], view["status"], view["email"], view["phone"],
                              view["city"], view["state"], view["balance"], view["created"], view["modified"],
-                             "; ".join(view["tags"])])  # fmt: skip
+                             "; ".join(view["tags"]), view["id"]])  # fmt: skip
         day = sandbox.clock.now().astimezone(tenant.zone).strftime("%Y%m%d")
         # A BOM, as spreadsheet exports have, so Excel reads the accents; robots must strip it.
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
@@ -311,8 +311,10 @@ def register(app: FastAPI, portal: Portal) -> None:
         where: list[str] = []
         params: list[Any] = []
         if text:
-            where.append("(w.number LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' OR w.job_type LIKE ? ESCAPE '\\')")
-            params += [_like(text)] * 3
+            where.append("(w.number LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' OR w.job_type LIKE ? ESCAPE '\\' "
+                         "OR w.id IN (SELECT work_order_id FROM work_order_references WHERE reference LIKE ? "
+                         "ESCAPE '\\'))")  # the customer PO / reference too
+            params += [_like(text)] * 4
         if status:
             where.append("w.status = ?")
             params.append(status)
@@ -394,6 +396,7 @@ def register(app: FastAPI, portal: Portal) -> None:
         upload_error = _UPLOAD_ERRORS.get(request.query_params.get("upload_error", ""))
         if request.query_params.get("created") and not context.get("notice"):
             context["notice"] = f"Work order {job['number']} created."
+        context.setdefault("can_assign", can_write and job["status_key"] not in _CLOSED_JOB_STATES)
         return portal.render(request, "job.html", status_code, title=job["number"], user=user, active="jobs", job=job,
                              history=history, allowed=allowed if can_write else [], csrf_token=form_token(request),
                              x=app.state.job_extras(request, tenant, wid), upload=upload, upload_error=upload_error,
@@ -404,6 +407,7 @@ def register(app: FastAPI, portal: Portal) -> None:
         notice = None
         if updated in WORK_ORDER_STATUSES:
             notice = f"Status changed to {WORK_ORDER_STATUSES[updated]}."
+        notice = notice or assignment_notice(request)
         return job_page(request, job_id, notice=notice)
 
     @app.post("/jobs/{job_id}/status", response_class=HTMLResponse)
@@ -444,6 +448,96 @@ def register(app: FastAPI, portal: Portal) -> None:
                                "COALESCE(technician_id, 1) WHERE id = ?", [now, now, wid]))  # fmt: skip
         tenant.write("work_orders", statements)
         return portal.redirect(request, f"/jobs/{wid}?updated={status}")
+
+    # -- technician assignments (assign a lead or a helper, unassign) -----------------------------------
+
+    def assignment_notice(request: Request) -> str | None:
+        """The notice after an assign or unassign (the redirect's query names the technician and what happened)."""
+        tenant = portal.tenant(request)
+        for key, text in _ASSIGNMENT_NOTICES.items():
+            tech = parse_int(request.query_params.get(key))
+            if tech is not None:
+                rows = tenant.query("SELECT name FROM technicians WHERE id = ?", [tech])
+                if rows:
+                    return text.format(name=rows[0]["name"])
+        return None
+
+    def assignment_target(request: Request, job_id: str, csrf_token: str) -> tuple[int, str] | Response:
+        """(work order id, status) when the form may change the job's technicians, else the page that says no."""
+        if not hmac.compare_digest(form_token(request), csrf_token):
+            return job_page(request, job_id, 400, error="This form has expired. Reload the page and try again.")
+        tenant = portal.tenant(request)
+        wid = parse_int(job_id)
+        rows = tenant.query("SELECT status FROM work_orders WHERE id = ?", [wid]) if wid is not None else []
+        if wid is None or not rows:
+            return error_page(404, scope=request)
+        if rows[0]["status"] in _CLOSED_JOB_STATES:
+            return job_page(request, job_id, 409, error=f"A job that is {WORK_ORDER_STATUSES[rows[0]['status']]} "
+                                                        "cannot change its technicians.")  # fmt: skip
+        return wid, rows[0]["status"]
+
+    @app.post("/jobs/{job_id}/assignments", response_class=HTMLResponse)
+    def job_assign(
+        request: Request,
+        job_id: str,
+        technician_id: Annotated[str, Form()] = "",
+        role: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+    ) -> Response:
+        portal.user(request, "jobs.write")
+        tenant = portal.tenant(request)
+        target = assignment_target(request, job_id, csrf_token)
+        if isinstance(target, Response):
+            return target
+        wid, _status = target
+        tech_rows = tenant.query("SELECT id, name FROM technicians WHERE id = ? AND active = 1",
+                                 [parse_int(technician_id)])  # fmt: skip
+        if not tech_rows:
+            return job_page(request, job_id, 422, error="Choose a technician.")
+        if role not in ("lead", "helper"):
+            return job_page(request, job_id, 422, error="Choose a role: Lead or Helper.")
+        tech = tech_rows[0]
+        current = tenant.query("SELECT a.technician_id, a.role, t.name FROM technician_assignments a LEFT JOIN "
+                               "technicians t ON t.id = a.technician_id WHERE a.work_order_id = ?", [wid])  # fmt: skip
+        if any(r["technician_id"] == tech["id"] for r in current):
+            # already on the job: nothing is written (a second submit never duplicates the assignment)
+            return portal.redirect(request, f"/jobs/{wid}?already_assigned={tech['id']}")
+        lead = next((r for r in current if r["role"] == "lead"), None)
+        if role == "lead" and lead is not None:
+            return job_page(request, job_id, 409, error=f"{lead['name']} is already the lead. Assign {tech['name']} "
+                                                        f"as a helper, or unassign {lead['name']} first.")  # fmt: skip
+        now = format_instant(sandbox.clock.now())[:19] + "Z"
+        statements: list[tuple[str, list[Any]]] = [
+            ("INSERT INTO technician_assignments (work_order_id, technician_id, role, assigned_at) VALUES (?, ?, ?, ?)",
+             [wid, tech["id"], role, now]),
+            ("UPDATE work_orders SET modified_at = ? WHERE id = ?", [now, wid]),
+        ]  # fmt: skip
+        if role == "lead":
+            statements.append(("UPDATE work_orders SET technician_id = ? WHERE id = ?", [tech["id"], wid]))
+        tenant.write("technician_assignments", statements)
+        return portal.redirect(request, f"/jobs/{wid}?assigned={tech['id']}")
+
+    @app.post("/jobs/{job_id}/assignments/remove", response_class=HTMLResponse)
+    def job_unassign(request: Request, job_id: str, technician_id: Annotated[str, Form()] = "",
+                     csrf_token: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+        portal.user(request, "jobs.write")
+        tenant = portal.tenant(request)
+        target = assignment_target(request, job_id, csrf_token)
+        if isinstance(target, Response):
+            return target
+        wid, _status = target
+        tech = parse_int(technician_id)
+        rows = tenant.query("SELECT id, role FROM technician_assignments WHERE work_order_id = ? AND technician_id = ?",
+                            [wid, tech])  # fmt: skip
+        if not rows:
+            return portal.redirect(request, f"/jobs/{wid}?not_assigned={tech}")  # already off the job: no write
+        now = format_instant(sandbox.clock.now())[:19] + "Z"
+        tenant.write("technician_assignments", [
+            ("DELETE FROM technician_assignments WHERE work_order_id = ? AND technician_id = ?", [wid, tech]),
+            ("UPDATE work_orders SET technician_id = CASE WHEN technician_id = ? THEN NULL ELSE technician_id END, "
+             "modified_at = ? WHERE id = ?", [tech, now, wid]),
+        ])  # fmt: skip
+        return portal.redirect(request, f"/jobs/{wid}?unassigned={tech}")
 
     # -- users and technicians (admin only) ------------------------------------------------------------
 
@@ -504,6 +598,12 @@ _UPLOAD_ERRORS = {
     "empty": "Choose a file to upload.",
     "too_large": "The file is larger than 5 MB.",
 }
+
+_CLOSED_JOB_STATES = ("completed", "canceled")
+_ASSIGNMENT_NOTICES = {
+    "assigned": "{name} assigned.", "already_assigned": "{name} is already assigned.",
+    "unassigned": "{name} unassigned.", "not_assigned": "{name} is not assigned to this job.",
+}  # fmt: skip
 
 _JOB_SELECT = (
     "SELECT w.*, c.name AS customer_name, t.name AS technician_name FROM work_orders w "

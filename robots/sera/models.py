@@ -111,6 +111,7 @@ WorkOrderStatus = Literal["unscheduled", "scheduled", "dispatched", "in_progress
 
 class LineItem(_Row):
     pricebook_item_id: str | None = None
+    code: str | None = None
     description: str
     quantity: float
     unit_price_cents: int

@@ -76,7 +76,24 @@ def write_pages(client: httpx.Client) -> dict[str, str]:
     no_amount = client.post("/invoices/300004/payments/new", data={"csrf_token": pay["value"], "method": "cash"})
     assert no_amount.status_code == 422
     return {"customer_form": refused.text, "invoice": not_voided.text, "job_status": illegal.text,
-            "payment_form": no_amount.text}
+            "payment_form": no_amount.text, **work_order_pages(client)}
+
+
+def work_order_pages(client: httpx.Client) -> dict[str, str]:
+    """The new-work-order form refused with a line item on it (no job type), and a work order's technician forms
+    after a refused second lead."""
+    new = BeautifulSoup(client.get("/jobs/new?customer_id=1003").text, "html.parser").select_one(
+        "input[name=csrf_token]")
+    assert new is not None
+    no_type = client.post("/jobs/new", data={"csrf_token": new["value"], "customer_id": "1003", "location_id": "7061",
+                                             "line_item_id": "1", "line_quantity": "2", "line_price": "150.00"})
+    assert no_type.status_code == 422
+    job = BeautifulSoup(client.get("/jobs/50009").text, "html.parser").select_one("input[name=csrf_token]")
+    assert job is not None
+    second_lead = client.post("/jobs/50009/assignments", data={"csrf_token": job["value"], "technician_id": "1",
+                                                               "role": "lead"})
+    assert second_lead.status_code == 409
+    return {"work_order_form": no_type.text, "job_assign": second_lead.text}
 
 
 def _password(client: httpx.Client, username: str) -> None:
