@@ -6,6 +6,7 @@ A read waits for its run; `start` runs a flow on a worker thread and returns its
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -106,11 +107,29 @@ class FlowService:
 
         return Runner(store=self.store, home=self.settings.home, trigger="api")
 
+    def sign_in_flow(self) -> Flow:
+        """A flow that calls the library's sign-in flow: a *called* sign-in flow leaves its portal session in the
+        session store, where the later runs of the same account find it instead of signing in again."""
+        from robots.flow.loader import load_flow
+
+        target = (self.settings.library_dir / "sera" / "sign_in.yaml").resolve()
+        folder = self.settings.home / "api"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "sign_in.yaml"
+        text = ("name: api_sign_in\ndescription: POST /sessions - sign in and keep the portal session\n"
+                f"portal: sera\nsteps:\n  - call: {json.dumps(str(target))}\n")
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        return load_flow(path)
+
     def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None) -> RunRecord:
         from robots.portals import open_portal
 
         url = self._portal_url(principal, flow)
-        with open_portal(flow.portal, url=url, near=flow.path.parent.resolve()) as portal:
+        near = flow.path.parent.resolve()
+        if flow.name == "api_sign_in":
+            near = (self.settings.library_dir / "sera").resolve()
+        with open_portal(flow.portal, url=url, near=near) as portal:
             secrets = self._secrets(flow, principal, portal)
             return self._runner().run(flow, vars=vars, secrets=secrets, portal=portal, run_id=run_id)  # type: ignore[no-any-return]
 

@@ -66,13 +66,9 @@ def _sign_in(request: Request, principal_like: Any, portal_url: str) -> str:
     """Run the sign-in flow with the session's credentials (restoring a stored portal session when one is
     still good); the run's id."""
     from robots.api.flows import failure
-    from robots.portals import open_portal
 
     state = services(request)
-    flow = state.flows.load("sera/sign_in", library=True)
-    with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
-        secrets = state.flows._secrets(flow, principal_like, portal)
-        record = state.flows._runner().run(flow, secrets=secrets, portal=portal)
+    record = state.flows._execute(state.flows.sign_in_flow(), {}, principal_like, None)
     if record.status != "passed":
         if record.error_class == "CredentialsRejected":
             raise ApiError(401, f"the portal refused the sign-in: {record.error_message}",
