@@ -27,6 +27,7 @@ FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     "layout_b": ("layout variant B: every first-choice selector of selectors/sera renamed or moved", {}),
     "slow_commit": ("percent of matching POSTs are committed, then answered only after ms",
                     {"ms": 5000, "percent": 100, "seed": 0}),
+    "corrupt_upload": ("matching attachment uploads are stored one byte short (a proxy that cut the file)", {}),
 }  # fmt: skip
 
 

@@ -522,7 +522,19 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
         view = membership_view(tenant, rows[0])
         return render(request, "membership.html", title=view["number"], user=user, active="memberships", m=view,
                       notice={"created": "Membership created.", "renewed": "Membership renewed."}.get(saved or ""),
-                      can_write="memberships.write" in portal.permissions(user))  # fmt: skip
+                      can_write="memberships.write" in portal.permissions(user),
+                      history=membership_history(tenant, rows[0]))  # fmt: skip
+
+    def membership_history(tenant: TenantData, row: Any) -> dict[str, Any]:
+        """The membership's term history: the membership it renewed, and the one that renewed it (if any)."""
+        def link(r: Any) -> dict[str, Any]:
+            return {"id": r["id"], "number": r["number"], "start": us_date(r["start_date"]),
+                    "end": us_date(r["end_date"])}
+
+        before = tenant.query("SELECT * FROM customer_memberships WHERE id = ?", [row["renewed_from"]]) \
+            if row["renewed_from"] is not None else []  # fmt: skip
+        after = tenant.query("SELECT * FROM customer_memberships WHERE renewed_from = ? ORDER BY id", [row["id"]])
+        return {"renewal_of": link(before[0]) if before else None, "renewed_as": link(after[0]) if after else None}
 
     def membership_form(request: Request, customer: Any, status_code: int = 200, *, renew: Any = None,
                         form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
@@ -678,6 +690,10 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
                                     start_date, location_id)  # fmt: skip
         if not csrf_ok(request, csrf_token):
             return membership_form(request, customer, 400, renew=renew, form=form, error=MSG_FORM_EXPIRED)
+        renewed_as = membership_history(tenant, renew)["renewed_as"]
+        if renewed_as is not None:  # a term is renewed once; the renewal is renewed in its turn
+            return membership_form(request, customer, 409, renew=renew, form=form,
+                                   error=f"This membership was already renewed as {renewed_as['number']}.")
         errors, clean = membership_errors(tenant, form)
         if errors:
             return membership_form(request, customer, 422, renew=renew, form=form, errors=errors)
@@ -1068,6 +1084,8 @@ def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route ta
             return portal.redirect(request, f"/jobs/{wid}?upload_error=empty")
         if len(data) > MAX_UPLOAD_BYTES:
             return portal.redirect(request, f"/jobs/{wid}?upload_error=too_large")
+        if "corrupt_upload" in sandbox.faults.matching(request.url.path):
+            data = data[:-1]  # a proxy that cut the file short: the portal stores (and vouches for) what it got
         digest = hashlib.sha256(data).hexdigest()
         aid = int(tenant.query("SELECT COALESCE(MAX(id), 0) FROM attachments")[0][0]) + 1
         name = re.sub(r"[\\/\x00-\x1f]", "_", file.filename)[-120:]

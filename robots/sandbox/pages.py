@@ -245,7 +245,7 @@ def register(app: FastAPI, portal: Portal) -> None:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["Customer #", "Name", "Type", "Status", "Email", "Phone", "City", "State", "Balance",
-                         "Created", "Modified", "Tags"])  # fmt: skip
+                         "Created", "Modified", "Tags", "Customer ID"])  # fmt: skip
         for row in rows:
             view = customer_view(tenant, row)
             writer.writerow([view["number"], view["name"], view["type"], view["status"], view["email"], view["phone"],

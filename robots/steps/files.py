@@ -1,8 +1,9 @@
-"""Files the robot holds (a download in the run's folder, a file it uploads): read a CSV export into normalized
-records."""
+"""Files the robot holds (a download in the run's folder, a file it uploads): their checksums, and a CSV
+export read into normalized records."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -58,3 +59,22 @@ def read_csv(ctx: StepContext, args: ReadCsvArgs) -> list[dict[str, Any]]:
         rows = contracts.conform(args.record, rows)
     ctx.count(rows=len(rows))
     return rows
+
+
+class ChecksumArgs(StepArgs):
+    primary: ClassVar[str | None] = "file"
+    file: str = Field(description="path of a local file, relative to the working folder or absolute")
+
+
+@step("checksum")
+def checksum(ctx: StepContext, args: ChecksumArgs) -> dict[str, Any]:
+    """The size and SHA-256 of a local file (e.g. one to upload: a probe can look for it, and `download` can check
+    the portal's copy against it). Output: {path, name, size, sha256}."""
+    path = Path(args.file).expanduser().resolve()
+    if not path.is_file():
+        raise InputError(f"checksum: no such file {args.file!r}")
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"path": str(path), "name": path.name, "size": path.stat().st_size, "sha256": digest.hexdigest()}

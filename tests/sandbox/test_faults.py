@@ -33,7 +33,8 @@ def test_no_fault_is_on_by_default_and_every_fault_is_described(portal: httpx.Cl
     body = portal.get("/_sandbox/faults").json()
     assert body["faults"] == []
     assert set(body["available"]) == {"latency", "server_error", "rate_limit", "session_revocation", "whats_new",
-                                      "cookie_banner", "maintenance", "layout_b", "slow_commit"}  # fmt: skip
+                                      "cookie_banner", "maintenance", "layout_b", "slow_commit",
+                                      "corrupt_upload"}  # fmt: skip
     assert body["available"]["latency"] == {"description": "every matching response is delayed by ms ± jitter_ms",
                                             "paths": ["/"], "ms": 500, "jitter_ms": 0}  # fmt: skip
 
@@ -56,7 +57,8 @@ def test_faults_are_switched_on_listed_and_off(portal: httpx.Client) -> None:
     ("fault", "error"),
     [
         ({"name": "earthquake"}, "unknown fault 'earthquake'; expected one of latency, server_error, rate_limit, "
-                                 "session_revocation, whats_new, cookie_banner, maintenance, layout_b, slow_commit"),
+                                 "session_revocation, whats_new, cookie_banner, maintenance, layout_b, slow_commit, "
+                                 "corrupt_upload"),
         ({"name": "latency", "ms": -1}, "latency.ms must be a number >= 0; got -1"),
         ({"name": "server_error", "percent": 150}, "server_error.percent must be between 0 and 100; got 150"),
         ({"name": "latency", "speed": 3}, "fault 'latency' takes paths, ms, jitter_ms; got speed"),

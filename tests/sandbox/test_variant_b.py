@@ -51,9 +51,32 @@ def pages(client: httpx.Client) -> dict[str, str]:
     customers = client.get("/customers").text
     reads = {page: client.get(path).text for page, path in READ_PAGES.items()}
     writes = write_pages(client)
+    files = membership_and_file_pages(client)
     client.cookies.clear()
     return {"login": login_error, "mfa": mfa_error, "nav": customers, "customers": customers, **reads, **writes,
-            **sign_in_pages(client)}
+            **files, **sign_in_pages(client)}
+
+
+def membership_and_file_pages(client: httpx.Client) -> dict[str, str]:
+    """The membership form submitted empty (its field errors shown), a new membership's page, a work order's page
+    after a refused (empty) upload, and the attachment viewer listing a file."""
+    path = "/customers/1003/memberships/new"
+    token = BeautifulSoup(client.get(path).text, "html.parser").select_one("input[name=csrf_token]")
+    assert token is not None
+    empty = client.post(path, data={"csrf_token": token["value"]})
+    assert empty.status_code == 422
+    made = client.post(path, data={"csrf_token": token["value"], "program_id": "1", "cadence": "monthly",
+                                   "interval_count": "1", "price": "19.00", "start_date": "03/02/2026"})  # fmt: skip
+    assert made.status_code == 303
+    job = BeautifulSoup(client.get("/jobs/50005").text, "html.parser").select_one(
+        "form[enctype='multipart/form-data'] input[name=csrf_token]")
+    assert job is not None
+    sent = client.post("/jobs/50005/attachments", data={"csrf_token": job["value"]},
+                       files={"file": ("notes.txt", b"coil cleaned\n", "text/plain")})  # fmt: skip
+    assert sent.status_code == 303
+    return {"membership_form": empty.text, "membership": client.get(made.headers["location"]).text,
+            "attachment_form": client.get("/jobs/50005?upload_error=empty").text,
+            "attachments": client.get("/jobs/50005/attachments/viewer").text}
 
 
 def write_pages(client: httpx.Client) -> dict[str, str]:
