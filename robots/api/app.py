@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from robots.api import errors
 from robots.api.auth import RateLimiter, TokenStore
 from robots.api.flows import FlowService
-from robots.api.routers import reads, runs, sessions, system, writes
+from robots.api.routers import reads, runs, sessions, system, webhooks, writes
 from robots.api.settings import ApiSettings
 
 DESCRIPTION = """An API over the Sera portal, which has none: every endpoint runs a Sera flow in a real browser (or
@@ -27,14 +27,22 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     url = settings.database_url or os.environ.get("ROBOTS_DATABASE_URL") or default_database_url()
     store = SqlStore(url)
     tokens = TokenStore(store.engine)
-    flows = FlowService(settings, store, tokens)
+    from robots.api.webhooks import Webhooks
+    from robots.outbox import Outbox, OutboxWorker
+
+    outbox = Outbox(store.engine, _webhook_secret(settings), backoff_s=settings.webhook_backoff_s)
+    hooks = Webhooks(store.engine, outbox)
+    flows = FlowService(settings, store, tokens, hooks)
+    worker = OutboxWorker(outbox, idle_s=1.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker.start()
         try:
             yield
         finally:
             flows.close()
+            worker.stop()
             store.close()
 
     app = FastAPI(title="Sera API (unofficial, by robots)", version="0.1.0", description=DESCRIPTION,
@@ -43,8 +51,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.store = store
     app.state.tokens = tokens
     app.state.flows = flows
+    app.state.webhooks = hooks
     app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s)
     errors.install(app)
-    for module in (system, sessions, reads, writes, runs):
+    for module in (system, sessions, reads, writes, runs, webhooks):
         app.include_router(module.router)
     return app
+
+
+def _webhook_secret(settings: ApiSettings) -> str:
+    from robots.auth.vault import Vault, resolve_secrets
+    from robots.outbox import SECRET_NAME
+
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret
+    return resolve_secrets([SECRET_NAME], optional=[SECRET_NAME], vault=Vault.default(settings.home))[SECRET_NAME]

@@ -83,8 +83,9 @@ def envelope(request: Request, status: int, message: str, *, type: str | None = 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for e in exc.errors():
-        loc = [str(p) for p in e.get("loc", ())]
-        out.append({"loc": loc, "field": ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc),
+        loc = list(e.get("loc", ()))
+        names = [str(p) for p in loc]
+        out.append({"loc": loc, "field": ".".join(names[1:]) if len(names) > 1 else ".".join(names),
                     "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))})
     return out
 

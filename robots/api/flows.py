@@ -29,8 +29,9 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*
 
 
 class FlowService:
-    def __init__(self, settings: ApiSettings, store: Any, tokens: TokenStore) -> None:
+    def __init__(self, settings: ApiSettings, store: Any, tokens: TokenStore, webhooks: Any = None) -> None:
         self.settings = settings
+        self.webhooks = webhooks
         self.store = store
         self.tokens = tokens
         self._pool = ThreadPoolExecutor(settings.run_workers, thread_name_prefix="api-run")
@@ -161,13 +162,18 @@ class FlowService:
 
     def _work(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str) -> None:
         try:
-            self._execute(flow, vars, principal, run_id)
+            record = self._execute(flow, vars, principal, run_id)
         except Exception as e:  # noqa: BLE001 - a worker must record why the run never started, not die silently
             log.error("run %s could not start: %s", run_id, e)
-            record = self.store.get(run_id)
-            self.store.save(record.model_copy(update={
+            record = self.store.get(run_id).model_copy(update={
                 "status": "errored", "ended_at": datetime.now(UTC), "error_class": type(e).__name__,
-                "error_message": str(getattr(e, "message", e)), "failure_kind": "technical"}))
+                "error_message": str(getattr(e, "message", e)), "failure_kind": "technical"})
+            self.store.save(record)
+        if self.webhooks is not None:
+            try:
+                self.webhooks.run_finished(principal.session_id or principal.token_id, record)
+            except Exception as e:  # noqa: BLE001 - the run is recorded; a lost event is logged, not raised
+                log.error("run %s: could not queue its webhook events: %s", run_id, e)
 
 
 def failure(record: RunRecord) -> ApiError:

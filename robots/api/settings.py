@@ -26,5 +26,9 @@ class ApiSettings:
     #: per-token request budget: `rate_limit` requests per `rate_window_s` seconds (then 429 + Retry-After)
     rate_limit: int = 120
     rate_window_s: float = 60.0
+    #: signs webhook deliveries (HMAC-SHA256); None: the secret `webhook_secret` (env or vault), else unsigned ""
+    webhook_secret: str | None = None
+    #: the outbox's first retry wait (doubles per failed attempt)
+    webhook_backoff_s: float = 5.0
     #: worker threads for runs started by POST /flows/{name}/runs
     run_workers: int = 2

@@ -254,8 +254,7 @@ class WebhookRow(Base):
     webhook_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     token_id: Mapped[str] = mapped_column(String(64), index=True)
     url: Mapped[str] = mapped_column(Text)
-    events: Mapped[str] = mapped_column(Text)  # space-separated
-    secret: Mapped[str] = mapped_column(Text)  # signing secret, Fernet-encrypted with the vault key
+    events: Mapped[str] = mapped_column(Text)  # space-separated; deliveries are signed by the one outbox
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

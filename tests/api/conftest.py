@@ -33,9 +33,10 @@ class ApiClient(httpx.Client):
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[ApiClient]:
+def serve(app: FastAPI, port: int = 0) -> Iterator[ApiClient]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"api-{port}", daemon=True)

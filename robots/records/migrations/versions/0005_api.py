@@ -65,7 +65,6 @@ def upgrade() -> None:
         sa.Column("token_id", sa.String(64), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("events", sa.Text(), nullable=False),
-        sa.Column("secret", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("webhook_id", name="pk_api_webhooks"),
     )
