@@ -74,11 +74,12 @@ class FlowService:
         raise ApiError(503, "no portal is configured for this token: sign in with POST /sessions, or start the "
                        "API with ROBOTS_PORTAL_URL set", type="portal_not_configured")
 
-    def _secrets(self, flow: Flow, principal: Principal, portal: Any) -> dict[str, str]:
+    def _secrets(self, flow: Flow, principal: Principal, portal: Any,
+                 extra: dict[str, str] | None = None) -> dict[str, str]:
         from robots.auth.vault import Vault, resolve_secrets
 
         if principal.session_id:
-            creds = self.tokens.credentials(principal)
+            creds = {**self.tokens.credentials(principal), **(extra or {})}
             out = {name: creds[name] for name in flow.all_secrets() if name in creds}
             missing = [n for n in flow.all_secrets() if n not in out and n not in flow.all_optional_secrets()]
             if missing:
@@ -86,9 +87,10 @@ class FlowService:
                                "token's portal session does not hold", type="missing_secret")
             return out
         try:
-            return resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
-                                   optional=flow.all_optional_secrets(), commands=flow.all_secret_commands(),
-                                   vault=Vault.default(self.settings.home))
+            found = resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
+                                    optional=flow.all_optional_secrets(), commands=flow.all_secret_commands(),
+                                    vault=Vault.default(self.settings.home))
+            return {**found, **{k: v for k, v in (extra or {}).items() if k in flow.all_secrets()}}
         except InputError as e:
             raise ApiError(403, str(e), type="missing_secret") from None
 
@@ -123,7 +125,8 @@ class FlowService:
             path.write_text(text)
         return load_flow(path)
 
-    def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None) -> RunRecord:
+    def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None,
+                 extra_secrets: dict[str, str] | None = None) -> RunRecord:
         from robots.portals import open_portal
 
         url = self._portal_url(principal, flow)
@@ -131,15 +134,17 @@ class FlowService:
         if flow.name == "api_sign_in":
             near = (self.settings.library_dir / "sera").resolve()
         with open_portal(flow.portal, url=url, near=near) as portal:
-            secrets = self._secrets(flow, principal, portal)
+            secrets = self._secrets(flow, principal, portal, extra_secrets)
             return self._runner().run(flow, vars=vars, secrets=secrets, portal=portal, run_id=run_id)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ reads: wait for the run
-    def run(self, flow: Flow, vars: dict[str, Any], principal: Principal) -> RunRecord:
-        """Run `flow` and wait; a run that did not pass raises the ApiError its failure maps to."""
+    def run(self, flow: Flow, vars: dict[str, Any], principal: Principal,
+            extra_secrets: dict[str, str] | None = None) -> RunRecord:
+        """Run `flow` and wait; a run that did not pass raises the ApiError its failure maps to. `extra_secrets`:
+        secrets of this request only (e.g. a payment method token), masked in the record like the others."""
         self._check_vars(flow, vars)
         self._portal_url(principal, flow)
-        record = self._execute(flow, vars, principal, None)
+        record = self._execute(flow, vars, principal, None, extra_secrets)
         if record.status != "passed":
             raise failure(record)
         return record

@@ -99,7 +99,7 @@ class CustomerCreate(_In):
 
 
 class CustomerCreated(BaseModel):
-    customer: Customer
+    customer: CustomerDetail
     created: bool = Field(description="false when the portal already had it (a retried create)")
     run_id: str
 
@@ -112,6 +112,48 @@ class StatusChange(_In):
 class StatusChanged(BaseModel):
     work_order: dict[str, Any]
     changed: bool
+    run_id: str
+
+
+class WorkOrderLine(_In):
+    code: str = Field(min_length=1, max_length=40, description="the pricebook item's code")
+    quantity: float = Field(1, gt=0, le=100000)
+    price: str | None = Field(None, pattern=r"^\d{1,7}(\.\d{2})?$", description="overrides the unit price")
+
+
+class WorkOrderCreate(_In):
+    customer: str = Field(min_length=1, max_length=40, description="the customer's id (1003) or number (C-100003)")
+    location_id: int | None = Field(None, ge=1)
+    job_type: str = Field(min_length=1, max_length=100)
+    priority: Literal["low", "normal", "high", "emergency"] = "normal"
+    summary: str = Field("", max_length=500)
+    date: str = Field("", pattern=r"^(\d{2}/\d{2}/\d{4})?$", description="MM/DD/YYYY; empty: unscheduled")
+    time: str = Field("", max_length=20, description="like 9:00 AM")
+    arrival_window: str = Field("", max_length=40)
+    lines: list[WorkOrderLine] = Field(min_length=1, max_length=100)
+
+
+class WorkOrderCreated(BaseModel):
+    work_order: dict[str, Any]
+    created: bool
+    run_id: str
+
+
+class MembershipCreate(_In):
+    program_id: int = Field(ge=1)
+    cadence: Literal["monthly", "quarterly", "semi_annual", "annual"]
+    interval: int = Field(1, ge=1, le=12)
+    price: str = Field(pattern=r"^\d{1,7}(\.\d{2})?$", description="per billing period, e.g. 189.00")
+    autopay: bool = False
+    payment_method_token: str | None = Field(None, max_length=200, description="kept as a secret: masked in "
+                                             "records, never stored by the API")
+    start_date: str = Field("", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
+    location_id: int | None = Field(None, ge=1)
+
+
+class MembershipCreated(BaseModel):
+    membership: dict[str, Any]
+    created: bool
     run_id: str
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from robots.sandbox import credentials, users
@@ -82,6 +83,26 @@ def test_a_session_token_reads_customers_through_the_portal_session_it_signed_in
     assert [(e["who"], e["tenant"], e["action"], e["target"], e["result"], e["run_id"]) for e in entries] == [
         ("demo", "acme", "customers.list", None, "ok", runs["list_customers"].run_id),
         ("demo", "acme", "sessions.create", sandbox.url, "ok", runs["api_sign_in"].run_id)]
+
+    # A write behind an Idempotency-Key: the same key and body again is answered from the store (no run, no portal
+    # request); the same key with another body is 409.
+    new = {"name": "Ada Api", "email": "Ada.Api@Example.com", "phone": "(512) 555-0143", "type": "commercial",
+           "city": "Austin", "state": "TX"}
+    keyed = {**headers, "Idempotency-Key": "create-ada"}
+    created = api.post("/customers", headers=keyed, json=new)
+    assert created.status_code == 201, created.text
+    customer = created.json()["customer"]
+    assert (customer["name"], customer["email"], customer["phones"], customer["type"], created.json()["created"]) == (
+        "Ada Api", "ada.api@example.com", ["+15125550143"], "commercial", True)
+    assert created.headers["Location"] == f"/customers/{customer['id']}"
+    assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {"customers": 1}
+    runs_before = len(store.list(limit=None))
+    again = api.post("/customers", headers=keyed, json=new)
+    assert (again.status_code, again.json(), again.headers["Idempotent-Replayed"]) == (201, created.json(), "true")
+    assert len(store.list(limit=None)) == runs_before
+    envelope(api.post("/customers", headers=keyed, json={**new, "city": "Dallas"}), 409, "idempotency_conflict",
+             "this Idempotency-Key was used with a different request")
+    assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {"customers": 1}
 
     assert api.delete(f"/sessions/{session['session_id']}", headers=headers).status_code == 204
     envelope(api.get("/customers", headers=headers), 401, "invalid_token", "the API token is not valid")

@@ -4,6 +4,7 @@ second one (the flows probe before they submit)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -12,20 +13,30 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from robots.api.auth import Principal, need
 from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
-from robots.api.models import CustomerCreate, CustomerCreated, StatusChange, StatusChanged
+from robots.api.models import (
+    CustomerCreate,
+    CustomerCreated,
+    MembershipCreate,
+    MembershipCreated,
+    StatusChange,
+    StatusChanged,
+    WorkOrderCreate,
+    WorkOrderCreated,
+)
+from robots.api.routers.reads import _models
 from robots.records.model import RunRecord
-from robots.sera.models import Customer
+from robots.sera.models import CustomerDetail
 
 router = APIRouter(tags=["writes"], responses=ERROR_RESPONSES)
 KeyHeader = Header(None, alias=IDEMPOTENCY_HEADER, description="makes a retried write safe (1-255 characters)")
 
 
 def _write(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
-           target: str | None) -> RunRecord:
+           target: str | None, secrets: dict[str, str] | None = None) -> RunRecord:
     state = services(request)
     loaded = state.flows.load(flow, library=True)
     try:
-        record: RunRecord = state.flows.run(loaded, vars, principal)
+        record: RunRecord = state.flows.run(loaded, vars, principal, secrets)
     except ApiError as e:
         run_id = e.details.get("run_id") if isinstance(e.details, dict) else None
         audit(request, principal, action, target, f"error {e.status}", run_id)
@@ -35,8 +46,11 @@ def _write(request: Request, principal: Principal, flow: str, vars: dict[str, An
 
 
 def _flow_key(principal: Principal, key: str | None) -> str:
-    # The portal sees the key; scoped to the caller, so two clients' "1" never meet.
-    return f"{principal.session_id or principal.token_id}:{key}" if key else f"api:{uuid.uuid4().hex}"
+    """The key the flow writes into the portal (a work order's reference holds at most 40 characters): derived
+    from the caller and its Idempotency-Key, so two clients' "1" never meet and the portal sees neither."""
+    if not key:
+        return f"api-{uuid.uuid4().hex[:24]}"
+    return "api-" + hashlib.sha256(f"{principal.session_id or principal.token_id}\n{key}".encode()).hexdigest()[:24]
 
 
 @router.post("/customers", status_code=201, response_model=CustomerCreated, summary="Create a customer")
@@ -48,7 +62,7 @@ def create_customer(request: Request, body: CustomerCreate, idempotency_key: str
                 "status": {"on_hold": "On hold"}.get(body.status, body.status.capitalize()),
                 "city": body.city, "state": body.state}
         record = _write(request, principal, "sera/create_customer", vars, "customers.create", body.name)
-        customer = Customer.model_validate(record.outputs["customer"])
+        customer = _models(CustomerDetail, [record.outputs.get("customer")], record.run_id)[0]
         out = CustomerCreated(customer=customer, created=bool(record.outputs.get("created")), run_id=record.run_id)
         return 201, out.model_dump(mode="json"), {"Location": f"/customers/{customer.id}"}
 
@@ -68,5 +82,51 @@ def change_status(request: Request, body: StatusChange, work_order_id: int = Pat
         out = StatusChanged(work_order=record.outputs.get("work_order") or {},
                             changed=bool(record.outputs.get("changed")), run_id=record.run_id)
         return 200, out.model_dump(mode="json"), {}
+
+    return idempotent(request, principal, idempotency_key, body, call)
+
+
+@router.post("/work-orders", status_code=201, response_model=WorkOrderCreated,
+             summary="Create a work order: customer, location, job type, schedule window, pricebook lines")
+def create_work_order(request: Request, body: WorkOrderCreate, idempotency_key: str | None = KeyHeader,
+                      principal: Principal = Depends(need("work_orders:write"))) -> Any:  # noqa: B008
+    def call() -> tuple[int, Any, dict[str, str]]:
+        vars: dict[str, Any] = {
+            "idempotency_key": _flow_key(principal, idempotency_key), "customer": body.customer,
+            "job_type": body.job_type, "priority": body.priority,
+            "lines": [{k: v for k, v in line.model_dump().items() if v is not None} for line in body.lines]}
+        for name in ("location_id", "summary", "date", "time", "arrival_window"):
+            value = getattr(body, name)
+            if value not in (None, ""):
+                vars[name] = str(value)
+        record = _write(request, principal, "sera/create_work_order", vars, "work_orders.create", body.customer)
+        work_order = record.outputs.get("work_order") or {}
+        out = WorkOrderCreated(work_order=work_order, created=bool(record.outputs.get("created")),
+                               run_id=record.run_id)
+        return 201, out.model_dump(mode="json"), {"Location": f"/work-orders/{work_order.get('id')}"}
+
+    return idempotent(request, principal, idempotency_key, body, call)
+
+
+@router.post("/customers/{customer_id}/memberships", status_code=201, response_model=MembershipCreated,
+             summary="Create a membership with its billing configuration")
+def create_membership(request: Request, body: MembershipCreate, customer_id: int = Path(ge=1, le=2**31 - 1),
+                      idempotency_key: str | None = KeyHeader,
+                      principal: Principal = Depends(need("memberships:write"))) -> Any:  # noqa: B008
+    def call() -> tuple[int, Any, dict[str, str]]:
+        vars: dict[str, Any] = {
+            "idempotency_key": _flow_key(principal, idempotency_key), "customer_id": customer_id,
+            "program_id": body.program_id, "cadence": body.cadence, "interval": body.interval,
+            "price": body.price, "autopay": body.autopay}
+        for name in ("start_date", "location_id"):
+            value = getattr(body, name)
+            if value not in (None, ""):
+                vars[name] = str(value)
+        secrets = {"sera_payment_method": body.payment_method_token} if body.payment_method_token else None
+        record = _write(request, principal, "sera/create_membership", vars, "memberships.create", str(customer_id),
+                        secrets)
+        out = MembershipCreated(membership=record.outputs.get("membership") or {},
+                                created=bool(record.outputs.get("created")), run_id=record.run_id)
+        return 201, out.model_dump(mode="json"), {}
 
     return idempotent(request, principal, idempotency_key, body, call)
