@@ -104,6 +104,16 @@ def test_a_session_token_reads_customers_through_the_portal_session_it_signed_in
              "this Idempotency-Key was used with a different request")
     assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {"customers": 1}
 
+    refreshed = api.post("/sessions/refresh", headers=headers)
+    assert refreshed.status_code == 200, refreshed.text
+    fresh = refreshed.json()
+    assert (fresh["session_id"], fresh["scopes"]) == (session["session_id"], session["scopes"])
+    assert fresh["token"] != session["token"]
+    assert "session restored" in [s.name for s in store.get(fresh["run_id"]).steps]  # the portal still knew it
+    envelope(api.get("/customers", headers=headers), 401, "invalid_token", "the API token is not valid")
+    headers = bearer(fresh["token"])
+    assert api.get("/webhooks", headers=headers).status_code == 200  # the new token works
+
     assert api.delete(f"/sessions/{session['session_id']}", headers=headers).status_code == 204
     envelope(api.get("/customers", headers=headers), 401, "invalid_token", "the API token is not valid")
 
