@@ -188,3 +188,26 @@ def test_create_work_order_passes_under_layout_b_with_the_drift_recorded(sandbox
             "work_order_form.arrival_window", "work_order_form.line_search", "work_order_form.line_result",
             "work_order_form.last_line_quantity", "work_order_form.last_line_price", "work_order_form.submit",
             "job.reference", "job.line_items"} <= drifted  # fmt: skip
+
+
+def test_a_create_answered_late_is_recorded_once_and_a_second_lead_is_refused_in_the_portals_words(
+        sandbox, sandbox_env, home):  # fmt: skip
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "slow_commit", "ms": 9000, "paths": ["/jobs/new"]})
+    vars_file, _ = order_file(home, sandbox, "po-late", LINES[:1])
+    done = create(home, sandbox_env, vars_file)
+    assert done.returncode == 0, done.stderr
+    assert (done.outputs["created"], done.outputs["submits"], done.outputs["work_order"]["total_cents"]) == (
+        True, 1, 20099)
+    posts = [e for e in httpx.get(f"{sandbox.url}/_sandbox/requests").json()
+             if e["method"] == "POST" and e["path"] == "/jobs/new"]  # fmt: skip
+    assert [(e["status"], e.get("faults")) for e in posts] == [(303, ["slow_commit"])]  # answered after the timeout
+    submit = [s for s in record(home, done.run_id)["steps"] if s["name"].endswith("submit the work order")]
+    assert [s["status"] for s in submit] == ["skipped"]  # the browser gave up; the probe found the work order
+    assert writes(sandbox) == {"work_orders": 1}
+
+    refused = run_flow_cli([str(FLOWS / "assign_technician.yaml"), "--var", "id=50009", "--var", "idempotency_key=a-9",
+                            "--var", "technician=Kim Patel", "--var", "role=lead"], home, env=sandbox_env)  # fmt: skip
+    assert refused.returncode == 1, refused.stderr
+    assert ("the portal refused the assignment: Tara Nguyen is already the lead. Assign Kim Patel as a helper, or "
+            "unassign Tara Nguyen first.") in refused.stderr
+    assert writes(sandbox) == {"work_orders": 1}
