@@ -161,7 +161,7 @@ def test_every_read_flow_passes_under_layout_b_with_each_drift_recorded(sandbox,
     assert len(out["payments"]["payments"]) == 257
     assert len(out["memberships"]["memberships"]) == 41
     assert len(out["programs"]["programs"]) == 5
-    assert len(out["users"]["users"]) == 11
+    assert len(out["users"]["users"]) == 12
     record = json.loads((tmp_path / "runs" / done.run_id / "report.json").read_text())
     drifted = {part.split(":")[0] for s in record["steps"] if s["drift"] for part in s["drift"].split("; ")}
     assert {"customer.name", "customer.details", "customer.locations", "customer.contacts", "customer.memberships",
