@@ -56,6 +56,8 @@ def us(iso: str) -> str:
 
 
 def test_create_and_renew_a_membership_once_each_with_the_token_in_no_artifact(sandbox, sandbox_env, home):
+    """About 50 s: four runs (create, the same create, renew, the same renewal), the first create answered only
+    after 9 s (slow commit) so that its outcome is ambiguous and the probe settles it."""
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "slow_commit", "ms": 9000,
                                                        "paths": ["/customers/1003/memberships/new"]})  # fmt: skip
     create = dict(customer_id="1003", program_id="1", cadence="quarterly", price="47.25", autopay="true",
