@@ -39,6 +39,7 @@ PAGES = {
     "payments": "/payments?kind=refund",
     "memberships": "/memberships",
     "programs": "/memberships/programs",
+    "membership_detail": "/memberships/4",
     "users": "/settings/users",
 }
 BOARD_DATE = "2026-03-09"  # the Monday after the spring-forward change in America/Chicago

@@ -27,6 +27,7 @@ READS = {
     "list_invoices": ["sera_invoices"],
     "list_payments": ["sera_payments"],
     "list_memberships": ["sera_memberships"],
+    "get_membership": ["sera_membership_detail"],
     "list_membership_programs": ["sera_programs"],
     "list_users": ["sera_users"],
 }
