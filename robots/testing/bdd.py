@@ -111,6 +111,9 @@ class World:
     last_vars: dict[str, Any] = field(default_factory=dict)
     records: list[RunRecord] = field(default_factory=list)
     scenario_steps: list[str] = field(default_factory=list)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the scenario ends, last first
+    clock_span: tuple[str, str] = ("", "")  # the sandbox clock's minutes (UTC ISO) before and after the last run
+    extra: dict[str, Any] = field(default_factory=dict)  # what the schedule and API steps keep between steps
 
     # -- the portal ---------------------------------------------------------------------------------
     @property
@@ -139,6 +142,7 @@ class World:
         self.last_vars = dict(vars or {})
         listener = _Fanout(self.listeners)
         store = SqlStore(f"sqlite:///{self.home / 'robots.db'}")
+        before = self._clock_minute()
         try:
             with open_portal(flow.portal, url=self.tenant_url) as portal:
                 if portal is not None:
@@ -149,9 +153,19 @@ class World:
             store.close()
         self.record = record
         self.records.append(record)
+        self.clock_span = (before, self._clock_minute())
         if self.is_sandbox and not _STATE["dirty"] and any(self.control("GET", "writes")["writes"].values()):
             _STATE["dirty"] = True  # a write flow changed the data: the next scenario starts from the snapshot
         return record
+
+    def _clock_minute(self) -> str:
+        """The sandbox clock to the minute, as the portal's pages show times ('' when not the sandbox)."""
+        if not self.is_sandbox:
+            return ""
+        from datetime import UTC, datetime
+
+        now = datetime.fromisoformat(httpx.get(f"{self.portal_url}/_sandbox/clock", timeout=30).json()["now"])
+        return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
 
     def _for_tenant(self, portal: Portal) -> Portal:
         if not self.is_sandbox or self.tenant == portal.tenant:
@@ -252,6 +266,8 @@ def robots_bdd(robots_bdd_portal: tuple[str, bool], robots_bdd_home: Path, reque
         yield world
     finally:
         _STATE["world"] = None
+        for cleanup in reversed(world.cleanups):
+            cleanup()
 
 
 def _account_secrets(tenant: str, username: str) -> dict[str, str]:
@@ -718,6 +734,320 @@ def _element(world: World, target: str) -> str:
     record = world.last()
     assert record.status == "passed", _status_line(record)
     return str(record.outputs[world.reads[target]])
+
+
+# -- Given/Then: list vars, vars from outputs, secrets, timestamps, leaks ------------------------------------
+
+
+@_step("given", 'the flow var "{name}" is the list:', 'Given the flow var "lines" is the list:\n'
+       "  | code    | quantity | price  |\n  | DIA-100 | 1        |        |\n  | PAR-118 | 2        | 199.50 |")
+def _list_var(robots_bdd: World, name: str, datatable: list[list[str]]) -> None:
+    """A var that is a list of mappings (create_work_order's `lines`): the header names the keys, one row per
+    item; an empty cell leaves that key out of its item."""
+    header, rows = datatable[0], datatable[1:]
+    robots_bdd.vars[name] = [{k: v for k, v in zip(header, row, strict=True) if v != ""} for row in rows]
+
+
+@_step("given", 'the flow var "{name}" is the {output} output\'s "{field}"',
+       'Given the flow var "id" is the membership output\'s "id"')
+def _var_from_output(robots_bdd: World, name: str, output: str, field: str) -> None:
+    """A var for later runs taken from the last run's output (a dotted field: `work_order.id`), so that a
+    scenario can renew what it created."""
+    value = _get(robots_bdd.output(output), field)
+    if value is None:
+        raise AssertionError(f"the {output} output has no '{field}'")
+    robots_bdd.vars[name] = value
+
+
+@_step("given", 'the secret "{name}" is "{value}"', 'Given the secret "sera_payment_method" is "pm_W2secretTok9Qx7"')
+def _secret_value(robots_bdd: World, name: str, value: str) -> None:
+    """A secret for later runs besides the account's (a payment method token): masked like every secret."""
+    robots_bdd.secrets[name] = value
+
+
+@_step("then", 'the {name} output\'s "{field}" is a time during the run',
+       'Then the assignment output\'s "assigned_at" is a time during the run')
+def _time_during_run(robots_bdd: World, name: str, field: str) -> None:
+    """A timestamp the portal wrote during the last run: between the sandbox clock's minute before the run and
+    its minute after it (the moved clock, not the wall clock)."""
+    got = _get(robots_bdd.output(name), field)
+    start, end = robots_bdd.clock_span
+    if not start:
+        raise AssertionError("this step needs the sandbox portal's clock")
+    assert isinstance(got, str) and start <= got <= end, f"{name}.{field} is {got!r}; the run went from {start} " \
+                                                         f"to {end} by the portal's clock"
+
+
+@_step("then", '"{text}" appears in no output, record or file of the runs',
+       'Then "pm_W2secretTok9Qx7" appears in no output, record or file of the runs')
+def _nowhere(robots_bdd: World, text: str) -> None:
+    """A secret leaked nowhere: not in any output of the scenario's runs, not in the run database, not in any
+    file of their run folders (logs, reports, screenshots' sidecars), in any of its encodings."""
+    from robots.masking import encodings
+
+    forms = encodings(text)
+    places: list[tuple[str, str]] = [(f"outputs of {r.run_id}", json.dumps(r.outputs, default=str))
+                                     for r in robots_bdd.records]
+    files = [robots_bdd.home / n for n in ("robots.db", "robots.db-wal")]
+    files += [p for r in robots_bdd.records if r.run_dir for p in Path(r.run_dir).rglob("*")]
+    places += [(str(p), p.read_bytes().decode("utf-8", "replace")) for p in files if p.is_file()]
+    leaks = sorted({where for where, content in places for form in forms if form in content})
+    assert not leaks, f"found in: {', '.join(leaks)}"
+
+
+# -- scheduled robots ---------------------------------------------------------------------------------------
+
+
+@_step("given", "the schedule:", 'Given the schedule:\n  """\n  - name: holder\n'
+       "    flow: tests/bdd/flows/hold_briefly.yaml\n    trigger: {interval: 2}\n  \"\"\"")
+def _schedule(robots_bdd: World, docstring: str) -> None:
+    """A schedule file (robots, their flows and triggers) given as a docstring; flow paths from the project's
+    root. `When the scheduler runs ...` runs it."""
+    robots = yaml.safe_load(docstring)
+    if not isinstance(robots, list):
+        raise AssertionError("a schedule is a YAML list of robots")
+    for robot in robots:
+        if isinstance(robot, dict) and isinstance(robot.get("flow"), str):
+            robot["flow"] = str(robots_bdd.path(robot["flow"]))
+    n = 0
+    while (robots_bdd.home / "schedules" / str(n)).exists():
+        n += 1
+    folder = robots_bdd.home / "schedules" / str(n)
+    folder.mkdir(parents=True)
+    (folder / "robots.yaml").write_text(yaml.safe_dump(robots, sort_keys=False))
+    robots_bdd.extra["schedule"] = folder / "robots.yaml"
+
+
+@_step("when", 'the scheduler runs until robot "{robot}" has finished {count:d} runs',
+       'When the scheduler runs until robot "holder" has finished 2 runs')
+def _scheduler_runs(robots_bdd: World, robot: str, count: int) -> None:
+    """Runs `robots schedule run` on the schedule (a process of its own, with its own robots home and the
+    scenario's account), waits (at most 4 minutes) until the robot has that many runs that ran to their end,
+    then stops the scheduler with SIGTERM (a run still going finishes in its grace period)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from robots.auth.vault import env_name
+    from robots.scheduler.state import Registry
+    from robots.testing.helpers import cli_env
+
+    schedule = robots_bdd.extra.get("schedule")
+    if schedule is None:
+        raise AssertionError("no schedule yet (add a `Given the schedule:` step)")
+    home = schedule.parent / "home"
+    env = cli_env(home, ROBOTS_PORTAL_URL=robots_bdd.tenant_url,
+                  **{env_name(k): v for k, v in robots_bdd.secrets.items()})
+    log = schedule.parent / "scheduler.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "robots.cli", "schedule", "run", str(schedule), "--grace",
+                                 "60"], stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True)
+
+    def runs() -> list[RunRecord]:
+        if not (home / "robots.db").exists():
+            return []
+        store = SqlStore(f"sqlite:///{home / 'robots.db'}")
+        try:
+            out = []
+            for row in Registry(store.engine).runs(robot):
+                try:
+                    out.append(store.get(row.run_id))
+                except LookupError:  # its process has not written the first record yet
+                    pass
+            return out
+        finally:
+            store.close()
+
+    try:
+        deadline = time.monotonic() + 240
+        while len([r for r in runs() if r.status not in ("running", "skipped")]) < count:
+            if proc.poll() is not None:
+                raise AssertionError(f"the scheduler ended (exit {proc.returncode}): {log.read_text()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after 240 s waiting for {count} runs of robot {robot}")
+            time.sleep(0.2)  # polling interval
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    robots_bdd.extra[f"robot:{robot}"] = runs()
+    robots_bdd.extra["scheduler_log"] = log.read_text()
+
+
+def _robot_runs(world: World, robot: str) -> list[RunRecord]:
+    if f"robot:{robot}" not in world.extra:
+        raise AssertionError(f"robot {robot} has not been scheduled in this scenario")
+    return list(world.extra[f"robot:{robot}"])
+
+
+@_step("then", 'a fire of robot "{robot}" while it ran was recorded "{message}"',
+       'Then a fire of robot "holder" while it ran was recorded "skipped (still running)"')
+def _fire_skipped(robots_bdd: World, robot: str, message: str) -> None:
+    """A fire that came while a run of the robot was going is a `skipped` record with exactly this message
+    (and every fire skipped then says so)."""
+    records = _robot_runs(robots_bdd, robot)
+    ran = [r for r in records if r.status not in ("skipped", "running") and r.ended_at is not None]
+    during = [r for r in records if r.status == "skipped"
+              and any(x.started_at < r.started_at < x.ended_at for x in ran if x.ended_at)]
+    assert during, f"no fire was recorded while a run went ({len(ran)} runs, " \
+                   f"{len([r for r in records if r.status == 'skipped'])} skipped)"
+    assert {r.error_message for r in during} == {message}, sorted({str(r.error_message) for r in during})
+
+
+@_step("then", 'no two runs of robot "{robot}" overlap', 'Then no two runs of robot "holder" overlap')
+def _no_overlap(robots_bdd: World, robot: str) -> None:
+    """The runs that ran (not the skipped fires) follow each other: each starts after the one before ended."""
+    ran = sorted((r for r in _robot_runs(robots_bdd, robot) if r.status != "skipped"), key=lambda r: r.started_at)
+    for before, after in zip(ran, ran[1:], strict=False):
+        assert before.ended_at is not None and before.ended_at <= after.started_at, \
+            f"{after.run_id} started at {after.started_at} while {before.run_id} ran ({before.started_at} to " \
+            f"{before.ended_at})"
+
+
+@_step("then", 'every run of robot "{robot}" passed', 'Then every run of robot "holder" passed')
+def _robot_passed(robots_bdd: World, robot: str) -> None:
+    """Every run of the robot that ran (not the skipped fires) passed."""
+    ran = [r for r in _robot_runs(robots_bdd, robot) if r.status != "skipped"]
+    assert ran and all(r.status == "passed" for r in ran), [(r.run_id, r.status, r.error_message) for r in ran]
+
+
+# -- the Sera API -----------------------------------------------------------------------------------------
+
+
+@_step("given", "the Sera API is served", "Given the Sera API is served")
+def _api_served(robots_bdd: World) -> None:
+    """The Sera API (robots.api) served by uvicorn on a loopback port for this scenario, with a run store and
+    robots home of its own; stopped when the scenario ends."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from robots.api import ApiSettings, create_app
+
+    n = 0
+    while (robots_bdd.home / "api" / str(n)).exists():
+        n += 1
+    folder = robots_bdd.home / "api" / str(n)
+    folder.mkdir(parents=True)
+    app = create_app(ApiSettings(database_url=f"sqlite:///{folder}/api.db", home=folder / "home",
+                                 portal_url=robots_bdd.tenant_url))
+
+    class _Server(uvicorn.Server):
+        def capture_signals(self) -> Any:  # the test process keeps its own signal handlers
+            import contextlib
+
+            return contextlib.nullcontext()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bdd-api", daemon=True)
+    thread.start()
+    client = httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=300)
+
+    def stop() -> None:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=60)
+        sock.close()
+
+    robots_bdd.cleanups.append(stop)
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("the API did not start")
+        time.sleep(0.01)  # back-off while polling uvicorn's started flag
+    robots_bdd.extra["api"] = client
+    robots_bdd.extra["api_answers"] = []
+
+
+def _api(world: World) -> httpx.Client:
+    if "api" not in world.extra:
+        raise AssertionError("the API is not served in this scenario (add `Given the Sera API is served`)")
+    client: httpx.Client = world.extra["api"]
+    return client
+
+
+@_step("given", "I have an API session for my account", "Given I have an API session for my account")
+def _api_session(robots_bdd: World) -> None:
+    """POST /sessions signs the scenario's account in to the portal (its TOTP secret as the second factor); the
+    token it answers is sent with every later API request."""
+    s = robots_bdd.secrets
+    if not s.get("sera_totp"):
+        raise AssertionError("an API session needs an account with a TOTP second factor (like demo)")
+    body = {"portal_url": robots_bdd.portal_url, "tenant": robots_bdd.tenant, "username": s["sera_username"],
+            "password": s["sera_password"], "mfa": {"method": "totp", "totp_secret": s["sera_totp"]}}
+    r = _api(robots_bdd).post("/sessions", json=body)
+    assert r.status_code == 201, f"POST /sessions answered {r.status_code}: {r.text}"
+    robots_bdd.extra["api_token"] = r.json()["token"]
+
+
+@_step("when", 'I send "{method} {path}" with the Idempotency-Key "{key}":',
+       'When I send "POST /customers" with the Idempotency-Key "create-ada":\n  """\n'
+       '  {"name": "Ada Api", "city": "Austin", "state": "TX"}\n  """')
+def _api_send(robots_bdd: World, method: str, path: str, key: str, docstring: str) -> None:
+    """An API request with a JSON body (the docstring), the session's token and an Idempotency-Key."""
+    headers = {"Idempotency-Key": key}
+    if "api_token" in robots_bdd.extra:
+        headers["Authorization"] = f"Bearer {robots_bdd.extra['api_token']}"
+    answer = _api(robots_bdd).request(method, path, headers=headers, json=json.loads(docstring))
+    robots_bdd.extra["api_answers"].append((key, answer))
+
+
+def _answer(world: World) -> httpx.Response:
+    answers = world.extra.get("api_answers") or []
+    if not answers:
+        raise AssertionError("no API request has been sent in this scenario")
+    response: httpx.Response = answers[-1][1]
+    return response
+
+
+@_step("then", "the API answered {status:d}", "Then the API answered 201")
+def _api_status(robots_bdd: World, status: int) -> None:
+    """The last API answer's HTTP status."""
+    r = _answer(robots_bdd)
+    assert r.status_code == status, f"{r.status_code}: {r.text}"
+
+
+@_step("then", 'the API answer has "{field}" = "{value}"', 'Then the API answer has "customer.city" = "Austin"')
+def _api_field(robots_bdd: World, field: str, value: str) -> None:
+    """A field of the last API answer's JSON body (dotted), as text."""
+    got = _get(_answer(robots_bdd).json(), field)
+    assert _text(got) == value, f"{field} is {got!r}"
+
+
+@_step("then", "the API answer is the first one replayed", "Then the API answer is the first one replayed")
+def _api_replayed(robots_bdd: World) -> None:
+    """The last answer is the first answer to its Idempotency-Key again (status and body), marked
+    `Idempotent-Replayed: true`."""
+    _answer(robots_bdd)  # at least one
+    key, last = robots_bdd.extra["api_answers"][-1]
+    first = next(a for k, a in robots_bdd.extra["api_answers"] if k == key)
+    assert first is not last, "only one request was sent with this Idempotency-Key"
+    assert (last.status_code, last.json()) == (first.status_code, first.json()), last.text
+    assert last.headers.get("Idempotent-Replayed") == "true", dict(last.headers)
+
+
+@_step("then", 'the API answered {status:d} with the error "{kind}": "{message}"',
+       'Then the API answered 409 with the error "idempotency_conflict": "this Idempotency-Key was used with a '
+       'different request"')
+def _api_error(robots_bdd: World, status: int, kind: str, message: str) -> None:
+    """The error envelope: `{"error": {type, message, details, request_id}}` with this status, type and exact
+    message, its request_id the answer's X-Request-Id."""
+    r = _answer(robots_bdd)
+    body = r.json()
+    assert r.status_code == status, f"{r.status_code}: {r.text}"
+    assert set(body) == {"error"} and set(body["error"]) == {"type", "message", "details", "request_id"}, body
+    assert (body["error"]["type"], body["error"]["message"]) == (kind, message), body
+    assert body["error"]["request_id"] == r.headers["X-Request-Id"]
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
