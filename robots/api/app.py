@@ -34,6 +34,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     hooks = Webhooks(store.engine, outbox)
     flows = FlowService(settings, store, tokens, hooks)
     worker = OutboxWorker(outbox, idle_s=1.0)
+    from robots.api.warm import WarmReads
+
+    warm = WarmReads(flows)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,6 +45,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield
         finally:
             flows.close()
+            warm.close()
             worker.stop()
             store.close()
 
@@ -52,6 +56,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.tokens = tokens
     app.state.flows = flows
     app.state.webhooks = hooks
+    app.state.warm = warm
     app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s)
     errors.install(app)
     for module in (system, sessions, reads, writes, runs, webhooks):

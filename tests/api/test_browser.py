@@ -78,9 +78,30 @@ def test_a_session_token_reads_customers_through_the_portal_session_it_signed_in
     assert creds["password"] not in secrets_anywhere and session["token"] not in secrets_anywhere
     assert creds["totp_secret"] not in secrets_anywhere
 
+    # Warm reads: a page size the portal offers is read over HTTP with the stored session (no run, no browser).
+    runs_before = len(store.list(limit=None))
+    warm = api.get("/customers", params={"q": row["number"], "page_size": 25}, headers=headers)
+    assert warm.status_code == 200, warm.text
+    def same(c: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in c.items() if k not in ("source_url", "scraped_at")}
+
+    assert [same(c) for c in warm.json()["items"]] == [same(c) for c in page["items"]]
+    assert warm.json()["total_count"] == 1
+    conn = sqlite3.connect(f"file:{sandbox.db_path}?mode=ro", uri=True)
+    try:
+        count = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    finally:
+        conn.close()
+    second = api.get("/customers", params={"page": 2, "page_size": 25}, headers=headers).json()
+    assert (len(second["items"]), second["page"], second["total_count"], second["has_more"]) == (25, 2, count, True)
+    third = api.get("/customers", params={"cursor": second["next_cursor"], "page_size": 25}, headers=headers).json()
+    assert third["page"] == 3 and not {c["id"] for c in third["items"]} & {c["id"] for c in second["items"]}
+    assert len(store.list(limit=None)) == runs_before
+
     envelope(api.get("/audit", headers=headers), 403, "missing_scope", "this token lacks the scope 'audit:read'")
     entries = api.get("/audit", headers=bearer(token(api, "admin"))).json()["items"]
     assert [(e["who"], e["tenant"], e["action"], e["target"], e["result"], e["run_id"]) for e in entries] == [
+        *[("demo", "acme", "customers.list", None, "ok (http)", None)] * 3,
         ("demo", "acme", "customers.list", None, "ok", runs["list_customers"].run_id),
         ("demo", "acme", "sessions.create", sandbox.url, "ok", runs["api_sign_in"].run_id)]
 

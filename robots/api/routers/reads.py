@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
 
 from robots.api.auth import Principal, need
-from robots.api.common import audit, page_of, services
+from robots.api.common import audit, decode_cursor, encode_cursor, page_of, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
 from robots.api.models import CustomerOut, CustomerPage, InvoicePage, PricebookPage, WorkOrderOut, WorkOrderPage
 from robots.records.model import RunRecord
@@ -66,6 +66,13 @@ def list_customers(
 ) -> dict[str, Any]:
     vars = _clean({"q": q, "type": type, "status": status, "tag": tag,
                    "modified_on_or_after": modified_on_or_after, "sort": sort})
+    offset = decode_cursor(cursor) if cursor else (page - 1) * page_size
+    warm = services(request).warm.customers_page(principal, vars, offset, page_size)
+    if warm is not None:
+        audit(request, principal, "customers.list", None, "ok (http)")
+        items = _models(Customer, warm["items"], "")
+        return {**{k: warm[k] for k in ("page", "page_size", "total_count", "has_more")}, "items": items,
+                "next_cursor": encode_cursor(offset + page_size) if warm["has_more"] else None}
     record = _read(request, principal, "sera/list_customers", {**vars, "page_size": 100}, "customers.list",
                    None)
     items = _models(Customer, record.outputs.get("customers") or [], record.run_id)
