@@ -1,5 +1,5 @@
 """The Sera file flows end to end (real Chromium against the sandbox): upload_attachment uploads a file once per
-key (the sandbox's write counter) and proves the portal's copy by its SHA-256, a copy that differs fails naming
+key (the sandbox's write counter, also when the upload is answered after the page-load timeout) and proves the portal's copy by its SHA-256, a copy that differs fails naming
 both digests, and export_customers saves the CSV export with its checksum and reads the same customers as
 list_customers for the same filter (under layout B, with the drift recorded).
 
@@ -41,6 +41,8 @@ def test_upload_attachment_verifies_the_checksum_and_the_same_file_again_uploads
     photo = tmp_path / "condenser coil.jpg"
     photo.write_bytes(bytes(range(256)) * 40 + "Zoë's unit".encode())
     digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "slow_commit", "ms": 9000,
+                                                       "paths": ["/jobs/50005/attachments"]}).raise_for_status()
     first = upload(home, sandbox_env, photo, "a-1")
     assert first.returncode == 0, first.stderr
     assert tracked_pids_alive(home / "runs" / first.run_id) == []
@@ -55,6 +57,10 @@ def test_upload_attachment_verifies_the_checksum_and_the_same_file_again_uploads
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == digest and saved.read_bytes() == photo.read_bytes()
     assert (out["verified"], out["created"], out["submits"], out["idempotency_key"]) == (True, True, 1, "a-1")
     assert writes(sandbox) == {"attachments": 1}
+    posts = [e for e in httpx.get(f"{sandbox.url}/_sandbox/requests").json() if e["method"] == "POST"
+             and e["path"] == "/jobs/50005/attachments"]  # fmt: skip
+    assert [e.get("faults") for e in posts] == [["slow_commit"]]  # answered after the page-load timeout: not resent
+    httpx.delete(f"{sandbox.url}/_sandbox/faults/slow_commit").raise_for_status()
 
     again = upload(home, sandbox_env, photo, "a-1")
     assert again.returncode == 0, again.stderr
