@@ -1,7 +1,8 @@
 """The Sera file flows end to end (real Chromium against the sandbox): upload_attachment uploads a file once per
-key (the sandbox's write counter, also when the upload is answered after the page-load timeout) and proves the portal's copy by its SHA-256, a copy that differs fails naming
-both digests, and export_customers saves the CSV export with its checksum and reads the same customers as
-list_customers for the same filter (under layout B, with the drift recorded).
+key (the sandbox's write counter, also when the upload is answered after the page-load timeout) and proves the
+portal's copy by its SHA-256, a copy that differs fails naming both digests, and export_customers saves the CSV
+export with its checksum and reads the same customers as list_customers for the same filter (under layout B,
+with the drift recorded).
 
 The tests of this module share a home (ROBOTS_HOME and its SQLite store), so only the first signs in."""
 
