@@ -52,5 +52,5 @@ def test_checksum_and_read_csv_need_no_browser(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     record = run(tmp_path, tmp_path / "nowhere.csv")
-    assert record.status != "passed"
+    assert (record.status, record.error_class) == ("errored", "InputError")
     assert record.error_message == f"checksum: no such file '{tmp_path / 'nowhere.csv'}'"
