@@ -1,0 +1,48 @@
+"""Work-order writes through the API with a token minted for operators (no portal session: its flows take the
+secrets from the environment, like `robots run`): a status change, the portal's refusal of an illegal one in its
+own words (422 portal_refused), and a create with pricebook lines."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import ApiClient, bearer, token
+from .test_contracts import envelope
+
+pytestmark = pytest.mark.browser
+
+
+def test_work_order_status_and_create_through_the_api(make_client: Callable[..., ApiClient], sandbox: Any,
+                                                      sandbox_env: dict[str, str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("ROBOTS_")]:
+        monkeypatch.delenv(name)
+    for name, value in {**sandbox_env, "SE_OFFLINE": "true"}.items():
+        monkeypatch.setenv(name, value)
+    api = make_client(portal_url=sandbox.url)
+    headers = bearer(token(api, "work_orders:write"))
+
+    moved = api.patch("/work-orders/50009/status", json={"status": "dispatched"},
+                      headers={**headers, "Idempotency-Key": "s-1"})  # 50009 is scheduled
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["work_order"]["id"], moved.json()["work_order"]["status"], moved.json()["changed"]) == (
+        "50009", "dispatched", True)
+
+    error = envelope(api.patch("/work-orders/50009/status", json={"status": "completed"},
+                               headers={**headers, "Idempotency-Key": "s-2"}), 422, "portal_refused",
+                     "a work order that is Dispatched cannot become completed; allowed: In Progress, Canceled")
+    assert error["details"]["failure_kind"] == "business"
+
+    made = api.post("/work-orders", headers={**headers, "Idempotency-Key": "po-1"}, json={
+        "customer": "C-100003", "job_type": "Furnace Repair", "priority": "high", "summary": "No heat upstairs",
+        "lines": [{"code": "DIA-100", "quantity": 1}, {"code": "PAR-118", "quantity": 2, "price": "199.50"}]})
+    assert made.status_code == 201, made.text
+    order = made.json()["work_order"]
+    assert made.json()["created"] is True and made.headers["Location"] == f"/work-orders/{order['id']}"
+    assert [(line["code"], line["quantity"]) for line in order["line_items"]] == [("DIA-100", 1), ("PAR-118", 2)]
+    assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {"work_orders": 2}
