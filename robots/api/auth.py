@@ -210,18 +210,25 @@ class RateLimiter:
         self._hits: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, key: str) -> None:
+    def check(self, key: str, *, tenant: str | None = None, tenant_limit: int | None = None) -> None:
+        """Count one request of the token `key` (and of its tenant); 429 when either is over its budget."""
         t = time.monotonic()
+        budgets = [(key, self.limit, "this token")]
+        if tenant and tenant_limit:
+            budgets.append((f"tenant:{tenant}", tenant_limit, f"tenant {tenant!r}"))
         with self._lock:
-            hits = [h for h in self._hits.get(key, []) if h > t - self.window]
-            if len(hits) >= self.limit:
-                retry = max(1, int(hits[0] + self.window - t + 0.999))
-                self._hits[key] = hits
-                raise ApiError(429, f"rate limit of {self.limit} requests per {self.window:g} s reached for this "
-                               f"token; retry after {retry} s", headers={"Retry-After": str(retry)},
-                               details={"limit": self.limit, "window_s": self.window, "retry_after_s": retry})
-            hits.append(t)
-            self._hits[key] = hits
+            lists = {k: [h for h in self._hits.get(k, []) if h > t - self.window] for k, _, _ in budgets}
+            for k, limit, whom in budgets:
+                hits = lists[k]
+                if len(hits) >= limit:
+                    self._hits.update(lists)
+                    retry = max(1, int(hits[-limit] + self.window - t + 0.999))
+                    raise ApiError(429, f"rate limit of {limit} requests per {self.window:g} s reached for {whom}; "
+                                   f"retry after {retry} s", headers={"Retry-After": str(retry)},
+                                   details={"limit": limit, "window_s": self.window, "retry_after_s": retry})
+            for k, hits in lists.items():
+                hits.append(t)
+                self._hits[k] = hits
 
 
 bearer = HTTPBearer(auto_error=False, description="an API token: POST /sessions or `robots api token create`")
@@ -233,7 +240,8 @@ def authenticated(request: Request,
         raise ApiError(401, "an API token is required: send `Authorization: Bearer <token>`", type="missing_token")
     state: Any = request.app.state
     principal = state.tokens.verify(credentials.credentials)
-    state.limiter.check(principal.token_id)
+    state.limiter.check(principal.token_id, tenant=principal.tenant,
+                        tenant_limit=state.settings.tenant_rate_limit)
     request.state.principal = principal
     return principal
 

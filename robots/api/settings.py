@@ -26,6 +26,8 @@ class ApiSettings:
     #: per-token request budget: `rate_limit` requests per `rate_window_s` seconds (then 429 + Retry-After)
     rate_limit: int = 120
     rate_window_s: float = 60.0
+    #: per-tenant budget over all of a tenant's tokens, in the same window
+    tenant_rate_limit: int = 600
     #: signs webhook deliveries (HMAC-SHA256); None: the secret `webhook_secret` (env or vault), else unsigned ""
     webhook_secret: str | None = None
     #: the outbox's first retry wait (doubles per failed attempt)

@@ -7,6 +7,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,19 @@ def test_rate_limit_answers_429_with_retry_after(make_client: Callable[..., ApiC
     assert 1 <= int(r.headers["Retry-After"]) <= 60 and error["details"]["limit"] == 3
     other = token(client, "runs:read")  # per token: another token is not held back
     assert client.get("/runs/x", headers=bearer(other)).status_code == 404
+
+
+def test_a_tenant_has_a_budget_over_all_its_tokens(make_client: Callable[..., ApiClient]) -> None:
+    client = make_client(rate_limit=10, tenant_rate_limit=4, rate_window_s=60)
+    tokens = client.app.state.tokens
+    acme = [tokens.create(["runs:read"], label="t", ttl=timedelta(hours=1), tenant="acme")[0] for _ in range(3)]
+    for raw in [*acme, *acme[:1]]:
+        assert client.get("/runs/x", headers=bearer(raw)).status_code == 404
+    r = client.get("/runs/x", headers=bearer(acme[2]))
+    envelope(r, 429, "rate_limited", f"rate limit of 4 requests per 60 s reached for tenant 'acme'; retry after "
+             f"{r.headers['Retry-After']} s")
+    summit = tokens.create(["runs:read"], label="t", ttl=timedelta(hours=1), tenant="summit")[0]
+    assert client.get("/runs/x", headers=bearer(summit)).status_code == 404  # another tenant is not held back
 
 
 def wait_for_run(client: ApiClient, headers: dict[str, str], location: str, done: Callable[[dict[str, Any]], bool],
