@@ -795,6 +795,22 @@ def _nowhere(robots_bdd: World, text: str) -> None:
     assert not leaks, f"found in: {', '.join(leaks)}"
 
 
+@_step("then", 'the {name} output\'s "{field}" are exactly:',
+       "Then the work_order output's \"line_items\" are exactly:\n"
+       "  | code    | quantity | unit_price_cents |\n  | DIA-100 | 1.0      | 20099            |")
+def _nested_exactly(robots_bdd: World, name: str, field: str, datatable: list[list[str]]) -> None:
+    """Exact, order-aware, on a list inside an output (a work order's `line_items`, `assignments`): the records,
+    in order, are the table's rows (on the table's columns)."""
+    _compare(_get(robots_bdd.output(name), field) or [], datatable, exact=True, ordered=True)
+
+
+@_step("then", 'the {name} output has no "{field}"', 'Then the previous output has no "next_billing_date"')
+def _output_lacks(robots_bdd: World, name: str, field: str) -> None:
+    """A field of a mapping output is null, empty or missing (dotted: `billing.next_charge`)."""
+    got = _get(robots_bdd.output(name), field)
+    assert got in (None, "", []), f"{name}.{field} is {got!r}"
+
+
 # -- scheduled robots ---------------------------------------------------------------------------------------
 
 
