@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -63,6 +63,7 @@ def audit(request: Request, principal: Principal | None, action: str, target: st
 
 # ------------------------------------------------------------------ Idempotency-Key
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+STALE_CLAIM_S = 900  # longer than any write flow may take (their runs are bounded by the flows' own timeouts)
 
 
 def idempotent(request: Request, principal: Principal, key: str | None, body: BaseModel | None,
@@ -82,6 +83,11 @@ def idempotent(request: Request, principal: Principal, key: str | None, body: Ba
     write = sessionmaker(engine.execution_options(robots_write=True))
     try:
         with write.begin() as s:
+            # A claim left by a request that never finished (the server died in it) is taken over after a while.
+            s.execute(delete(IdempotencyRow).where(
+                IdempotencyRow.token_id == owner, IdempotencyRow.key == key, IdempotencyRow.status_code.is_(None),
+                IdempotencyRow.request_sha256 == fingerprint,
+                IdempotencyRow.created_at < datetime.now(UTC) - timedelta(seconds=STALE_CLAIM_S)))
             s.add(IdempotencyRow(token_id=owner, key=key, request_sha256=fingerprint, status_code=None,
                                  created_at=datetime.now(UTC)))
     except IntegrityError:

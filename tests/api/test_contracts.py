@@ -175,3 +175,28 @@ def test_audit_log_needs_admin_and_records_who_did_what(client: ApiClient) -> No
     assert [(e["who"], e["action"], e["target"], e["result"], e["run_id"]) for e in entries] == [
         ("tester", "flows.run", "echo", "accepted", r.json()["run_id"])]
     assert entries[0]["request_id"] == r.headers["X-Request-Id"]
+
+
+def test_a_key_still_being_answered_is_409_until_its_claim_is_stale(client: ApiClient, tmp_path: Path) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    raw = token(client, "flows:run")
+    owner = client.app.state.tokens.verify(raw).token_id
+    body = {"vars": {"msg": "x"}}
+    fingerprint = hashlib.sha256(f"POST /flows/echo/runs\n{json.dumps(body, sort_keys=True)}".encode()).hexdigest()
+    conn = sqlite3.connect(tmp_path / "robots.db")
+    try:
+        conn.execute("INSERT INTO api_idempotency (token_id, key, request_sha256, created_at) VALUES (?, ?, ?, ?)",
+                     (owner, "k", fingerprint, datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")))
+        conn.commit()
+        keyed = {**bearer(raw), "Idempotency-Key": "k"}
+        r = client.post("/flows/echo/runs", headers=keyed, json=body)
+        envelope(r, 409, "idempotency_in_progress",
+                 "a request with this Idempotency-Key is still being answered; retry later")
+        assert r.headers["Retry-After"] == "5"
+        conn.execute("UPDATE api_idempotency SET created_at = '2026-01-01 00:00:00.000000'")  # the server died in it
+        conn.commit()
+    finally:
+        conn.close()
+    assert client.post("/flows/echo/runs", headers=keyed, json=body).status_code == 202

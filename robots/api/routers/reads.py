@@ -33,8 +33,8 @@ def _read(request: Request, principal: Principal, flow: str, vars: dict[str, Any
     try:
         record: RunRecord = state.flows.run(loaded, vars, principal)
     except ApiError as e:
-        audit(request, principal, action, target, f"error {e.status}", (e.details or {}).get("run_id")
-              if isinstance(e.details, dict) else None)
+        run_id = e.details.get("run_id") if isinstance(e.details, dict) else None
+        audit(request, principal, action, target, f"error {e.status}", run_id)
         raise
     audit(request, principal, action, target, "ok", record.run_id)
     return record

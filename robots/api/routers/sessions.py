@@ -107,7 +107,8 @@ def create_session(request: Request, body: SessionCreate) -> TokenOut:
         run_id = _sign_in(request, principal, portal_url)
     except ApiError as e:
         state.tokens.end_session(session_id)
-        audit(request, principal, "sessions.create", portal_url, f"error {e.status}", (e.details or {}).get("run_id"))
+        failed_run = e.details.get("run_id") if isinstance(e.details, dict) else None
+        audit(request, principal, "sessions.create", portal_url, f"error {e.status}", failed_run)
         raise
     state.tokens.bind(row.token_id, session_id)
     audit(request, principal, "sessions.create", portal_url, "ok", run_id)
