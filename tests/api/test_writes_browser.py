@@ -4,6 +4,7 @@ own words (422 portal_refused), and a create with pricebook lines."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,8 @@ from .conftest import ApiClient, bearer, token
 from .test_contracts import envelope
 
 pytestmark = pytest.mark.browser
+
+CARD = "pm_W2apiSecretTok9Qx7"
 
 
 def test_work_order_status_and_create_through_the_api(make_client: Callable[..., ApiClient], sandbox: Any,
@@ -46,3 +49,15 @@ def test_work_order_status_and_create_through_the_api(make_client: Callable[...,
     assert made.json()["created"] is True and made.headers["Location"] == f"/work-orders/{order['id']}"
     assert [(line["code"], line["quantity"]) for line in order["line_items"]] == [("DIA-100", 1), ("PAR-118", 2)]
     assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {"work_orders": 2}
+
+    # A membership with its payment method token: a secret of this request only, in no record the API keeps.
+    members = bearer(token(api, "memberships:write"))
+    joined = api.post("/customers/1003/memberships", headers={**members, "Idempotency-Key": "m-1"}, json={
+        "program_id": 1, "cadence": "quarterly", "price": "47.25", "autopay": True, "payment_method_token": CARD})
+    assert joined.status_code == 201, joined.text
+    billing = joined.json()["membership"]["billing"]
+    assert (joined.json()["created"], billing["cadence"], billing["price_cents"], billing["autopay"],
+            billing["payment_method_ref"]) == (True, "quarterly", 4725, True, "pm_…9Qx7")
+    kept = api.app.state.store.get(joined.json()["run_id"]).model_dump_json()
+    audit = json.dumps([dict(r.__dict__) for r in api.app.state.tokens.audit_entries(limit=100)], default=str)
+    assert CARD not in kept and CARD not in audit
