@@ -40,7 +40,8 @@ class ErrorEnvelope(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope, "description": TYPES[code]} for code in (400, 401, 403, 404, 409, 422, 429, 502, 504)
+    code: {"model": ErrorEnvelope, "description": TYPES[code]}
+    for code in (400, 401, 403, 404, 409, 422, 429, 502, 503, 504)
 }
 
 

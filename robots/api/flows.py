@@ -94,6 +94,13 @@ class FlowService:
         except InputError as e:
             raise ApiError(403, str(e), type="missing_secret") from None
 
+    def _check_paused(self) -> None:
+        """`robots pause` (a portal maintenance window) holds the API's portal work too."""
+        paused = self.store.paused()
+        if paused:
+            raise ApiError(503, f"robots are paused: {paused['reason']} (by {paused['by']} since {paused['since']})",
+                           type="paused", headers={"Retry-After": "60"})
+
     def _check_vars(self, flow: Flow, vars: dict[str, Any]) -> None:
         from robots.engine import resolve_vars
 
@@ -144,6 +151,7 @@ class FlowService:
         secrets of this request only (e.g. a payment method token), masked in the record like the others."""
         self._check_vars(flow, vars)
         self._portal_url(principal, flow)
+        self._check_paused()
         record = self._execute(flow, vars, principal, None, extra_secrets)
         if record.status != "passed":
             raise failure(record)
@@ -155,6 +163,7 @@ class FlowService:
 
         self._check_vars(flow, vars)
         self._portal_url(principal, flow)
+        self._check_paused()
         if principal.session_id:
             self.tokens.credentials(principal)
         run_id = new_run_id()

@@ -39,6 +39,7 @@ class WarmReads:
 
         if page_size not in PORTAL_PAGE_SIZES or offset % page_size or not principal.session_id:
             return None
+        self.flows._check_paused()
         row = self.flows.tokens.session(principal.session_id)
         sessions = self.flows._runner().sessions
         if row is None or row.ended_at is not None or sessions is None:

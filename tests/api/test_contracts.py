@@ -200,3 +200,14 @@ def test_a_key_still_being_answered_is_409_until_its_claim_is_stale(client: ApiC
     finally:
         conn.close()
     assert client.post("/flows/echo/runs", headers=keyed, json=body).status_code == 202
+
+
+def test_robots_pause_holds_runs_started_over_http(client: ApiClient) -> None:
+    headers = bearer(token(client, "flows:run"))
+    client.app.state.store.set_paused("portal maintenance until 23:00", by="ops")
+    r = client.post("/flows/echo/runs", headers=headers, json={"vars": {"msg": "x"}})
+    since = client.app.state.store.paused()["since"]
+    envelope(r, 503, "paused", f"robots are paused: portal maintenance until 23:00 (by ops since {since})")
+    assert r.headers["Retry-After"] == "60"
+    client.app.state.store.set_paused(None)
+    assert client.post("/flows/echo/runs", headers=headers, json={"vars": {"msg": "x"}}).status_code == 202

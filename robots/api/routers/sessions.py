@@ -68,6 +68,7 @@ def _sign_in(request: Request, principal_like: Any, portal_url: str) -> str:
     from robots.api.flows import failure
 
     state = services(request)
+    state.flows._check_paused()
     record = state.flows._execute(state.flows.sign_in_flow(), {}, principal_like, None)
     if record.status != "passed":
         if record.error_class == "CredentialsRejected":
