@@ -64,7 +64,7 @@ def test_features_run_with_junit_and_an_html_report_with_the_failure_screenshot(
         f"the dispatcher ({features}/report.feature:18, scenario \"A typo in a step\"); the closest known steps:",
         '  Given I am logged in to tenant "{tenant}" as the {role}',
         '  Given I am logged in to tenant "{tenant}" as "{username}"',
-        '  Given I sign in with SSO as "{username}"',
+        '  Given the flow var "{name}" is the list:',
     ]
 
     suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
