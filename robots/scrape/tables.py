@@ -165,8 +165,7 @@ def parse_table(html: str | Any, fields: dict[str, FieldSpec], *, base_url: str 
         compiled.append(_Compiled(name, spec, converter(spec, tz, base_url)))
     # (name, row attribute, column index, cell attribute, spec, convert, simple): simple fields take the fast path
     plan = [(f.name, f.spec.row_attr, index[f.spec.column] if f.spec.column is not None else -1, f.spec.attr, f.spec,
-             f.convert, "." not in f.name and not (f.spec.pattern or f.spec.default is not None or f.spec.split
-                                                   or f.spec.list or f.spec.raw or f.spec.type == "enum"))
+             f.convert, simple_field(f.name, f.spec))
             for f in compiled]  # fmt: skip
     body_rows = table.xpath("./tbody/tr") or [r for r in table.xpath(".//tr") if not r.xpath("./th")]
     width = len(headers)
@@ -197,6 +196,13 @@ def parse_table(html: str | Any, fields: dict[str, FieldSpec], *, base_url: str 
             row.update(extra)
         out.append(row)
     return out
+
+
+def simple_field(name: str, spec: ValueSpec) -> bool:
+    """Whether a field's value is just its converted text (no pattern, default, list, raw label or nesting): the
+    scrapers then store `convert(text)` directly instead of going through `store_value`."""
+    return "." not in name and not (spec.pattern or spec.default is not None or spec.split or spec.list or spec.raw
+                                    or spec.type == "enum")
 
 
 def store_value(row: dict[str, Any], name: str, spec: ValueSpec, raw: str | None,
