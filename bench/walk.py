@@ -110,7 +110,7 @@ def bench_flow(folder: Path, repeats: int) -> Path:
     for n in range(repeats):
         for mode in MODES:
             block = paginate.replace("id: pages", f"id: {mode}_{n}").replace(
-                "      max_pages: 500", f"      max_pages: 500\n      fetch: {mode}").replace(
+                '      fetch: "{{ vars.fetch }}"', f"      fetch: {mode}").replace(
                 "collect: rows", f"collect: rows_{mode}_{n}").replace("id: rows", f"id: rows_{mode}_{n}")
             page1 = "{{ portal.url }}/customers?page_size=" + str(PAGE_SIZE)
             if mode == "browser":  # the step-by-step walk starts from the page the browser opened
