@@ -63,15 +63,16 @@ class HybridPages:
         return response.text, str(response.url)
 
     def _fetch(self, url: str) -> tuple[str, str]:
-        """One page fetched by the browser's page (fetch: script); navigated to when the page cannot fetch it."""
+        """One page fetched by the browser's page (fetch: script); navigated to when the page cannot fetch it or
+        the portal answers with an error."""
         b = self.ctx.browser
         got = b.fetch_text(url, self.ctx.timeout)
-        if got is None:  # another origin, or the page refused the request: read it by navigating
+        if got is None or got[0] >= 400:
+            # Another origin, or the page refused the request; or the portal answered with an error page: read
+            # it by navigating, so that the browser shows the page the walk failed on (the run's evidence).
             b.open(url)
             return b.page_source() or "", b.url
-        status, final_url, text = got
-        if status >= 400:
-            raise TechnicalError(f"GET {url} answered {status}")
+        _, final_url, text = got
         return text, final_url
 
     def _read(self, client: httpx.Client | None, url: str) -> tuple[str, str]:
