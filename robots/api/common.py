@@ -61,6 +61,21 @@ def audit(request: Request, principal: Principal | None, action: str, target: st
         run_id=run_id, request_id=request_id(request))
 
 
+def run_audited(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
+                target: str | None, secrets: dict[str, str] | None = None) -> Any:
+    """Run a library flow for this request and wait (see FlowService.run), with its audit line either way."""
+    state = services(request)
+    loaded = state.flows.load(flow, library=True)
+    try:
+        record = state.flows.run(loaded, vars, principal, secrets)
+    except ApiError as e:
+        run_id = e.details.get("run_id") if isinstance(e.details, dict) else None
+        audit(request, principal, action, target, f"error {e.status}", run_id)
+        raise
+    audit(request, principal, action, target, "ok", record.run_id)
+    return record
+
+
 # ------------------------------------------------------------------ Idempotency-Key
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 STALE_CLAIM_S = 900  # longer than any write flow may take (their runs are bounded by the flows' own timeouts)

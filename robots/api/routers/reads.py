@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
 
 from robots.api.auth import Principal, need
-from robots.api.common import audit, decode_cursor, encode_cursor, page_of, services
+from robots.api.common import audit, decode_cursor, encode_cursor, page_of, run_audited, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
 from robots.api.models import CustomerOut, CustomerPage, InvoicePage, PricebookPage, WorkOrderOut, WorkOrderPage
 from robots.records.model import RunRecord
@@ -28,15 +28,7 @@ CursorQ = Query(None, max_length=200, description="next_cursor of the previous p
 
 def _read(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
           target: str | None) -> RunRecord:
-    state = services(request)
-    loaded = state.flows.load(flow, library=True)
-    try:
-        record: RunRecord = state.flows.run(loaded, vars, principal)
-    except ApiError as e:
-        run_id = e.details.get("run_id") if isinstance(e.details, dict) else None
-        audit(request, principal, action, target, f"error {e.status}", run_id)
-        raise
-    audit(request, principal, action, target, "ok", record.run_id)
+    record: RunRecord = run_audited(request, principal, flow, vars, action, target)
     return record
 
 

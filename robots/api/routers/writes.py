@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Path, Request
 
 from robots.api.auth import Principal, need
-from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, services
-from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.api.common import IDEMPOTENCY_HEADER, idempotent, run_audited
+from robots.api.errors import ERROR_RESPONSES
 from robots.api.models import (
     CustomerCreate,
     CustomerCreated,
@@ -33,15 +33,7 @@ KeyHeader = Header(None, alias=IDEMPOTENCY_HEADER, description="makes a retried 
 
 def _write(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
            target: str | None, secrets: dict[str, str] | None = None) -> RunRecord:
-    state = services(request)
-    loaded = state.flows.load(flow, library=True)
-    try:
-        record: RunRecord = state.flows.run(loaded, vars, principal, secrets)
-    except ApiError as e:
-        run_id = e.details.get("run_id") if isinstance(e.details, dict) else None
-        audit(request, principal, action, target, f"error {e.status}", run_id)
-        raise
-    audit(request, principal, action, target, "ok", record.run_id)
+    record: RunRecord = run_audited(request, principal, flow, vars, action, target, secrets)
     return record
 
 
