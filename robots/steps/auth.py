@@ -17,7 +17,7 @@ import pyotp
 from pydantic import Field, model_validator
 
 from robots.auth.codes import CodeSourceSpec, mark_used, open_source, wait_for_code
-from robots.errors import BusinessFailure, CredentialsRejected, InputError, StepTimeout
+from robots.errors import BusinessFailure, CredentialsRejected, InputError, StepTimeout, TechnicalError
 from robots.steps.base import SelectorKeys, SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 MIN_CODE_LIFE = 3.0
 #: portals refuse every code for a moment after a wrong one; the retry waits this long first
 REJECTED_CODE_PAUSE = 2.0
-NEXT_PAGE_WAIT = 5.0  # seconds a refused code's page gets to be replaced by the next answer
 #: without a sign-in time to go by, a code counts as new when it was sent less than this long ago
 CODE_MAX_AGE = timedelta(minutes=2)
 
@@ -131,18 +130,21 @@ def _type_code(ctx: StepContext, args: _CodeArgs, code: str) -> bool:
     error = ctx.selector(args.error)
     # After a refused code the page still shows the portal's error until the next answer replaces it: wait
     # for that replacement, or the old error would read as a refusal of this code. A portal that updates the
-    # error in place (no new page) is given a few seconds, then judged on what it shows.
+    # error in place (no new page) is judged on what it shows after the step's timeout.
     shown = b.page_marker() if b.exists(error) else None
     b.fill(ctx.selector(args.code), code, ctx.timeout)
     b.click(ctx.selector(args.submit), ctx.timeout)
     if shown is not None:
         with contextlib.suppress(StepTimeout):
-            b.wait_replaced(shown, min(ctx.timeout, NEXT_PAGE_WAIT))
+            b.wait_replaced(shown, ctx.timeout)
     return b.first_of([error, ctx.selector(args.done)], ctx.timeout) == 1
 
 
 def _rejected(ctx: StepContext, args: _CodeArgs) -> BusinessFailure:
-    text = " ".join(ctx.browser.text(ctx.selector(args.error), 1.0).split())
+    try:
+        text = " ".join(ctx.browser.text(ctx.selector(args.error), ctx.timeout).split())
+    except TechnicalError:  # the refusal was seen; its words could not be read (the page moved on)
+        text = ""
     return BusinessFailure(f"MFA code rejected: {text}" if text else "MFA code rejected")
 
 

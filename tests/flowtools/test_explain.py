@@ -41,9 +41,11 @@ def test_list_customers(in_repo):
         "      stop_on:",
         "        password.expired → data-cy:password-expired | css:form[action$='/password-expired']: the portal "
         "demands a password change before this account can sign in",
+        "        device.check → data-cy:device-check | xpath://h1[contains(normalize-space(.), 'Confirm that this is "
+        "you')]: the portal asks to confirm this new device (a person must open the link it e-mailed)",
         "        maintenance.title → data-cy:maintenance-title | css:.error-page h1: the portal is down for "
         "maintenance",
-        "    steps[2] mfa  (line 24)",
+        "    steps[2] mfa  (line 25)",
         "      done: nav.main → data-cy:main-nav | css:nav[aria-label=Main]",
         # an optional selector argument (SelectorRef | None) is resolved too; the secrets stay templates
         "      resend: mfa.resend → data-cy:mfa-resend | css:form[action$='/mfa/resend'] button",
@@ -56,6 +58,7 @@ def test_list_customers(in_repo):
 def test_nested_steps_are_indented_under_their_block(in_repo):
     text = explain(load_flow("flows/sera/list_customers.yaml"))
     assert ("  collect: rows\n"
+            "  fetch: {{ vars.fetch }}\n"
             "  steps:\n"
             "    steps[2].paginate.steps[0] extract_table  (line ") in text
     assert ("      id: rows\n"

@@ -14,9 +14,9 @@ FLOW = str(ROOT / "flows/sera/list_customers.yaml")
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--var", "nope=1"], f"error: {FLOW}: unknown var 'nope'; "
-                          "the flow declares: q, type, status, tag, modified_on_or_after, sort, page_size"),
+                          "the flow declares: q, type, status, tag, modified_on_or_after, sort, page_size, fetch"),
     (["--var", "pag_size=1"], f"error: {FLOW}: unknown var 'pag_size' (did you mean 'page_size'?); "
-                              "the flow declares: q, type, status, tag, modified_on_or_after, sort, page_size"),
+                              "the flow declares: q, type, status, tag, modified_on_or_after, sort, page_size, fetch"),
     (["--var", "page_size=lots"], f"error: {FLOW}: var 'page_size' must be an integer, got 'lots'"),
     (["--var", "bad"], "error: --var expects KEY=VALUE, got 'bad'"),
     (["--report", "pdf"], "error: --report: unknown kind 'pdf'; use one of html, json, junit"),

@@ -241,7 +241,7 @@ def test_the_repo_flow_loads_cleanly() -> None:
         ("steps[2].paginate.steps[0]", "extract_table"), ("steps[3]", "set_output"),
     ]
     paginate = flow.steps[2]
-    assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 29)
+    assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 35)
     [sign_in] = flow.subflows.values()
     assert [(c.where, c.kind) for c in sign_in.walk()] == [
         ("steps[0]", "open"), ("steps[1]", "login"), ("steps[2]", "mfa"),
