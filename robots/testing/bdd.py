@@ -882,7 +882,7 @@ def _scheduler_runs(robots_bdd: World, robot: str, count: int) -> None:
                 raise AssertionError(f"the scheduler ended (exit {proc.returncode}): {log.read_text()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after 240 s waiting for {count} runs of robot {robot}")
-            time.sleep(0.2)  # polling interval
+            time.sleep(0.2)  # back-off: the poll of a wait with a deadline
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
