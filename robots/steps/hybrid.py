@@ -70,10 +70,14 @@ class HybridPages:
         if got is None or got[0] >= 400:
             # Another origin, or the page refused the request; or the portal answered with an error page: read
             # it by navigating, so that the browser shows the page the walk failed on (the run's evidence).
-            b.open(url)
-            return b.page_source() or "", b.url
+            return self._navigate(url)
         _, final_url, text = got
         return text, final_url
+
+    def _navigate(self, url: str) -> tuple[str, str]:
+        """fetch: page - the browser opens the page; its source, in one round trip, and where it ended up."""
+        self.ctx.browser.open(url)
+        return self.ctx.browser.page_source() or "", self.ctx.browser.url
 
     def _read(self, client: httpx.Client | None, url: str) -> tuple[str, str]:
         """The HTML of the page at `url` and where it ended up, the way `fetch` says."""
@@ -81,8 +85,7 @@ class HybridPages:
             return self._get(client, url)
         if self.args.fetch == "script":
             return self._fetch(url)
-        self.ctx.browser.open(url)
-        return self.ctx.browser.page_source() or "", self.ctx.browser.url
+        return self._navigate(url)
 
     def _in_browser(self, url: str) -> tuple[list[Any], str | None]:
         """Read one page the ordinary way: open it in the browser, run the inner steps, find the next link."""
