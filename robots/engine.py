@@ -436,9 +436,9 @@ class Runner:
 
         assert st.portal is not None and st.portal.session is not None
         keys = st.portal.session.local_storage
-        if not keys or st.browser is None:
-            return {} if not keys else None
-        if urlsplit(st.browser.url).netloc != urlsplit(st.portal.url).netloc:
+        if not keys:
+            return {}
+        if st.browser is None or urlsplit(st.browser.url).netloc != urlsplit(st.portal.url).netloc:
             return None
         return st.browser.local_storage(keys)
 
@@ -497,7 +497,7 @@ class Runner:
         what = f"{call.where}.{call.kind}"
         if st.session.relogins >= 1:
             raise SessionLost(f"the portal ended the session again during {what}; a run signs in again only once")
-        if (call.args.write or REGISTRY[call.kind].writes) and not call.args.idempotent:
+        if _unrepeatable_write(call):
             raise SessionLost(f"the portal ended the session during write step {what}; it was not repeated "
                               f"because it is not marked `idempotent: true` (check in the portal whether it "
                               f"went through)")
@@ -603,7 +603,7 @@ class Runner:
             if state.dry_run and (call.args.write or sdef.writes):
                 status, summary = "skipped", "dry run: not submitted"
                 return
-            if (call.args.write or sdef.writes) and not call.args.idempotent and not state.idempotent_blocks:
+            if _unrepeatable_write(call) and not state.idempotent_blocks:
                 state.writes_begun.append(f"{call.where}.{call.kind}")
             retries, backoff = _retries(call, state.flow)
             for attempt in range(1, retries + 2):
@@ -745,9 +745,14 @@ def _retries(call: StepCall, flow: Flow) -> tuple[int, float]:
     if policy is None or not policy.attempts or "on_error" in call.args.model_fields_set:
         return 0, 0.0
     sdef = REGISTRY[call.kind]
-    if sdef.container or ((call.args.write or sdef.writes) and not call.args.idempotent):
+    if sdef.container or _unrepeatable_write(call):
         return 0, 0.0
     return policy.attempts, policy.backoff
+
+
+def _unrepeatable_write(call: StepCall) -> bool:
+    """A step that submits to the portal (`write: true` or a write step) and is not marked idempotent."""
+    return (call.args.write or REGISTRY[call.kind].writes) and not call.args.idempotent
 
 
 def _rendered_args(model: type[Any], rendered: dict[str, Any], call: StepCall) -> Any:
