@@ -27,6 +27,7 @@ from robots.errors import (
     CredentialsRejected,
     InputError,
     Interrupted,
+    PortalThrottled,
     RobotsError,
     TechnicalError,
 )
@@ -221,6 +222,16 @@ class StepContext:
             st.signed_in.add(signed)
             return outputs
         return self._runner._run_sub(st, sub, given)
+
+    def backoff(self, what: str) -> Any:
+        """A back-off for the portal's 429 answers to one request `what` (robots.throttle.Backoff)."""
+        made = self._runner._backoff(self._state, self.call)
+        made.what = what
+        return made
+
+    def throttle_wait(self, backoff: Any, asked: float | None) -> float:
+        """Wait what the portal's 429 asked (bounded; PortalThrottled after its attempts) and record the wait."""
+        return self._runner._throttle_wait(self._state, backoff, asked)
 
     def output_of(self, step_id: str) -> Any:
         return self._state.step_outputs.get(step_id, {}).get("output")
@@ -607,18 +618,39 @@ class Runner:
             if _unrepeatable_write(call) and not state.idempotent_blocks:
                 state.writes_begun.append(f"{call.where}.{call.kind}")
             retries, backoff = _retries(call, state.flow)
-            for attempt in range(1, retries + 2):
-                try:
-                    result = self._invoke(sdef.func, call, state, args)
-                    break
-                except TechnicalError as e:
-                    if attempt > retries:
+            attempt, invoke, throttled = 1, True, None
+            while True:
+                failed = False
+                if invoke:
+                    try:
+                        result = self._invoke(sdef.func, call, state, args)
+                    except PortalThrottled:
                         raise
-                    attempts = attempt + 1
-                    pause = backoff * 2 ** (attempt - 1)
-                    log.warning("%s: attempt %d failed (%s); retrying in %.1f s", call.where, attempt,
-                                state.masker(str(e)), pause)
-                    time.sleep(pause)  # back-off between attempts (on_error: retry, or the flow's retry policy)
+                    except TechnicalError as e:
+                        failed = True
+                        wait = self._throttled(state, call)
+                        if wait is None:  # an ordinary technical failure: the step's or the flow's retry policy
+                            if attempt > retries:
+                                raise
+                            attempt = attempts = attempt + 1
+                            pause = backoff * 2 ** (attempt - 2)
+                            log.warning("%s: attempt %d failed (%s); retrying in %.1f s", call.where, attempt - 1,
+                                        state.masker(str(e)), pause)
+                            time.sleep(pause)  # back-off between attempts (on_error: retry, or the retry policy)
+                            continue
+                if not failed:  # a navigation that landed on the portal's throttled page (or its reload did)
+                    wait = self._throttled(state, call) if call.kind in _NAVIGATING or not invoke else None
+                    if wait is None:
+                        break
+                throttled = throttled or self._backoff(state, call)
+                self._throttle_wait(state, throttled, wait)
+                attempts += 1
+                # Repeat: `open` opens its URL again; another step's page (the one that answered 429) is reloaded,
+                # and a step that failed on it runs again on the page the portal now serves.
+                if call.kind != "open":
+                    assert state.browser is not None
+                    state.browser.refresh()
+                invoke = failed or call.kind == "open"
             if call.args.id is not None:
                 state.step_outputs[call.args.id] = {"output": result}
             summary = _summary(result)
@@ -695,6 +727,52 @@ class Runner:
             state.depth -= 1
             state.idempotent_blocks -= call.args.idempotent
 
+    # ------------------------------------------------------------------ the portal's own 429 (robots.throttle)
+    def _throttled(self, state: _State, call: StepCall) -> float | None:
+        """When the browser shows the portal's throttled page (its profile's `throttle.page`): the seconds it asks
+        to wait (its words, since a browser reads no headers; DEFAULT_WAIT when it names none); else None."""
+        from robots.throttle import DEFAULT_WAIT, wait_in_text
+
+        portal, browser = state.portal, state.browser
+        if portal is None or portal.throttle.page is None or browser is None or REGISTRY[call.kind].container:
+            return None
+        try:
+            page = state.flow.catalog.resolve(portal.throttle.page)
+            if not browser.exists(page):
+                return None
+            wait = state.flow.catalog.resolve(portal.throttle.wait) if portal.throttle.wait else page
+            text = browser.text(wait, 1.0)
+        except (KeyError, ValueError, RobotsError):  # a flow without the portal's catalog, or no page to read
+            return None
+        asked = wait_in_text(text)
+        return DEFAULT_WAIT if asked is None else asked
+
+    def _backoff(self, state: _State, call: StepCall) -> Any:
+        """The back-off for the throttled answers met by one step (or one page of a walk: `what`)."""
+        from robots.throttle import Backoff, ThrottleProfile
+
+        guard = state.guard
+        remaining = None
+        if guard is not None and guard.max_runtime is not None:
+            remaining = guard.max_runtime - (time.monotonic() - guard.started)
+        profile = state.portal.throttle if state.portal is not None else ThrottleProfile()
+        return Backoff(f"{state.flow.path.name} {call.where}.{call.kind}", profile, remaining)
+
+    def _throttle_wait(self, state: _State, backoff: Any, asked: float | None) -> float:
+        """Wait what the portal asked (robots.throttle.Backoff: bounded, or PortalThrottled), and record it: one
+        line in the run record per wait."""
+        t0 = time.perf_counter()
+        waited = float(backoff.wait(asked))
+        index = state.counter
+        state.counter += 1
+        rec = StepRecord(index=index, name=f"{state.prefix}{backoff.what} throttled", status="retried",
+                         started_at=datetime.now(UTC), duration_ms=round((time.perf_counter() - t0) * 1000, 3),
+                         output_summary=state.masker(f"the portal answered 429 Too many requests; waited {waited:g} s "
+                                                     f"(its Retry-After), then tried again"))
+        state.steps.append(rec)
+        self.listener.step_finished(rec)
+        return waited
+
     def _evidence(self, state: _State, index: int) -> None:
         browser = state.browser
         if browser is None:
@@ -744,6 +822,9 @@ class Runner:
 
 #: at most this many seconds between saves of a running record while steps inside blocks finish
 _SAVE_EVERY = 1.0
+
+#: steps after which the runner looks whether the page they landed on is the portal's throttled page
+_NAVIGATING = frozenset({"open", "click", "refresh", "back", "press"})
 
 
 def _retries(call: StepCall, flow: Flow) -> tuple[int, float]:

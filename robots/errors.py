@@ -102,6 +102,17 @@ class PortalUnreachable(TechnicalError):
     """The browser could not reach the portal at all (name not resolved, connection refused, TLS)."""
 
 
+class PortalThrottled(TechnicalError):
+    """The portal kept answering 429 Too many requests after the runner waited what it asked (robots.throttle).
+    `retry_after`: the seconds its last answer asked for (the API answers 429 with it)."""
+
+    failure_kind = "portal_throttled"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StepTimeout(TechnicalError):
     """A wait did not see its condition before the deadline."""
 

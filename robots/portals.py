@@ -13,13 +13,16 @@ from pathlib import Path
 import yaml
 
 from robots.errors import ConfigError
+from robots.throttle import ThrottleProfile
 
 log = logging.getLogger("robots.portals")
 
 BUILTIN = {
     "sera": {"url": "https://{tenant}.sera.tech", "time_zone": "America/Chicago", "sandbox": True,
              "session": {"probe": "/", "login_path": "/login", "refresh": "/session/refresh",
-                         "local_storage": ["sera.apiToken"]}},
+                         "local_storage": ["sera.apiToken"]},
+             # its 429 page (selectors/sera/throttled.yaml) states the wait; see robots.throttle
+             "throttle": {"page": "throttled.wait", "attempts": 3, "max_wait": 60}},
 }
 
 
@@ -64,6 +67,8 @@ class Portal:
     default_secrets: dict[str, str] = field(default_factory=dict, repr=False)
     sandbox: bool = False
     session: SessionProfile | None = None
+    #: the portal's own rate limit: its throttled page and the back-off that honours it (robots.throttle)
+    throttle: ThrottleProfile = field(default_factory=ThrottleProfile)
 
     def template_context(self) -> dict[str, str | None]:
         return {"name": self.name, "url": self.url, "tenant": self.tenant, "time_zone": self.time_zone}
@@ -98,10 +103,11 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
     tenant = os.environ.get("ROBOTS_PORTAL_TENANT") or profile.get("tenant")
     url = url or os.environ.get("ROBOTS_PORTAL_URL")
     session = SessionProfile.parse(profile.get("session"), f"portal profile '{name}'")
+    throttle = ThrottleProfile.parse(profile.get("throttle"), f"portal profile '{name}'")
     if url is None and os.environ.get("ROBOTS_PORTAL_TENANT") and profile.get("url"):
         url = str(profile["url"]).format(tenant=tenant)
     if url is not None:
-        yield Portal(name, url.rstrip("/"), tenant, tz, session=session)
+        yield Portal(name, url.rstrip("/"), tenant, tz, session=session, throttle=throttle)
         return
     if not profile.get("sandbox"):
         raise ConfigError(f"no URL configured for portal '{name}': pass --portal-url or set ROBOTS_PORTAL_URL")
@@ -113,7 +119,8 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
         creds = credentials()
         log.warning("no portal URL configured for '%s'; started the bundled sandbox at %s (demo account)",
                     name, server.url)
-        yield Portal(name, server.url, TENANT, TIME_ZONE, sandbox=True, session=session, default_secrets={
+        yield Portal(name, server.url, TENANT, TIME_ZONE, sandbox=True, session=session, throttle=throttle,
+                     default_secrets={
             f"{name}_username": creds["username"],
             f"{name}_password": creds["password"],
             f"{name}_totp": creds["totp_secret"],

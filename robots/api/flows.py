@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ log = logging.getLogger("robots.api")
 
 _TIMEOUT_CLASSES = {"StepTimeout", "RunTimedOut", "TimeoutException"}
 _FORBIDDEN = re.compile(r"You don't have permission[^<]*|Access denied", re.I)
+_THROTTLED_WAIT = re.compile(r"ask(?:s|ed) for (\d+(?:\.\d+)?) s")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 
 
@@ -205,6 +207,10 @@ def failure(record: RunRecord) -> ApiError:
         return ApiError(504, message, details=details)
     if record.failure_kind == "business":
         return ApiError(422, message, type="portal_refused", details=details)
+    if record.failure_kind == "portal_throttled":  # the portal's own 429, passed on with the wait it asked for
+        asked = _THROTTLED_WAIT.search(message)
+        retry = max(1, math.ceil(float(asked.group(1)))) if asked else 1
+        return ApiError(429, message, type="portal_throttled", details=details, headers={"Retry-After": str(retry)})
     return ApiError(502, message, details=details)
 
 

@@ -64,7 +64,7 @@ class RunRecord(_Frozen):
     outputs: dict[str, Any] = Field(default_factory=dict)
     error_class: str | None = None
     error_message: str | None = None
-    failure_kind: Literal["business", "technical", "scrape_drift"] | None = None
+    failure_kind: Literal["business", "technical", "scrape_drift", "portal_throttled"] | None = None
     evidence: tuple[Evidence, ...] = ()
     run_dir: str | None = Field(default=None, description="folder holding evidence and process files")
     pages: int = 0

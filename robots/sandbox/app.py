@@ -147,6 +147,15 @@ def error_page(status: int, reference: str | None = None, scope: Scope | Request
                        heading=heading, message=message, reference=reference)  # fmt: skip
 
 
+def throttled_page(scope: Scope | Request, retry_after: int) -> HTMLResponse:
+    """HTTP 429 with Retry-After; its text states the wait too ("Please wait 2 seconds"): a browser reads no headers."""
+    heading, message = _ERRORS[429]
+    page = render_page(scope, "throttled.html", 429, title=heading, heading=heading, message=message,
+                       retry_after=retry_after)
+    page.headers["Retry-After"] = str(retry_after)
+    return page
+
+
 class LoginRequired(Exception):
     def __init__(self, location: str, clear_cookie: str | None) -> None:
         super().__init__(location)
@@ -367,9 +376,7 @@ class _Guard:
         fault = faults.get("rate_limit")
         if fault and fault.roll():
             meta.faults.append("rate_limit")
-            page = error_page(429, scope=scope)
-            page.headers["Retry-After"] = str(int(fault.params["retry_after"]))
-            return page
+            return throttled_page(scope, int(fault.params["retry_after"]))
         fault = faults.get("server_error")
         if fault and fault.roll():
             meta.faults.append("server_error")

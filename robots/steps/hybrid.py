@@ -20,6 +20,7 @@ import httpx
 from robots.browser.locators import Selector
 from robots.errors import ElementNotFound, PortalUnreachable, StepTimeout, TechnicalError
 from robots.scrape.page import EXTRACT_STEPS, document, find, read_page
+from robots.throttle import retry_after
 
 if TYPE_CHECKING:
     from robots.engine import StepContext
@@ -58,6 +59,8 @@ class HybridPages:
             raise StepTimeout(f"GET {url} took longer than {self.ctx.timeout:g} s") from None
         except httpx.HTTPError as e:
             raise PortalUnreachable(f"GET {url} failed: {type(e).__name__}") from None
+        if response.status_code == 429:
+            raise _Throttled(retry_after(response.headers.get("Retry-After")))
         if response.status_code >= 400:
             raise TechnicalError(f"GET {url} answered {response.status_code}")
         return response.text, str(response.url)
@@ -67,6 +70,8 @@ class HybridPages:
         the portal answers with an error."""
         b = self.ctx.browser
         got = b.fetch_text(url, self.ctx.timeout)
+        if got is not None and got[0] == 429:
+            raise _Throttled(_wait_in_page(got[2]))
         if got is None or got[0] >= 400:
             # Another origin, or the page refused the request; or the portal answered with an error page: read
             # it by navigating, so that the browser shows the page the walk failed on (the run's evidence).
@@ -80,12 +85,18 @@ class HybridPages:
         return self.ctx.browser.page_source() or "", self.ctx.browser.url
 
     def _read(self, client: httpx.Client | None, url: str) -> tuple[str, str]:
-        """The HTML of the page at `url` and where it ended up, the way `fetch` says."""
-        if client is not None:
-            return self._get(client, url)
-        if self.args.fetch == "script":
-            return self._fetch(url)
-        return self._navigate(url)
+        """The HTML of the page at `url` and where it ended up, the way `fetch` says; the portal's 429 honoured."""
+        backoff = None
+        while True:
+            try:
+                if client is not None:
+                    return self._get(client, url)
+                if self.args.fetch == "script":
+                    return self._fetch(url)
+                return self._navigate(url)
+            except _Throttled as e:
+                backoff = backoff or self.ctx.backoff(f"GET {url}")
+                self.ctx.throttle_wait(backoff, e.asked)  # back-off: the portal's Retry-After, bounded
 
     def _in_browser(self, url: str) -> tuple[list[Any], str | None]:
         """Read one page the ordinary way: open it in the browser, run the inner steps, find the next link."""
@@ -174,3 +185,18 @@ class HybridPages:
         if index and (selector, index) not in browser.matches:
             log.warning("selector drift: %s matched by fallback %s", selector.name, selector.candidates[index])
         browser.matches.append((selector, index))
+
+
+class _Throttled(Exception):
+    """The portal answered 429 Too many requests to a page of the walk; `asked`: the seconds it asked to wait
+    (its Retry-After header over HTTP; its page's words when the browser fetched it, which reads no headers)."""
+
+    def __init__(self, asked: float | None) -> None:
+        super().__init__(asked)
+        self.asked = asked
+
+
+def _wait_in_page(html: str) -> float | None:
+    from robots.throttle import wait_in_text
+
+    return wait_in_text(document(html).text_content()) if html.strip() else None

@@ -127,7 +127,7 @@ def _password(client: httpx.Client, username: str) -> None:
 
 
 def sign_in_pages(client: httpx.Client) -> dict[str, str]:
-    """The identity provider after a refused password, the password-expired, new-device and maintenance pages."""
+    """The identity provider after a refused password, the password-expired, new-device, maintenance and 429 pages."""
     idp = client.get(client.get("/sso/start").headers["location"])
     assert idp.status_code == 200
     form = BeautifulSoup(idp.text, "html.parser")
@@ -143,7 +143,12 @@ def sign_in_pages(client: httpx.Client) -> dict[str, str]:
     down = client.get("/customers")
     client.delete("/_sandbox/faults/maintenance").raise_for_status()
     assert (idp_error.status_code, expired.status_code, device.status_code, down.status_code) == (200, 200, 200, 503)
-    return {"idp": idp_error.text, "password": expired.text, "device": device.text, "maintenance": down.text}
+    client.post("/_sandbox/faults", json={"name": "rate_limit", "retry_after": 2}).raise_for_status()
+    throttled = client.get("/customers")
+    client.delete("/_sandbox/faults/rate_limit").raise_for_status()
+    assert throttled.status_code == 429
+    return {"idp": idp_error.text, "password": expired.text, "device": device.text, "maintenance": down.text,
+            "throttled": throttled.text}
 
 
 def catalog() -> list[tuple[str, str, list[str]]]:
