@@ -142,6 +142,10 @@ class FlowService:
         near = flow.path.parent.resolve()
         if flow.name == "api_sign_in":
             near = (self.settings.library_dir / "sera").resolve()
+        if principal.session_id:  # an SSO session's runs sign in through SSO (robots.api.auth.for_session)
+            from robots.api.auth import for_session
+
+            flow = for_session(flow, self.tokens.credentials(principal), self.settings.library_dir)
         with open_portal(flow.portal, url=url, near=near) as portal:
             secrets = self._secrets(flow, principal, portal, extra_secrets)
             return self._runner().run(flow, vars=vars, secrets=secrets, portal=portal, run_id=run_id)  # type: ignore[no-any-return]

@@ -50,6 +50,8 @@ class TokenOut(BaseModel):
     expires_at: datetime
     tenant: str | None
     username: str | None
+    role: str | None = Field(None, description="the portal user's role as the portal shows it after the sign-in "
+                                               "(admin, dispatcher, csr or technician); what it cannot do is 403")
     run_id: str | None = Field(None, description="the sign-in run")
 
 

@@ -109,7 +109,8 @@ def test_totp_sign_in_then_the_stored_session_is_restored_without_the_login_page
     _ok(first)
     assert SUMMARY.fullmatch(first.outputs["first"])
     assert [n for n in _names(first) if n.startswith("sign_in: ")] == [
-        "sign_in: steps[0] open", "sign_in: steps[1] login", "sign_in: steps[2] mfa"]
+        "sign_in: steps[0] open", "sign_in: steps[1] login", "sign_in: steps[2] mfa", "sign_in: steps[3] read_text",
+        "sign_in: steps[4] set_output"]
     mfa = next(s for s in first.steps if s.name == "sign_in: steps[2] mfa")
     assert mfa.output_summary == "totp"
     seen_before = len(_requests(sandbox))
@@ -217,7 +218,8 @@ def test_a_wrong_password_fails_and_is_not_tried_again(sandbox, tmp_path):
     # The right password is a different one: it is tried (a technician may not open the customer list).
     right = _run(sandbox, tmp_path, "signed_in_read.yaml", _user("tom"))
     assert [(s.name, s.status, s.output_summary) for s in right.steps if s.name.startswith("sign_in: ")][1:] == [
-        ("sign_in: steps[1] login", "passed", "nav.main"), ("sign_in: steps[2] mfa", "passed", "none")]
+        ("sign_in: steps[1] login", "passed", "nav.main"), ("sign_in: steps[2] mfa", "passed", "none"),
+        ("sign_in: steps[3] read_text", "passed", "technician"), ("sign_in: steps[4] set_output", "passed", None)]
 
 
 def test_a_locked_account_fails_with_the_portals_message(sandbox, tmp_path):

@@ -244,7 +244,8 @@ def test_the_repo_flow_loads_cleanly() -> None:
     assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 35)
     [sign_in] = flow.subflows.values()
     assert [(c.where, c.kind) for c in sign_in.walk()] == [
-        ("steps[0]", "open"), ("steps[1]", "login"), ("steps[2]", "mfa"),
+        ("steps[0]", "open"), ("steps[1]", "login"), ("steps[2]", "mfa"), ("steps[3]", "read_text"),
+        ("steps[4]", "set_output"),
     ]
 
 

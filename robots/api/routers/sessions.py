@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -43,8 +44,10 @@ def _credentials(body: SessionCreate, state: Any) -> dict[str, str]:
     mfa = body.mfa
     if mfa is not None:
         if mfa.method == "sso":
-            raise ApiError(422, "SSO sign-in is not offered by the API yet: the read and write flows sign in with a "
-                           "password (flows/sera/sign_in.yaml)", type="unsupported_mfa")
+            # The username and password are the identity provider's (its e-mail): the portal never sees them. The
+            # session's runs sign in through flows/sera/sign_in_sso.yaml (robots.api.auth.for_session).
+            return {"sera_username": creds["sera_username"], "sera_sso_email": creds["sera_username"],
+                    "sera_sso_password": creds["sera_password"]}
         if mfa.method == "totp":
             secret = mfa.totp_secret
             if mfa.totp_secret_ref:
@@ -62,20 +65,53 @@ def _credentials(body: SessionCreate, state: Any) -> dict[str, str]:
     return creds
 
 
-def _sign_in(request: Request, principal_like: Any, portal_url: str) -> str:
+def sign_in_flow(state: Any) -> Any:
+    """A flow that calls the library's sign-in flow and reads the portal user's role. A *called* sign-in flow
+    leaves its portal session in the session store, where the later runs of the same account find it instead of
+    signing in again; an SSO session's runs call sign_in_sso.yaml instead (robots.api.auth.for_session). The role
+    is the sign-in flow's output; when a stored session was restored instead (no sign-in ran), the portal's
+    header shows it."""
+    from robots.flow.loader import load_flow
+
+    library = state.settings.library_dir
+    target = (library / "sera" / "sign_in.yaml").resolve()
+    selectors = (library.parent / "selectors" / "sera").resolve()
+    folder = state.settings.home / "api"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sign_in.yaml"
+    text = ("name: api_sign_in\ndescription: POST /sessions - sign in, keep the portal session, read the user's role\n"
+            "portal: sera\n" + (f"selectors: {json.dumps(str(selectors))}\n" if selectors.is_dir() else "") +
+            "outputs:\n  role: {description: the portal user's role}\n"
+            "steps:\n"
+            f"  - call: {{flow: {json.dumps(str(target))}, id: signin}}\n"
+            "  - if:\n"
+            "      condition: \"not steps.signin.output.get('role')\"\n"
+            "      steps:\n"
+            "        - open: \"{{ portal.url }}/\"\n"
+            "        - read_text: {id: shown, target: nav.user_role}\n"
+            "  - set_output: {role: \"{{ (steps.signin.output.get('role') or steps.shown.output) | lower }}\"}\n")
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return load_flow(path)
+
+
+def _sign_in(request: Request, principal_like: Any, portal_url: str) -> tuple[str, str | None]:
     """Run the sign-in flow with the session's credentials (restoring a stored portal session when one is
-    still good); the run's id."""
+    still good); the run's id and the portal user's role."""
     from robots.api.flows import failure
 
     state = services(request)
     state.flows._check_paused()
-    record = state.flows._execute(state.flows.sign_in_flow(), {}, principal_like, None)
+    record = state.flows._execute(sign_in_flow(state), {}, principal_like, None)
     if record.status != "passed":
         if record.error_class == "CredentialsRejected":
             raise ApiError(401, f"the portal refused the sign-in: {record.error_message}",
                            type="portal_credentials_rejected", details={"run_id": record.run_id})
         raise failure(record)
-    return str(record.run_id)
+    role = record.outputs.get("role")
+    if principal_like.session_id:
+        state.tokens.set_role(principal_like.session_id, role)
+    return str(record.run_id), role
 
 
 @router.post("/sessions", status_code=201, response_model=TokenOut,
@@ -105,7 +141,7 @@ def create_session(request: Request, body: SessionCreate) -> TokenOut:
                                            username=creds["sera_username"], credentials=creds)
     principal = P(row.token_id, row.label, body.tenant, scopes, session_id, row.expires_at, token)
     try:
-        run_id = _sign_in(request, principal, portal_url)
+        run_id, role = _sign_in(request, principal, portal_url)
     except ApiError as e:
         state.tokens.end_session(session_id)
         failed_run = e.details.get("run_id") if isinstance(e.details, dict) else None
@@ -114,7 +150,8 @@ def create_session(request: Request, body: SessionCreate) -> TokenOut:
     state.tokens.bind(row.token_id, session_id)
     audit(request, principal, "sessions.create", portal_url, "ok", run_id)
     return TokenOut(token=token, token_id=row.token_id, session_id=session_id, scopes=list(scopes),
-                    expires_at=row.expires_at, tenant=body.tenant, username=creds["sera_username"], run_id=run_id)
+                    expires_at=row.expires_at, tenant=body.tenant, username=creds["sera_username"], role=role,
+                    run_id=run_id)
 
 
 @router.post("/sessions/refresh", response_model=TokenOut,
@@ -127,7 +164,7 @@ def refresh_session(request: Request, principal: Principal = Depends(authenticat
     row = state.tokens.session(principal.session_id)
     if row is None or row.ended_at is not None:
         raise ApiError(401, "the portal session of this token has ended", type="session_ended")
-    run_id = _sign_in(request, principal, row.portal_url)
+    run_id, role = _sign_in(request, principal, row.portal_url)
     ttl = timedelta(seconds=state.settings.session_token_ttl_s)
     token, new = state.tokens.create(principal.scopes, label=principal.label, ttl=ttl, tenant=principal.tenant,
                                      session_id=principal.session_id)
@@ -135,7 +172,8 @@ def refresh_session(request: Request, principal: Principal = Depends(authenticat
     state.tokens.revoke(token_id=principal.token_id)
     audit(request, principal, "sessions.refresh", principal.session_id, "ok", run_id)
     return TokenOut(token=token, token_id=new.token_id, session_id=principal.session_id, scopes=list(principal.scopes),
-                    expires_at=new.expires_at, tenant=principal.tenant, username=row.username, run_id=run_id)
+                    expires_at=new.expires_at, tenant=principal.tenant, username=row.username, role=role,
+                    run_id=run_id)
 
 
 @router.delete("/sessions/{session_id}", status_code=204, response_class=Response,
