@@ -643,6 +643,10 @@ class Runner:
                     if wait is None:
                         break
                 throttled = throttled or self._backoff(state, call)
+                if _unrepeatable_write(call):  # (429 should mean "not done"; still, only writes marked so repeat)
+                    raise PortalThrottled(f"the portal answered 429 Too many requests to write step {throttled.what}; "
+                                          f"it was not repeated because it is not marked `idempotent: true` (check "
+                                          f"in the portal whether it went through)", retry_after=wait or 1.0)
                 self._throttle_wait(state, throttled, wait)
                 attempts += 1
                 # Repeat: `open` opens its URL again; another step's page (the one that answered 429) is reloaded,
