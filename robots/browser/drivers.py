@@ -431,6 +431,37 @@ class Browser:
             return None
         return int(got["status"]), str(got["url"]), str(got["text"])
 
+    def fetch_pages(self, url: str, next_link: Selector, limit: int,
+                    timeout: float) -> tuple[list[tuple[str, int, str, str]], str | None] | None:
+        """Up to `limit` pages fetched from inside the current page in ONE round trip: `url`, then the page that
+        each page's `next_link` (found in its source, as the walk finds it) leads to: ([(URL asked for, status,
+        final URL, text)], the next page's URL after the last one or None). The pages stop early at an error status
+        or a failed request (then no next URL). None when the page cannot fetch `url` at all (another origin)."""
+        from selenium.common.exceptions import TimeoutException
+
+        budget = timeout * limit + 5  # each page's request aborts itself after `timeout`
+
+        def go() -> Any:
+            if self._script_timeout != budget:
+                self.driver.set_script_timeout(budget)
+                self._script_timeout = budget
+            try:
+                return self.driver.execute_async_script(_FETCH_PAGES_JS, url, next_link.spec()[0], limit,
+                                                        int(timeout * 1000))
+            except TimeoutException:
+                return {"timeout": True}
+
+        got = self._guard(go, f"fetching {url}")
+        if got.get("timeout"):
+            raise StepTimeout(f"GET {url} took longer than {timeout:g} s")
+        if got.get("error"):
+            log.info("the page could not fetch %s (%s); navigating to it", url, got["error"])
+            return None
+        if got.get("stopped"):
+            log.info("reading ahead stopped after %d pages: %s", len(got["pages"]), got["stopped"])
+        pages = [(str(p["asked"]), int(p["status"]), str(p["url"]), str(p["text"])) for p in got["pages"]]
+        return pages, got.get("next") or None
+
     # ----- network (the page's own fetch/XHR, counted by _NET_HOOK)
     def wait_network_idle(self, timeout: float, quiet_ms: int = 500) -> None:
         deadline = time.monotonic() + timeout
@@ -877,6 +908,48 @@ fetch(url, {credentials: 'same-origin', signal: ctl.signal, headers: {'Accept': 
   .then(r => r.text().then(text => done({status: r.status, url: r.url, text})))
   .catch(e => done(e.name === 'AbortError' ? {timeout: true} : {error: String(e)}))
   .finally(() => clearTimeout(timer));
+"""
+
+# Pages fetched one after another inside the signed-in page: each page's next link is found in its source (parsed,
+# never rendered) by the first candidate that matches, as robots.scrape.page.find does on the Python side.
+_FETCH_PAGES_JS = """
+const [url, cands, limit, ms, done] = arguments;
+function nextOf(doc, base) {
+  for (const [kind, value] of cands) {
+    let el = null;
+    if (kind === 'xpath') {
+      const r = doc.evaluate(value, doc, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+      for (let i = 0; i < r.snapshotLength && !el; i++) if (r.snapshotItem(i).nodeType === 1) el = r.snapshotItem(i);
+    } else {
+      el = doc.querySelector(value);
+    }
+    if (el) {
+      const a = el.closest('a'), href = a && a.getAttribute('href');
+      return href ? new URL(href, base).href : null;
+    }
+  }
+  return null;
+}
+(async () => {
+  const pages = [];
+  let next = url;
+  try {
+    while (next && pages.length < limit) {
+      const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), ms);
+      let r, text;
+      try {
+        r = await fetch(next, {credentials: 'same-origin', signal: ctl.signal, headers: {'Accept': 'text/html'}});
+        text = await r.text();
+      } finally { clearTimeout(timer); }
+      pages.push({asked: next, status: r.status, url: r.url, text});
+      next = r.status < 400 ? nextOf(new DOMParser().parseFromString(text, 'text/html'), r.url) : null;
+    }
+    done({pages, next});
+  } catch (e) {
+    if (pages.length) done({pages, next: null, stopped: String(e)});
+    else done(e.name === 'AbortError' ? {timeout: true} : {error: String(e)});
+  }
+})();
 """
 
 _NET_HOOK = """

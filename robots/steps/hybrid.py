@@ -84,10 +84,14 @@ class HybridPages:
         self.ctx.browser.open(url)
         return self.ctx.browser.page_source() or "", self.ctx.browser.url
 
-    def _read(self, client: httpx.Client | None, url: str) -> tuple[str, str]:
-        """The HTML of the page at `url` and where it ended up, the way `fetch` says; the portal's 429 honoured."""
+    def _read(self, client: httpx.Client | None, url: str, throttled: _Throttled | None = None) -> tuple[str, str]:
+        """The HTML of the page at `url` and where it ended up, the way `fetch` says; the portal's 429 honoured
+        (`throttled`: it answered 429 already, when the page was read ahead)."""
         backoff = None
         while True:
+            if throttled is not None:
+                backoff = backoff or self.ctx.backoff(f"GET {url}")
+                self.ctx.throttle_wait(backoff, throttled.asked)  # back-off: the portal's Retry-After, bounded
             try:
                 if client is not None:
                     return self._get(client, url)
@@ -95,8 +99,7 @@ class HybridPages:
                     return self._fetch(url)
                 return self._navigate(url)
             except _Throttled as e:
-                backoff = backoff or self.ctx.backoff(f"GET {url}")
-                self.ctx.throttle_wait(backoff, e.asked)  # back-off: the portal's Retry-After, bounded
+                throttled = e
 
     def _in_browser(self, url: str) -> tuple[list[Any], str | None]:
         """Read one page the ordinary way: open it in the browser, run the inner steps, find the next link."""
@@ -108,9 +111,27 @@ class HybridPages:
         link = ctx.browser.link(self.next_sel)
         return items, link["href"] if link else None
 
+    def _read_ahead(self, client: httpx.Client | None, url: str, limit: int) -> tuple[dict[str, Any], str | None]:
+        """Pages read ahead of the walk, by the URL they were asked for: (html, final URL), or the error met reading
+        it; and the URL of the page after them (fetch: script reads up to `limit` pages in one round trip, following
+        their next links in their sources; the other fetches read the one page)."""
+        try:
+            if self.args.fetch == "script" and limit > 1:
+                batch = self.ctx.browser.fetch_pages(url, self.next_sel, limit, self.ctx.timeout)
+                if batch is not None:
+                    got, after = batch
+                    # An error page is left out: the walk reads it again itself and meets it the usual way (shown in
+                    # the browser for the evidence); a 429 is read again after the wait its page asks for.
+                    return {asked: (text, final) if status < 400 else _Throttled(_wait_in_page(text))
+                            for asked, status, final, text in got if status < 400 or status == 429}, after
+            return {url: self._read(client, url)}, None
+        except TechnicalError as e:  # raised when the walk reaches that page
+            return {url: e}, None
+
     def walk(self, first_rows: FirstRows) -> list[Any] | None:
         """Read page after page. The next page is requested as soon as its link is known, and read while this
-        page's rows are extracted (one request ahead: at most one page more than the walk needed is fetched)."""
+        page's rows are extracted (fetch: script asks for several pages in one round trip, and for the next ones
+        as soon as those came: at most _BATCH pages more than the walk needed are fetched)."""
         ctx, args = self.ctx, self.args
         if any(c.kind not in EXTRACT_STEPS for c in self.children):
             kinds = ", ".join(sorted({c.kind for c in self.children if c.kind not in EXTRACT_STEPS}))
@@ -122,26 +143,24 @@ class HybridPages:
             client = stack.enter_context(self._client()) if args.fetch == "http" else None
             # One worker: the browser (fetch: script) is never driven from two threads at once - the walk waits
             # for the request ahead before it uses the browser itself, and before it returns.
-            ahead = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="robots-page"))
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="robots-page"))
+            ahead = _Ahead(self, client, pool, args.max_pages - 1)
             if args.url is None:  # the first page is open in the browser already
                 html, url = ctx.browser.page_source() or "", ctx.browser.url
             else:
                 html, url = self._read(client, args.url)
-            ahead_of: tuple[str, Future[tuple[str, str]]] | None = None  # (the next page's URL, its request)
             for page in range(1, args.max_pages + 1):
                 ctx.count(pages=1)
                 doc = document(html)
                 next_hit = self._next(doc, url)
                 if next_hit is not None and page < args.max_pages:
-                    ahead_of = (next_hit[0], ahead.submit(self._read, client, next_hit[0]))
+                    ahead.want(next_hit[0])
                 next_href: str | None
                 try:
                     read = read_page(doc, steps, resolve=ctx.selector, url=url, tz=ctx.time_zone)
                 except ElementNotFound as e:
                     log.info("page %d (%s) needs the browser: %s", page, url, e)
-                    if ahead_of is not None:  # done before the browser is driven here; its outcome is read below
-                        with contextlib.suppress(Exception):
-                            ahead_of[1].result()
+                    ahead.settle(more=False)  # the request ahead is done before the browser is driven here
                     items, next_href = self._in_browser(url)
                 else:
                     for sel, index in read.matches:
@@ -160,11 +179,7 @@ class HybridPages:
                 if page == args.max_pages:
                     log.warning("pagination stopped at max_pages=%d while a next control was still present", page)
                     break
-                if ahead_of is not None and ahead_of[0] == next_href:
-                    html, url = ahead_of[1].result()
-                else:  # (the rendered page linked elsewhere than its source did)
-                    html, url = self._read(client, next_href)
-                ahead_of = None
+                html, url = ahead.take(next_href)
         return collected if args.collect is not None else None
 
     def _next(self, doc: Any, url: str) -> tuple[str, int] | None:
@@ -185,6 +200,65 @@ class HybridPages:
         if index and (selector, index) not in browser.matches:
             log.warning("selector drift: %s matched by fallback %s", selector.name, selector.candidates[index])
         browser.matches.append((selector, index))
+
+
+#: pages fetch: script asks for in one round trip
+_BATCH = 8
+
+
+class _Ahead:
+    """The pages a walk has asked for ahead of reading them, on one worker thread. The browser (fetch: script) is
+    never driven from two threads at once: the walk settles the request in flight before it drives the browser
+    itself, and the worker pool is shut down (waiting for it) before the walk returns."""
+
+    def __init__(self, pages: HybridPages, client: httpx.Client | None, pool: ThreadPoolExecutor, budget: int):
+        self.pages, self.client, self.pool = pages, client, pool
+        self.budget = budget  # pages the walk may still ask for (its max_pages)
+        self.read: dict[str, Any] = {}  # by the URL asked for: (html, final URL), or the error met reading it
+        self.pending: Future[tuple[dict[str, Any], str | None]] | None = None
+        self.after: str | None = None  # the page after the last ones read ahead (fetch: script)
+
+    def want(self, url: str) -> None:
+        """The walk knows the next page's URL: ask for it (and, by script, the pages after it) unless it is read or
+        on its way already."""
+        if self.pending is not None and self.pending.done():
+            self.settle()
+        if url not in self.read and self.pending is None and self.budget > 0:
+            self._ask(url)
+
+    def _ask(self, url: str) -> None:
+        limit = min(_BATCH, self.budget) if self.pages.args.fetch == "script" else 1
+        self.budget -= limit
+        self.pending = self.pool.submit(self.pages._read_ahead, self.client, url, limit)
+
+    def settle(self, more: bool = True) -> None:
+        """Wait for the request in flight and keep what it read; with `more`, ask at once for the pages after it."""
+        if self.pending is None:
+            return
+        read, self.after = self.pending.result()
+        self.pending = None
+        self.read.update(read)
+        if more:
+            self.ask_after()
+
+    def ask_after(self) -> None:
+        """Ask for the pages after the last ones read ahead, when there are more."""
+        after, self.after = self.after, None
+        if after is not None and after not in self.read and self.pending is None and self.budget > 0:
+            self._ask(after)
+
+    def take(self, url: str) -> tuple[str, str]:
+        """The page at `url`: read ahead, or read now (the rendered page linked elsewhere than its source did)."""
+        if url not in self.read:
+            self.settle(more=False)
+            if url in self.read:  # keep the browser fetching the pages after these while the walk reads them
+                self.ask_after()
+        got = self.read.pop(url, None)
+        if got is None or isinstance(got, _Throttled):  # nothing in flight now: the walk may drive the browser
+            return self.pages._read(self.client, url, got)
+        if isinstance(got, BaseException):
+            raise got
+        return got
 
 
 class _Throttled(Exception):
