@@ -156,7 +156,7 @@ def normalize_only_rate(page: str) -> float:
     """Rows per second through the normalizers alone: the cells' texts read once, then converted per field."""
     import lxml.html
 
-    from robots.scrape.tables import converter, simple_field, store_value
+    from robots.scrape.tables import converter, field_writer
 
     flow = load_flow(FLOW)
     fields = read_steps(flow)[0][2].fields
@@ -167,16 +167,13 @@ def normalize_only_rate(page: str) -> float:
         texts = [" ".join(td.text_content().split()) for td in tr.xpath("./td")]
         raw_rows.append({name: tr.get(spec.row_attr) if spec.row_attr else texts[headers.index(spec.column or "")]
                          for name, spec in fields.items()})  # fmt: skip
-    plan = [(name, spec, converter(spec, TIME_ZONE, ""), simple_field(name, spec)) for name, spec in fields.items()]
+    plan = [(name, field_writer(name, spec, converter(spec, TIME_ZONE, ""))) for name, spec in fields.items()]
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < 2.0:
         for raw in raw_rows:
             row: dict[str, Any] = {}
-            for name, spec, convert, simple in plan:  # as parse_table does
-                if simple:
-                    row[name] = convert(raw[name] or None)
-                else:
-                    store_value(row, name, spec, raw[name] or None, convert)
+            for name, write in plan:  # as parse_table does
+                write(row, raw[name] or None)
         n += len(raw_rows)
     return n / (time.perf_counter() - t0)
 

@@ -6,7 +6,7 @@ an empty cell; a value it cannot read raises ValueError with the text it was giv
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -15,10 +15,19 @@ _MONEY = re.compile(r"^(?P<open>\()?\s*(?P<neg1>-)?\s*(?P<cur>[$€£])?\s*(?P<n
                     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<close>\))?$")
 
 
+# The usual display ('$1,234.50', '-$45.00'), read without Decimal: most money cells of a list page.
+_MONEY_FAST = re.compile(r"(-?)\$(\d{1,3}(?:,\d{3})*|\d+)\.(\d\d)")
+
+
 def money_cents(text: str | None) -> int | None:
     """'$1,234.50' -> 123450; '-$45.00' and '($45.00)' -> -4500."""
     if not text:
         return None
+    fast = _MONEY_FAST.fullmatch(text)
+    if fast:
+        sign, whole, cents = fast.groups()
+        value = int(whole.replace(",", "")) * 100 + int(cents)
+        return -value if sign else value
     m = _MONEY.match(text.strip())
     if not m or bool(m.group("open")) != bool(m.group("close")) or (m.group("neg1") and m.group("neg2")):
         raise ValueError(f"not an amount of money: {text!r}")
@@ -73,6 +82,16 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=8192)
+def _offset(zone: ZoneInfo, year: int, month: int, day: int, hour: int, half_hour: int) -> timedelta | None:
+    """The zone's UTC offset for a wall time in that half hour (zones change their offsets on the hour or the half
+    hour), or None when the wall time does not exist (skipped by a spring-forward change). A list page's times
+    share their days and hours: each is worked out once."""
+    local = datetime(year, month, day, hour, half_hour * 30)
+    first, second = zone.utcoffset(local), zone.utcoffset(local.replace(fold=1))
+    return None if first is None or second is None or first < second else first
+
+
 # The US portal display ('03/14/2025 2:05 PM'), read without strptime: it is most of a list page's cells.
 _US_12H = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d\d) ([AP])M$")
 _FAST_FORMATS = (None, "%m/%d/%Y %I:%M %p")
@@ -92,12 +111,11 @@ def instant_utc(text: str | None, tz: str, fmt: str | None = None) -> str | None
                 local = datetime(int(year), int(month), int(day), h % 12 + (12 if half == "P" else 0), int(minute))
             except ValueError:
                 raise ValueError(f"not a date and time: {text!r}") from None
-            first = zone.utcoffset(local)
-            second = zone.utcoffset(local.replace(fold=1))
-            if first is None or second is None or first < second:  # a wall time the spring-forward change skipped
+            offset = _offset(zone, local.year, local.month, local.day, local.hour, local.minute // 30)
+            if offset is None:  # a wall time the spring-forward change skipped
                 raise ValueError(f"{text!r} does not exist in {tz} (the clocks skipped it)")
-            utc = local - first  # an ambiguous (repeated) hour is read as its first occurrence, like astimezone
-            return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:00Z"
+            # An ambiguous (repeated) hour is read as its first occurrence, like astimezone.
+            return (local - offset).isoformat() + "Z"
     for f in (fmt,) if fmt else _DATETIME_FORMATS:
         try:
             local = datetime.strptime(text, f)
@@ -112,12 +130,22 @@ def instant_utc(text: str | None, tz: str, fmt: str | None = None) -> str | None
     raise ValueError(f"not a date and time: {text!r}")
 
 
+# The usual US display, '(512) 555-0143': most phone cells of a list page.
+_US_PHONE = re.compile(r"\((\d{3})\) ?(\d{3})-(\d{4})")
+_EXTENSION = re.compile(r"(?i)\s*(?:x|ext\.?)\s*\d+$")
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def phone_e164(text: str | None, default_country: str = "1") -> str | None:
     """'(512) 555-0143' -> '+15125550143'. A number with an extension keeps only the number."""
     if not text:
         return None
-    main = re.split(r"(?i)\s*(?:x|ext\.?)\s*\d+$", text.strip())[0]
-    digits = re.sub(r"\D", "", main)
+    if default_country == "1":
+        fast = _US_PHONE.fullmatch(text)
+        if fast:
+            return "+1" + "".join(fast.groups())
+    main = _EXTENSION.split(text.strip())[0]
+    digits = _NOT_DIGIT.sub("", main)
     if main.lstrip().startswith("+"):
         if 8 <= len(digits) <= 15:
             return "+" + digits

@@ -163,9 +163,9 @@ def parse_table(html: str | Any, fields: dict[str, FieldSpec], *, base_url: str 
             raise ScrapeError(f"the table has no column '{spec.column}' for field '{name}' "
                               f"(columns: {', '.join(repr(h) for h in headers) or 'none'})")
         compiled.append(_Compiled(name, spec, converter(spec, tz, base_url)))
-    # (name, row attribute, column index, cell attribute, spec, convert, simple): simple fields take the fast path
-    plan = [(f.name, f.spec.row_attr, index[f.spec.column] if f.spec.column is not None else -1, f.spec.attr, f.spec,
-             f.convert, simple_field(f.name, f.spec))
+    # (name, row attribute, column index, cell attribute, the field's writer)
+    plan = [(f.name, f.spec.row_attr, index[f.spec.column] if f.spec.column is not None else -1, f.spec.attr,
+             field_writer(f.name, f.spec, f.convert))
             for f in compiled]  # fmt: skip
     body_rows = table.xpath("./tbody/tr") or [r for r in table.xpath(".//tr") if not r.xpath("./th")]
     width = len(headers)
@@ -175,7 +175,7 @@ def parse_table(html: str | Any, fields: dict[str, FieldSpec], *, base_url: str 
         if len(cells) < width and len(cells) == 1 and cells[0].get("colspan"):
             continue  # a "no results" row spanning the table
         row: dict[str, Any] = {}
-        for name, row_attr, i, attr, spec, convert, simple in plan:
+        for name, row_attr, i, attr, write in plan:
             if row_attr is not None:
                 raw = tr.get(row_attr)
             elif i >= len(cells):
@@ -185,24 +185,49 @@ def parse_table(html: str | Any, fields: dict[str, FieldSpec], *, base_url: str 
                 raw = hit[0].get(attr) if hit else None
             else:
                 raw = _cell_text(cells[i])
-            if simple:
-                try:
-                    row[name] = convert(raw or None)
-                except ValueError as e:
-                    raise ScrapeError(f"row {rownum}, field '{name}': {e}") from None
-            else:
-                store_value(row, name, spec, raw or None, convert, f"row {rownum}, ")
+            try:
+                write(row, raw or None)
+            except ValueError as e:
+                raise ScrapeError(f"row {rownum}, field '{name}': {e}") from None
+            except ScrapeError as e:
+                raise ScrapeError(f"row {rownum}, {e}") from None
         if extra:
             row.update(extra)
         out.append(row)
     return out
 
 
-def simple_field(name: str, spec: ValueSpec) -> bool:
-    """Whether a field's value is just its converted text (no pattern, default, list, raw label or nesting): the
-    scrapers then store `convert(text)` directly instead of going through `store_value`."""
-    return "." not in name and not (spec.pattern or spec.default is not None or spec.split or spec.list or spec.raw
-                                    or spec.type == "enum")
+def field_writer(name: str, spec: ValueSpec,
+                 convert: Callable[[str | None], Any]) -> Callable[[dict[str, Any], str | None], None]:
+    """`store_value` for one field, worked out once: a function (row, raw text or None) -> None that stores the
+    normalized value (and an enum's label) in the row. The common shapes - a value, an enum with its label, a
+    one-value list - skip the general path. A value the converter cannot read raises ValueError (ScrapeError
+    "field 'name': ..." on the general path)."""
+    plain = "." not in name and not (spec.pattern or spec.default is not None or spec.split or spec.raw)
+    if plain and spec.type == "enum" and not spec.list:
+        label = "raw_status" if name == "status" else f"raw_{name}"
+
+        def enum(row: dict[str, Any], raw: str | None) -> None:
+            row[name] = convert(raw)
+            row[label] = raw
+
+        return enum
+    if plain and spec.list and spec.type != "enum":
+        def one_value_list(row: dict[str, Any], raw: str | None) -> None:
+            value = convert(raw)
+            row[name] = [] if value is None else [value]
+
+        return one_value_list
+    if plain and not spec.list:
+        def value(row: dict[str, Any], raw: str | None) -> None:
+            row[name] = convert(raw)
+
+        return value
+
+    def general(row: dict[str, Any], raw: str | None) -> None:
+        store_value(row, name, spec, raw, convert)
+
+    return general
 
 
 def store_value(row: dict[str, Any], name: str, spec: ValueSpec, raw: str | None,

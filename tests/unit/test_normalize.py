@@ -210,3 +210,45 @@ def test_label_strategy_finds_the_control_a_label_names():
         [el] = page.xpath(xpath)
         assert el.get("name") == (name or "notes")
     assert page.xpath(parse_locator("label:Missing").webdriver()[1]) == []
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/London"])
+def test_the_fast_us_display_reads_every_minute_around_the_changes_of_the_clock_as_zoneinfo_does(zone: str) -> None:
+    """The 12-hour display is read without strptime, with the zone's offset worked out once per half hour: every
+    minute of the days the clocks change (Lord Howe changes by half an hour) and of an ordinary day agrees with
+    zoneinfo's own conversion, and a skipped minute is refused."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    days = [datetime(2025, 3, 9), datetime(2025, 11, 2), datetime(2025, 4, 6), datetime(2025, 10, 5),
+            datetime(2025, 3, 30), datetime(2025, 10, 26), datetime(2025, 7, 15)]  # fmt: skip
+    checked = 0
+    for day in days:
+        for minute in range(24 * 60):
+            local = day + timedelta(minutes=minute)
+            shown = local.strftime("%m/%d/%Y ") + f"{local.hour % 12 or 12}:{local.minute:02d} " + local.strftime("%p")
+            utc = local.replace(tzinfo=tz).astimezone(UTC)
+            if utc.astimezone(tz).replace(tzinfo=None) != local:
+                with pytest.raises(ValueError, match="the clocks skipped it"):
+                    normalize.instant_utc(shown, zone)
+            else:
+                assert normalize.instant_utc(shown, zone) == utc.strftime("%Y-%m-%dT%H:%M:%SZ"), shown
+            checked += 1
+    assert checked == 7 * 24 * 60
+
+
+@pytest.mark.parametrize(("shown", "e164"), [
+    ("(512) 555-0143", "+15125550143"),
+    ("(512)555-0143", "+15125550143"),
+    (" (512) 555-0143 ", "+15125550143"),
+    ("(512) 555-0143 x12", "+15125550143"),
+])
+def test_the_usual_phone_display_and_its_variants_read_alike(shown: str, e164: str) -> None:
+    assert normalize.phone_e164(shown) == e164
+
+
+def test_a_usual_us_phone_with_another_default_country_is_not_read_as_american() -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize.phone_e164("(512) 555-0143", default_country="44")
+    assert str(caught.value) == "not a phone number: '(512) 555-0143'"
