@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,13 +62,32 @@ def audit(request: Request, principal: Principal | None, action: str, target: st
         run_id=run_id, request_id=request_id(request))
 
 
+_GATE_LOCK = threading.Lock()
+
+
+def portal_gate(state: Any) -> threading.BoundedSemaphore:
+    """At most `ROBOTS_MAX_BROWSERS` of this API's requests run a flow at once; the others wait here, before their
+    run starts. Without it, 20 requests at once start 20 runs that each wait for one of the pool's browser
+    slots, and a run holding a slot can wait on the sign-in lease of a run that waits for a slot (a run takes
+    the lease before its browser, and the write flows sign in again for their read-back): both wait until the
+    lease gives up after 300 s."""
+    from robots.pool import max_browsers
+
+    with _GATE_LOCK:
+        gate = getattr(state, "portal_gate", None)
+        if gate is None:
+            gate = state.portal_gate = threading.BoundedSemaphore(max_browsers())
+        return gate  # type: ignore[no-any-return]
+
+
 def run_audited(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
                 target: str | None, secrets: dict[str, str] | None = None) -> Any:
     """Run a library flow for this request and wait (see FlowService.run), with its audit line either way."""
     state = services(request)
     loaded = state.flows.load(flow, library=True)
     try:
-        record = state.flows.run(loaded, vars, principal, secrets)
+        with portal_gate(state):
+            record = state.flows.run(loaded, vars, principal, secrets)
     except ApiError as e:
         run_id = e.details.get("run_id") if isinstance(e.details, dict) else None
         audit(request, principal, action, target, f"error {e.status}", run_id)

@@ -207,6 +207,9 @@ def failure(record: RunRecord) -> ApiError:
         return ApiError(403, f"the portal refused: {forbidden}", type="portal_forbidden", details=details)
     if record.status == "canceled":
         return ApiError(502, message, type="run_canceled", details=details)
+    failed_page = _portal_error_page(record) if record.failure_kind != "business" else None  # e.g. maintenance
+    if failed_page:
+        return ApiError(502, f"the portal failed: it answered {failed_page}", details={**details, "error": message})
     if record.error_class in _TIMEOUT_CLASSES or "timed out" in message.lower():
         return ApiError(504, message, details=details)
     if record.failure_kind == "business":
@@ -216,6 +219,23 @@ def failure(record: RunRecord) -> ApiError:
         retry = max(1, math.ceil(float(asked.group(1)))) if asked else 1
         return ApiError(429, message, type="portal_throttled", details=details, headers={"Retry-After": str(retry)})
     return ApiError(502, message, details=details)
+
+
+def _portal_error_page(record: RunRecord) -> str | None:
+    """"HTTP 500 on URL" when the page the run failed on was the portal's error page (a 5xx document), read from
+    the network log of its last evidence."""
+    for ev in reversed(record.evidence):
+        if not ev.network or not record.run_dir:
+            continue
+        try:
+            entries = json.loads((Path(record.run_dir) / ev.network).read_text())
+        except (OSError, ValueError):
+            continue
+        pages = [e for e in entries if isinstance(e, dict) and e.get("type") == "Document" and e.get("status")]
+        if pages and isinstance(pages[-1]["status"], int) and pages[-1]["status"] >= 500:
+            return f"HTTP {pages[-1]['status']} on {pages[-1].get('url')}"
+        return None
+    return None
 
 
 def _forbidden_page(record: RunRecord) -> str | None:

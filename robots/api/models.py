@@ -178,17 +178,26 @@ class RunOut(BaseModel):
     steps: int
 
 
+class EvidenceFile(BaseModel):
+    name: str = Field(description="the file's name in the run's evidence, e.g. step-003.png")
+    content_type: str = Field(description="image/png, text/html or application/json")
+    size: int = Field(description="bytes")
+    sha256: str
+    url: str = Field(description="where to get it: /runs/{id}/evidence/{name}")
+
+
 class EvidenceOut(BaseModel):
     step_index: int
-    screenshot: str | None
-    html: str | None
-    url: str | None
+    url: str | None = Field(description="the page the failed step was on (secrets masked)")
+    screenshot: EvidenceFile | None
+    html: EvidenceFile | None = Field(description="the page's HTML, secrets masked")
+    console: EvidenceFile | None = Field(description="the browser console's messages (JSON)")
+    network: EvidenceFile | None = Field(description="the last network requests (JSON)")
 
 
 class RunEvidence(BaseModel):
     run_id: str
-    run_dir: str | None
-    evidence: list[EvidenceOut]
+    evidence: list[EvidenceOut] = Field(description="one entry per failed step that saved evidence")
 
 
 class AuditEntry(BaseModel):

@@ -162,7 +162,7 @@ def test_a_run_is_202_with_location_and_idempotency_key_replays_or_conflicts(cli
                      f"run {r.json()['run_id']} already ended passed")
     assert ended["details"] == {"status": "passed"}
     assert client.get(f"{r.headers['Location']}/evidence", headers=headers).json() == {
-        "run_id": r.json()["run_id"], "run_dir": str(tmp_path / "home" / "runs" / r.json()["run_id"]), "evidence": []}
+        "run_id": r.json()["run_id"], "evidence": []}
 
 
 def test_audit_log_needs_admin_and_records_who_did_what(client: ApiClient) -> None:

@@ -1,20 +1,25 @@
-"""POST /flows/{name}/runs (202 + Location), GET /runs/{id}, GET /runs/{id}/evidence, DELETE /runs/{id}."""
+"""POST /flows/{name}/runs (202 + Location), GET /runs/{id}, GET /runs/{id}/evidence (the list) and
+/evidence/{name} (one file), DELETE /runs/{id}."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from robots.api.auth import Principal, need
 from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
-from robots.api.models import RunEvidence, RunOut, RunStart
+from robots.api.models import EvidenceFile, EvidenceOut, RunEvidence, RunOut, RunStart
 from robots.records import RunNotFound
 from robots.records.model import RunRecord
 
 router = APIRouter(tags=["runs"], responses=ERROR_RESPONSES)
+CONTENT_TYPES = {".png": "image/png", ".html": "text/html; charset=utf-8", ".json": "application/json"}
 
 
 def run_out(record: RunRecord) -> dict[str, Any]:
@@ -58,13 +63,56 @@ def get_run(run_id: str, request: Request,
 
 
 @router.get("/runs/{run_id}/evidence", response_model=RunEvidence,
-            summary="What a failed run saved: screenshot, HTML and URL per failed step (paths in the run folder)")
+            summary="What a failed run saved, per failed step: screenshot, HTML (secrets masked), console and "
+                    "network logs, each with its size, SHA-256 and URL")
 def get_evidence(run_id: str, request: Request,
                  principal: Principal = Depends(need("runs:read"))) -> RunEvidence:  # noqa: B008
     record = _api_run(request, run_id)
-    return RunEvidence(run_id=record.run_id, run_dir=record.run_dir, evidence=[
-        {"step_index": e.step_index, "screenshot": e.screenshot, "html": e.html, "url": e.url}  # type: ignore[misc]
-        for e in record.evidence])
+    folder = _evidence_dir(record)
+    steps = []
+    for e in record.evidence:
+        files = {kind: _evidence_file(record.run_id, folder, getattr(e, kind))
+                 for kind in ("screenshot", "html", "console", "network")}
+        steps.append(EvidenceOut(step_index=e.step_index, url=e.url, **files))
+    return RunEvidence(run_id=record.run_id, evidence=steps)
+
+
+@router.get("/runs/{run_id}/evidence/{name:path}", summary="One evidence file of a run, as it was saved",
+            response_class=FileResponse,
+            responses={200: {"content": {t: {} for t in sorted(set(CONTENT_TYPES.values()))},
+                             "description": "the file"}})
+def get_evidence_file(run_id: str, name: str, request: Request,
+                      principal: Principal = Depends(need("runs:read"))) -> FileResponse:  # noqa: B008
+    record = _api_run(request, run_id)
+    folder = _evidence_dir(record)
+    # Only the files the run recorded, by their bare names: nothing else under (or outside) the run folder.
+    known = {Path(p).name for e in record.evidence for p in (e.screenshot, e.html, e.console, e.network) if p}
+    path = folder / name if folder is not None and name in known else None
+    if path is None or not path.is_file() or path.resolve().parent != path.parent.resolve():
+        raise ApiError(404, f"run {record.run_id} has no evidence file named {name!r}", type="evidence_not_found")
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}  # a saved page runs nothing
+    return FileResponse(path, media_type=_content_type(name), headers=headers, content_disposition_type="inline",
+                        filename=name)
+
+
+def _content_type(name: str) -> str:
+    return CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+def _evidence_dir(record: RunRecord) -> Path | None:
+    return Path(record.run_dir) / "evidence" if record.run_dir else None
+
+
+def _evidence_file(run_id: str, folder: Path | None, relative: str | None) -> EvidenceFile | None:
+    if not relative or folder is None:
+        return None
+    name = Path(relative).name
+    try:
+        data = (folder / name).read_bytes()
+    except OSError:
+        return None  # recorded but gone (e.g. the run folder was cleaned up)
+    return EvidenceFile(name=name, content_type=_content_type(name), size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(), url=f"/runs/{run_id}/evidence/{quote(name)}")
 
 
 @router.delete("/runs/{run_id}", status_code=202, response_model=RunOut,
