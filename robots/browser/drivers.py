@@ -409,17 +409,18 @@ class Browser:
     def script(self, source: str, *args: Any) -> Any:
         return self._guard(lambda: self.driver.execute_script(source, *args), "running a script")
 
-    def fetch_text(self, url: str, timeout: float) -> tuple[int, str, str] | None:
-        """GET `url` from inside the current page (its cookies and headers, the browser's network stack; nothing
-        rendered): (status, final URL, text), or None when the page cannot fetch it (another origin)."""
+    def _fetch_in_page(self, url: str, timeout: float, budget: float, script: str,
+                       *args: Any) -> dict[str, Any] | None:
+        """Run a fetching script (it calls back with a dict) in the current page, `budget` seconds at most (each of
+        its requests aborts itself after `timeout` first); None when the page cannot fetch `url` (another origin)."""
         from selenium.common.exceptions import TimeoutException
 
         def go() -> Any:
-            if self._script_timeout != timeout + 5:  # the script's own abort (after `timeout`) comes first
-                self.driver.set_script_timeout(timeout + 5)
-                self._script_timeout = timeout + 5
+            if self._script_timeout != budget:
+                self.driver.set_script_timeout(budget)
+                self._script_timeout = budget
             try:
-                return self.driver.execute_async_script(_FETCH_JS, url, int(timeout * 1000))
+                return self.driver.execute_async_script(script, *args)
             except TimeoutException:
                 return {"timeout": True}
 
@@ -429,7 +430,13 @@ class Browser:
         if got.get("error"):
             log.info("the page could not fetch %s (%s); navigating to it", url, got["error"])
             return None
-        return int(got["status"]), str(got["url"]), str(got["text"])
+        return dict(got)
+
+    def fetch_text(self, url: str, timeout: float) -> tuple[int, str, str] | None:
+        """GET `url` from inside the current page (its cookies and headers, the browser's network stack; nothing
+        rendered): (status, final URL, text), or None when the page cannot fetch it (another origin)."""
+        got = self._fetch_in_page(url, timeout, timeout + 5, _FETCH_JS, url, int(timeout * 1000))
+        return None if got is None else (int(got["status"]), str(got["url"]), str(got["text"]))
 
     def fetch_pages(self, url: str, next_link: Selector, limit: int,
                     timeout: float) -> tuple[list[tuple[str, int, str, str]], str | None] | None:
@@ -437,25 +444,9 @@ class Browser:
         each page's `next_link` (found in its source, as the walk finds it) leads to: ([(URL asked for, status,
         final URL, text)], the next page's URL after the last one or None). The pages stop early at an error status
         or a failed request (then no next URL). None when the page cannot fetch `url` at all (another origin)."""
-        from selenium.common.exceptions import TimeoutException
-
-        budget = timeout * limit + 5  # each page's request aborts itself after `timeout`
-
-        def go() -> Any:
-            if self._script_timeout != budget:
-                self.driver.set_script_timeout(budget)
-                self._script_timeout = budget
-            try:
-                return self.driver.execute_async_script(_FETCH_PAGES_JS, url, next_link.spec()[0], limit,
-                                                        int(timeout * 1000))
-            except TimeoutException:
-                return {"timeout": True}
-
-        got = self._guard(go, f"fetching {url}")
-        if got.get("timeout"):
-            raise StepTimeout(f"GET {url} took longer than {timeout:g} s")
-        if got.get("error"):
-            log.info("the page could not fetch %s (%s); navigating to it", url, got["error"])
+        got = self._fetch_in_page(url, timeout, timeout * limit + 5, _FETCH_PAGES_JS, url, next_link.spec()[0],
+                                  limit, int(timeout * 1000))
+        if got is None:
             return None
         if got.get("stopped"):
             log.info("reading ahead stopped after %d pages: %s", len(got["pages"]), got["stopped"])
