@@ -99,6 +99,9 @@ def run_audited(request: Request, principal: Principal, flow: str, vars: dict[st
 # ------------------------------------------------------------------ Idempotency-Key
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 STALE_CLAIM_S = 900  # longer than any write flow may take (their runs are bounded by the flows' own timeouts)
+# Keys this process is answering right now: their claims are never stale, however long they waited for a browser.
+_ANSWERING: set[tuple[str, str]] = set()
+_ANSWERING_LOCK = threading.Lock()
 
 
 def idempotent(request: Request, principal: Principal, key: str | None, body: BaseModel | None,
@@ -117,14 +120,18 @@ def idempotent(request: Request, principal: Principal, key: str | None, body: Ba
     engine = services(request).store.engine
     write = sessionmaker(engine.execution_options(robots_write=True))
     try:
-        with write.begin() as s:
-            # A claim left by a request that never finished (the server died in it) is taken over after a while.
-            s.execute(delete(IdempotencyRow).where(
-                IdempotencyRow.token_id == owner, IdempotencyRow.key == key, IdempotencyRow.status_code.is_(None),
-                IdempotencyRow.request_sha256 == fingerprint,
-                IdempotencyRow.created_at < datetime.now(UTC) - timedelta(seconds=STALE_CLAIM_S)))
+        with _ANSWERING_LOCK, write.begin() as s:
+            # A claim left by a request that never finished (the server died in it) is taken over after a while;
+            # never one this process is still answering (it may have waited long for a browser slot).
+            if (owner, key) not in _ANSWERING:
+                s.execute(delete(IdempotencyRow).where(
+                    IdempotencyRow.token_id == owner, IdempotencyRow.key == key,
+                    IdempotencyRow.status_code.is_(None), IdempotencyRow.request_sha256 == fingerprint,
+                    IdempotencyRow.created_at < datetime.now(UTC) - timedelta(seconds=STALE_CLAIM_S)))
             s.add(IdempotencyRow(token_id=owner, key=key, request_sha256=fingerprint, status_code=None,
                                  created_at=datetime.now(UTC)))
+            s.flush()
+            _ANSWERING.add((owner, key))
     except IntegrityError:
         with sessionmaker(engine)() as s:
             row = s.get(IdempotencyRow, (owner, key))
@@ -138,8 +145,10 @@ def idempotent(request: Request, principal: Principal, key: str | None, body: Ba
             raise ApiError(409, "a request with this Idempotency-Key is still being answered; retry later",
                            type="idempotency_in_progress", headers={"Retry-After": "5"}) from None
         headers = json.loads(row.headers_json or "{}")
-        return _respond(request, row.status_code, json.loads(row.response_json or "null"),
-                        {**headers, "Idempotent-Replayed": "true"})
+        stored = json.loads(row.response_json or "null")
+        if isinstance(stored, dict) and isinstance(stored.get("error"), dict):
+            stored["error"]["request_id"] = request_id(request)  # the envelope names this request, like its header
+        return _respond(request, row.status_code, stored, {**headers, "Idempotent-Replayed": "true"})
     try:
         status, payload, headers = call()
     except ApiError as e:
@@ -152,7 +161,11 @@ def idempotent(request: Request, principal: Principal, key: str | None, body: Ba
     except BaseException:
         _forget(write, owner, key)
         raise
-    _keep(write, owner, key, status, payload, headers)
+    else:
+        _keep(write, owner, key, status, payload, headers)
+    finally:
+        with _ANSWERING_LOCK:
+            _ANSWERING.discard((owner, key))
     return _respond(request, status, payload, headers)
 
 

@@ -21,8 +21,6 @@ from robots.testing import tracked_pids_alive
 
 from .conftest import ApiClient, bearer, token
 
-pytestmark = pytest.mark.browser
-
 COUNT = 20
 CLIENT_TIMEOUT_S = 20.0  # shorter than a create that meets a slow commit, or waits for a browser slot
 
@@ -75,6 +73,17 @@ class PoolWatch:
         self._thread.join()
 
 
+def test_a_replayed_error_names_the_request_that_got_it(client: ApiClient) -> None:
+    headers = {**bearer(token(client, "flows:run")), "Idempotency-Key": "k-404"}
+    first = client.post("/flows/nothing/runs", headers=headers, json={})
+    again = client.post("/flows/nothing/runs", headers=headers, json={})
+    assert (first.status_code, again.status_code, again.headers["Idempotent-Replayed"]) == (404, 404, "true")
+    assert first.json()["error"]["request_id"] == first.headers["X-Request-Id"]
+    assert again.json()["error"]["request_id"] == again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+    assert {**again.json()["error"], "request_id": None} == {**first.json()["error"], "request_id": None}
+
+
+@pytest.mark.browser
 def test_twenty_concurrent_creates_with_retries_under_slow_commits_and_500s_make_exactly_twenty_customers(
         make_client: Callable[..., ApiClient], sandbox: Any, sandbox_env: dict[str, str], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
