@@ -107,3 +107,21 @@ def test_a_portal_that_keeps_answering_429_ends_the_run_throttled_with_its_exact
     requests = customer_requests(sandbox)
     assert [e["status"] for e in requests] == [429, 429, 429]
     assert assert_waited_after_each_429(requests, 1.0) == 2
+
+
+def test_a_write_that_meets_the_429_page_is_not_submitted_again(sandbox, sandbox_env, home):
+    """A 429 should mean the portal did nothing, but a write not marked idempotent is never repeated by the runner:
+    the run ends throttled and says to check the portal. (Seed 0 at 50 %: the form's GET passes, its POST is 429.)"""
+    fault = {"name": "rate_limit", "percent": 50, "seed": 0, "retry_after": 1, "paths": ["/customers/new"]}
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json=fault).raise_for_status()
+    done = run_flow_cli([str(Path(__file__).parent / "flows" / "throttled_write.yaml"), "--report", "json"], home,
+                        env=sandbox_env)
+    assert done.returncode == 3, done.stderr
+    record = json.loads((home / "runs" / done.run_id / "report.json").read_text())
+    assert (record["failure_kind"], record["error_message"]) == (
+        "portal_throttled", "the portal answered 429 Too many requests to write step throttled_write.yaml "
+        "steps[3].click; it was not repeated because it is not marked `idempotent: true` (check in the portal whether "
+        "it went through)")
+    log = httpx.get(f"{sandbox.url}/_sandbox/requests").json()
+    assert [(e["method"], e["status"]) for e in log if e["path"] == "/customers/new"] == [("GET", 200), ("POST", 429)]
+    assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {}
