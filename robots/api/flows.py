@@ -198,7 +198,7 @@ class FlowService:
 
 def failure(record: RunRecord) -> ApiError:
     """The ApiError for a run that did not pass: the portal's refusal (its own words), its permission page (403),
-    a timeout (504) or any other portal or browser failure (502)."""
+    its error page (502, saying so), a timeout (504) or any other portal or browser failure (502)."""
     message = record.error_message or f"the run ended {record.status}"
     details = {"run_id": record.run_id, "status": record.status, "error_class": record.error_class,
                "failure_kind": record.failure_kind}
