@@ -413,15 +413,21 @@ class Runner:
         key = store.key(st.portal.name, st.portal.url, account)
         st.session = _Session(key, sub, dict(given), str(password) if password is not None else None,
                               relogins=st.session.relogins if st.session else 0)
+        def refuse_a_blocked_password() -> None:
+            block = store.blocked(key, str(password), profile.lockout_window) if password is not None else None
+            if block is not None:
+                raise CredentialsRejected(
+                    f"not signing in: the portal rejected this password at "
+                    f"{block.blocked_at:%Y-%m-%d %H:%M:%S} UTC ({block.message}); robots will not try it "
+                    f"again for {profile.lockout_window / 60:g} minutes. Set the right password "
+                    f"(robots secrets set) or clear the block: robots sessions clear")
+
+        refuse_a_blocked_password()  # before a Chrome is started for nothing
+        # The browser (its slot in the pool) before the account's lease: every run takes them in that order, so a
+        # run holding the lease never waits for a slot that a run waiting for the lease holds.
+        StepContext(st, self, _session_call(sub)).browser  # noqa: B018 - started for its side effect
         with store.lease(key, st.run_id):
-            if password is not None:
-                block = store.blocked(key, str(password), profile.lockout_window)
-                if block is not None:
-                    raise CredentialsRejected(
-                        f"not signing in: the portal rejected this password at "
-                        f"{block.blocked_at:%Y-%m-%d %H:%M:%S} UTC ({block.message}); robots will not try it "
-                        f"again for {profile.lockout_window / 60:g} minutes. Set the right password "
-                        f"(robots secrets set) or clear the block: robots sessions clear")
+            refuse_a_blocked_password()  # (another worker may have been refused while this one waited)
             restored = self._restore(st, store, key)
             if restored is not None:
                 st.session.cookies = restored

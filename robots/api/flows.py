@@ -119,21 +119,6 @@ class FlowService:
 
         return Runner(store=self.store, home=self.settings.home, trigger="api")
 
-    def sign_in_flow(self) -> Flow:
-        """A flow that calls the library's sign-in flow: a *called* sign-in flow leaves its portal session in the
-        session store, where the later runs of the same account find it instead of signing in again."""
-        from robots.flow.loader import load_flow
-
-        target = (self.settings.library_dir / "sera" / "sign_in.yaml").resolve()
-        folder = self.settings.home / "api"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "sign_in.yaml"
-        text = ("name: api_sign_in\ndescription: POST /sessions - sign in and keep the portal session\n"
-                f"portal: sera\nsteps:\n  - call: {json.dumps(str(target))}\n")
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-        return load_flow(path)
-
     def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None,
                  extra_secrets: dict[str, str] | None = None) -> RunRecord:
         from robots.portals import open_portal

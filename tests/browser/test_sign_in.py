@@ -392,3 +392,40 @@ def test_a_token_the_portal_keeps_in_local_storage_is_restored_with_the_cookies(
              ][seen_before:]  # fmt: skip
     assert ("GET", "/api/dispatch", 200) in later
     assert not [r for r in later if r[1] in ("/login", "/mfa") or r[2] == 401], later
+
+
+def test_a_run_waiting_for_a_browser_never_holds_the_sign_in_another_run_needs(sandbox, sandbox_env, tmp_path):
+    """ROBOTS_MAX_BROWSERS=1, two runs of a flow that signs in twice (its second sign-in inside a called flow). The
+    second run is started while the first signs in: it waits for the browser slot without taking the account's
+    sign-in lease, so the first run's nested sign-in goes through (taken the other way round, each waited for
+    what the other held until the lease gave up after 300 s)."""
+    from robots.testing.helpers import tracked_pids_alive, wait_for_chrome
+
+    env = cli_env(tmp_path, **sandbox_env, ROBOTS_MAX_BROWSERS="1")
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "robots.cli", "run", "-v", str(FLOWS / "signed_in_twice.yaml")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def end(proc: subprocess.Popen[str]) -> None:  # SIGTERM: a runner that hangs still ends its Chrome
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    first = start()
+    try:
+        assert wait_for_chrome(tmp_path, 120) is not None
+        second = start()
+        try:
+            outs = [proc.communicate(timeout=150) for proc in (first, second)]
+        finally:
+            end(second)
+    finally:
+        end(first)
+    assert [first.returncode, second.returncode] == [0, 0], [err for _, err in outs]
+    assert [json.loads(out)["customer"] for out, _ in outs] == ["1003", "1003"]
+    assert "robots: all 1 browser slots are in use (ROBOTS_MAX_BROWSERS); waiting for one" in outs[1][1]
+    assert [tracked_pids_alive(d) for d in (tmp_path / "runs").iterdir()] == [[], []]
