@@ -40,26 +40,6 @@ class _Server(uvicorn.Server):
         yield
 
 
-def create(base: str, headers: dict[str, str], key: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    seen: list[str] = []
-    with httpx.Client(base_url=base, timeout=timeout) as client:
-        while True:
-            try:
-                r = client.post("/customers", json=body, headers={**headers, "Idempotency-Key": key})
-            except httpx.TimeoutException:
-                seen.append("client timeout")
-                continue
-            if r.status_code in (200, 201):
-                seen.append(f"{r.status_code}{' replayed' if r.headers.get('Idempotent-Replayed') else ''}")
-                return {"key": key, "status": r.status_code, "body": r.json(), "seen": seen}
-            error = r.json()["error"]
-            seen.append(f"{r.status_code} {error['type']}")
-            if r.status_code == 429 or (r.status_code == 409 and error["type"] == "idempotency_in_progress"):
-                time.sleep(float(r.headers.get("Retry-After", "5")))  # back-off: the server said when to ask again
-            elif r.status_code < 500:
-                return {"key": key, "status": r.status_code, "body": r.json(), "seen": seen}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100, help="customers to create")
@@ -74,6 +54,7 @@ def main() -> None:
     from robots.pool import BrowserPool, max_browsers
     from robots.sandbox import SandboxServer, credentials
     from robots.testing import tracked_pids_alive
+    from robots.testing.helpers import create_until_answered
 
     home = Path(tempfile.mkdtemp(prefix="robots-bench-api-writes-"))
     creds = credentials()
@@ -121,7 +102,8 @@ def main() -> None:
         watcher.start()
         started = time.monotonic()
         with ThreadPoolExecutor(args.clients) as clients:
-            answers = list(clients.map(lambda k: create(base, headers, k, bodies[k], args.client_timeout), bodies))
+            answers = list(clients.map(lambda k: create_until_answered(
+                base, headers, k, bodies[k], timeout=args.client_timeout, deadline_s=24 * 3600), bodies))
         wall = time.monotonic() - started
         stop.set()
         watcher.join()

@@ -85,3 +85,31 @@ def tracked_pids_alive(run_dir: Path) -> list[dict[str, Any]]:
             alive += [{"pid": pid, "role": "group member"} for pid in processes.group_members(t.pid)
                       if pid != t.pid]
     return alive
+
+
+def create_until_answered(base_url: str, headers: dict[str, str], key: str, body: dict[str, Any], *,
+                          timeout: float, deadline_s: float = 600) -> dict[str, Any]:
+    """POST /customers with `key` until the API answers 200/201: after a client-side timeout or a 5xx the same key
+    and body again at once; after a 409 "still being answered" again after its Retry-After. Returns the final
+    answer and what happened on the way."""
+    import httpx
+
+    seen: list[str] = []
+    deadline = time.monotonic() + deadline_s
+    with httpx.Client(base_url=base_url, timeout=timeout) as client:
+        while time.monotonic() < deadline:
+            try:
+                r = client.post("/customers", json=body, headers={**headers, "Idempotency-Key": key})
+            except httpx.TimeoutException:
+                seen.append("client timeout")
+                continue
+            if r.status_code in (200, 201):
+                seen.append(f"{r.status_code}{' replayed' if r.headers.get('Idempotent-Replayed') else ''}")
+                return {"key": key, "status": r.status_code, "body": r.json(), "seen": seen}
+            error = r.json()["error"]
+            seen.append(f"{r.status_code} {error['type']}")
+            if r.status_code == 429 or (r.status_code == 409 and error["type"] == "idempotency_in_progress"):
+                time.sleep(float(r.headers["Retry-After"]))  # back-off: the server said when to ask again
+            elif r.status_code < 500:
+                return {"key": key, "status": r.status_code, "body": r.json(), "seen": seen}
+    raise AssertionError(f"{key}: no answer within {deadline_s} s: {seen}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,37 +17,12 @@ import pytest
 
 from robots.pool import BrowserPool
 from robots.testing import tracked_pids_alive
+from robots.testing.helpers import create_until_answered
 
 from .conftest import ApiClient, bearer, token
 
 COUNT = 20
 CLIENT_TIMEOUT_S = 20.0  # shorter than a create that meets a slow commit, or waits for a browser slot
-
-
-def create_with_retries(base_url: str, headers: dict[str, str], key: str, body: dict[str, Any],
-                        timeout: float = CLIENT_TIMEOUT_S, deadline_s: float = 600) -> dict[str, Any]:
-    """POST /customers with `key` until the API answers 200/201: after a client-side timeout or a 5xx the same key
-    and body again at once; after a 409 "still being answered" again after its Retry-After. Returns the final
-    answer and what happened on the way."""
-    seen: list[str] = []
-    deadline = time.monotonic() + deadline_s
-    with httpx.Client(base_url=base_url, timeout=timeout) as client:
-        while time.monotonic() < deadline:
-            try:
-                r = client.post("/customers", json=body, headers={**headers, "Idempotency-Key": key})
-            except httpx.TimeoutException:
-                seen.append("client timeout")
-                continue
-            if r.status_code in (200, 201):
-                seen.append(f"{r.status_code}{' replayed' if r.headers.get('Idempotent-Replayed') else ''}")
-                return {"key": key, "status": r.status_code, "body": r.json(), "seen": seen}
-            error = r.json()["error"]
-            seen.append(f"{r.status_code} {error['type']}")
-            if r.status_code == 429 or (r.status_code == 409 and error["type"] == "idempotency_in_progress"):
-                time.sleep(float(r.headers["Retry-After"]))  # back-off: the server said when to ask again
-            elif r.status_code < 500:
-                return {"key": key, "status": r.status_code, "body": r.json(), "seen": seen}
-    raise AssertionError(f"{key}: no answer within {deadline_s} s: {seen}")
 
 
 class PoolWatch:
@@ -105,7 +79,8 @@ def test_twenty_concurrent_creates_with_retries_under_slow_commits_and_500s_make
               for n in range(1, COUNT + 1)}
     base = str(api.base_url)
     with PoolWatch(tmp_path / "home") as watch, ThreadPoolExecutor(COUNT) as clients:
-        answers = list(clients.map(lambda k: create_with_retries(base, headers, k, bodies[k]), bodies))
+        answers = list(clients.map(
+            lambda k: create_until_answered(base, headers, k, bodies[k], timeout=CLIENT_TIMEOUT_S), bodies))
 
     assert [a["status"] for a in answers] == [201] * COUNT, [(a["key"], a["seen"]) for a in answers]
     customers = [a["body"]["customer"] for a in answers]
