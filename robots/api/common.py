@@ -67,10 +67,8 @@ _GATE_LOCK = threading.Lock()
 
 def portal_gate(state: Any) -> threading.BoundedSemaphore:
     """At most `ROBOTS_MAX_BROWSERS` of this API's requests run a flow at once; the others wait here, before their
-    run starts. Without it, 20 requests at once start 20 runs that each wait for one of the pool's browser
-    slots, and a run holding a slot can wait on the sign-in lease of a run that waits for a slot (a run takes
-    the lease before its browser, and the write flows sign in again for their read-back): both wait until the
-    lease gives up after 300 s."""
+    run starts, instead of 20 requests at once starting 20 runs (records, threads, files) that each wait for one of
+    the pool's browser slots."""
     from robots.pool import max_browsers
 
     with _GATE_LOCK:
