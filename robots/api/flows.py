@@ -149,7 +149,10 @@ class FlowService:
         return record
 
     # ------------------------------------------------------------------ runs: 202 and a worker thread
-    def start(self, flow: Flow, vars: dict[str, Any], principal: Principal) -> RunRecord:
+    def start(self, flow: Flow, vars: dict[str, Any], principal: Principal,
+              extra_secrets: dict[str, str] | None = None) -> RunRecord:
+        """Start the run on a worker and return its first record at once (`extra_secrets`: this request's own, kept
+        in memory only)."""
         from robots.engine import new_run_id
 
         self._check_vars(flow, vars)
@@ -162,12 +165,13 @@ class FlowService:
         first = RunRecord(run_id=run_id, flow_name=flow.name, flow_path=str(flow.path), flow_sha256=flow.sha256,
                           trigger="api", status="running", started_at=datetime.now(UTC), inputs=dict(vars))
         self.store.save(first)
-        self._pool.submit(self._work, flow, vars, principal, run_id)
+        self._pool.submit(self._work, flow, vars, principal, run_id, extra_secrets)
         return first
 
-    def _work(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str) -> None:
+    def _work(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str,
+              extra_secrets: dict[str, str] | None = None) -> None:
         try:
-            record = self._execute(flow, vars, principal, run_id)
+            record = self._execute(flow, vars, principal, run_id, extra_secrets)
         except Exception as e:  # noqa: BLE001 - a worker must record why the run never started, not die silently
             log.error("run %s could not start: %s", run_id, e)
             record = self.store.get(run_id).model_copy(update={

@@ -61,3 +61,38 @@ def test_work_order_status_and_create_through_the_api(make_client: Callable[...,
     kept = api.app.state.store.get(joined.json()["run_id"]).model_dump_json()
     audit = json.dumps([dict(r.__dict__) for r in api.app.state.tokens.audit_entries(limit=100)], default=str)
     assert CARD not in kept and CARD not in audit
+
+
+def test_a_write_that_prefers_to_respond_async_answers_202_and_its_run_holds_the_record(
+        make_client: Callable[..., ApiClient], sandbox: Any, sandbox_env: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Prefer: respond-async`: 202 at once with the run's Location; the same key and body answer that same run
+    (nothing new started); the run's outputs are the customer as the portal shows it."""
+    import time
+
+    for name in [n for n in os.environ if n.startswith("ROBOTS_")]:
+        monkeypatch.delenv(name)
+    for name, value in {**sandbox_env, "SE_OFFLINE": "true"}.items():
+        monkeypatch.setenv(name, value)
+    api = make_client(portal_url=sandbox.url)
+    headers = {**bearer(token(api, "customers:write", "runs:read")), "Idempotency-Key": "async-1",
+               "Prefer": "respond-async"}
+    body = {"name": "Ada Async", "email": "ada.async@example.com", "city": "Austin", "state": "TX"}
+
+    first = api.post("/customers", json=body, headers=headers)
+    assert first.status_code == 202, first.text
+    run_id = first.json()["run_id"]
+    assert (first.headers["Location"], first.headers["Preference-Applied"], first.json()["status"],
+            first.json()["flow_name"]) == (f"/runs/{run_id}", "respond-async", "running", "create_customer")
+    again = api.post("/customers", json=body, headers=headers)
+    assert (again.status_code, again.json()["run_id"], again.headers["Idempotent-Replayed"]) == (202, run_id, "true")
+
+    deadline = time.monotonic() + 240
+    while (run := api.get(f"/runs/{run_id}", headers=headers).json())["status"] == "running":
+        assert time.monotonic() < deadline, run
+        time.sleep(0.5)  # back-off: polling the run's Location, as a client would
+    assert run["status"] == "passed", run
+    customer = run["outputs"]["customer"]
+    assert (customer["name"], customer["email"], run["outputs"]["created"]) == (
+        "Ada Async", "ada.async@example.com", True)
+    assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {"customers": 1}

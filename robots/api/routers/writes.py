@@ -11,19 +11,21 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Path, Request
 
 from robots.api.auth import Principal, need
-from robots.api.common import IDEMPOTENCY_HEADER, idempotent, run_audited
+from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, run_audited, services
 from robots.api.errors import ERROR_RESPONSES
 from robots.api.models import (
     CustomerCreate,
     CustomerCreated,
     MembershipCreate,
     MembershipCreated,
+    RunOut,
     StatusChange,
     StatusChanged,
     WorkOrderCreate,
     WorkOrderCreated,
 )
 from robots.api.routers.reads import _models
+from robots.api.routers.runs import run_out
 from robots.records.model import RunRecord
 from robots.sera.models import CustomerDetail
 
@@ -31,10 +33,32 @@ router = APIRouter(tags=["writes"], responses=ERROR_RESPONSES)
 KeyHeader = Header(None, alias=IDEMPOTENCY_HEADER, description="makes a retried write safe (1-255 characters)")
 
 
+PreferHeader = Header(None, alias="Prefer", description="`respond-async`: answer 202 at once with `Location: "
+                                                         "/runs/{id}` (poll it, or get the run.finished webhook)")
+#: the answer of a write asked for with `Prefer: respond-async`
+ASYNC: dict[int | str, dict[str, Any]] = {202: {"model": RunOut, "description": "Prefer: respond-async - the write's "
+                                                "run started; its Location is /runs/{id}, its outputs the record"}}
+
+
 def _write(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
            target: str | None, secrets: dict[str, str] | None = None) -> RunRecord:
     record: RunRecord = run_audited(request, principal, flow, vars, action, target, secrets)
     return record
+
+
+def _respond_async(prefer: str | None) -> bool:
+    """Whether the client prefers an answer at once (RFC 7240 `Prefer: respond-async`)."""
+    return prefer is not None and any(p.split(";")[0].strip().lower() == "respond-async" for p in prefer.split(","))
+
+
+def _started(request: Request, principal: Principal, flow: str, vars: dict[str, Any], action: str,
+             target: str | None, secrets: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+    """A write started on a worker: 202 with its run (kept for the Idempotency-Key like any answer, so the same
+    key and body answer the same run)."""
+    state = services(request)
+    record = state.flows.start(state.flows.load(flow, library=True), vars, principal, secrets)
+    audit(request, principal, action, target, "accepted", record.run_id)
+    return 202, run_out(record), {"Location": f"/runs/{record.run_id}", "Preference-Applied": "respond-async"}
 
 
 def _flow_key(principal: Principal, key: str | None) -> str:
@@ -45,14 +69,18 @@ def _flow_key(principal: Principal, key: str | None) -> str:
     return "api-" + hashlib.sha256(f"{principal.session_id or principal.token_id}\n{key}".encode()).hexdigest()[:24]
 
 
-@router.post("/customers", status_code=201, response_model=CustomerCreated, summary="Create a customer")
+@router.post("/customers", status_code=201, response_model=CustomerCreated, summary="Create a customer",
+             responses=ASYNC)
 def create_customer(request: Request, body: CustomerCreate, idempotency_key: str | None = KeyHeader,
+                    prefer: str | None = PreferHeader,
                     principal: Principal = Depends(need("customers:write"))) -> Any:  # noqa: B008
     def call() -> tuple[int, Any, dict[str, str]]:
         vars = {"idempotency_key": _flow_key(principal, idempotency_key), "name": body.name, "email": body.email,
                 "phone": body.phone, "type": body.type.capitalize(),
                 "status": {"on_hold": "On hold"}.get(body.status, body.status.capitalize()),
                 "city": body.city, "state": body.state}
+        if _respond_async(prefer):
+            return _started(request, principal, "sera/create_customer", vars, "customers.create", body.name)
         record = _write(request, principal, "sera/create_customer", vars, "customers.create", body.name)
         customer = _models(CustomerDetail, [record.outputs.get("customer")], record.run_id)[0]
         out = CustomerCreated(customer=customer, created=bool(record.outputs.get("created")), run_id=record.run_id)
@@ -62,13 +90,16 @@ def create_customer(request: Request, body: CustomerCreate, idempotency_key: str
 
 
 @router.patch("/work-orders/{work_order_id}/status", response_model=StatusChanged,
-              summary="Move a work order to another status")
+              summary="Move a work order to another status", responses=ASYNC)
 def change_status(request: Request, body: StatusChange, work_order_id: int = Path(ge=1, le=2**31 - 1),
-                  idempotency_key: str | None = KeyHeader,
+                  idempotency_key: str | None = KeyHeader, prefer: str | None = PreferHeader,
                   principal: Principal = Depends(need("work_orders:write"))) -> Any:  # noqa: B008
     def call() -> tuple[int, Any, dict[str, str]]:
         vars = {"idempotency_key": _flow_key(principal, idempotency_key), "id": work_order_id,
                 "status": body.status, "reason": body.reason}
+        if _respond_async(prefer):
+            return _started(request, principal, "sera/change_work_order_status", vars, "work_orders.status",
+                            str(work_order_id))
         record = _write(request, principal, "sera/change_work_order_status", vars, "work_orders.status",
                         str(work_order_id))
         out = StatusChanged(work_order=record.outputs.get("work_order") or {},
@@ -79,8 +110,10 @@ def change_status(request: Request, body: StatusChange, work_order_id: int = Pat
 
 
 @router.post("/work-orders", status_code=201, response_model=WorkOrderCreated,
-             summary="Create a work order: customer, location, job type, schedule window, pricebook lines")
+             summary="Create a work order: customer, location, job type, schedule window, pricebook lines",
+             responses=ASYNC)
 def create_work_order(request: Request, body: WorkOrderCreate, idempotency_key: str | None = KeyHeader,
+                      prefer: str | None = PreferHeader,
                       principal: Principal = Depends(need("work_orders:write"))) -> Any:  # noqa: B008
     def call() -> tuple[int, Any, dict[str, str]]:
         vars: dict[str, Any] = {
@@ -91,6 +124,8 @@ def create_work_order(request: Request, body: WorkOrderCreate, idempotency_key: 
             value = getattr(body, name)
             if value not in (None, ""):
                 vars[name] = str(value)
+        if _respond_async(prefer):
+            return _started(request, principal, "sera/create_work_order", vars, "work_orders.create", body.customer)
         record = _write(request, principal, "sera/create_work_order", vars, "work_orders.create", body.customer)
         work_order = record.outputs.get("work_order") or {}
         out = WorkOrderCreated(work_order=work_order, created=bool(record.outputs.get("created")),
@@ -101,9 +136,9 @@ def create_work_order(request: Request, body: WorkOrderCreate, idempotency_key: 
 
 
 @router.post("/customers/{customer_id}/memberships", status_code=201, response_model=MembershipCreated,
-             summary="Create a membership with its billing configuration")
+             summary="Create a membership with its billing configuration", responses=ASYNC)
 def create_membership(request: Request, body: MembershipCreate, customer_id: int = Path(ge=1, le=2**31 - 1),
-                      idempotency_key: str | None = KeyHeader,
+                      idempotency_key: str | None = KeyHeader, prefer: str | None = PreferHeader,
                       principal: Principal = Depends(need("memberships:write"))) -> Any:  # noqa: B008
     def call() -> tuple[int, Any, dict[str, str]]:
         vars: dict[str, Any] = {
@@ -115,6 +150,9 @@ def create_membership(request: Request, body: MembershipCreate, customer_id: int
             if value not in (None, ""):
                 vars[name] = str(value)
         secrets = {"sera_payment_method": body.payment_method_token} if body.payment_method_token else None
+        if _respond_async(prefer):
+            return _started(request, principal, "sera/create_membership", vars, "memberships.create",
+                            str(customer_id), secrets)
         record = _write(request, principal, "sera/create_membership", vars, "memberships.create", str(customer_id),
                         secrets)
         out = MembershipCreated(membership=record.outputs.get("membership") or {},
