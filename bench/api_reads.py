@@ -68,7 +68,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, SandboxServer(size=args.size) as sandbox:
         home = Path(tmp)
         app = create_app(ApiSettings(database_url=f"sqlite:///{home}/robots.db", home=home / "home",
-                                     portal_url=None, rate_limit=100000))
+                                     portal_url=None, portals=(sandbox.url,), rate_limit=100000))
         server, thread, url = serve(app)
         try:
             with httpx.Client(base_url=url, timeout=300) as client:

@@ -21,6 +21,10 @@ class ApiSettings:
     library_dir: Path = DEFAULT_FLOWS
     #: the portal for tokens without a portal session (admin tokens made by `robots api token create`)
     portal_url: str | None = field(default_factory=lambda: os.environ.get("ROBOTS_PORTAL_URL") or None)
+    #: more portals POST /sessions may sign in to besides `portal_url` (ROBOTS_API_PORTALS, comma-separated): the
+    #: API's browser never opens a URL a caller made up
+    portals: tuple[str, ...] = field(default_factory=lambda: tuple(
+        u.strip().rstrip("/") for u in os.environ.get("ROBOTS_API_PORTALS", "").split(",") if u.strip()))
     #: lifetime of a token issued by POST /sessions, seconds
     session_token_ttl_s: int = 8 * 3600
     #: per-token request budget: `rate_limit` requests per `rate_window_s` seconds (then 429 + Retry-After)

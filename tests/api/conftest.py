@@ -3,6 +3,7 @@ home; flows from tests/api/flows unless a test points it at flows/ (the Sera flo
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -86,3 +87,13 @@ def token(client: ApiClient, *scopes: str, hours: float = 1) -> str:
 
 def bearer(raw: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def api(make_client: Callable[..., ApiClient], sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
+    """An API for the sandbox's portal sessions (POST /sessions may sign in to it), with no ROBOTS_* settings
+    from the environment."""
+    for name in [n for n in os.environ if n.startswith("ROBOTS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    return make_client(portals=(sandbox.url,))

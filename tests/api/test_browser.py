@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,6 @@ from .conftest import ApiClient, bearer, token
 from .test_contracts import envelope, wait_for_run
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def api(make_client: Callable[..., ApiClient], sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
-    for name in [n for n in __import__("os").environ if n.startswith("ROBOTS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    return make_client()
 
 
 def steps_of(home: Path, run_id: str) -> list[str]:

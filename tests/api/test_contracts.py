@@ -211,3 +211,15 @@ def test_robots_pause_holds_runs_started_over_http(client: ApiClient) -> None:
     assert r.headers["Retry-After"] == "60"
     client.app.state.store.set_paused(None)
     assert client.post("/flows/echo/runs", headers=headers, json={"vars": {"msg": "x"}}).status_code == 202
+
+
+def test_a_session_is_opened_only_for_a_portal_the_api_serves(make_client: Callable[..., ApiClient]) -> None:
+    """The API's browser never opens a URL a caller made up: POST /sessions names one of its portals
+    (ROBOTS_PORTAL_URL, ROBOTS_API_PORTALS) or is refused before any run starts."""
+    api = make_client(portal_url="https://acme.sera.example", portals=("https://beta.sera.example/",))
+    body = {"portal_url": "https://evil.example", "username": "demo", "password": "pw"}
+    error = envelope(api.post("/sessions", json=body), 422, "portal_not_served",
+                     "https://evil.example is not a portal this API signs in to; its operator lists them in "
+                     "ROBOTS_PORTAL_URL and ROBOTS_API_PORTALS")
+    assert [d["loc"] for d in error["details"]] == [["body", "portal_url"]]
+    assert not (Path(api.app.state.settings.home) / "runs").exists()  # no run, no browser

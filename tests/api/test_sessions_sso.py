@@ -5,7 +5,6 @@ see is 403 in the portal's own words."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,14 +16,6 @@ from .conftest import ApiClient, bearer
 from .test_contracts import envelope
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def api(make_client: Callable[..., ApiClient], sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
-    for name in [n for n in __import__("os").environ if n.startswith("ROBOTS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    return make_client()
 
 
 def user(name: str) -> dict[str, Any]:

@@ -126,6 +126,13 @@ def create_session(request: Request, body: SessionCreate) -> TokenOut:
         raise ApiError(422, "portal_url is required (the API has no ROBOTS_PORTAL_URL)",
                        details=[{"loc": ["body", "portal_url"], "field": "portal_url", "msg": "required",
                                  "type": "missing"}])
+    served = {u.rstrip("/") for u in (*state.settings.portals, state.settings.portal_url) if u}
+    if portal_url not in served:
+        message = (f"{portal_url} is not a portal this API signs in to; its operator lists them in ROBOTS_PORTAL_URL "
+                   f"and ROBOTS_API_PORTALS")
+        raise ApiError(422, message, type="portal_not_served",
+                       details=[{"loc": ["body", "portal_url"], "field": "portal_url", "msg": message,
+                                 "type": "value_error"}])
     try:
         scopes = check_scopes(body.scopes if body.scopes is not None else SESSION_SCOPES)
     except InputError as e:
