@@ -954,7 +954,7 @@ def _api_served(robots_bdd: World) -> None:
     folder = robots_bdd.home / "api" / str(n)
     folder.mkdir(parents=True)
     app = create_app(ApiSettings(database_url=f"sqlite:///{folder}/api.db", home=folder / "home",
-                                 portal_url=robots_bdd.tenant_url))
+                                 portal_url=robots_bdd.tenant_url, portals=(robots_bdd.portal_url,)))
 
     class _Server(uvicorn.Server):
         def capture_signals(self) -> Any:  # the test process keeps its own signal handlers
