@@ -438,14 +438,15 @@ class Browser:
         got = self._fetch_in_page(url, timeout, timeout + 5, _FETCH_JS, url, int(timeout * 1000))
         return None if got is None else (int(got["status"]), str(got["url"]), str(got["text"]))
 
-    def fetch_pages(self, url: str, next_link: Selector, limit: int,
-                    timeout: float) -> tuple[list[tuple[str, int, str, str]], str | None] | None:
+    def fetch_pages(self, url: str, next_link: Selector, limit: int, timeout: float,
+                    more: int = 0) -> tuple[list[tuple[str, int, str, str]], str | None] | None:
         """Up to `limit` pages fetched from inside the current page in ONE round trip: `url`, then the page that
         each page's `next_link` (found in its source, as the walk finds it) leads to: ([(URL asked for, status,
         final URL, text)], the next page's URL after the last one or None). The pages stop early at an error status
-        or a failed request (then no next URL). None when the page cannot fetch `url` at all (another origin)."""
+        or a failed request (then no next URL). None when the page cannot fetch `url` at all (another origin).
+        With `more`, the page goes on fetching up to that many pages after them, for the next call to take."""
         got = self._fetch_in_page(url, timeout, timeout * limit + 5, _FETCH_PAGES_JS, url, next_link.spec()[0],
-                                  limit, int(timeout * 1000))
+                                  limit, more, int(timeout * 1000))
         if got is None:
             return None
         if got.get("stopped"):
@@ -904,7 +905,7 @@ fetch(url, {credentials: 'same-origin', signal: ctl.signal, headers: {'Accept': 
 # Pages fetched one after another inside the signed-in page: each page's next link is found in its source (parsed,
 # never rendered) by the first candidate that matches, as robots.scrape.page.find does on the Python side.
 _FETCH_PAGES_JS = """
-const [url, cands, limit, ms, done] = arguments;
+const [url, cands, limit, more, ms, done] = arguments;
 function nextOf(doc, base) {
   for (const [kind, value] of cands) {
     let el = null;
@@ -921,24 +922,37 @@ function nextOf(doc, base) {
   }
   return null;
 }
+// Pages fetched before the walk asked for them, by URL (their promises), kept in the page until asked for.
+const ahead = window.__robotsAhead || (window.__robotsAhead = new Map());
+function load(u) {
+  const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), ms);
+  return fetch(u, {credentials: 'same-origin', signal: ctl.signal, headers: {'Accept': 'text/html'}})
+    .then(r => r.text().then(text => ({asked: u, status: r.status, url: r.url, text,
+      next: r.status < 400 ? nextOf(new DOMParser().parseFromString(text, 'text/html'), r.url) : null})))
+    .catch(e => ({asked: u, failed: e.name === 'AbortError' ? 'timeout' : String(e)}))
+    .finally(() => clearTimeout(timer));
+}
+function take(u) { const p = ahead.get(u) || load(u); ahead.delete(u); return p; }
 (async () => {
   const pages = [];
   let next = url;
-  try {
-    while (next && pages.length < limit) {
-      const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), ms);
-      let r, text;
-      try {
-        r = await fetch(next, {credentials: 'same-origin', signal: ctl.signal, headers: {'Accept': 'text/html'}});
-        text = await r.text();
-      } finally { clearTimeout(timer); }
-      pages.push({asked: next, status: r.status, url: r.url, text});
-      next = r.status < 400 ? nextOf(new DOMParser().parseFromString(text, 'text/html'), r.url) : null;
+  while (next && pages.length < limit) {
+    const p = await take(next);
+    if (p.failed) {
+      if (pages.length) done({pages, next: null, stopped: p.failed});
+      else done(p.failed === 'timeout' ? {timeout: true} : {error: p.failed});
+      return;
     }
-    done({pages, next});
-  } catch (e) {
-    if (pages.length) done({pages, next: null, stopped: String(e)});
-    else done(e.name === 'AbortError' ? {timeout: true} : {error: String(e)});
+    pages.push(p);
+    next = p.next;
+  }
+  done({pages, next});
+  // Read on while the walk reads these: up to `more` pages after them (each fetched once: the next call takes it).
+  for (let u = next, k = 0; u && k < more && !ahead.has(u); k++) {
+    const p = load(u);
+    ahead.set(u, p);
+    const got = await p;
+    u = got.failed || got.status >= 400 ? null : got.next;
   }
 })();
 """

@@ -111,13 +111,15 @@ class HybridPages:
         link = ctx.browser.link(self.next_sel)
         return items, link["href"] if link else None
 
-    def _read_ahead(self, client: httpx.Client | None, url: str, limit: int) -> tuple[dict[str, Any], str | None]:
+    def _read_ahead(self, client: httpx.Client | None, url: str, limit: int,
+                    more: int = 0) -> tuple[dict[str, Any], str | None]:
         """Pages read ahead of the walk, by the URL they were asked for: (html, final URL), or the error met reading
         it; and the URL of the page after them (fetch: script reads up to `limit` pages in one round trip, following
-        their next links in their sources; the other fetches read the one page)."""
+        their next links in their sources, and goes on reading up to `more` pages after them for the next call;
+        the other fetches read the one page)."""
         try:
             if self.args.fetch == "script" and limit > 1:
-                batch = self.ctx.browser.fetch_pages(url, self.next_sel, limit, self.ctx.timeout)
+                batch = self.ctx.browser.fetch_pages(url, self.next_sel, limit, self.ctx.timeout, more)
                 if batch is not None:
                     got, after = batch
                     # An error page is left out: the walk reads it again itself and meets it the usual way (shown in
@@ -229,7 +231,8 @@ class _Ahead:
     def _ask(self, url: str) -> None:
         limit = min(_BATCH, self.budget) if self.pages.args.fetch == "script" else 1
         self.budget -= limit
-        self.pending = self.pool.submit(self.pages._read_ahead, self.client, url, limit)
+        more = min(_BATCH, self.budget) if self.pages.args.fetch == "script" else 0  # read on in the page meanwhile
+        self.pending = self.pool.submit(self.pages._read_ahead, self.client, url, limit, more)
 
     def settle(self, more: bool = True) -> None:
         """Wait for the request in flight and keep what it read; with `more`, ask at once for the pages after it."""
