@@ -122,10 +122,10 @@ class HybridPages:
                 batch = self.ctx.browser.fetch_pages(url, self.next_sel, limit, self.ctx.timeout, more)
                 if batch is not None:
                     got, after = batch
-                    # An error page is left out: the walk reads it again itself and meets it the usual way (shown in
-                    # the browser for the evidence); a 429 is read again after the wait its page asks for.
+                    # A 429 is read again after the wait its page asks for; another error page is opened in the
+                    # browser, as a page the portal refused to fetch always is (its evidence if it fails again).
                     return {asked: (text, final) if status < 400 else _Throttled(_wait_in_page(text))
-                            for asked, status, final, text in got if status < 400 or status == 429}, after
+                            if status == 429 else _ERROR_PAGE for asked, status, final, text in got}, after
             return {url: self._read(client, url)}, None
         except TechnicalError as e:  # raised when the walk reaches that page
             return {url: e}, None
@@ -206,6 +206,8 @@ class HybridPages:
 
 #: pages fetch: script asks for in one round trip
 _BATCH = 8
+#: a page read ahead that the portal answered with an error page (not a 429)
+_ERROR_PAGE = object()
 
 
 class _Ahead:
@@ -257,8 +259,11 @@ class _Ahead:
             if url in self.read:  # keep the browser fetching the pages after these while the walk reads them
                 self.ask_after()
         got = self.read.pop(url, None)
-        if got is None or isinstance(got, _Throttled):  # nothing in flight now: the walk may drive the browser
-            return self.pages._read(self.client, url, got)
+        if got is _ERROR_PAGE or got is None or isinstance(got, _Throttled):
+            self.settle(more=False)  # nothing in flight: the walk drives the browser itself
+            if isinstance(got, _Throttled) or got is None:
+                return self.pages._read(self.client, url, got)
+            return self.pages._navigate(url)
         if isinstance(got, BaseException):
             raise got
         return got
