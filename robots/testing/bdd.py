@@ -78,18 +78,14 @@ class _Revisit(Listener):
     where: str
     action: Callable[[], None]
     done: bool = False
-    depth: int = 0  # inside a called flow (sign_in.yaml), whose steps have `where`s of their own
+    #: the top-level steps of the flow being run (World.run sets them): a called flow's steps, and those of a
+    #: sign-in run again mid-flow, have `where`s of their own ("steps[3]" of sign_in.yaml is not the run's)
+    top: tuple[StepCall, ...] = ()
 
     def step_started(self, call: StepCall, index: int) -> None:
-        if not self.done and self.depth == 0 and call.where == self.where:
+        if not self.done and call.where == self.where and any(call is c for c in self.top):
             self.done = True
             self.action()
-        if call.kind == "call":
-            self.depth += 1
-
-    def step_finished(self, record: StepRecord) -> None:
-        if record.name.endswith(" call"):
-            self.depth = max(0, self.depth - 1)
 
 
 @dataclass
@@ -140,6 +136,9 @@ class World:
     def run(self, flow_path: Path, vars: dict[str, Any] | None = None) -> RunRecord:
         flow = load_flow(flow_path)
         self.last_vars = dict(vars or {})
+        for each in self.listeners:
+            if isinstance(each, _Revisit):
+                each.top = flow.steps
         listener = _Fanout(self.listeners)
         store = SqlStore(f"sqlite:///{self.home / 'robots.db'}")
         before = self._clock_minute()
