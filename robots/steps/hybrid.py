@@ -122,18 +122,15 @@ class HybridPages:
                 batch = self.ctx.browser.fetch_pages(url, self.next_sel, limit, self.ctx.timeout, more)
                 if batch is not None:
                     got, after = batch
-                    # A 429 is read again after the wait its page asks for; another error page is opened in the
-                    # browser, as a page the portal refused to fetch always is (its evidence if it fails again).
-                    return {asked: (text, final) if status < 400 else _Throttled(_wait_in_page(text))
-                            if status == 429 else _ERROR_PAGE for asked, status, final, text in got}, after
+                    return {asked: _page_read(status, final, text) for asked, status, final, text in got}, after
             return {url: self._read(client, url)}, None
         except TechnicalError as e:  # raised when the walk reaches that page
             return {url: e}, None
 
     def walk(self, first_rows: FirstRows) -> list[Any] | None:
         """Read page after page. The next page is requested as soon as its link is known, and read while this
-        page's rows are extracted (fetch: script asks for several pages in one round trip, and for the next ones
-        as soon as those came: at most _BATCH pages more than the walk needed are fetched)."""
+        page's rows are extracted (fetch: script asks for several pages in one round trip while the page fetches
+        the ones after them: at most 2 x _BATCH pages more than the walk needed are fetched)."""
         ctx, args = self.ctx, self.args
         if any(c.kind not in EXTRACT_STEPS for c in self.children):
             kinds = ", ".join(sorted({c.kind for c in self.children if c.kind not in EXTRACT_STEPS}))
@@ -208,6 +205,15 @@ class HybridPages:
 _BATCH = 8
 #: a page read ahead that the portal answered with an error page (not a 429)
 _ERROR_PAGE = object()
+
+
+def _page_read(status: int, final_url: str, text: str) -> Any:
+    """What a page read ahead holds for the walk: (html, final URL); for a 429, the wait its page asks for (read
+    again after it); for another error page, _ERROR_PAGE (opened in the browser, as a page the portal refused to
+    fetch always is: its evidence if it fails again)."""
+    if status < 400:
+        return text, final_url
+    return _Throttled(_wait_in_page(text)) if status == 429 else _ERROR_PAGE
 
 
 class _Ahead:
