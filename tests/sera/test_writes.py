@@ -147,7 +147,9 @@ def test_void_invoice_answered_late_voids_once_and_the_same_void_again_submits_n
     assert [(e["path"], e["status"], e.get("faults")) for e in posts] == [
         ("/invoices/300001/void", 303, ["slow_commit"])]  # the answer came after the page-load timeout
     submit = [s for s in record(home, first.run_id)["steps"] if s["name"].endswith("submit the void")]
-    assert [s["status"] for s in submit] == ["skipped"]
+    # The flow never read the portal's answer (9 s): the browser gave up at the 8 s page-load timeout (skipped), or
+    # chromedriver returned from the click before the form's navigation began (passed); the probe decided.
+    assert [(s["status"] in ("skipped", "passed"), s["duration_ms"] < 9000) for s in submit] == [(True, True)]
 
     again = void(home, sandbox_env, 300001, "v-1")
     assert (again.outputs["voided_now"], again.outputs["submits"], again.outputs["invoice"]["status"]) == (

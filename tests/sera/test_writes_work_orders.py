@@ -202,7 +202,9 @@ def test_a_create_answered_late_is_recorded_once_and_a_second_lead_is_refused_in
              if e["method"] == "POST" and e["path"] == "/jobs/new"]  # fmt: skip
     assert [(e["status"], e.get("faults")) for e in posts] == [(303, ["slow_commit"])]  # answered after the timeout
     submit = [s for s in record(home, done.run_id)["steps"] if s["name"].endswith("submit the work order")]
-    assert [s["status"] for s in submit] == ["skipped"]  # the browser gave up; the probe found the work order
+    # The flow never read the portal's answer (9 s): the browser gave up at the 8 s page-load timeout (skipped), or
+    # chromedriver returned from the click before the form's navigation began (passed); the probe found the order.
+    assert [(s["status"] in ("skipped", "passed"), s["duration_ms"] < 9000) for s in submit] == [(True, True)]
     assert writes(sandbox) == {"work_orders": 1}
 
     refused = run_flow_cli([str(FLOWS / "assign_technician.yaml"), "--var", "id=50009", "--var", "idempotency_key=a-9",
