@@ -269,7 +269,11 @@ class RobotScheduler:
         self.registry.register(list(self.robots.values()))
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="robot")
         self._scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine)},
+            # Every job-store transaction takes SQLite's write lock up front (BEGIN IMMEDIATE, see SqlStore): its
+            # reads are followed by writes (`CREATE TABLE` after the check, a job's next fire after the due-jobs
+            # query), and a deferred transaction that another process wrote past fails at once with "database is
+            # locked" instead of waiting - runs write the same file while the scheduler starts and fires.
+            jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine.execution_options(robots_write=True))},
             executors={"default": _Executor(self)}, timezone=UTC)
         self._scheduler.add_listener(self._max_instances, EVENT_JOB_MAX_INSTANCES)
         self._scheduler.start(paused=True)  # jobs are put in order before anything fires

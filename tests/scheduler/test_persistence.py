@@ -5,6 +5,9 @@ changed schedule file replaces jobs cleanly. No browser: the robots run a flow t
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -154,3 +157,54 @@ def test_a_one_off_robot_runs_once_across_restarts(tmp_path: Path) -> None:
     assert SchedulerProcess(schedule, home).stop() == 0  # a restart does not bring it back
     assert _next_runs(home) == {}
     assert [(row.scheduled_for, r.status) for row, r in robot_runs(home, "once")] == [(when, "passed")]
+
+
+class BusyWriter:
+    """Another process's runs saving their records: the database's write lock held most of the time, in short
+    transactions with short gaps, until the block ends."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.commits = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._write, daemon=True)
+
+    def __enter__(self) -> BusyWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _write(self) -> None:
+        db = sqlite3.connect(self.database, isolation_level=None, timeout=30)
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS busy_writer (n INTEGER)")
+            while not self._stop.is_set():
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("INSERT INTO busy_writer VALUES (?)", (self.commits,))
+                time.sleep(0.15)  # a write transaction in progress
+                db.execute("COMMIT")
+                self.commits += 1
+                time.sleep(0.02)  # back-off: a short gap in which others get the lock
+        finally:
+            db.close()
+
+
+def test_a_first_scheduler_starts_while_runs_keep_writing_the_same_database(tmp_path: Path) -> None:
+    """Unattended, runs write the SQLite file while a scheduler starts for the first time on it. APScheduler's job
+    store checks for its table and then creates it in one transaction; begun deferred, such a transaction fails at
+    once with "database is locked" when another writer commits in between, whatever the busy timeout. A first
+    scheduler starts on each of three databases that another writer keeps busy."""
+    schedule = tmp_path / "robots.yaml"
+    schedule.write_text(f"- name: later\n  flow: {FLOWS}/note.yaml\n  trigger: {{interval: 3600}}\n")
+    for attempt in range(3):
+        home = tmp_path / f"home-{attempt}"
+        store_of(home).close()  # the database, migrated and in WAL mode, as a first run leaves it
+        with BusyWriter(home / "robots.db") as busy:
+            sched = SchedulerProcess(schedule, home)
+            assert sched.stop() == 0, sched.stderr
+        assert "database is locked" not in sched.stderr
+        assert busy.commits > 3  # the writer really wrote throughout
+        assert list(_next_runs(home)) == ["later"]
