@@ -32,7 +32,7 @@ from robots.errors import (
     TechnicalError,
 )
 from robots.flow import templating
-from robots.flow.model import Flow, StepCall
+from robots.flow.model import Flow, StepCall, VarSpec
 from robots.masking import Masker
 from robots.portals import Portal
 from robots.records.model import Evidence, RunRecord, RunStatus, StepRecord, StepStatus
@@ -941,11 +941,28 @@ def resolve_vars(flow: Flow, given: dict[str, Any]) -> dict[str, Any]:
     for name, spec in flow.vars.items():
         if name in given:
             out[name] = _coerce(name, given[name], spec.type or _type_of(spec.default), flow)
+            if spec.choices is not None:
+                _check_choice(name, out[name], spec, flow)
         elif spec.required:
             raise InputError(f"{flow.path}: var '{name}' is required; pass --var {name}=VALUE")
         else:
             out[name] = spec.default
     return out
+
+
+def _check_choice(name: str, value: Any, spec: VarSpec, flow: Flow) -> None:
+    """A given value of a var with `choices`: one of them, or its default."""
+    assert spec.choices is not None
+    allowed = [*spec.choices, *([] if spec.default is None else [spec.default])]
+    if any(value == c and isinstance(value, bool) == isinstance(c, bool) for c in allowed):
+        return
+    from robots.steps.base import suggest
+
+    shown = ", ".join(str(c) for c in spec.choices)
+    default = f" (or the default {spec.default!r})" if spec.default is not None and spec.default not in spec.choices \
+        else ""
+    hint = suggest(value, [str(c) for c in spec.choices]) if isinstance(value, str) else ""
+    raise InputError(f"{flow.path}: var '{name}' must be one of {shown}{default}; got {value!r}{hint}")
 
 
 def _type_of(value: Any) -> str | None:

@@ -78,7 +78,9 @@ def pydantic_issues(located: Located, exc: ValidationError, base: tuple, where_p
                 rule = _PATTERN_RULES.get(str(loc[-1]), "does not have the expected form")
                 msg = f"{_describe(err.get('input'))} {rule}"
             elif etype == "value_error" and "error" in err.get("ctx", {}):
-                msg = f"{err['ctx']['error']}, got {_describe(err.get('input'))}"
+                # A rule over several keys (a model's own check) has the whole mapping as its input: not worth naming.
+                got = f", got {_describe(err.get('input'))}" if loc else ""
+                msg = f"{err['ctx']['error']}{got}"
             else:
                 msg = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_describe(err.get('input'))}"
             issues.append(located.issue(path, field, msg))
@@ -337,6 +339,7 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...]) -> Flow:
                 vars_[name] = VarSpec.model_validate(spec)
             except ValidationError as e:
                 issues += pydantic_issues(located, e, ("vars", name), f"vars.{name}", VarSpec, "key")
+                vars_[name] = VarSpec()  # declared all the same: its uses are not reported as unknown too
         else:
             vars_[name] = VarSpec(default=spec)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps.base import StepArgs
@@ -22,7 +22,25 @@ class VarSpec(_Strict):
     default: Any = None
     required: bool = False
     type: VarType | None = None
+    choices: list[str | int | float | bool] | None = Field(
+        None, min_length=1, description="the values the var may take besides its default; any other given value "
+                                        "is an input error that names them, before a browser starts")
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _choices_fit_the_type(self) -> VarSpec:
+        if self.choices is None or self.type is None:
+            return self
+        if self.type in ("list", "mapping"):
+            raise ValueError(f"choices are for string, integer, number or boolean vars, not a {self.type}")
+        kind = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}[self.type]
+        boolean = self.type == "boolean"
+        wrong = [c for c in self.choices if not isinstance(c, kind) or isinstance(c, bool) != boolean]
+        if wrong:
+            article = "an" if self.type == "integer" else "a"
+            raise ValueError(f"every choice of {article} {self.type} var must be {article} {self.type}; "
+                             f"{wrong[0]!r} is not")
+        return self
 
 
 class OutputSpec(_Strict):

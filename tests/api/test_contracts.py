@@ -158,6 +158,8 @@ def test_a_run_is_202_with_location_and_idempotency_key_replays_or_conflicts(cli
              "no flow named '../echo'")
     envelope(client.post("/flows/echo/runs", headers=headers, json={"vars": {}}), 422, "invalid_input",
              "var 'msg' is required")
+    envelope(client.post("/flows/echo/runs", headers=headers, json={"vars": {"msg": "x", "tone": "lowd"}}), 422,
+             "invalid_input", "var 'tone' must be one of plain, loud; got 'lowd' (did you mean 'loud'?)")
     ended = envelope(client.delete(r.headers["Location"], headers=headers), 409, "run_ended",
                      f"run {r.json()['run_id']} already ended passed")
     assert ended["details"] == {"status": "passed"}

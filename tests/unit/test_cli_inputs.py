@@ -18,6 +18,10 @@ FLOW = str(ROOT / "flows/sera/list_customers.yaml")
     (["--var", "pag_size=1"], f"error: {FLOW}: unknown var 'pag_size' (did you mean 'page_size'?); "
                               "the flow declares: q, type, status, tag, modified_on_or_after, sort, page_size, fetch"),
     (["--var", "page_size=lots"], f"error: {FLOW}: var 'page_size' must be an integer, got 'lots'"),
+    (["--var", "page_size=30"], f"error: {FLOW}: var 'page_size' must be one of 25, 50, 100; got 30"),
+    (["--var", "sort=nmae"], f"error: {FLOW}: var 'sort' must be one of name, -name, created, -created, balance, "
+                             "-balance, modified, -modified (or the default ''); got 'nmae' (did you mean 'name'?)"),
+    (["--var", "fetch=fast"], f"error: {FLOW}: var 'fetch' must be one of script, page, browser, http; got 'fast'"),
     (["--var", "bad"], "error: --var expects KEY=VALUE, got 'bad'"),
     (["--report", "pdf"], "error: --report: unknown kind 'pdf'; use one of html, json, junit"),
     (["--format", "xml"], "error: --format must be json or table, got 'xml'"),

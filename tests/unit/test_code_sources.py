@@ -97,5 +97,5 @@ def test_a_bad_code_source_in_a_flow_is_reported_with_its_location(tmp_path):
         f"{f}:4:36: steps[1].mfa.source: input tag 'pigeon' found using 'kind' does not match any of the expected "
         "tags: 'outbox', 'maildir', 'imap', 'file', 'command', got a mapping",
         f"{f}:5:36: steps[2].mfa.source.maildir: missing required argument 'path'",
-        f"{f}:6:10: steps[3].mfa: give a 'totp' secret, a code 'source', or both, got a mapping",
+        f"{f}:6:10: steps[3].mfa: give a 'totp' secret, a code 'source', or both",
     ]

@@ -176,6 +176,12 @@ CASES = {
         ["flow.yaml:4:41: steps[0].wait_for.state: input should be 'visible', 'present', 'clickable' or 'gone', "
          "got 'hidden'"],
     ),
+    "a var's choices of another type than the var's, and choices of a list var": (
+        HEAD + "vars:\n  size: {default: 50, type: integer, choices: [25, '50']}\n  ids: {type: list, choices: [a]}\n"
+        "steps:\n  - open: \"https://x.test/?n={{ vars.size }}\"\n",
+        ["flow.yaml:4:9: vars.size: every choice of an integer var must be an integer; '50' is not",
+         "flow.yaml:5:8: vars.ids: choices are for string, integer, number or boolean vars, not a list"],
+    ),
     "unknown top-level key": (
         HEAD + "output: [a]\nsteps:\n  - open: https://x.test/\n",
         ["flow.yaml:3:1: unknown key 'output' (did you mean 'outputs'?)"],
@@ -241,7 +247,7 @@ def test_the_repo_flow_loads_cleanly() -> None:
         ("steps[2].paginate.steps[0]", "extract_table"), ("steps[3]", "set_output"),
     ]
     paginate = flow.steps[2]
-    assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 35)
+    assert (paginate.args.max_pages, paginate.args.collect, paginate.line) == (500, "rows", 40)
     [sign_in] = flow.subflows.values()
     assert [(c.where, c.kind) for c in sign_in.walk()] == [
         ("steps[0]", "open"), ("steps[1]", "login"), ("steps[2]", "mfa"), ("steps[3]", "read_text"),
