@@ -265,14 +265,14 @@ class _Ahead:
             if url in self.read:  # keep the browser fetching the pages after these while the walk reads them
                 self.ask_after()
         got = self.read.pop(url, None)
-        if got is _ERROR_PAGE or got is None or isinstance(got, _Throttled):
-            self.settle(more=False)  # nothing in flight: the walk drives the browser itself
-            if isinstance(got, _Throttled) or got is None:
-                return self.pages._read(self.client, url, got)
-            return self.pages._navigate(url)
-        if isinstance(got, BaseException):
+        if isinstance(got, tuple):
+            return got
+        if isinstance(got, BaseException) and not isinstance(got, _Throttled):
             raise got
-        return got
+        # Not read ahead, a 429 to read again after its wait, or an error page: nothing may be in flight while the
+        # walk drives the browser itself.
+        self.settle(more=False)
+        return self.pages._navigate(url) if got is _ERROR_PAGE else self.pages._read(self.client, url, got)
 
 
 class _Throttled(Exception):
