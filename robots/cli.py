@@ -149,23 +149,37 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
 
 
+#: the file types --output writes
+_OUTPUT_TYPES = (".json", ".jsonl", ".csv")
+
+
+def _check_output(output: Path) -> None:
+    """--output, checked before the run starts: a file type it writes, in a folder where it can be made."""
+    from robots.output_files import check_target
+
+    if output.suffix.lower() not in _OUTPUT_TYPES:
+        raise InputError(f"--output: unknown file type {output.suffix.lower()!r}; use .json, .jsonl or .csv")
+    check_target(output, f"--output {output}")
+
+
 def _write_outputs(outputs: dict[str, Any], fmt: str, output: Path | None) -> None:
     if output is not None:
+        from robots.output_files import write_atomically
+
         suffix = output.suffix.lower()
-        tmp = output.with_name(output.name + ".part")
         if suffix == ".json":
-            tmp.write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        elif suffix in (".jsonl", ".csv"):
-            rows = _main_list(outputs)
-            with tmp.open("w", encoding="utf-8", newline="") as f:
-                if suffix == ".jsonl":
-                    for row in rows:
-                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                else:
-                    _write_csv(f, rows)
+            text = json.dumps(outputs, indent=2, ensure_ascii=False) + "\n"
         else:
-            raise InputError(f"--output: unknown file type {suffix!r}; use .json, .jsonl or .csv")
-        tmp.replace(output)
+            rows = _main_list(outputs)
+            f = io.StringIO(newline="")
+            if suffix == ".jsonl":
+                for row in rows:
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                _write_csv(f, rows)
+            text = f.getvalue()
+        # A new file beside the target, renamed over it: nothing planted there (a symlink) is written through.
+        write_atomically(output, text.encode("utf-8"), make_dirs=False)
         return
     if fmt == "table":
         _print_table(outputs)
@@ -269,6 +283,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     from robots.engine import Runner, exit_code
     from robots.flow.loader import load_flow
     from robots.masking import Masker
+    from robots.output_files import check_target
     from robots.portals import open_portal
     from robots.records import open_store
     from robots.reports import REPORTERS, write_report
@@ -281,6 +296,12 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         if kind not in REPORTERS:
             raise InputError(f"--report: unknown kind {kind!r}; use one of {', '.join(sorted(REPORTERS))}")
         reports.append((kind, Path(path) if path else None))
+    # Where the results go, before anything runs: a bad path must not end a finished run (a write done).
+    if output is not None:
+        _check_output(output)
+    for kind, given in reports:
+        if given is not None:
+            check_target(given, f"--report {kind}={given}", make_dirs=True)
     flow = load_flow(flow_path)
     vars_ = {**_read_vars_file(vars_file), **_parse_vars(var)} if vars_file else _parse_vars(var)
     from robots.engine import resolve_vars, step_range
@@ -313,8 +334,14 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+    code = exit_code(record)
     if record.status == "passed":
-        _write_outputs(record.outputs, fmt, output)
+        try:
+            _write_outputs(record.outputs, fmt, output)
+        except OSError as e:  # checked before the run; the disk may still fill up or the folder go away since
+            err.print(f"error: --output {output}: could not write it: {e.strerror or e}; the outputs are in the "
+                      f"run's record: robots runs show {record.run_id} --json", markup=False)
+            code = 3
     for kind, given in reports:
         target = given or Path(record.run_dir or ".") / _report_name(kind)
         write_report(kind, record, target)
@@ -326,7 +353,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     for ev in record.evidence:
         if ev.screenshot:
             err.print(f"screenshot: {Path(record.run_dir or '') / ev.screenshot}", markup=False)
-    return exit_code(record)
+    return code
 
 
 def _report_name(kind: str) -> str:
@@ -380,7 +407,9 @@ def schema(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        from robots.output_files import write_atomically
+
+        write_atomically(output, text.encode("utf-8"), make_dirs=False)
         err.print(f"wrote {output}", markup=False)
 
 
@@ -518,16 +547,20 @@ def runs_export(
         record = open_store().get(run_id)
     except RobotsError as e:
         raise _fail(e) from None
+    from robots.output_files import atomic_file, check_target
+
     target = output or Path(f"{run_id}.zip")
-    tmp = target.with_name(target.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    try:
+        check_target(target, f"--output {target}")
+    except RobotsError as e:
+        raise _fail(e) from None
+    with atomic_file(target) as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"{run_id}/record.json", record.model_dump_json(indent=2))
         folder = Path(record.run_dir) if record.run_dir else None
         if folder and folder.is_dir():
             for f in sorted(folder.rglob("*")):
                 if f.is_file() and f.name not in ("owner.json",):
                     z.write(f, f"{run_id}/{f.relative_to(folder)}")
-    tmp.replace(target)
     err.print(f"exported run {run_id} to {target}", markup=False)
 
 
