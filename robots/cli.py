@@ -824,8 +824,14 @@ def api_token_create(
     scope: Annotated[list[str], typer.Option("--scope", help="a scope to grant (repeat); e.g. admin")],
     label: Annotated[str, typer.Option(help="who the token is for (shown in the audit log)")] = "cli",
     days: Annotated[float, typer.Option(help="lifetime in days")] = 30,
+    credential: Annotated[list[str] | None, typer.Option(
+        "--credential", help="a stored credential (vault NAME_username, NAME_password, NAME_totp) the token may sign "
+                             "in with through POST /sessions (repeat)")] = None,
+    tenant: Annotated[str | None, typer.Option(
+        help="bind the token to one tenant: it signs in only to that tenant's portals and sees only its runs")] = None,
 ) -> None:
-    """Mint an API token without a portal session (its flows use the vault, like `robots run`): prints it once."""
+    """Mint an API token without a portal session (its flows use the vault, like `robots run`): prints it once.
+    A bootstrap token for POST /sessions: `--scope sessions:create [--credential NAME] [--tenant T]`."""
     from robots.api.auth import TokenStore
     from robots.records import SqlStore, open_store
 
@@ -834,10 +840,13 @@ def api_token_create(
         if not isinstance(store, SqlStore):
             raise InputError("API tokens need a SQL database (ROBOTS_DATABASE_URL), not memory://")
         with store:
-            token, row = TokenStore(store.engine).create(scope, label=label, ttl=timedelta(days=days))
+            token, row = TokenStore(store.engine).create(scope, label=label, ttl=timedelta(days=days), tenant=tenant,
+                                                         credentials=credential or ())
     except RobotsError as e:
         raise _fail(e) from None
-    err.print(f"token {row.token_id} ({', '.join(row.scopes.split())}), expires "
+    grants = f"; credentials {', '.join(row.credentials.split())}" if row.credentials else ""
+    bound = f"; tenant {row.tenant}" if row.tenant else ""
+    err.print(f"token {row.token_id} ({', '.join(row.scopes.split())}{grants}{bound}), expires "
               f"{row.expires_at.isoformat(timespec='seconds')}; it is shown only now:", markup=False)
     print(token)
 

@@ -11,6 +11,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -29,7 +30,7 @@ from sqlalchemy.orm import sessionmaker
 
 from robots.api.errors import ApiError
 from robots.errors import InputError
-from robots.records.tables import ApiSessionRow, ApiTokenRow, AuditRow
+from robots.records.tables import ApiRunRow, ApiSessionRow, ApiTokenRow, AuditRow
 
 SCOPES: dict[str, str] = {
     "customers:read": "list and read customers",
@@ -43,12 +44,17 @@ SCOPES: dict[str, str] = {
     "runs:read": "read runs and their evidence",
     "webhooks:manage": "manage webhook subscriptions",
     "audit:read": "read the audit log",
+    "sessions:create": "sign in to a portal the API serves (POST /sessions): a bootstrap token's scope",
     "admin": "everything, including the audit log",
 }
-#: what POST /sessions grants when the request names no scopes
-SESSION_SCOPES = tuple(s for s in SCOPES if s not in ("admin", "audit:read", "flows:run"))
+#: scopes a portal session's token can never hold: they are minted by `robots api token create` only
+OPERATOR_SCOPES = ("admin", "audit:read", "sessions:create")
+#: what POST /sessions grants when the request names no scopes (narrowed to what the caller holds)
+SESSION_SCOPES = tuple(s for s in SCOPES if s not in (*OPERATOR_SCOPES, "flows:run"))
 
 TOKEN_PREFIX = "rbt_"
+#: a stored credential's name: its vault secrets are NAME_username, NAME_password and NAME_totp
+CREDENTIAL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 def now() -> datetime:
@@ -82,9 +88,29 @@ class Principal:
     session_id: str | None
     expires_at: datetime
     token: str  # the raw token of this request (decrypts the session's credentials); never stored
+    #: the stored credentials (vault names) this token may sign in with through POST /sessions
+    credentials: tuple[str, ...] = ()
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+    @property
+    def owner(self) -> str:
+        """What this caller's runs, webhooks and idempotency keys belong to: its portal session (which outlives a
+        token refresh), or the token itself when it has none."""
+        return self.session_id or self.token_id
+
+    def held_scopes(self) -> tuple[str, ...]:
+        """Every scope this token may pass on: an admin token holds them all."""
+        return tuple(SCOPES) if "admin" in self.scopes else self.scopes
+
+    def sees(self, tenant: str | None, owner: str) -> bool:
+        """Whether a resource of `tenant` owned by `owner` exists for this caller: its own; an admin token's whole
+        tenant; an operator's admin token (bound to no tenant) everything. Everything else is answered 404, the
+        same as a resource that does not exist, so ids of other tenants cannot be probed."""
+        if owner == self.owner:  # a portal session or token belongs to one tenant
+            return True
+        return "admin" in self.scopes and (self.tenant is None or self.tenant == tenant)
 
 
 class TokenStore:
@@ -96,16 +122,21 @@ class TokenStore:
 
     # ------------------------------------------------------------------ tokens
     def create(self, scopes: list[str] | tuple[str, ...], *, label: str, ttl: timedelta,
-               tenant: str | None = None, session_id: str | None = None) -> tuple[str, ApiTokenRow]:
-        """A new token: (the raw token, shown once; its row)."""
+               tenant: str | None = None, session_id: str | None = None,
+               credentials: list[str] | tuple[str, ...] = ()) -> tuple[str, ApiTokenRow]:
+        """A new token: (the raw token, shown once; its row). `credentials`: the stored credentials (vault names) it
+        may sign in with through POST /sessions."""
         scopes = check_scopes(scopes)
         if ttl.total_seconds() <= 0:
             raise InputError("a token's lifetime must be positive")
+        bad = [c for c in credentials if not CREDENTIAL_NAME.fullmatch(c)]
+        if bad:
+            raise InputError(f"a credential name is letters, digits and underscores: {', '.join(map(repr, bad))}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         at = now()
         row = ApiTokenRow(token_id="tok_" + secrets.token_hex(8), token_sha256=digest(token), scopes=" ".join(scopes),
                           label=label, tenant=tenant, session_id=session_id, created_at=at, expires_at=at + ttl,
-                          revoked_at=None)
+                          revoked_at=None, credentials=" ".join(dict.fromkeys(credentials)) or None)
         with self._write.begin() as s:
             s.add(row)
             s.flush()
@@ -121,7 +152,7 @@ class TokenStore:
             raise ApiError(401, f"the API token expired at {row.expires_at.isoformat(timespec='seconds')}",
                            type="token_expired")
         return Principal(row.token_id, row.label, row.tenant, tuple(row.scopes.split()), row.session_id,
-                         row.expires_at, token)
+                         row.expires_at, token, tuple((row.credentials or "").split()))
 
     def bind(self, token_id: str, session_id: str) -> None:
         with self._write.begin() as s:
@@ -190,6 +221,20 @@ class TokenStore:
     def _seal(token: str, credentials: dict[str, str]) -> str:
         return _fernet(token).encrypt(json.dumps(credentials).encode()).decode()
 
+    # ------------------------------------------------------------------ run ownership
+    def own_run(self, run_id: str, principal: Principal, tenant: str | None) -> None:
+        """Record that the API run `run_id` (against a portal of `tenant`) belongs to `principal`'s owner."""
+        with self._write.begin() as s:
+            s.add(ApiRunRow(run_id=run_id, tenant=tenant, owner=principal.owner, token_id=principal.token_id,
+                            created_at=now()))
+
+    def run_owner(self, run_id: str) -> ApiRunRow | None:
+        with self._read() as s:
+            row = s.get(ApiRunRow, run_id)
+            if row is not None:
+                s.expunge(row)
+            return row
+
     # ------------------------------------------------------------------ audit log
     def audit(self, *, who: str, token_id: str | None, tenant: str | None, action: str, target: str | None,
               result: str, run_id: str | None = None, request_id: str | None = None) -> None:
@@ -197,8 +242,12 @@ class TokenStore:
             s.add(AuditRow(at=now(), who=who, token_id=token_id, tenant=tenant, action=action, target=target,
                            result=result, run_id=run_id, request_id=request_id))
 
-    def audit_entries(self, *, limit: int, before_id: int | None = None, action: str | None = None) -> list[AuditRow]:
+    def audit_entries(self, *, limit: int, before_id: int | None = None, action: str | None = None,
+                      tenant: str | None = None) -> list[AuditRow]:
+        """The newest entries first; only `tenant`'s when one is given (a tenant's token never reads another's)."""
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if tenant is not None:
+            query = query.where(AuditRow.tenant == tenant)
         if before_id is not None:
             query = query.where(AuditRow.id < before_id)
         if action is not None:
@@ -208,6 +257,23 @@ class TokenStore:
             for r in rows:
                 s.expunge(r)
             return rows
+
+
+def served_portals(settings: Any) -> dict[str, str]:
+    """The portals POST /sessions may sign in to, each with its tenant: `ROBOTS_API_PORTALS` entries are `URL` or
+    `TENANT=URL`, and `ROBOTS_PORTAL_URL` is the tenant `ROBOTS_PORTAL_TENANT`. A portal given without a tenant name
+    is a tenant of its own, named by its URL. The tenant of a session is always this one, never what a caller says."""
+    served: dict[str, str] = {}
+    entries = [(e, None) for e in settings.portals] + [(settings.portal_url, settings.portal_tenant)]
+    for entry, named in entries:
+        if not entry:
+            continue
+        name, sep, url = entry.partition("=")
+        if not sep or "/" in name or ":" in name:  # a bare URL (whose query may hold an '=')
+            name, url = "", entry
+        url = url.strip().rstrip("/")
+        served.setdefault(url, name.strip() or named or url)
+    return served
 
 
 def is_sso(credentials: dict[str, str]) -> bool:

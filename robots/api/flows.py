@@ -72,9 +72,24 @@ class FlowService:
                 raise ApiError(401, "the portal session of this token has ended", type="session_ended")
             return row.portal_url
         if self.settings.portal_url:
+            tenant = self._tenant_of(self.settings.portal_url)
+            if principal.tenant is not None and principal.tenant != tenant:
+                raise ApiError(403, f"this token belongs to tenant {principal.tenant!r}; the API's portal is tenant "
+                               f"{tenant!r}", type="wrong_tenant")
             return self.settings.portal_url
         raise ApiError(503, "no portal is configured for this token: sign in with POST /sessions, or start the "
                        "API with ROBOTS_PORTAL_URL set", type="portal_not_configured")
+
+    def _tenant_of(self, portal_url: str | None) -> str | None:
+        from robots.api.auth import served_portals
+
+        return served_portals(self.settings).get((portal_url or "").rstrip("/"))
+
+    def _own(self, run_id: str, principal: Principal, url: str | None) -> None:
+        """Record whose run this is before it starts: its tenant (the portal's, as the operator named it) and owner;
+        only they (or an admin token of that tenant) can read, cancel or see its evidence."""
+        tenant = principal.tenant if principal.session_id or url is None else self._tenant_of(url)
+        self.tokens.own_run(run_id, principal, tenant if tenant is not None else principal.tenant)
 
     def _secrets(self, flow: Flow, principal: Principal, portal: Any,
                  extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -121,9 +136,13 @@ class FlowService:
 
     def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None,
                  extra_secrets: dict[str, str] | None = None) -> RunRecord:
+        from robots.engine import new_run_id
         from robots.portals import open_portal
 
         url = self._portal_url(principal, flow)
+        if run_id is None:
+            run_id = new_run_id()
+            self._own(run_id, principal, url)
         near = flow.path.parent.resolve()
         if flow.name == "api_sign_in":
             near = (self.settings.library_dir / "sera").resolve()
@@ -161,6 +180,7 @@ class FlowService:
         if principal.session_id:
             self.tokens.credentials(principal)
         run_id = new_run_id()
+        self._own(run_id, principal, self._portal_url(principal, flow))
         # Saved before the worker starts, so that GET /runs/{id} right after the 202 finds the run.
         first = RunRecord(run_id=run_id, flow_name=flow.name, flow_path=str(flow.path), flow_sha256=flow.sha256,
                           trigger="api", status="running", started_at=datetime.now(UTC), inputs=dict(vars))
@@ -180,7 +200,7 @@ class FlowService:
             self.store.save(record)
         if self.webhooks is not None:
             try:
-                self.webhooks.run_finished(principal.session_id or principal.token_id, record)
+                self.webhooks.run_finished(principal.owner, record)
             except Exception as e:  # noqa: BLE001 - the run is recorded; a lost event is logged, not raised
                 log.error("run %s: could not queue its webhook events: %s", run_id, e)
 

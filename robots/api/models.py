@@ -32,14 +32,17 @@ class Mfa(_In):
 class SessionCreate(_In):
     portal_url: HttpUrl | None = Field(None, description="the tenant's portal, e.g. https://acme.sera.example "
                                        "(default: the API's ROBOTS_PORTAL_URL)")
-    tenant: str | None = Field(None, max_length=255)
+    tenant: str | None = Field(None, max_length=255, description="optional: the tenant the caller expects; the "
+                               "session's tenant is always the one the API's operator named for the portal "
+                               "(ROBOTS_API_PORTALS), and another value here is refused")
     username: str | None = Field(None, min_length=1, max_length=255)
     password: str | None = Field(None, min_length=1, max_length=1024)
     credential: str | None = Field(None, pattern=r"^[A-Za-z0-9_]{1,64}$",
                                    description="a stored credential: vault secrets NAME_username, NAME_password "
                                                "(and NAME_totp)")
     mfa: Mfa | None = None
-    scopes: list[str] | None = Field(None, description="scopes to grant (default: every read and write scope)")
+    scopes: list[str] | None = Field(None, description="scopes to grant, among those the calling token holds "
+                                     "(default: every read and write scope the caller holds)")
 
 
 class TokenOut(BaseModel):

@@ -7,6 +7,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_FLOWS = Path(__file__).resolve().parents[2] / "flows"
+MIB = 1024 * 1024
+
+
+def _env_int(name: str, default: int) -> int:
+    """A positive whole number from the environment variable `name` (unset or empty: `default`)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        from robots.errors import InputError
+
+        raise InputError(f"{name} must be a whole number above 0, got {text!r}")
+    return int(text)
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in os.environ.get(name, "").split(",") if p.strip())
+
+
+def _env_path(name: str) -> Path | None:
+    text = os.environ.get(name, "").strip()
+    return Path(text) if text else None
 
 
 @dataclass(frozen=True)
@@ -21,8 +43,10 @@ class ApiSettings:
     library_dir: Path = DEFAULT_FLOWS
     #: the portal for tokens without a portal session (admin tokens made by `robots api token create`)
     portal_url: str | None = field(default_factory=lambda: os.environ.get("ROBOTS_PORTAL_URL") or None)
-    #: more portals POST /sessions may sign in to besides `portal_url` (ROBOTS_API_PORTALS, comma-separated): the
-    #: API's browser never opens a URL a caller made up
+    #: the tenant of `portal_url` (ROBOTS_PORTAL_TENANT; None: the URL names its own tenant)
+    portal_tenant: str | None = field(default_factory=lambda: os.environ.get("ROBOTS_PORTAL_TENANT") or None)
+    #: more portals POST /sessions may sign in to besides `portal_url` (ROBOTS_API_PORTALS, comma-separated `URL` or
+    #: `TENANT=URL`): the API's browser never opens a URL a caller made up (robots.api.auth.served_portals)
     portals: tuple[str, ...] = field(default_factory=lambda: tuple(
         u.strip().rstrip("/") for u in os.environ.get("ROBOTS_API_PORTALS", "").split(",") if u.strip()))
     #: lifetime of a token issued by POST /sessions, seconds
@@ -38,3 +62,19 @@ class ApiSettings:
     webhook_backoff_s: float = 5.0
     #: worker threads for runs started by POST /flows/{name}/runs
     run_workers: int = 2
+    #: the flows `POST /flows/{name}/runs` may run (ROBOTS_API_FLOWS, comma-separated glob patterns of names under
+    #: `flows_dir`, e.g. `sera/list_*,sera/get_*`; a `*` stays within one folder). None listed: no flow runs through
+    #: that endpoint (the endpoints' own library flows are not affected)
+    allowed_flows: tuple[str, ...] = field(default_factory=lambda: _env_list("ROBOTS_API_FLOWS"))
+    #: a folder whose files flows may be given by path through the API (ROBOTS_API_FILES_DIR); None: only uploads
+    files_dir: Path | None = field(default_factory=lambda: _env_path("ROBOTS_API_FILES_DIR"))
+    #: the largest request body, in bytes (ROBOTS_API_MAX_BODY_BYTES); larger is 413 before anything reads it
+    max_body_bytes: int = field(default_factory=lambda: _env_int("ROBOTS_API_MAX_BODY_BYTES", MIB))
+    #: the largest body of POST /uploads, in bytes (ROBOTS_API_MAX_UPLOAD_BYTES)
+    max_upload_bytes: int = field(default_factory=lambda: _env_int("ROBOTS_API_MAX_UPLOAD_BYTES", 25 * MIB))
+    #: requests without a valid token (none, or answered 401), per client address and `rate_window_s`
+    #: (ROBOTS_API_ANONYMOUS_RATE_LIMIT)
+    anonymous_rate_limit: int = field(default_factory=lambda: _env_int("ROBOTS_API_ANONYMOUS_RATE_LIMIT", 30))
+    #: every request, per client address and `rate_window_s` (ROBOTS_API_IP_RATE_LIMIT); behind a proxy every
+    #: request comes from the proxy's address
+    ip_rate_limit: int = field(default_factory=lambda: _env_int("ROBOTS_API_IP_RATE_LIMIT", 600))

@@ -23,9 +23,9 @@ class Webhooks:
         self._read = sessionmaker(engine)
         self._write = sessionmaker(engine.execution_options(robots_write=True))
 
-    def add(self, owner: str, url: str, events: list[str]) -> WebhookRow:
+    def add(self, owner: str, url: str, events: list[str], tenant: str | None = None) -> WebhookRow:
         row = WebhookRow(webhook_id="wh_" + secrets.token_hex(8), token_id=owner, url=url, events=" ".join(events),
-                         created_at=datetime.now(UTC))
+                         tenant=tenant, created_at=datetime.now(UTC))
         with self._write.begin() as s:
             s.add(row)
             s.flush()

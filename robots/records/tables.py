@@ -220,6 +220,9 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # the stored credentials (vault names) this token may sign in with through POST /sessions, space-separated
+    # (revision 0006); None: none
+    credentials: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiSessionRow(Base):
@@ -255,6 +258,21 @@ class WebhookRow(Base):
     token_id: Mapped[str] = mapped_column(String(64), index=True)
     url: Mapped[str] = mapped_column(Text)
     events: Mapped[str] = mapped_column(Text)  # space-separated; deliveries are signed by the one outbox
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    tenant: Mapped[str | None] = mapped_column(String(255))  # revision 0006
+
+
+class ApiRunRow(Base):
+    """Who an API run belongs to (revision 0006): the tenant of the portal it ran against and its owner (the portal
+    session, or the token when it has none). Reads, evidence and cancels are answered only to that owner, or to an
+    admin token of the same tenant (or of none: the operator's)."""
+
+    __tablename__ = "api_runs"
+
+    run_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tenant: Mapped[str | None] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    token_id: Mapped[str] = mapped_column(String(64))  # the token that started it
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -969,7 +970,7 @@ def _api_served(robots_bdd: World) -> None:
     folder = robots_bdd.home / "api" / str(n)
     folder.mkdir(parents=True)
     app = create_app(ApiSettings(database_url=f"sqlite:///{folder}/api.db", home=folder / "home",
-                                 portal_url=robots_bdd.tenant_url, portals=(robots_bdd.portal_url,)))
+                                 portal_url=robots_bdd.tenant_url, portal_tenant=robots_bdd.tenant))
 
     class _Server(uvicorn.Server):
         def capture_signals(self) -> Any:  # the test process keeps its own signal handlers
@@ -997,6 +998,7 @@ def _api_served(robots_bdd: World) -> None:
             raise AssertionError("the API did not start")
         time.sleep(0.01)  # back-off while polling uvicorn's started flag
     robots_bdd.extra["api"] = client
+    robots_bdd.extra["api_app"] = app
     robots_bdd.extra["api_answers"] = []
 
 
@@ -1014,9 +1016,13 @@ def _api_session(robots_bdd: World) -> None:
     s = robots_bdd.secrets
     if not s.get("sera_totp"):
         raise AssertionError("an API session needs an account with a TOTP second factor (like demo)")
-    body = {"portal_url": robots_bdd.portal_url, "tenant": robots_bdd.tenant, "username": s["sera_username"],
+    body = {"portal_url": robots_bdd.tenant_url, "tenant": robots_bdd.tenant, "username": s["sera_username"],
             "password": s["sera_password"], "mfa": {"method": "totp", "totp_secret": s["sera_totp"]}}
-    r = _api(robots_bdd).post("/sessions", json=body)
+    client = _api(robots_bdd)
+    # The operator's token (as `robots api token create --scope admin` mints it): POST /sessions needs a caller.
+    tokens = robots_bdd.extra["api_app"].state.tokens
+    bootstrap, _ = tokens.create(["admin"], label="bdd", ttl=timedelta(hours=1))
+    r = client.post("/sessions", json=body, headers={"Authorization": f"Bearer {bootstrap}"})
     assert r.status_code == 201, f"POST /sessions answered {r.status_code}: {r.text}"
     robots_bdd.extra["api_token"] = r.json()["token"]
 

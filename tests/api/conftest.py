@@ -80,13 +80,21 @@ def client(make_client: Callable[..., ApiClient]) -> ApiClient:
     return make_client()
 
 
-def token(client: ApiClient, *scopes: str, hours: float = 1) -> str:
-    raw, _ = client.app.state.tokens.create(list(scopes), label="tester", ttl=timedelta(hours=hours))
+def token(client: ApiClient, *scopes: str, hours: float = 1, tenant: str | None = None,
+          credentials: tuple[str, ...] = ()) -> str:
+    raw, _ = client.app.state.tokens.create(list(scopes), label="tester", ttl=timedelta(hours=hours), tenant=tenant,
+                                            credentials=credentials)
     return str(raw)
 
 
 def bearer(raw: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
+
+
+def operator(client: ApiClient, *credentials: str) -> dict[str, str]:
+    """The headers of an operator's admin token (as `robots api token create --scope admin` mints): what may call
+    POST /sessions and pass on any read and write scope."""
+    return bearer(token(client, "admin", credentials=credentials))
 
 
 @pytest.fixture
@@ -96,4 +104,4 @@ def api(make_client: Callable[..., ApiClient], sandbox: Any, monkeypatch: pytest
     for name in [n for n in os.environ if n.startswith("ROBOTS_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SE_OFFLINE", "true")
-    return make_client(portals=(sandbox.url,))
+    return make_client(portals=(f"acme={sandbox.url}", f"summit={sandbox.url}/t/summit"))

@@ -16,7 +16,7 @@ import pytest
 from robots.sandbox import credentials, users
 from robots.testing import tracked_pids_alive
 
-from .conftest import ApiClient, bearer, token
+from .conftest import ApiClient, bearer, operator, token
 from .test_contracts import envelope, wait_for_run
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_a_session_token_reads_customers_through_the_portal_session_it_signed_in
     creds = credentials()
     body = {"portal_url": sandbox.url, "tenant": "acme", "username": creds["username"],
             "password": creds["password"], "mfa": {"method": "totp", "totp_secret": creds["totp_secret"]}}
-    r = api.post("/sessions", json=body)
+    r = api.post("/sessions", json=body, headers=operator(api))
     assert r.status_code == 201, r.text
     session = r.json()
     assert (session["username"], session["tenant"], session["token"][:4]) == ("demo", "acme", "rbt_")
@@ -133,12 +133,13 @@ def test_a_session_token_reads_customers_through_the_portal_session_it_signed_in
 def test_the_portals_refusals_come_back_in_its_own_words(api: ApiClient, sandbox: Any) -> None:
     bad = {"portal_url": sandbox.url, "username": "demo", "password": "not the password",
            "mfa": {"method": "totp", "totp_secret": credentials()["totp_secret"]}}
-    error = envelope(api.post("/sessions", json=bad), 401, "portal_credentials_rejected",
+    error = envelope(api.post("/sessions", json=bad, headers=operator(api)), 401, "portal_credentials_rejected",
                      "the portal refused the sign-in: login rejected: Invalid username or password.")
     assert error["details"]["run_id"]
 
     tom = next(u for u in users() if u["username"] == "tom")
-    r = api.post("/sessions", json={"portal_url": sandbox.url, "username": "tom", "password": tom["password"]})
+    r = api.post("/sessions", json={"portal_url": sandbox.url, "username": "tom", "password": tom["password"]},
+                 headers=operator(api))
     assert r.status_code == 201, r.text
     error = envelope(api.get("/invoices", headers=bearer(r.json()["token"])), 403, "portal_forbidden",
                      "the portal refused: You don't have permission to view this page.")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from .conftest import ApiClient, bearer, token
+from .conftest import ApiClient, bearer, operator, token
 
 
 def envelope(response: Any, status: int, type_: str, message: str) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def test_a_session_is_opened_only_for_a_portal_the_api_serves(make_client: Calla
     (ROBOTS_PORTAL_URL, ROBOTS_API_PORTALS) or is refused before any run starts."""
     api = make_client(portal_url="https://acme.sera.example", portals=("https://beta.sera.example/",))
     body = {"portal_url": "https://evil.example", "username": "demo", "password": "pw"}
-    error = envelope(api.post("/sessions", json=body), 422, "portal_not_served",
+    error = envelope(api.post("/sessions", json=body, headers=operator(api)), 422, "portal_not_served",
                      "https://evil.example is not a portal this API signs in to; its operator lists them in "
                      "ROBOTS_PORTAL_URL and ROBOTS_API_PORTALS")
     assert [d["loc"] for d in error["details"]] == [["body", "portal_url"]]

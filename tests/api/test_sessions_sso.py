@@ -12,7 +12,7 @@ import pytest
 
 from robots.sandbox import users
 
-from .conftest import ApiClient, bearer
+from .conftest import ApiClient, bearer, operator
 from .test_contracts import envelope
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def portal_requests(sandbox: Any) -> list[tuple[str, str]]:
 def test_an_sso_session_reads_customers_without_a_password_sign_in(api: ApiClient, sandbox: Any) -> None:
     sage = user("sage")
     r = api.post("/sessions", json={"portal_url": sandbox.url, "tenant": "acme", "username": sage["email"],
-                                    "password": sage["password"], "mfa": {"method": "sso"}})
+                                    "password": sage["password"], "mfa": {"method": "sso"}}, headers=operator(api))
     assert r.status_code == 201, r.text
     session = r.json()
     assert (session["username"], session["role"], session["tenant"]) == ("sage@acme.example.com", "dispatcher",
@@ -62,7 +62,8 @@ def test_an_sso_session_reads_customers_without_a_password_sign_in(api: ApiClien
 
 def test_a_technicians_session_has_its_role_and_is_refused_what_only_office_staff_see(api: ApiClient,
                                                                                        sandbox: Any) -> None:
-    r = api.post("/sessions", json={"portal_url": sandbox.url, "username": "tom", "password": user("tom")["password"]})
+    r = api.post("/sessions", json={"portal_url": sandbox.url, "username": "tom", "password": user("tom")["password"]},
+                 headers=operator(api))
     assert r.status_code == 201, r.text
     assert (r.json()["username"], r.json()["role"]) == ("tom", "technician")
     error = envelope(api.get("/customers", params={"page_size": 10}, headers=bearer(r.json()["token"])), 403,
@@ -71,7 +72,7 @@ def test_a_technicians_session_has_its_role_and_is_refused_what_only_office_staf
     # Signed in again for the same account: the stored portal session is restored, and the role read from the
     # portal's header (the sign-in flow did not run to say it).
     again = api.post("/sessions", json={"portal_url": sandbox.url, "username": "tom",
-                                        "password": user("tom")["password"]})
+                                        "password": user("tom")["password"]}, headers=operator(api))
     assert (again.status_code, again.json()["role"]) == (201, "technician"), again.text
     run = api.app.state.store.get(again.json()["run_id"])
     assert "session restored" in [s.name for s in run.steps]

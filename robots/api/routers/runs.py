@@ -30,9 +30,15 @@ def run_out(record: RunRecord) -> dict[str, Any]:
                   steps=len(record.steps)).model_dump(mode="json")
 
 
-def _api_run(request: Request, run_id: str) -> RunRecord:
+def _api_run(request: Request, run_id: str, principal: Principal) -> RunRecord:
+    """The API run `run_id` if the caller may see it (its own, or its tenant's with an admin token); any other run,
+    of another tenant or another owner or not started through the API, is answered as one that does not exist."""
+    state = services(request)
+    owner = state.tokens.run_owner(run_id)
+    if owner is None or not principal.sees(owner.tenant, owner.owner):
+        raise ApiError(404, f"no run with id {run_id!r}", type="run_not_found")
     try:
-        record: RunRecord = services(request).store.get(run_id)
+        record: RunRecord = state.store.get(run_id)
     except RunNotFound:
         raise ApiError(404, f"no run with id {run_id!r}", type="run_not_found") from None
     if record.trigger != "api":
@@ -59,7 +65,7 @@ def start_run(name: str, request: Request, body: RunStart,
 @router.get("/runs/{run_id}", response_model=RunOut, summary="A run's status and, once it ended, its outputs")
 def get_run(run_id: str, request: Request,
             principal: Principal = Depends(need("runs:read"))) -> dict[str, Any]:  # noqa: B008
-    return run_out(_api_run(request, run_id))
+    return run_out(_api_run(request, run_id, principal))
 
 
 @router.get("/runs/{run_id}/evidence", response_model=RunEvidence,
@@ -67,7 +73,7 @@ def get_run(run_id: str, request: Request,
                     "network logs, each with its size, SHA-256 and URL")
 def get_evidence(run_id: str, request: Request,
                  principal: Principal = Depends(need("runs:read"))) -> RunEvidence:  # noqa: B008
-    record = _api_run(request, run_id)
+    record = _api_run(request, run_id, principal)
     folder = _evidence_dir(record)
     steps = []
     for e in record.evidence:
@@ -83,7 +89,7 @@ def get_evidence(run_id: str, request: Request,
                              "description": "the file"}})
 def get_evidence_file(run_id: str, name: str, request: Request,
                       principal: Principal = Depends(need("runs:read"))) -> FileResponse:  # noqa: B008
-    record = _api_run(request, run_id)
+    record = _api_run(request, run_id, principal)
     folder = _evidence_dir(record)
     # Only the files the run recorded, by their bare names: nothing else under (or outside) the run folder.
     known = {Path(p).name for e in record.evidence for p in (e.screenshot, e.html, e.console, e.network) if p}
@@ -120,7 +126,7 @@ def _evidence_file(run_id: str, folder: Path | None, relative: str | None) -> Ev
 def cancel_run(run_id: str, request: Request,
                principal: Principal = Depends(need("flows:run"))) -> JSONResponse:  # noqa: B008
     state = services(request)
-    record = _api_run(request, run_id)
+    record = _api_run(request, run_id, principal)
     if record.status != "running":
         raise ApiError(409, f"run {run_id} already ended {record.status}", type="run_ended",
                        details={"status": record.status})

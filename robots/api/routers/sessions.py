@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from robots.api.auth import SESSION_SCOPES, Principal, authenticated
+from robots.api.auth import OPERATOR_SCOPES, SESSION_SCOPES, Principal, authenticated, need, served_portals
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
 from robots.api.models import SessionCreate, TokenOut
@@ -17,7 +17,15 @@ from robots.errors import InputError
 router = APIRouter(tags=["sessions"], responses=ERROR_RESPONSES)
 
 
-def _credentials(body: SessionCreate, state: Any) -> dict[str, str]:
+def _granted(principal: Principal, name: str) -> None:
+    """A stored credential (or one of its secrets) is used only by a token granted it by name."""
+    if name not in principal.credentials:
+        granted = ", ".join(principal.credentials) or "none"
+        raise ApiError(403, f"this token is not granted the stored credential {name!r} (granted: {granted}); "
+                       f"`robots api token create --credential {name}` grants it", type="credential_not_granted")
+
+
+def _credentials(body: SessionCreate, state: Any, caller: Principal) -> dict[str, str]:
     from robots.auth.vault import Vault, resolve_secrets
 
     vault = Vault.default(state.settings.home)
@@ -26,6 +34,7 @@ def _credentials(body: SessionCreate, state: Any) -> dict[str, str]:
         if body.username or body.password:
             raise ApiError(422, "give either a stored credential or a username and password, not both")
         name = body.credential
+        _granted(caller, name)
         try:
             found = resolve_secrets([f"{name}_username", f"{name}_password"], vault=vault,
                                     optional=[f"{name}_totp"])
@@ -51,6 +60,13 @@ def _credentials(body: SessionCreate, state: Any) -> dict[str, str]:
         if mfa.method == "totp":
             secret = mfa.totp_secret
             if mfa.totp_secret_ref:
+                # Only the TOTP secret of a credential granted to the caller: never any other vault or
+                # environment secret.
+                ref = mfa.totp_secret_ref
+                if not ref.endswith("_totp") or ref.removesuffix("_totp") not in caller.credentials:
+                    granted = ", ".join(f"{c}_totp" for c in caller.credentials) or "none"
+                    raise ApiError(403, f"totp_secret_ref {ref!r} is not the TOTP secret of a stored credential "
+                                   f"granted to this token (granted: {granted})", type="credential_not_granted")
                 try:
                     secret = resolve_secrets([mfa.totp_secret_ref], vault=vault)[mfa.totp_secret_ref]
                 except InputError as e:
@@ -115,38 +131,21 @@ def _sign_in(request: Request, principal_like: Any, portal_url: str) -> tuple[st
 
 
 @router.post("/sessions", status_code=201, response_model=TokenOut,
-             summary="Sign in to a tenant's portal; returns an API token for that portal session")
-def create_session(request: Request, body: SessionCreate) -> TokenOut:
+             summary="Sign in to a tenant's portal; returns an API token for that portal session (needs a token "
+                     "with sessions:create)")
+def create_session(request: Request, body: SessionCreate,
+                   caller: Principal = Depends(need("sessions:create"))) -> TokenOut:  # noqa: B008
     from robots.api.auth import Principal as P
-    from robots.api.auth import check_scopes
 
     state = services(request)
-    portal_url = str(body.portal_url).rstrip("/") if body.portal_url else state.settings.portal_url
-    if not portal_url:
-        raise ApiError(422, "portal_url is required (the API has no ROBOTS_PORTAL_URL)",
-                       details=[{"loc": ["body", "portal_url"], "field": "portal_url", "msg": "required",
-                                 "type": "missing"}])
-    served = {u.rstrip("/") for u in (*state.settings.portals, state.settings.portal_url) if u}
-    if portal_url not in served:
-        message = (f"{portal_url} is not a portal this API signs in to; its operator lists them in ROBOTS_PORTAL_URL "
-                   f"and ROBOTS_API_PORTALS")
-        raise ApiError(422, message, type="portal_not_served",
-                       details=[{"loc": ["body", "portal_url"], "field": "portal_url", "msg": message,
-                                 "type": "value_error"}])
-    try:
-        scopes = check_scopes(body.scopes if body.scopes is not None else SESSION_SCOPES)
-    except InputError as e:
-        raise ApiError(422, str(e), details=[{"loc": ["body", "scopes"], "field": "scopes", "msg": str(e),
-                                              "type": "value_error"}]) from None
-    if "admin" in scopes or "audit:read" in scopes:
-        raise ApiError(403, "a portal session cannot grant admin or audit:read; use `robots api token create`",
-                       type="missing_scope")
-    creds = _credentials(body, state)
+    portal_url, tenant = _served(state, body, caller)
+    scopes = _scopes(body, caller)
+    creds = _credentials(body, state, caller)
     ttl = timedelta(seconds=state.settings.session_token_ttl_s)
-    token, row = state.tokens.create(scopes, label=creds["sera_username"], ttl=ttl, tenant=body.tenant)
-    session_id = state.tokens.open_session(token, portal_url=portal_url, tenant=body.tenant,
+    token, row = state.tokens.create(scopes, label=creds["sera_username"], ttl=ttl, tenant=tenant)
+    session_id = state.tokens.open_session(token, portal_url=portal_url, tenant=tenant,
                                            username=creds["sera_username"], credentials=creds)
-    principal = P(row.token_id, row.label, body.tenant, scopes, session_id, row.expires_at, token)
+    principal = P(row.token_id, row.label, tenant, scopes, session_id, row.expires_at, token)
     try:
         run_id, role = _sign_in(request, principal, portal_url)
     except ApiError as e:
@@ -155,10 +154,57 @@ def create_session(request: Request, body: SessionCreate) -> TokenOut:
         audit(request, principal, "sessions.create", portal_url, f"error {e.status}", failed_run)
         raise
     state.tokens.bind(row.token_id, session_id)
-    audit(request, principal, "sessions.create", portal_url, "ok", run_id)
+    audit(request, principal, "sessions.create", portal_url, f"ok (by {caller.token_id})", run_id)
     return TokenOut(token=token, token_id=row.token_id, session_id=session_id, scopes=list(scopes),
-                    expires_at=row.expires_at, tenant=body.tenant, username=creds["sera_username"], role=role,
+                    expires_at=row.expires_at, tenant=tenant, username=creds["sera_username"], role=role,
                     run_id=run_id)
+
+
+def _served(state: Any, body: SessionCreate, caller: Principal) -> tuple[str, str]:
+    """The portal to sign in to and its tenant, as the API's operator named it: never what the body says."""
+    served = served_portals(state.settings)
+    portal_url = str(body.portal_url).rstrip("/") if body.portal_url else (state.settings.portal_url or "").rstrip("/")
+    if not portal_url:
+        raise ApiError(422, "portal_url is required (the API has no ROBOTS_PORTAL_URL)",
+                       details=[{"loc": ["body", "portal_url"], "field": "portal_url", "msg": "required",
+                                 "type": "missing"}])
+    if portal_url not in served:
+        message = (f"{portal_url} is not a portal this API signs in to; its operator lists them in ROBOTS_PORTAL_URL "
+                   f"and ROBOTS_API_PORTALS")
+        raise ApiError(422, message, type="portal_not_served",
+                       details=[{"loc": ["body", "portal_url"], "field": "portal_url", "msg": message,
+                                 "type": "value_error"}])
+    tenant = served[portal_url]
+    if body.tenant is not None and body.tenant != tenant:
+        message = f"{portal_url} is the portal of tenant {tenant!r}, not {body.tenant!r}"
+        raise ApiError(422, message, type="tenant_mismatch",
+                       details=[{"loc": ["body", "tenant"], "field": "tenant", "msg": message, "type": "value_error"}])
+    if caller.tenant is not None and caller.tenant != tenant:
+        raise ApiError(403, f"this token belongs to tenant {caller.tenant!r}; it cannot sign in to tenant {tenant!r}",
+                       type="wrong_tenant")
+    return portal_url, tenant
+
+
+def _scopes(body: SessionCreate, caller: Principal) -> tuple[str, ...]:
+    """The new token's scopes: those asked for (default: every read and write scope), never more than the caller
+    holds, and never an operator's scope."""
+    from robots.api.auth import check_scopes
+
+    held = caller.held_scopes()
+    try:
+        asked = check_scopes(body.scopes if body.scopes is not None else [s for s in SESSION_SCOPES if s in held])
+    except InputError as e:
+        raise ApiError(422, str(e), details=[{"loc": ["body", "scopes"], "field": "scopes", "msg": str(e),
+                                              "type": "value_error"}]) from None
+    operator = [s for s in asked if s in OPERATOR_SCOPES]
+    if operator:
+        raise ApiError(403, f"a portal session cannot grant {', '.join(operator)}; use `robots api token create`",
+                       type="missing_scope")
+    wider = [s for s in asked if s not in held]
+    if wider:
+        raise ApiError(403, f"a token can grant only scopes it holds; this one lacks {', '.join(wider)}",
+                       type="scope_not_held", details={"lacking": wider, "held": list(held)})
+    return asked
 
 
 @router.post("/sessions/refresh", response_model=TokenOut,
@@ -189,7 +235,7 @@ def delete_session(session_id: str, request: Request,
                    principal: Principal = Depends(authenticated)) -> Response:  # noqa: B008
     state = services(request)
     row = state.tokens.session(session_id)
-    if row is None or (principal.session_id != session_id and not principal.has("admin")):
+    if row is None or not principal.sees(row.tenant, session_id):
         raise ApiError(404, f"no session {session_id!r}", type="session_not_found")
     state.tokens.end_session(session_id)
     state.tokens.revoke(session_id=session_id)

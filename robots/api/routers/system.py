@@ -26,6 +26,8 @@ def audit_log(request: Request, limit: int = Query(50, ge=1, le=500), cursor: st
               action: str | None = Query(None, max_length=255),
               principal: Principal = Depends(need("audit:read"))) -> AuditPage:  # noqa: B008
     before = decode_cursor(cursor) if cursor else None
-    rows = services(request).tokens.audit_entries(limit=limit, before_id=before, action=action)
+    # A tenant's token reads its tenant's entries only; an operator's token (no tenant) reads them all.
+    rows = services(request).tokens.audit_entries(limit=limit, before_id=before, action=action,
+                                                   tenant=principal.tenant)
     items = [AuditEntry.model_validate(r, from_attributes=True) for r in rows]
     return AuditPage(items=items, next_cursor=encode_cursor(items[-1].id) if len(items) == limit else None)

@@ -33,7 +33,9 @@ class WebhookList(BaseModel):
 
 
 def _owner(principal: Principal) -> str:
-    return principal.session_id or principal.token_id
+    """Subscriptions belong to the caller's portal session (or token): another owner's, of this tenant or another,
+    is answered 404 like one that does not exist."""
+    return principal.owner
 
 
 def _out(row: object) -> WebhookOut:
@@ -44,7 +46,8 @@ def _out(row: object) -> WebhookOut:
 @router.post("/webhooks", status_code=201, response_model=WebhookOut, summary="Subscribe a URL to events")
 def create_webhook(request: Request, body: WebhookCreate,
                    principal: Principal = Depends(need("webhooks:manage"))) -> WebhookOut:  # noqa: B008
-    row = services(request).webhooks.add(_owner(principal), str(body.url), list(dict.fromkeys(body.events)))
+    row = services(request).webhooks.add(_owner(principal), str(body.url), list(dict.fromkeys(body.events)),
+                                         tenant=principal.tenant)
     audit(request, principal, "webhooks.create", row.webhook_id, "ok")
     return _out(row)
 
