@@ -5,6 +5,8 @@ A flow with any problem never starts a browser."""
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,8 @@ from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
 from robots.steps.base import StepArgs, suggest
 
+#: the flows that ship with robots (flows/sera/sign_in.yaml, ...): any flow may call them
+LIBRARY = Path(__file__).resolve().parents[2] / "flows"
 _VARSPEC_KEYS = set(VarSpec.model_fields)
 # The flows loaded in one pass (see `one_pass`), by resolved path.
 _PASS: ContextVar[dict[Any, Any] | None] = ContextVar("robots_flow_pass", default=None)
@@ -284,15 +288,40 @@ def one_pass() -> Iterator[None]:
         _PASS.reset(token)
 
 
-def load_flow(path: str | Path, *, _stack: tuple[Path, ...] = ()) -> Flow:
-    """Load and validate a flow file (and the flows it calls). Raises FlowError listing every problem found."""
+def flow_roots(path: str | Path, extra: tuple[Path, ...] = ()) -> tuple[Path, ...]:
+    """The folders a flow run from `path` may call flows in (symlinks resolved): its flows folder, which is the
+    nearest folder named `flows` above it (else its own folder), the bundled library, and any `extra` ones."""
+    here = Path(os.path.abspath(path)).parent
+    folder = next((p for p in (here, *here.parents) if p.name == "flows"), here)
+    roots = [folder.resolve(), LIBRARY, *(p.resolve() for p in extra)]
+    return tuple(dict.fromkeys(roots))
+
+
+def load_flow(path: str | Path, *, roots: tuple[Path, ...] | None = None, _stack: tuple[Path, ...] = ()) -> Flow:
+    """Load and validate a flow file (and the flows it calls). Raises FlowError listing every problem found.
+    A `call` may name only flows inside `flow_roots(path, roots)` (`roots`: folders allowed besides the flow's
+    own flows folder and the bundled library)."""
+    if not _stack or roots is None:
+        roots = flow_roots(path, roots or ())
     loaded = _PASS.get()
     if loaded is None:
-        return _load_flow(Path(path), str(path), _stack)
-    key = ("flow", Path(path).resolve())
+        return _load_flow(Path(path), str(path), _stack, roots)
+    key = ("flow", Path(path).resolve(), roots)
     if key not in loaded:
-        loaded[key] = _load_flow(Path(path), str(path), _stack)
+        loaded[key] = _load_flow(Path(path), str(path), _stack, roots)
     return loaded[key]
+
+
+class _NotAFlow(FlowError):
+    """A called file that is not a flow at all: the call names it; nothing of its content is shown."""
+
+    def __init__(self, file: str, why: str):
+        self.why = why
+        super().__init__([FlowIssue(file, None, None, "", why)])
+
+
+# Quoted text in a YAML parser's message (an alias's or an escape's name): the called file's own words.
+_QUOTED = re.compile(r"'[^']{4,}'|\"[^\"]{4,}\"")
 
 
 def _catalog(flow_path: Path, portal: str | None, selectors: str | None) -> tuple[SelectorCatalog, list[FlowIssue]]:
@@ -308,14 +337,25 @@ def _catalog(flow_path: Path, portal: str | None, selectors: str | None) -> tupl
     return found[0], list(found[1])
 
 
-def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...]) -> Flow:
+def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path, ...]) -> Flow:
+    called = bool(_stack)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FlowError([FlowIssue(shown, None, None, "", "no such flow file")]) from None
     except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
+        if called:
+            raise _NotAFlow(shown, f"cannot be read ({type(e).__name__})") from None
         raise FlowError([FlowIssue(shown, None, None, "", f"cannot read the flow file: {e}")]) from None
     located, issues = load_located(text, shown)
+    if called and (located is None or not isinstance(located.data, dict) or "steps" not in located.data):
+        # A called file that is not a flow (notes, keys, any YAML): named, never quoted.
+        if located is None:
+            at = f" at line {issues[0].line}" if issues and issues[0].line else ""
+            reason = _QUOTED.sub("(text not shown)", issues[0].message) if issues else "YAML syntax error"
+            raise _NotAFlow(shown, f"not valid YAML{at}: {reason.removeprefix('YAML syntax error: ')}")
+        raise _NotAFlow(shown, "not a flow (a flow is a mapping with 'name' and 'steps'; the file's content is not "
+                               "shown)")
     if located is None:
         raise FlowError(issues)
     if not isinstance(located.data, dict):
@@ -359,7 +399,7 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...]) -> Flow:
                      if isinstance(raw_finally, list) else ())
     issues += parser.issues
     subflows: dict[str, Flow] = {}
-    issues += _load_calls(located, [*steps, *finally_steps], p, (*_stack, p.resolve()), subflows)
+    issues += _load_calls(located, [*steps, *finally_steps], p, (*_stack, p.resolve()), subflows, roots)
 
     # Vars that steps set (`set`) can be read like declared ones (but are not inputs).
     readable_vars = dict(vars_)
@@ -400,9 +440,19 @@ def resolve_call(flow_path: Path, target: str) -> Path:
     return (flow_path.parent / target).resolve()
 
 
+def _outside(target: str, resolved: Path, roots: tuple[Path, ...]) -> str | None:
+    """Why a call of `target` may not run (it resolves outside every root), else None. Symlinks are followed
+    first: a link inside the flows folder to a file elsewhere is outside."""
+    if any(resolved.is_relative_to(root) for root in roots):
+        return None
+    others = [f"the bundled library ({r})" if r == LIBRARY else str(r) for r in roots[1:] if r != roots[0]]
+    return (f"'{target}' is outside the flows folder {roots[0]}; a flow may call only flows in that folder (and "
+            f"its subfolders)" + (f" or {' or '.join(others)}" if others else ""))
+
+
 def _load_calls(located: Located, steps: list[StepCall], flow_path: Path, stack: tuple[Path, ...],
-                subflows: dict[str, Flow]) -> list[FlowIssue]:
-    """Load every flow that a `call` step names; check cycles and the vars passed."""
+                subflows: dict[str, Flow], roots: tuple[Path, ...]) -> list[FlowIssue]:
+    """Load every flow that a `call` step names (only inside `roots`); check cycles and the vars passed."""
     issues: list[FlowIssue] = []
     for call in _walk(tuple(steps)):
         if call.kind != "call":
@@ -411,6 +461,10 @@ def _load_calls(located: Located, steps: list[StepCall], flow_path: Path, stack:
         where = f"{call.where}.call.flow"
         apath = _arg_path(located, call) + ("flow",)
         resolved = resolve_call(flow_path, target)
+        outside = _outside(target, resolved, roots)
+        if outside is not None:  # checked before the file is looked at: not even whether it exists is told
+            issues.append(located.issue(apath, where, outside))
+            continue
         if resolved in stack:
             chain = " → ".join(p.name for p in (*stack[stack.index(resolved):], resolved))
             issues.append(located.issue(apath, where, f"call cycle: {chain}"))
@@ -421,7 +475,10 @@ def _load_calls(located: Located, steps: list[StepCall], flow_path: Path, stack:
         key = str(resolved)
         if key not in subflows:
             try:
-                subflows[key] = load_flow(resolved, _stack=stack)
+                subflows[key] = load_flow(resolved, roots=roots, _stack=stack)
+            except _NotAFlow as e:
+                issues.append(located.issue(apath, where, f"the called file '{target}' is {e.why}"))
+                continue
             except FlowError as e:
                 n = len(e.issues)
                 issues.append(located.issue(apath, where, f"the called flow '{target}' is invalid "
