@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from robots.api import errors
 from robots.api.auth import RateLimiter, TokenStore
 from robots.api.flows import FlowService
-from robots.api.routers import reads, runs, sessions, system, webhooks, writes
+from robots.api.limits import BodyLimit, Budget, ClientLimits
+from robots.api.routers import reads, runs, sessions, system, uploads, webhooks, writes
 from robots.api.settings import ApiSettings
 
 DESCRIPTION = """An API over the Sera portal, which has none: every endpoint runs a Sera flow in a real browser (or
@@ -58,8 +59,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.webhooks = hooks
     app.state.warm = warm
     app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s)
+    from robots.api.uploads import Uploads
+
+    app.state.uploads = Uploads(settings.home)
     errors.install(app)
-    for module in (system, sessions, reads, writes, runs, webhooks):
+    # Outside everything else (the last added runs first): a client over its budget is answered before its body is
+    # read, and a body over the limit before authentication or any endpoint reads it.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(ClientLimits, every=Budget(settings.ip_rate_limit, settings.rate_window_s, "this address"),
+                       anonymous=Budget(settings.anonymous_rate_limit, settings.rate_window_s,
+                                        "requests without a valid token from this address"))
+    for module in (system, sessions, reads, writes, runs, webhooks, uploads):
         app.include_router(module.router)
     return app
 

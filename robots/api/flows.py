@@ -6,6 +6,7 @@ A read waits for its run; `start` runs a flow on a worker thread and returns its
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import math
@@ -53,6 +54,8 @@ class FlowService:
 
         if not _NAME.match(name) or ".." in name.split("/"):
             raise ApiError(404, f"no flow named {name!r}", type="flow_not_found")
+        if not library:
+            self.check_allowed(name)
         folder = self.settings.library_dir if library else self.settings.flows_dir
         path = (folder / f"{name}.yaml").resolve()
         if not path.is_file() or folder.resolve() not in path.parents:
@@ -129,6 +132,40 @@ class FlowService:
             details = [{"loc": ["body", "vars"], "field": "vars", "msg": message, "type": "value_error"}]
             raise ApiError(422, message, type="invalid_input", details=details) from None
 
+    # ------------------------------------------------------------------ policy: which flows, which files
+    def check_allowed(self, name: str) -> None:
+        """`POST /flows/{name}/runs` runs only the flows an operator listed (ROBOTS_API_FLOWS); any other name is
+        refused the same way whether or not such a flow exists."""
+        if not flow_allowed(name, self.settings.allowed_flows):
+            raise ApiError(403, f"flow {name!r} is not allowed through the API; an operator lists the allowed flows "
+                           "in ROBOTS_API_FLOWS", type="flow_not_allowed")
+
+    def file_inputs(self, flow: Flow, vars: dict[str, Any], principal: Principal) -> dict[str, Any]:
+        """`vars` with each given file input (robots.api.flows.file_vars) turned into the path of the file it names:
+        an upload id of this caller (POST /uploads), or a path under ROBOTS_API_FILES_DIR (symlinks resolved); any
+        other value is 422, before a run or a browser starts. A flow's own default is the flow author's choice."""
+        from robots.api.uploads import UPLOAD_ID, Uploads
+
+        out = dict(vars)
+        for name in file_vars(flow):
+            if name not in vars:
+                continue
+            value = vars[name]
+            if isinstance(value, str) and UPLOAD_ID.match(value):
+                path = Uploads(self.settings.home).path(value, owner=principal.session_id or principal.token_id,
+                                                        tenant=principal.tenant)
+                if path is None:
+                    raise _file_error(name, f"var {name!r}: {value!r} is not an upload of this caller; upload the "
+                                            "file with POST /uploads")
+            else:
+                path = _under(self.settings.files_dir, value)
+                if path is None:
+                    shown = repr(value) if len(repr(value)) <= 200 else repr(value)[:197] + "..."
+                    raise _file_error(name, f"var {name!r}: the API takes files as upload ids from POST /uploads (or "
+                                            f"paths under ROBOTS_API_FILES_DIR), not {shown}")
+            out[name] = str(path)
+        return out
+
     def _runner(self) -> Any:
         from robots.engine import Runner
 
@@ -160,6 +197,7 @@ class FlowService:
         """Run `flow` and wait; a run that did not pass raises the ApiError its failure maps to. `extra_secrets`:
         secrets of this request only (e.g. a payment method token), masked in the record like the others."""
         self._check_vars(flow, vars)
+        vars = self.file_inputs(flow, vars, principal)
         self._portal_url(principal, flow)
         self._check_paused()
         record = self._execute(flow, vars, principal, None, extra_secrets)
@@ -175,6 +213,7 @@ class FlowService:
         from robots.engine import new_run_id
 
         self._check_vars(flow, vars)
+        vars = self.file_inputs(flow, vars, principal)
         self._portal_url(principal, flow)
         self._check_paused()
         if principal.session_id:
@@ -203,6 +242,63 @@ class FlowService:
                 self.webhooks.run_finished(principal.owner, record)
             except Exception as e:  # noqa: BLE001 - the run is recorded; a lost event is logged, not raised
                 log.error("run %s: could not queue its webhook events: %s", run_id, e)
+
+
+def flow_allowed(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether `name` (e.g. sera/list_customers) matches one of the glob `patterns`, folder by folder: a `*` never
+    matches a `/`, so `sera/*` allows no flow of a folder below sera."""
+    parts = name.split("/")
+    for pattern in patterns:
+        wanted = pattern.strip().removesuffix(".yaml").split("/")
+        if len(wanted) == len(parts) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted, strict=True)):
+            return True
+    return False
+
+
+#: steps that read a local file, and the argument naming it
+_FILE_ARGS = {"upload": "file", "checksum": "file", "read_csv": "file"}
+
+
+def file_vars(flow: Flow) -> list[str]:
+    """The vars of `flow` that name a file it reads: those declared `type: file`, and any a file-reading step's
+    file argument uses directly (`checksum: {file: "{{ vars.where }}"}`), declared so or not."""
+    from robots.flow.loader import _walk
+    from robots.flow.templating import references
+
+    names = [n for n, spec in flow.vars.items() if spec.type == "file"]
+    for call in _walk((*flow.steps, *flow.finally_steps)):
+        values = [getattr(call.args, _FILE_ARGS.get(call.kind, ""), None)]
+        if call.kind == "call":  # what it gives a called flow's file vars
+            sub = flow.subflows.get(str((flow.path.parent / call.args.flow).resolve()))  # type: ignore[attr-defined]
+            given = call.args.vars  # type: ignore[attr-defined]
+            values = [given.get(n) for n in file_vars(sub)] if sub is not None and isinstance(given, dict) else []
+        for value in values:
+            if not isinstance(value, str):
+                continue
+            try:
+                refs = references(value)
+            except Exception:  # noqa: BLE001, S112 - the loader already reported a template it cannot parse
+                continue
+            names += [attr for root, attr in refs if root == "vars" and attr in flow.vars]
+    return list(dict.fromkeys(names))
+
+
+def _under(folder: Path | None, value: Any) -> Path | None:
+    """The file `value` names inside `folder` (relative to it, or absolute), symlinks resolved; None outside it,
+    for anything but an existing regular file, or with no folder."""
+    if folder is None or not isinstance(value, str) or not value:
+        return None
+    try:
+        root = folder.resolve(strict=True)
+        path = (root / value).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return path if root in path.parents and path.is_file() else None
+
+
+def _file_error(name: str, message: str) -> ApiError:
+    return ApiError(422, message, type="invalid_input", details=[
+        {"loc": ["body", "vars", name], "field": f"vars.{name}", "msg": message, "type": "value_error"}])
 
 
 def failure(record: RunRecord) -> ApiError:

@@ -11,7 +11,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps.base import StepArgs
 
-VarType = Literal["string", "integer", "number", "boolean", "list", "mapping"]
+OutputType = Literal["string", "integer", "number", "boolean", "list", "mapping"]
+#: a var may also be a `file`: a path of a file the flow reads (the CLI takes it as given; the API takes only an
+#: upload id of the caller or a path under ROBOTS_API_FILES_DIR: robots.api.flows.FlowService.file_inputs)
+VarType = Literal["string", "integer", "number", "boolean", "list", "mapping", "file"]
 
 
 class _Strict(BaseModel):
@@ -31,7 +34,7 @@ class VarSpec(_Strict):
     def _choices_fit_the_type(self) -> VarSpec:
         if self.choices is None or self.type is None:
             return self
-        if self.type in ("list", "mapping"):
+        if self.type in ("list", "mapping", "file"):
             raise ValueError(f"choices are for string, integer, number or boolean vars, not a {self.type}")
         kind = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}[self.type]
         boolean = self.type == "boolean"
@@ -45,7 +48,7 @@ class VarSpec(_Strict):
 
 class OutputSpec(_Strict):
     description: str | None = None
-    type: VarType | None = None
+    type: OutputType | None = None
 
 
 class Timeouts(_Strict):

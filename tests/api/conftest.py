@@ -62,7 +62,8 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., ApiClient]]:
     with contextlib_exit() as stack:
         def make(**settings: Any) -> ApiClient:
             options: dict[str, Any] = {"database_url": f"sqlite:///{tmp_path}/robots.db", "home": tmp_path / "home",
-                                       "flows_dir": TEST_FLOWS, "portal_url": None}
+                                       "flows_dir": TEST_FLOWS, "portal_url": None,
+                                       "allowed_flows": ("*",)}  # every test flow runs through POST /flows/...
             options.update(settings)
             return stack.enter_context(serve(create_app(ApiSettings(**options))))
 

@@ -26,7 +26,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiClient
     flows.mkdir()
     shutil.copy(TEST_FLOWS / "echo.yaml", flows / "echo.yaml")
     app = create_app(ApiSettings(database_url=f"sqlite:///{home}/robots.db", home=home / "home", flows_dir=flows,
-                                 portal_url=None, rate_limit=100000, webhook_secret="fuzz"))
+                                 portal_url=None, rate_limit=100000, webhook_secret="fuzz", allowed_flows=("echo",),
+                                 ip_rate_limit=100000, anonymous_rate_limit=100000))
     with serve(app) as client:
         raw, _ = app.state.tokens.create(["admin"], label="fuzz", ttl=timedelta(hours=1))
         yield client, raw
