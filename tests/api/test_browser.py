@@ -94,7 +94,7 @@ def test_a_session_token_reads_customers_through_the_portal_session_it_signed_in
     assert [(e["who"], e["tenant"], e["action"], e["target"], e["result"], e["run_id"]) for e in entries] == [
         *[("demo", "acme", "customers.list", None, "ok (http)", None)] * 3,
         ("demo", "acme", "customers.list", None, "ok", runs["list_customers"].run_id),
-        ("demo", "acme", "sessions.create", sandbox.url, "ok", runs["api_sign_in"].run_id)]
+        ("tester", "acme", "sessions.create", f"{sandbox.url} as demo", "ok", runs["api_sign_in"].run_id)]
 
     # A write behind an Idempotency-Key: the same key and body again is answered from the store (no run, no portal
     # request); the same key with another body is 409.

@@ -151,10 +151,12 @@ def create_session(request: Request, body: SessionCreate,
     except ApiError as e:
         state.tokens.end_session(session_id)
         failed_run = e.details.get("run_id") if isinstance(e.details, dict) else None
-        audit(request, principal, "sessions.create", portal_url, f"error {e.status}", failed_run)
+        audit(request, caller, "sessions.create", f"{portal_url} as {row.label}", f"error {e.status}", failed_run,
+              tenant=tenant)
         raise
     state.tokens.bind(row.token_id, session_id)
-    audit(request, principal, "sessions.create", portal_url, f"ok (by {caller.token_id})", run_id)
+    # The audit names the caller who opened the session (its token), the portal account and the portal's tenant.
+    audit(request, caller, "sessions.create", f"{portal_url} as {row.label}", "ok", run_id, tenant=tenant)
     return TokenOut(token=token, token_id=row.token_id, session_id=session_id, scopes=list(scopes),
                     expires_at=row.expires_at, tenant=tenant, username=creds["sera_username"], role=role,
                     run_id=run_id)
