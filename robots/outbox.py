@@ -3,8 +3,14 @@ retries and back-off, so a receiver that is down gets them later. One outbox ser
 notifications, `watch` events and the API.
 
 Every delivery is signed: `X-Robots-Signature: sha256=<hex>` is the HMAC-SHA256, keyed with the secret
-`webhook_secret`, of `<X-Robots-Timestamp>.<body>`. `X-Robots-Event-Id` is the same for every attempt of one
-event, so a receiver can drop duplicates. `verify()` checks all of that for a receiver written in Python.
+`webhook_secret`, of `<X-Robots-Event-Id>.<X-Robots-Timestamp>.<body>`. `X-Robots-Event-Id` is the same for every
+attempt of one event, so a receiver can drop duplicates; it is signed, so a captured delivery sent again under a
+fresh id (or a fresh timestamp) does not verify. `verify()` checks all of that for a receiver written in Python.
+
+Every delivery goes through robots.netguard: the URL's form is checked, and the connection is made only to
+addresses the outbound allow-list accepts (public ones, or networks in ROBOTS_WEBHOOK_ALLOW_NETWORKS), checked on
+the address connected. A refused delivery is `failed` at once with an error that names the address class, never a
+connection outcome; no error stored keeps a response body.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from robots.errors import InputError
+from robots.netguard import GuardedTransport, NetGuard, TargetRefused, without_credentials
 from robots.records.tables import OutboxRow
 
 log = logging.getLogger("robots.outbox")
@@ -43,8 +50,9 @@ class BadSignature(InputError):
     """A webhook request's signature, timestamp or event id does not check out."""
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+def sign(secret: str, event_id: str, timestamp: str, body: bytes) -> str:
+    """`sha256=` and the HMAC-SHA256 of `<event id>.<timestamp>.<body>`."""
+    mac = hmac.new(secret.encode(), f"{event_id}.{timestamp}.".encode() + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
 
 
@@ -59,8 +67,8 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, *, tolerance_s:
         raise BadSignature("the request lacks the signature, timestamp or event id header")
     if abs((now if now is not None else time.time()) - int(timestamp)) > tolerance_s:
         raise BadSignature(f"the timestamp is more than {tolerance_s:g} s away from now (a replay?)")
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature):
-        raise BadSignature("the signature does not match the body")
+    if not hmac.compare_digest(sign(secret, event_id, timestamp, body), signature):
+        raise BadSignature("the signature does not match the event id, timestamp and body")
     return event_id
 
 
@@ -78,11 +86,13 @@ class Outbox:
     """Events in the `webhook_outbox` table of the store's database.
 
     backoff_s: the wait after the first failed attempt; it doubles after each one, up to max_backoff_s.
-    After max_attempts failed attempts the event is marked `failed` and left for an operator to see."""
+    After max_attempts failed attempts the event is marked `failed` and left for an operator to see.
+    guard: where deliveries may go (default: the public internet and ROBOTS_WEBHOOK_ALLOW_NETWORKS)."""
 
     def __init__(self, engine: Engine, secret: str, *, backoff_s: float = 5.0, max_backoff_s: float = 3600.0,
-                 max_attempts: int = 12, timeout_s: float = 10.0) -> None:
+                 max_attempts: int = 12, timeout_s: float = 10.0, guard: NetGuard | None = None) -> None:
         self.engine = engine
+        self.guard = guard if guard is not None else NetGuard.from_env()
         self.secret = secret
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
@@ -117,13 +127,17 @@ class Outbox:
             session.expunge_all()
         return list(rows)
 
+    def client(self) -> httpx.Client:
+        """An HTTP client whose connections go only where the guard allows (no redirects, no environment proxy)."""
+        return httpx.Client(timeout=self.timeout_s, transport=GuardedTransport(self.guard), follow_redirects=False)
+
     def deliver_due(self, client: httpx.Client | None = None, limit: int = 50) -> int:
-        """Try every due event once; return how many were delivered."""
+        """Try every due event once; return how many were delivered. `client`: one made by `client()`."""
         rows = self._claim(datetime.now(UTC), limit)
         if not rows:
             return 0
         own = client is None
-        client = client or httpx.Client(timeout=self.timeout_s)
+        client = client or self.client()
         delivered = 0
         try:
             for row in rows:
@@ -137,28 +151,36 @@ class Outbox:
         timestamp = str(int(time.time()))
         body = row.body.encode()
         headers = {"Content-Type": "application/json", EVENT_ID_HEADER: row.event_id, EVENT_HEADER: row.event,
-                   TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self.secret, timestamp, body),
+                   TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self.secret, row.event_id, timestamp, body),
                    "User-Agent": "robots-webhooks/1"}
         error = None
+        refused = False
         try:
+            self.guard.check_form(row.url)  # the addresses are checked as the client connects
             response = client.post(row.url, content=body, headers=headers)
             if not 200 <= response.status_code < 300:
-                error = f"HTTP {response.status_code}"
+                error = f"HTTP {response.status_code}"  # the status only: the body is never kept
+        except TargetRefused as e:
+            error, refused = e.stored(), True
         except httpx.HTTPError as e:
             error = f"{type(e).__name__}: {e}"
         now = datetime.now(UTC)
         attempts = row.attempts + 1
         values: dict[str, Any] = {"attempts": attempts, "lease_until": None, "last_error": error}
+        target = without_credentials(row.url)
         if error is None:
             values.update(status="delivered", delivered_at=now)
-            log.info("webhook %s delivered to %s", row.event, row.url)
+            log.info("webhook %s delivered to %s", row.event, target)
+        elif refused:  # a policy, not a passing failure: not retried
+            values.update(status="failed")
+            log.warning("webhook %s to %s: %s", row.event, target, error)
         elif attempts >= self.max_attempts:
             values.update(status="failed")
-            log.warning("webhook %s to %s failed %d times (%s); giving up", row.event, row.url, attempts, error)
+            log.warning("webhook %s to %s failed %d times (%s); giving up", row.event, target, attempts, error)
         else:
             wait = min(self.backoff_s * 2 ** (attempts - 1), self.max_backoff_s)
             values.update(next_attempt_at=now + timedelta(seconds=wait))
-            log.info("webhook %s to %s failed (%s); next attempt in %.1f s", row.event, row.url, error, wait)
+            log.info("webhook %s to %s failed (%s); next attempt in %.1f s", row.event, target, error, wait)
         with self._write.begin() as session:
             session.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(**values))
         return int(error is None)
@@ -192,7 +214,7 @@ class OutboxWorker:
         self._thread.start()
 
     def _loop(self) -> None:
-        with httpx.Client(timeout=self.outbox.timeout_s) as client:
+        with self.outbox.client() as client:
             while not self._stop.is_set():
                 try:
                     self.outbox.deliver_due(client)

@@ -52,6 +52,12 @@ def _watch(flow_path: Path, key: str, every: str, var: list[str], name: str | No
     from robots.watch import SnapshotStore, Watch, parse_every, runner_for
 
     seconds = parse_every(every)
+    if webhooks:  # refused before anything starts (the outbox checks again at every delivery)
+        from robots.netguard import NetGuard
+
+        guard = NetGuard.from_env()
+        for url in webhooks:
+            guard.check_url(url)
     flow = load_flow(flow_path)
     given = _parse_vars(var)
     resolve_vars(flow, given)  # bad vars are input errors before anything starts

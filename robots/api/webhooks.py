@@ -1,5 +1,5 @@
 """Webhook subscriptions of the API, and `run.finished` events for them through the one outbox (robots.outbox:
-persistence, HMAC signing, retries with back-off)."""
+persistence, HMAC signing, retries with back-off, the outbound allow-list of robots.netguard)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ class Webhooks:
         self.outbox = outbox
         self._read = sessionmaker(engine)
         self._write = sessionmaker(engine.execution_options(robots_write=True))
+
+    def check(self, url: str) -> None:
+        """Refuse a URL its deliveries could not go to (robots.netguard): raises TargetRefused, an input error."""
+        self.outbox.guard.check_url(url)
 
     def add(self, owner: str, url: str, events: list[str], tenant: str | None = None) -> WebhookRow:
         row = WebhookRow(webhook_id="wh_" + secrets.token_hex(8), token_id=owner, url=url, events=" ".join(events),

@@ -1,6 +1,6 @@
-"""Webhook subscriptions and `run.finished` events through the one outbox: signed (HMAC-SHA256 over timestamp and
-body, checked with robots.outbox.verify), one event id per event, and a receiver that is down gets the event once
-it is up again."""
+"""Webhook subscriptions and `run.finished` events through the one outbox: signed (HMAC-SHA256 over event id,
+timestamp and body, checked with robots.outbox.verify), one event id per event, and a receiver that is down gets
+the event once it is up again."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi import FastAPI, Request
 
 from robots.outbox import verify
@@ -17,6 +18,12 @@ from .conftest import ApiClient, bearer, serve, token
 from .test_contracts import envelope
 
 SECRET = "whsec-test"
+
+
+@pytest.fixture(autouse=True)
+def _allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These receivers listen on 127.0.0.1, which webhooks may reach only when the operator allows it."""
+    monkeypatch.setenv("ROBOTS_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
 
 
 def receiver() -> tuple[FastAPI, list[tuple[dict[str, str], bytes]]]:

@@ -22,7 +22,8 @@ def test_failure_and_recovery_are_sent_once_per_change(tmp_path: Path) -> None:
     home, schedule, events = tmp_path / "home", tmp_path / "robots.yaml", tmp_path / "events.jsonl"
     command = (f"{shlex.quote(sys.executable)} -c "
                + shlex.quote(f"import sys; open({str(events)!r}, 'a').write(sys.stdin.read() + '\\n')"))
-    env = {"ROBOTS_SECRET_WEBHOOK_SECRET": SECRET, "ROBOTS_WEBHOOK_BACKOFF": "0.2"}
+    env = {"ROBOTS_SECRET_WEBHOOK_SECRET": SECRET, "ROBOTS_WEBHOOK_BACKOFF": "0.2",
+           "ROBOTS_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"}  # the receiver listens on loopback
     with Receiver() as receiver:
         schedule.write_text(f"""\
 - name: flaky

@@ -1,5 +1,5 @@
-"""The webhook outbox (CONTRACTS C5): persisted, signed (HMAC-SHA256 over timestamp and body), one event id per
-event for dedup, retried with back-off; a receiver that is down gets the event later."""
+"""The webhook outbox (CONTRACTS C5): persisted, signed (HMAC-SHA256 over event id, timestamp and body), one
+event id per event for dedup, retried with back-off; a receiver that is down gets the event later."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from scheduler.helpers import wait_until
 from scheduler.receiver import Receiver
 
 SECRET = "s3cret-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def _allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers listen on 127.0.0.1, which webhooks may reach only when the operator allows it."""
+    monkeypatch.setenv("ROBOTS_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
 
 
 @pytest.fixture
@@ -86,11 +92,11 @@ def test_a_tampered_or_stale_delivery_does_not_verify() -> None:
 
     body = b'{"event": "robot.failure"}'
     headers = {"X-Robots-Timestamp": "1000", "X-Robots-Event-Id": "e1",
-               "X-Robots-Signature": sign(SECRET, "1000", body)}
+               "X-Robots-Signature": sign(SECRET, "e1", "1000", body)}
     assert verify(SECRET, headers, body, now=1000) == "e1"
-    with pytest.raises(BadSignature, match="the signature does not match the body"):
+    with pytest.raises(BadSignature, match="the signature does not match the event id, timestamp and body"):
         verify(SECRET, headers, body + b" ", now=1000)
-    with pytest.raises(BadSignature, match="the signature does not match the body"):
+    with pytest.raises(BadSignature, match="the signature does not match the event id, timestamp and body"):
         verify("another secret", headers, body, now=1000)
     with pytest.raises(BadSignature, match=r"more than 300 s away from now \(a replay\?\)"):
         verify(SECRET, headers, body, now=2000)

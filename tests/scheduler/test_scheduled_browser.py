@@ -154,7 +154,8 @@ def test_drift_is_notified_once(sandbox, sandbox_env: dict[str, str], tmp_path: 
     from scheduler.receiver import Receiver
 
     home, schedule = tmp_path / "home", tmp_path / "robots.yaml"
-    env = {**sandbox_env, "ROBOTS_SECRET_WEBHOOK_SECRET": "drift-secret"}
+    env = {**sandbox_env, "ROBOTS_SECRET_WEBHOOK_SECRET": "drift-secret",
+           "ROBOTS_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"}  # the receiver listens on loopback
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "layout_b"}).raise_for_status()
     with Receiver() as receiver:
         schedule.write_text(f"""\

@@ -167,7 +167,8 @@ def test_robots_watch_reports_what_changed_in_the_portal_between_polls(sandbox, 
         db.execute("INSERT INTO customers (id, number, name, type, email, phone, city, state, balance_cents, "
                    "created_at, status, tags, modified_at) VALUES (9001, 'C-199001', 'Nuevo Café SA', 'commercial', "
                    "NULL, NULL, 'Austin', 'TX', 0, ?, 'on_hold', '', ?)", [now, now])  # fmt: skip
-    env = {**sandbox_env, "ROBOTS_SECRET_WEBHOOK_SECRET": "whsec-test"}
+    env = {**sandbox_env, "ROBOTS_SECRET_WEBHOOK_SECRET": "whsec-test",
+           "ROBOTS_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"}  # the receiver listens on loopback
     second = watch_cli(tmp_path, env, "--webhook", receiver, "--full-every", "2")
     assert [(e["event"], e["key"]) for e in second] == [("updated", str(changed)), ("created", "9001")]
     assert second[0]["changed"] == {"name": {"old": old_name, "new": "Renamed Holdings"},

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from robots.api.auth import Principal, need
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.netguard import TargetRefused
 
 router = APIRouter(tags=["webhooks"], responses=ERROR_RESPONSES)
 
@@ -46,6 +47,10 @@ def _out(row: object) -> WebhookOut:
 @router.post("/webhooks", status_code=201, response_model=WebhookOut, summary="Subscribe a URL to events")
 def create_webhook(request: Request, body: WebhookCreate,
                    principal: Principal = Depends(need("webhooks:manage"))) -> WebhookOut:  # noqa: B008
+    try:  # public addresses only, unless the operator allows a network (robots.netguard)
+        services(request).webhooks.check(str(body.url))
+    except TargetRefused as e:
+        raise ApiError(422, str(e), type="webhook_url_refused") from None
     row = services(request).webhooks.add(_owner(principal), str(body.url), list(dict.fromkeys(body.events)),
                                          tenant=principal.tenant)
     audit(request, principal, "webhooks.create", row.webhook_id, "ok")
