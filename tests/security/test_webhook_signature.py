@@ -43,7 +43,7 @@ def _replayed(headers: dict[str, str], **changed: str) -> dict[str, str]:
 
 
 def readme_recipe(secret: str, headers: Any, body: bytes) -> bool:
-    """The README's receiver-side check (section 'The Sera API', Webhooks), word for word."""
+    """The README's receiver-side check (The Sera API, Outbound webhooks), word for word."""
     event_id = headers["X-Robots-Event-Id"]
     timestamp = headers["X-Robots-Timestamp"]
     signed = f"{event_id}.{timestamp}.".encode() + body
