@@ -619,8 +619,9 @@ class Browser:
         processes.end(self.tracked)
 
 
-def _start_xvfb() -> tuple[str, processes.Tracked]:
-    """A virtual display for --headed when there is none: Xvfb picks a free display number and reports it."""
+def _start_xvfb(record: Callable[[int, str], None]) -> str:
+    """A virtual display for --headed when there is none: Xvfb picks a free display number and reports it.
+    Xvfb is spawned behind the process gate and `record(pid, "xvfb")` is called before it may run."""
     binary = shutil.which("Xvfb")
     if binary is None:
         raise BrowserError("--headed needs a display: DISPLAY is not set and Xvfb is not installed "
@@ -628,18 +629,28 @@ def _start_xvfb() -> tuple[str, processes.Tracked]:
     import subprocess
 
     read_end, write_end = os.pipe()
-    proc = subprocess.Popen([binary, "-displayfd", str(write_end), "-screen", "0", "1366x900x24", "-nolisten", "tcp"],
-                            pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
-    os.close(write_end)
+    try:
+        proc = subprocess.Popen(processes.gated([binary, "-displayfd", str(write_end), "-screen", "0", "1366x900x24",
+                                                 "-nolisten", "tcp"]),
+                                pass_fds=(write_end,), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    finally:
+        os.close(write_end)
+    try:
+        record(proc.pid, "xvfb")
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        os.close(read_end)
+        raise
+    processes.open_gate(proc.stdin, close=True)
     with os.fdopen(read_end) as pipe:
         number = pipe.readline().strip()  # Xvfb writes the display number once it accepts connections
-    tracked = processes.track(proc.pid, "xvfb")
-    if not number.isdigit() or tracked is None:
+    if not number.isdigit():
         proc.kill()
         proc.wait()
         raise BrowserError("Xvfb did not start (no display number reported)")
-    return f":{number}", tracked
+    return f":{number}"
 
 
 def _once_service_class() -> type:
@@ -647,13 +658,37 @@ def _once_service_class() -> type:
 
     class OnceService(Service):
         """A Service that webdriver.Chrome does not start a second time: we start it ourselves, first, so
-        that its pid is recorded before Chrome exists."""
+        that its pid is recorded before Chrome exists. chromedriver is spawned behind the process gate
+        (processes.GATE): `on_spawn` records its pid (durably) before it may run, not after it answers."""
+
+        #: called with chromedriver's pid the moment it is spawned, before the gate opens
+        on_spawn: Callable[[int], None] | None = None
+        _gated: str | None = None  # while spawning: the chromedriver binary behind the gate
 
         def start(self) -> None:
             proc = getattr(self, "process", None)
             if proc is not None and proc.poll() is None:
                 return
             super().start()
+
+        def command_line_args(self) -> list[str]:
+            args = super().command_line_args()
+            return [*processes.GATE[1:], self._gated, *args] if self._gated else args
+
+        def _start_process(self, path: str) -> None:
+            self._gated = path
+            try:
+                super()._start_process(processes.GATE[0])
+            finally:
+                self._gated = None
+            try:
+                if self.on_spawn is not None:
+                    self.on_spawn(self.process.pid)
+            except BaseException:  # not recorded: it must never run (the gate exits on end-of-file)
+                self.process.kill()
+                self.process.wait()
+                raise
+            processes.open_gate(self.process.stdin)
 
     return OnceService
 
@@ -671,12 +706,24 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
 
     port = driver_port()  # before anything starts: a taken port must leave nothing behind
     tracked: list[processes.Tracked] = []
+    profile = tempfile.mkdtemp(prefix="robots-chrome-")
+
+    def record(pid: int, role: str) -> None:
+        """Track `pid` and write the run's processes.json at once (the orphan sweep's list)."""
+        t = processes.track(pid, role)
+        if t:
+            tracked.append(t)
+        if run_dir is not None:
+            processes.write(run_dir / "processes.json", tracked, os.getpid(), profile)
+
     env = dict(os.environ)
     if not options.headless and not env.get("DISPLAY"):
-        display, xvfb = _start_xvfb()
-        tracked.append(xvfb)
-        env["DISPLAY"] = display
-    profile = tempfile.mkdtemp(prefix="robots-chrome-")
+        try:
+            env["DISPLAY"] = _start_xvfb(record)
+        except BaseException:
+            processes.end(tracked)
+            shutil.rmtree(profile, ignore_errors=True)
+            raise
     opts = webdriver.ChromeOptions()
     opts.binary_location = chrome
     for flag in chrome_arguments(options):
@@ -693,13 +740,9 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     driver_log = str((run_dir or Path(profile)) / "chromedriver.log")
     service = _OnceService(executable_path=driver_bin, port=port, log_output=driver_log,
                            service_args=list(DRIVER_LOG_ARGS), popen_kw={"start_new_session": True}, env=env)
+    service.on_spawn = lambda pid: record(pid, "chromedriver")
     try:
         service.start()
-        t = processes.track(service.process.pid, "chromedriver")
-        if t:
-            tracked.append(t)
-        if run_dir is not None:
-            processes.write(run_dir / "processes.json", tracked, os.getpid(), profile)
         driver = webdriver.Chrome(service=service, options=opts)
     except WebDriverException as e:
         processes.end(tracked)

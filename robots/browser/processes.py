@@ -8,6 +8,7 @@ import os
 import signal
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 
 def start_time(pid: int) -> int | None:
@@ -68,12 +69,54 @@ def track(pid: int, role: str) -> Tracked | None:
 
 def write(path: Path, tracked: list[Tracked], owner_pid: int, scratch: str | None = None) -> None:
     """Record `tracked` in `path`; `scratch` is the browser's temporary folder (profile, driver copy), which the
-    orphan sweep removes with the processes."""
+    orphan sweep removes with the processes.
+
+    Atomic and durable before it returns (a temporary file, fsync'd, renamed over `path`): a runner killed while
+    writing leaves the previous record whole, never a cut one that the sweep cannot read."""
     data: dict = {"owner_pid": owner_pid, "owner_start_time": start_time(owner_pid),
                   "processes": [asdict(t) for t in tracked]}
     if scratch is not None:
         data["scratch"] = scratch
-    path.write_text(json.dumps(data, indent=2))
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, json.dumps(data, indent=2).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(part, path)
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+#: A command started as `[*GATE, program, *args]` waits for one line on its stdin before it becomes `program`
+#: (exec: same pid, same start time). The starter records the pid first, then opens the gate (`open_gate`): if
+#: the starter dies in between, the gate reads end-of-file and exits without ever running `program`. So no
+#: process we start runs a moment unrecorded, whenever the runner is killed.
+GATE = ("/bin/sh", "-c", 'read -r go && exec "$0" "$@"')
+
+
+def gated(cmd: list[str]) -> list[str]:
+    """`cmd` behind the gate; start it with stdin=PIPE, record its pid, then `open_gate`."""
+    return [*GATE, *cmd]
+
+
+def open_gate(stdin: IO[bytes] | None, *, close: bool = False) -> None:
+    """Let a gated process run (see GATE). `close`: close its stdin afterwards (a program that never reads it);
+    else the pipe stays open for whoever owns it (Selenium's Service closes it when it stops chromedriver). A gate
+    that already exited (killed) is not an error here: the caller sees the process gone."""
+    if stdin is None:
+        return
+    try:
+        stdin.write(b"go\n")
+        stdin.flush()
+        if close:
+            stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
 
 
 def _remove_scratch(folder: str | None) -> None:

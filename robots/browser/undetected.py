@@ -3,7 +3,8 @@
 undetected-chromedriver patches its chromedriver binary in place and starts Chrome itself (then attaches
 chromedriver to it). So each start gets its own writable copy of chromedriver (never /usr/bin/chromedriver),
 the Chromium binary and its major version are given (it would otherwise look them up online), and the two
-processes it starts are put in sessions of their own and tracked by pid, like the chromium kind's."""
+processes it starts are put in sessions of their own and tracked by pid, like the chromium kind's: each is spawned
+behind the process gate (robots.browser.processes.GATE) and recorded before it may run."""
 
 from __future__ import annotations
 
@@ -68,21 +69,31 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str], d
     real_service = chromium_service.ChromiumService
 
     def popen(args: Any, *a: Any, **kw: Any) -> subprocess.Popen:
-        kw.update(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        kw.update(stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                   start_new_session=True, env=env)
-        proc = subprocess.Popen(args, *a, **kw)
-        on_start(proc.pid, "browser")
+        proc = subprocess.Popen(processes.gated(list(args)), *a, **kw)  # recorded before it may run
+        _record_then_open(proc, lambda: on_start(proc.pid, "browser"), close=True)
         return proc
 
     class Service(real_service):  # type: ignore[misc, valid-type]
+        _gated: str | None = None  # while spawning: the chromedriver binary behind the gate
+
         def __init__(self, *a: Any, **kw: Any) -> None:
             super().__init__(*a, **{"port": driver_port(), "log_output": driver_log,
                                     "service_args": [*(kw.pop("service_args", None) or ()), *DRIVER_LOG_ARGS], **kw})
             self.popen_kw: dict[str, Any] = {**(self.popen_kw or {}), "start_new_session": True}
 
-        def start(self) -> None:
-            super().start()
-            on_start(self.process.pid, "chromedriver")
+        def command_line_args(self) -> list[str]:
+            args = super().command_line_args()
+            return [*processes.GATE[1:], self._gated, *args] if self._gated else args
+
+        def _start_process(self, path: str) -> None:
+            self._gated = path
+            try:
+                super()._start_process(processes.GATE[0])
+            finally:
+                self._gated = None
+            _record_then_open(self.process, lambda: on_start(self.process.pid, "chromedriver"))
 
     shim = types.SimpleNamespace(**{n: getattr(subprocess, n) for n in dir(subprocess) if not n.startswith("__")})
     shim.Popen = popen
@@ -94,6 +105,17 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str], d
         finally:
             uc.subprocess = subprocess  # type: ignore[attr-defined]
             chromium_service.ChromiumService = real_service  # type: ignore[misc]
+
+
+def _record_then_open(proc: subprocess.Popen, record: Callable[[], None], *, close: bool = False) -> None:
+    """`record` a gated process (processes.GATE), then let it run; if recording fails, it never runs."""
+    try:
+        record()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    processes.open_gate(proc.stdin, close=close)
 
 
 def _disarm(driver: Any = None, pids: set[int] | None = None) -> None:
@@ -150,9 +172,7 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
     env = dict(os.environ)
     try:
         if not options.headless and not env.get("DISPLAY"):
-            display, xvfb = _start_xvfb()
-            tracked.append(xvfb)
-            env["DISPLAY"] = display
+            env["DISPLAY"] = _start_xvfb(on_start)
         opts = uc.ChromeOptions()
         opts.binary_location = chrome
         # Our flags without --headless (headless=True below makes it add its own: it removes any it finds,
