@@ -4,6 +4,7 @@ and always ends the browser (also on an exception, SIGINT or SIGTERM)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -137,6 +138,8 @@ class StepContext:
         if self._state.browser is None:
             self._state.browser = self._state.browser_factory()
             self._state.browser_info = self._state.browser.versions
+            # A step waiting for an element notices at once that the portal sent the browser to its sign-in page.
+            self._state.browser.page_check = functools.partial(self._runner._check_session, self._state)
         return self._state.browser
 
     @property
@@ -213,12 +216,13 @@ class StepContext:
         if sub.session is not None and st.portal is not None and st.portal.session is not None:
             if not st.portal.sandbox and self._runner.sessions is not None:  # (the embedded sandbox dies with the run)
                 return self._runner._sign_in(st, sub, given)
-            # No session store: a sign-in this run already made with the same vars (a loop of writes that each
-            # call sign_in.yaml) holds; the portal would answer its login page with the signed-in app.
+            # No session store (--fresh-login, no SQL store, the embedded sandbox): a sign-in this run already made
+            # with the same vars (a loop of writes that each call sign_in.yaml) holds; the portal would answer its
+            # login page with the signed-in app.
             signed = (str(sub.path), repr(sorted(given.items())))
             if signed in st.signed_in:
                 return {}
-            outputs = self._runner._run_sub(st, sub, given)
+            outputs = self._runner._sign_in_afresh(st, sub, given)
             st.signed_in.add(signed)
             return outputs
         return self._runner._run_sub(st, sub, given)
@@ -447,6 +451,30 @@ class Runner:
             st.session.cookies = cookies
             return outputs
 
+    def _sign_in_afresh(self, st: _State, sub: Flow, given: dict[str, Any]) -> dict[str, Any]:
+        """A `call` of a sign-in flow without a session store: run the flow, nothing restored or stored. The run
+        still keeps the session it signed in with, so that losing it mid-run is noticed and signed in again like
+        a stored one (--fresh-login skips only the stored session)."""
+        st.session = _Session("", sub, dict(given), None, relogins=st.session.relogins if st.session else 0)
+        st.in_login = True
+        try:
+            return self._run_sub(st, sub, given)
+        finally:
+            st.in_login = False
+
+    def _check_session(self, st: _State) -> None:
+        """Called by the browser while a step waits for an element: when the portal has sent the browser to its
+        sign-in page (the portal profile's `login_path`) outside a sign-in, the session is gone and no element
+        of the step will show up: SessionLost now (the signed-in top-level step signs in again, or ends the run
+        with it), not the element's timeout later."""
+        if st.in_login or not self._session_lost(st):
+            return
+        from urllib.parse import urlsplit
+
+        assert st.browser is not None
+        raise SessionLost(f"the portal ended the session: the browser was sent to its sign-in page "
+                          f"({urlsplit(st.browser.url).path})")
+
     def _portal_storage(self, st: _State) -> dict[str, str] | None:
         """The portal's local-storage entries that its profile keeps with the session, read from the page the
         browser is on (None: not on the portal's origin, so nothing to read; the stored entries stay)."""
@@ -530,7 +558,10 @@ class Runner:
         session = st.session
         saved_prefix, st.prefix = st.prefix, "re-login: "
         try:
-            self._sign_in(st, session.flow, session.given)
+            if session.key:  # a stored session (robots.auth.sessions)
+                self._sign_in(st, session.flow, session.given)
+            else:
+                self._sign_in_afresh(st, session.flow, session.given)
         finally:
             st.prefix = saved_prefix
         if call.kind != "open" and st.browser is not None and start_url:
@@ -625,12 +656,14 @@ class Runner:
                 state.writes_begun.append(f"{call.where}.{call.kind}")
             retries, backoff = _retries(call, state.flow)
             attempt, invoke, throttled = 1, True, None
+            counted = state.pages, state.rows  # a step run again counts its pages and rows again: once only
             while True:
                 failed = False
                 if invoke:
+                    state.pages, state.rows = counted
                     try:
                         result = self._invoke(sdef.func, call, state, args)
-                    except PortalThrottled:
+                    except (PortalThrottled, SessionLost):  # (repeating a step does not bring a session back)
                         raise
                     except TechnicalError as e:
                         failed = True
@@ -713,6 +746,7 @@ class Runner:
         guarded = state.depth == 0 and not state.in_login and state.session is not None and state.browser is not None
         start_url = state.browser.url if guarded and state.browser is not None else ""
         writes_before = len(state.writes_begun)
+        counted = state.pages, state.rows
         state.depth += 1
         state.idempotent_blocks += call.args.idempotent  # a block marked idempotent checks its writes itself
         try:
@@ -728,11 +762,19 @@ class Runner:
                 if not (guarded and self._session_lost(state)):
                     return result
                 self._resume(state, call, start_url, None, state.writes_begun[writes_before:])
-            result = func(StepContext(state, self, call), args)
-            if self._session_lost(state):
-                raise SessionLost(f"the portal ended the session again during {call.where}.{call.kind}; "
-                                  f"a run signs in again only once")
-            return result
+            state.pages, state.rows = counted  # the pages read before the session ended are read again
+            try:
+                result = func(StepContext(state, self, call), args)
+            except (Interrupted, KeyboardInterrupt, BusinessFailure):
+                raise
+            except RobotsError:
+                if not self._session_lost(state):
+                    raise
+            else:
+                if not self._session_lost(state):
+                    return result
+            raise SessionLost(f"the portal ended the session again during {call.where}.{call.kind}; "
+                              f"a run signs in again only once")
         finally:
             state.depth -= 1
             state.idempotent_blocks -= call.args.idempotent

@@ -104,6 +104,9 @@ class Browser:
     after_quit: Callable[[], None] | None = None
     #: (selector, index of the candidate that matched), in the order found; the engine reads and clears it
     matches: list[tuple[Selector, int]] = field(default_factory=list)
+    #: called while `find` waits for an element that is not there yet; it raises to end the wait (the engine's:
+    #: the portal sent the browser to its sign-in page, so the element will never come)
+    page_check: Callable[[], None] | None = None
     _network: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
     _closed: bool = False
     _in_frame: bool = False  # inside a catalog selector's frame (not one the flow entered with switch_frame)
@@ -205,6 +208,8 @@ class Browser:
             found = self._guard(attempt, f"looking for '{selector.name}'")
             if found is not None:
                 return found
+            if self.page_check is not None:
+                self.page_check()
             if not _poll(deadline):
                 tried = ", ".join(str(c) for c in selector.candidates)
                 raise ElementNotFound(f"no {state} element matched '{selector.name}' within {timeout:g} s "
