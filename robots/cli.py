@@ -88,14 +88,12 @@ def _parse_age(text: str, option: str) -> timedelta:
 
 
 def _read_vars_file(path: Path) -> dict[str, Any]:
-    import yaml
+    from robots.flow.yamlsrc import load_data
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_data(path, "a vars file")  # bounded like a flow: size, aliases, depth (FlowError)
     except FileNotFoundError:
         raise InputError(f"--vars-file: no such file {str(path)!r}") from None
-    except yaml.YAMLError as e:
-        raise InputError(f"--vars-file {path}: not valid YAML: {e}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
@@ -487,6 +485,7 @@ def runs_list(
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
+    from robots.masking import shorten
     from robots.records import open_store
 
     try:
@@ -500,7 +499,7 @@ def runs_list(
     for r in records:
         secs = f"{r.duration_s:.1f}" if r.duration_s is not None else ""
         table.add_row(r.run_id, r.flow_name, r.status, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), secs,
-                      str(r.pages), str(r.rows), (r.error_message or "")[:60])
+                      str(r.pages), str(r.rows), shorten(r.error_message or "", 60))  # (masked when saved)
     _out().print(table)
 
 

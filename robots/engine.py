@@ -34,7 +34,7 @@ from robots.errors import (
 )
 from robots.flow import templating
 from robots.flow.model import Flow, StepCall, VarSpec
-from robots.masking import Masker
+from robots.masking import Masker, shorten
 from robots.portals import Portal
 from robots.records.model import Evidence, RunRecord, RunStatus, StepRecord, StepStatus
 from robots.steps import REGISTRY
@@ -159,6 +159,10 @@ class StepContext:
 
     def render(self, value: Any) -> Any:
         return self._runner._render(value, self._state, self.call)
+
+    def shorten(self, text: str, limit: int) -> str:
+        """`text` masked (the run's secrets), then cut to `limit` characters (robots.masking.shorten)."""
+        return shorten(text, limit, self._state.masker)
 
     def run_children(self, block: str = "steps") -> None:
         """Run a nested block of steps (`steps`, or another block such as `else`)."""
@@ -696,7 +700,7 @@ class Runner:
                 invoke = failed or call.kind == "open"
             if call.args.id is not None:
                 state.step_outputs[call.args.id] = {"output": result}
-            summary = _summary(result)
+            summary = _summary(result, state.masker)
         except KeyboardInterrupt:
             status, err = "errored", Interrupted("interrupted by SIGINT")
             raise
@@ -935,15 +939,15 @@ def _drift(matches: list[tuple[Selector, int]]) -> str | None:
     return "; ".join(seen.values()) or None
 
 
-def _summary(result: Any) -> str | None:
+def _summary(result: Any, masker: Masker) -> str | None:
+    """A step's output in a few words for its record: masked, then cut (never the other way round)."""
     if result is None:
         return None
     if isinstance(result, list):
         return f"{len(result)} items"
     if isinstance(result, dict):
         return f"{len(result)} fields"
-    text = str(result)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(str(result), 80, masker)
 
 
 def step_range(flow: Flow, from_step: str | None, to_step: str | None) -> tuple[int, int]:

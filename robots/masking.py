@@ -8,12 +8,14 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, quote_plus
 
 import markupsafe
 
 MASK = "••••••"
+#: ends a shortened text
+ELLIPSIS = "…"
 
 
 def encodings(value: str) -> set[str]:
@@ -70,6 +72,18 @@ class Masker:
         if isinstance(value, dict):
             return {self.deep(k): self.deep(v) for k, v in value.items()}
         return value
+
+
+def shorten(text: str, limit: int, masker: Callable[[str], str] | None = None) -> str:
+    """`text` in at most `limit` characters, ending with `…` when it was cut. Every place that shortens a
+    text for a record, a report or a terminal goes through here, with the run's masker when the text may hold a
+    secret: the text is masked first, then cut. Cut first, a secret split at the limit is no longer a value the
+    masker knows, and its first characters would be kept (a masked text is safe to cut anywhere)."""
+    if masker is not None:
+        text = masker(text)
+    if len(text) <= limit:
+        return text
+    return text[:max(0, limit - len(ELLIPSIS))] + ELLIPSIS
 
 
 class MaskingFilter(logging.Filter):

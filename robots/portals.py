@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from robots.errors import ConfigError
+from robots.flow.yamlsrc import load_data
 from robots.throttle import ThrottleProfile
 
 log = logging.getLogger("robots.portals")
@@ -80,7 +79,7 @@ def load_profile(name: str, near: Path | None = None) -> dict:
         for parent in [near, *near.parents][:6]:
             f = parent / "portals" / f"{name}.yaml"
             if f.is_file():
-                data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+                data = load_data(f, "a portal profile") or {}  # bounded like a flow (FlowError)
                 if not isinstance(data, dict):
                     raise ConfigError(f"{f}: a portal profile must be a mapping")
                 return {**BUILTIN.get(name, {}), **data}

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from robots.browser.locators import Selector, looks_like_locator, parse_locator
-from robots.errors import FlowIssue
-from robots.flow.yamlsrc import load_located
+from robots.errors import FlowError, FlowIssue
+from robots.flow.yamlsrc import load_located, read_source
+
+CATALOG_FILE = "a selector catalog"
 
 
 def _stamp(f: Path) -> tuple[int, int]:
@@ -53,8 +55,12 @@ class SelectorCatalog:
         # name -> (its candidates, {"within"/"frame": (referenced name, issue maker)})
         scopes: dict[str, dict[str, tuple[str, Any]]] = {}
         for path in files:
-            text = path.read_text(encoding="utf-8")
-            located, found = load_located(text, str(path))
+            try:
+                text = read_source(path, str(path), CATALOG_FILE)
+            except FlowError as e:  # over the size limit
+                issues += e.issues
+                continue
+            located, found = load_located(text, str(path), CATALOG_FILE)
             issues += found
             if located is None:
                 continue

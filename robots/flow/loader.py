@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from robots.errors import FlowError, FlowIssue
 from robots.flow import templating
 from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
-from robots.flow.yamlsrc import Located, load_located, where
+from robots.flow.yamlsrc import Located, load_located, read_source, where
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
 from robots.steps.base import StepArgs, suggest
@@ -340,7 +340,7 @@ def _catalog(flow_path: Path, portal: str | None, selectors: str | None) -> tupl
 def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path, ...]) -> Flow:
     called = bool(_stack)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_source(p, shown)  # a file over the size limit: FlowError before it is read
     except FileNotFoundError:
         raise FlowError([FlowIssue(shown, None, None, "", "no such flow file")]) from None
     except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import jinja2
 
+from robots.masking import shorten
 from robots.records.model import Evidence, RunRecord, StepRecord
 from robots.reports._files import write_atomically
 
@@ -79,7 +80,7 @@ def cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS] + "…"
+    return shorten(text, CELL_CHARS + 1)  # (a record is masked when saved)
 
 
 def table(rows: list[Any], preferred: tuple[str, ...] = ()) -> dict[str, Any]:

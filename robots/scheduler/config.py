@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from robots.errors import FlowError, FlowIssue
-from robots.flow.yamlsrc import Located, load_located
+from robots.flow.yamlsrc import Located, load_located, read_source
+
+SCHEDULE_FILE = "a schedule file"
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -263,14 +265,17 @@ def load_schedules(paths: Iterable[str | Path]) -> list[Robot]:
     for file in schedule_files(paths):
         shown = str(file)
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_source(file, shown, SCHEDULE_FILE)
+        except FlowError as e:  # over the size limit
+            issues += e.issues
+            continue
         except FileNotFoundError:
             issues.append(FlowIssue(shown, None, None, "", "no such schedule file"))
             continue
         except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
             issues.append(FlowIssue(shown, None, None, "", f"cannot read the schedule file: {e}"))
             continue
-        located, found = load_located(text, shown)
+        located, found = load_located(text, shown, SCHEDULE_FILE)
         issues += found
         if located is None:
             continue

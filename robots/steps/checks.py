@@ -29,7 +29,7 @@ def assert_text(ctx: StepContext, args: AssertTextArgs) -> None:
     ok = found == args.text if args.exact else args.text in found
     if not ok:
         where = f"'{args.target}'" if args.target else "the page"
-        shown = found if len(found) <= 120 else found[:117] + "..."
+        shown = ctx.shorten(found, 120)  # masked before it is cut: a secret on the page never leaks in part
         raise BusinessFailure(args.message or f"expected {where} to {'be' if args.exact else 'contain'} "
                               f"{args.text!r}, found {shown!r}")
 
