@@ -70,9 +70,12 @@ def _fernet(token: str) -> Fernet:
 
 
 def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    from robots.steps.base import suggest
+
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:
-        raise InputError(f"unknown scope{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+        hint = suggest(unknown[0], list(SCOPES)) if len(unknown) == 1 else ""
+        raise InputError(f"unknown scope{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hint}; "
                          f"known: {', '.join(SCOPES)}")
     return tuple(dict.fromkeys(scopes))
 

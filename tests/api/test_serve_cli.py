@@ -26,6 +26,15 @@ def test_robots_serve_answers_with_a_cli_minted_token(tmp_path: Path) -> None:
                          capture_output=True, text=True, env=env, timeout=60)
     assert (bad.returncode, bad.stdout) == (2, "")
     assert bad.stderr.startswith("error: unknown scope root; known: customers:read, customers:write,")
+    boot = subprocess.run([sys.executable, "-m", "robots.cli", "api", "token", "create", "--scope", "session:create",
+                           "--credential", "sera"], capture_output=True, text=True, env=env, timeout=60)
+    assert (boot.returncode, boot.stdout) == (2, "")
+    assert boot.stderr.startswith("error: unknown scope session:create (did you mean 'sessions:create'?); known: ")
+    boot = subprocess.run([sys.executable, "-m", "robots.cli", "api", "token", "create", "--scope", "sessions:create",
+                           "--credential", "sera", "--tenant", "acme"], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert boot.returncode == 0, boot.stderr
+    assert "(sessions:create; credentials sera; tenant acme), expires " in boot.stderr
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "robots.cli", "serve", "--port", str(port)], env=env,
