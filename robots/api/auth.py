@@ -294,7 +294,7 @@ def for_session(flow: Any, credentials: dict[str, str], library_dir: Path) -> An
     from robots.flow.loader import load_flow
 
     password = (library_dir / "sera" / "sign_in.yaml").resolve()
-    sso = load_flow(library_dir / "sera" / "sign_in_sso.yaml")
+    sso = load_flow(library_dir / "sera" / "sign_in_sso.yaml", roots=(library_dir.resolve(),))
 
     def swap(f: Any) -> Any:
         if not f.subflows:

@@ -61,7 +61,7 @@ class FlowService:
         if not path.is_file() or folder.resolve() not in path.parents:
             raise ApiError(404, f"no flow named {name!r}", type="flow_not_found")
         try:
-            return load_flow(path)
+            return load_flow(path, roots=(folder.resolve(),))  # its calls may reach anywhere in its own folder
         except FlowError as e:
             raise ApiError(422, f"the flow {name!r} is not valid", type="invalid_flow",
                            details=[str(i) for i in e.issues]) from None

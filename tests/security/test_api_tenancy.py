@@ -10,6 +10,7 @@ owner (or an admin token of the same tenant): everything else is 404, like a res
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -155,9 +156,11 @@ def test_webhooks_sessions_and_the_audit_log_stay_within_their_owner_and_tenant(
 
 @pytest.mark.browser
 def test_a_session_signed_in_through_a_bootstrap_token_holds_the_portals_tenant_and_the_callers_scopes(
-        make_client: Callable[..., ApiClient], sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        make_client: Callable[..., ApiClient], sandbox: Any, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+        tmp_path: Path) -> None:
     """The whole path with a real sign-in: a bootstrap token granted the credential `sera` opens a session whose
-    token holds only the scope the bootstrap token could pass on, in the tenant the operator named."""
+    token holds only the scope the bootstrap token could pass on, in the tenant the operator named. The API's
+    library is a copy outside the repository (an installed API's), whose flows still call each other."""
     for name in [n for n in os.environ if n.startswith("ROBOTS_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SE_OFFLINE", "true")
@@ -165,7 +168,11 @@ def test_a_session_signed_in_through_a_bootstrap_token_holds_the_portals_tenant_
     monkeypatch.setenv("ROBOTS_SECRET_SERA_USERNAME", creds["username"])
     monkeypatch.setenv("ROBOTS_SECRET_SERA_PASSWORD", creds["password"])
     monkeypatch.setenv("ROBOTS_SECRET_SERA_TOTP", creds["totp_secret"])
-    api = make_client(portals=(f"acme={sandbox.url}",))
+    repo = Path(__file__).resolve().parents[2]
+    library = tmp_path / "deployed" / "library"
+    shutil.copytree(repo / "flows" / "sera", library / "sera")
+    shutil.copytree(repo / "selectors" / "sera", tmp_path / "deployed" / "selectors" / "sera")
+    api = make_client(portals=(f"acme={sandbox.url}",), library_dir=library)
     bootstrap = bearer(token(api, "sessions:create", "customers:read", credentials=("sera",)))
     r = api.post("/sessions", json={"portal_url": sandbox.url, "credential": "sera"}, headers=bootstrap)
     assert r.status_code == 201, r.text

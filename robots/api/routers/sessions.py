@@ -108,7 +108,7 @@ def sign_in_flow(state: Any) -> Any:
             "  - set_output: {role: \"{{ (steps.signin.output.get('role') or steps.shown.output) | lower }}\"}\n")
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
-    return load_flow(path)
+    return load_flow(path, roots=(library.resolve(),))  # it lives in ROBOTS_HOME and calls the library's sign-in
 
 
 def _sign_in(request: Request, principal_like: Any, portal_url: str) -> tuple[str, str | None]:
