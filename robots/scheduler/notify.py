@@ -10,6 +10,7 @@ import shlex
 import subprocess
 from typing import Any
 
+from robots.masking import ELLIPSIS, Masker
 from robots.outbox import Outbox
 from robots.records.model import RunRecord
 from robots.scheduler.config import Robot
@@ -90,5 +91,9 @@ class Notifier:
             log.warning("robot %s: notify command failed: %s", robot.name, e)
             return
         if done.returncode != 0:
+            # The command sees this process's environment, secrets included: its words are masked before the last
+            # 300 characters are kept (cut first, a secret split by the cut would no longer be masked).
+            masker = Masker(v for k, v in env.items() if k.startswith("ROBOTS_SECRET_"))
+            said = masker((done.stderr or done.stdout).strip())
             log.warning("robot %s: notify command exited %d: %s", robot.name, done.returncode,
-                        (done.stderr or done.stdout).strip()[-300:])
+                        said if len(said) <= 300 else ELLIPSIS + said[-299:])
