@@ -624,6 +624,8 @@ class Runner:
     def _render(self, value: Any, state: _State, call: StepCall) -> Any:
         try:
             return templating.render(value, state.context())
+        except Interrupted:  # SIGTERM (or a cancel) while a template ran: the run ends as interrupted
+            raise
         except Exception as e:  # jinja2 raises UndefinedError, TypeError, SecurityError...
             raise TechnicalError(f"{call.where}.{call.kind}: template failed: {state.masker(str(e))}") from None
 

@@ -412,6 +412,9 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
         wh = where(tpath)
         try:
             refs = templating.references(tmpl)
+        except templating.TemplateRefused as e:  # Python internals, or arithmetic over the limits
+            issues.append(located.issue(tpath, wh, str(e)))
+            continue
         except templating.TemplateSyntaxError as e:
             issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
             continue
