@@ -186,6 +186,19 @@ def _write_outputs(outputs: dict[str, Any], fmt: str, output: Path | None) -> No
         sys.stdout.flush()
 
 
+def _check_output_fits(flow: Any, output: Path) -> None:
+    """A .jsonl/.csv file holds one list: a flow whose declared output types say it returns none, or several, is
+    refused before it runs (an output without a declared type is checked when the run has returned it)."""
+    if output.suffix.lower() not in (".jsonl", ".csv"):
+        return
+    kinds = {name: spec.type if spec is not None else None for name, spec in flow.outputs.items()}
+    lists = [name for name, kind in kinds.items() if kind == "list"]
+    if len(lists) > 1 or (not lists and None not in kinds.values()):
+        said = f"declares {len(lists)} ({', '.join(lists)})" if lists else "declares none"
+        raise InputError(f"--output {output}: a {output.suffix.lower()} file holds one list output, and "
+                         f"{flow.path} {said}; use a .json file")
+
+
 def _main_list(outputs: dict[str, Any]) -> list[Any]:
     lists = [v for v in outputs.values() if isinstance(v, list)]
     if len(lists) != 1:
@@ -301,6 +314,8 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         if given is not None:
             check_target(given, f"--report {kind}={given}", make_dirs=True)
     flow = load_flow(flow_path)
+    if output is not None:
+        _check_output_fits(flow, output)
     vars_ = {**_read_vars_file(vars_file), **_parse_vars(var)} if vars_file else _parse_vars(var)
     from robots.engine import resolve_vars, step_range
 

@@ -102,3 +102,22 @@ def test_a_good_output_is_written_whole(tmp_path):
     assert (run.returncode, run.stdout) == (0, "")
     assert json.loads(target.read_text()) == {"x": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["flow.yaml", "home", "x.json"]
+
+
+def test_a_csv_for_a_flow_that_declares_no_list_output_is_refused_before_the_run(tmp_path):
+    home = tmp_path / "home"
+    path = tmp_path / "typed.yaml"
+    path.write_text("name: typed\noutputs:\n  count: {type: integer}\n  names: {type: list}\n  ids: {type: list}\n"
+                    "steps:\n  - set_output: {count: 1, names: [a], ids: [1]}\n")
+    target = tmp_path / "out.csv"
+    run = run_flow_cli([str(path), "--output", str(target)], home)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2, "", f"error: --output {target}: a .csv file holds one list output, and {path} declares 2 (names, ids); "
+               "use a .json file\n")
+    _nothing_ran(home)
+    path.write_text("name: typed\noutputs:\n  count: {type: integer}\nsteps:\n  - set_output: {count: 1}\n")
+    run = run_flow_cli([str(path), "--output", str(tmp_path / "out.jsonl")], home)
+    assert (run.returncode, run.stderr) == (
+        2, f"error: --output {tmp_path / 'out.jsonl'}: a .jsonl file holds one list output, and {path} declares "
+           "none; use a .json file\n")
+    _nothing_ran(home)
