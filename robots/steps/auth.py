@@ -148,15 +148,35 @@ def _rejected(ctx: StepContext, args: _CodeArgs) -> BusinessFailure:
     return BusinessFailure(f"MFA code rejected: {text}" if text else "MFA code rejected")
 
 
+#: per TOTP secret (by its SHA-256), the time step of the last code the portal accepted from this process: a code
+#: is good once, so a sign-in right after another (signing in again mid-run) starts after it
+_ACCEPTED: dict[str, int] = {}
+
+
 def _with_totp(ctx: StepContext, args: _CodeArgs, secret: str) -> None:
+    import hashlib
+
     otp = _totp(secret)
-    if _type_code(ctx, args, _fresh_code(otp)):
+    key = hashlib.sha256(secret.encode()).hexdigest()
+    last = _ACCEPTED.get(key, -1)
+    if otp.timecode(datetime.now(UTC)) + 1 <= last:  # the next window's code is used too: wait for that window
+        time.sleep(otp.interval - time.time() % otp.interval + 0.05)  # back-off: at most one TOTP window
+    ahead = 1 if otp.timecode(datetime.now(UTC)) <= last else 0
+    if _type_code(ctx, args, code := _fresh_code(otp, ahead)):
+        _ACCEPTED[key] = max(last, _step_of(otp, code))
         return
     # Rejected (already used in this window by another sign-in, or the clocks differ): once more with the
     # next window's code, which portals accept one window early, after the pause they impose on a failure.
     time.sleep(REJECTED_CODE_PAUSE)  # back-off: the portal refuses any code right after a wrong one
-    if not _type_code(ctx, args, _fresh_code(otp, ahead=1)):
+    if not _type_code(ctx, args, code := _fresh_code(otp, ahead=1)):
         raise _rejected(ctx, args)
+    _ACCEPTED[key] = max(last, _step_of(otp, code))
+
+
+def _step_of(otp: pyotp.TOTP, code: str) -> int:
+    """The time step `code` belongs to (it was made for the current window or one of its neighbours)."""
+    now = otp.timecode(datetime.now(UTC))
+    return next((step for step in (now + 1, now, now - 1, now + 2) if otp.generate_otp(step) == code), now)
 
 
 def _with_source(ctx: StepContext, args: _CodeArgs, spec: object) -> None:
