@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from robots.browser.drivers import start_browser
 from robots.browser.settings import BrowserOverrides, resolve_options
+from robots.browser.start import start_browser
 from robots.errors import FlowError
 from robots.selectors_catalog import SelectorCatalog
 

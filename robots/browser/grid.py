@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from robots.browser import processes
-from robots.browser.remote import grid_status
+from robots.browser.grid_session import grid_status
 from robots.errors import BrowserError
 
 #: where scripts/setup.sh installs the npm package (ROBOTS_GRID_JAR points elsewhere)

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
+from robots.browser.grid_session import end_session
+
 
 def start_time(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or None if gone."""
@@ -196,8 +198,6 @@ def sweep(runs_dir: Path) -> list[tuple[str, list[Tracked]]]:
         end(left)
         _remove_scratch(scratch)
         if (run_dir / "remote.json").exists():  # a session on a Selenium Grid that the run never quit
-            from robots.browser.remote import end_session
-
             end_session(run_dir / "remote.json")
         (run_dir / "owner.json").unlink(missing_ok=True)
         swept.append((run_dir.name, left))

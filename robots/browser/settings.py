@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from robots.browser.drivers import KINDS, BrowserOptions
+from robots.browser.launch import KINDS, BrowserOptions
 from robots.errors import InputError
 
 

@@ -20,19 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from robots.browser import processes
-from robots.browser.drivers import (
+from robots.browser.diagnosis import first_line, log_tail, start_error
+from robots.browser.launch import (
     DRIVER_LOG_ARGS,
-    Browser,
     BrowserOptions,
-    _find_binary,
-    _first_line,
-    _start_xvfb,
+    ProcessLog,
     chrome_arguments,
     driver_port,
-    log_tail,
+    find_chrome,
+    find_chromedriver,
+    gated_service,
     prepare,
-    start_error,
+    record_then_open,
+    start_xvfb,
 )
+from robots.browser.page import Browser
 from robots.errors import BrowserError
 
 # undetected-chromedriver's start is patched (below) for the time of one start: one at a time per process.
@@ -72,28 +74,15 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str], d
         kw.update(stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                   start_new_session=True, env=env)
         proc = subprocess.Popen(processes.gated(list(args)), *a, **kw)  # recorded before it may run
-        _record_then_open(proc, lambda: on_start(proc.pid, "browser"), close=True)
+        record_then_open(proc, lambda: on_start(proc.pid, "browser"), close=True)
         return proc
 
-    class Service(real_service):  # type: ignore[misc, valid-type]
-        _gated: str | None = None  # while spawning: the chromedriver binary behind the gate
-
+    class Service(gated_service(real_service)):  # type: ignore[misc]
         def __init__(self, *a: Any, **kw: Any) -> None:
             super().__init__(*a, **{"port": driver_port(), "log_output": driver_log,
                                     "service_args": [*(kw.pop("service_args", None) or ()), *DRIVER_LOG_ARGS], **kw})
             self.popen_kw: dict[str, Any] = {**(self.popen_kw or {}), "start_new_session": True}
-
-        def command_line_args(self) -> list[str]:
-            args = super().command_line_args()
-            return [*processes.GATE[1:], self._gated, *args] if self._gated else args
-
-        def _start_process(self, path: str) -> None:
-            self._gated = path
-            try:
-                super()._start_process(processes.GATE[0])
-            finally:
-                self._gated = None
-            _record_then_open(self.process, lambda: on_start(self.process.pid, "chromedriver"))
+            self.on_spawn = lambda pid: on_start(pid, "chromedriver")
 
     shim = types.SimpleNamespace(**{n: getattr(subprocess, n) for n in dir(subprocess) if not n.startswith("__")})
     shim.Popen = popen
@@ -105,17 +94,6 @@ def _tracked_starts(on_start: Callable[[int, str], None], env: dict[str, str], d
         finally:
             uc.subprocess = subprocess  # type: ignore[attr-defined]
             chromium_service.ChromiumService = real_service  # type: ignore[misc]
-
-
-def _record_then_open(proc: subprocess.Popen, record: Callable[[], None], *, close: bool = False) -> None:
-    """`record` a gated process (processes.GATE), then let it run; if recording fails, it never runs."""
-    try:
-        record()
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    processes.open_gate(proc.stdin, close=close)
 
 
 def _disarm(driver: Any = None, pids: set[int] | None = None) -> None:
@@ -134,13 +112,23 @@ def _disarm(driver: Any = None, pids: set[int] | None = None) -> None:
         driver.browser_pid = None
 
 
+def _undetected_options(uc: Any, options: BrowserOptions, chrome: str) -> Any:
+    opts = uc.ChromeOptions()
+    opts.binary_location = chrome
+    # Our flags without --headless (headless=True below makes it add its own: it removes any it finds,
+    # skipping the flag after it) and without a profile (user_data_dir below: we remove it at quit).
+    for flag in chrome_arguments(options, headless_flag=False):
+        opts.add_argument(flag)
+    opts.page_load_strategy = "eager"
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return opts
+
+
 def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
     """Start Debian's Chromium through undetected-chromedriver, offline, tracked by pid and process group."""
     os.environ.setdefault("SE_OFFLINE", "true")
-    chrome = _find_binary(options.chrome_binary, "ROBOTS_CHROME_BINARY", ("chromium", "chromium-browser",
-                          "google-chrome"), "Chrome", "install Debian's 'chromium' package or set ROBOTS_CHROME_BINARY")
-    source = _find_binary(options.chromedriver, "ROBOTS_CHROMEDRIVER", ("chromedriver",), "chromedriver",
-                          "install Debian's 'chromium-driver' package or set ROBOTS_CHROMEDRIVER")
+    chrome = find_chrome(options)
+    source = find_chromedriver(options)
     try:
         import undetected_chromedriver as uc
     except ImportError as e:
@@ -149,39 +137,25 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
     from selenium.common.exceptions import WebDriverException
 
     major = chrome_major(chrome)
-    tracked: list[processes.Tracked] = []
     work = tempfile.mkdtemp(prefix="robots-uc-")  # the patched chromedriver copy and the profile
+    spawned = ProcessLog(run_dir, work)
     profile = os.path.join(work, "profile")
     driver_copy = os.path.join(work, "chromedriver")
     driver_log = str((run_dir or Path(work)) / "chromedriver.log")
     shutil.copy2(source, driver_copy)
     os.chmod(driver_copy, 0o755)
 
-    def on_start(pid: int, role: str) -> None:
-        t = processes.track(pid, role)
-        if t:
-            tracked.append(t)
-        if run_dir is not None:
-            processes.write(run_dir / "processes.json", tracked, os.getpid(), work)
-
     def clean_up() -> None:
-        processes.end(tracked)
-        _disarm(pids={t.pid for t in tracked if t.role == "browser"})
+        spawned.end()
+        _disarm(pids={t.pid for t in spawned.tracked if t.role == "browser"})
         shutil.rmtree(work, ignore_errors=True)
 
     env = dict(os.environ)
     try:
         if not options.headless and not env.get("DISPLAY"):
-            env["DISPLAY"] = _start_xvfb(on_start)
-        opts = uc.ChromeOptions()
-        opts.binary_location = chrome
-        # Our flags without --headless (headless=True below makes it add its own: it removes any it finds,
-        # skipping the flag after it) and without a profile (user_data_dir below: we remove it at quit).
-        for flag in chrome_arguments(options, headless_flag=False):
-            opts.add_argument(flag)
-        opts.page_load_strategy = "eager"
-        opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-        with _tracked_starts(on_start, env, driver_log):
+            env["DISPLAY"] = start_xvfb(spawned.record)
+        opts = _undetected_options(uc, options, chrome)
+        with _tracked_starts(spawned.record, env, driver_log):
             driver = uc.Chrome(options=opts, driver_executable_path=driver_copy, browser_executable_path=chrome,
                                user_data_dir=profile, version_main=major, headless=options.headless,
                                use_subprocess=True)
@@ -191,20 +165,17 @@ def start_undetected(options: BrowserOptions, run_dir: Path | None) -> Browser:
         raise error from None
     except (OSError, RuntimeError) as e:  # undetected-chromedriver's own (it raises plain exceptions)
         clean_up()
-        raise BrowserError(f"undetected-chromedriver could not start Chrome ({chrome}): {_first_line(e)}") from None
+        raise BrowserError(f"undetected-chromedriver could not start Chrome ({chrome}): {first_line(e)}") from None
     except BaseException:
         clean_up()
         raise
-    browser = Browser(driver, work, tracked, kind="undetected", after_quit=lambda: _disarm(driver))
+    browser = Browser(driver, work, spawned.tracked, kind="undetected", after_quit=lambda: _disarm(driver))
     try:
-        for leader in [t for t in tracked if t.role == "browser"]:
-            for pid in processes.group_members(leader.pid):
-                if pid != leader.pid and (t := processes.track(pid, "chrome")):
-                    tracked.append(t)
-        if run_dir is not None:
-            processes.write(run_dir / "processes.json", tracked, os.getpid(), work)
+        for leader in [t for t in spawned.tracked if t.role == "browser"]:
+            spawned.add_group(leader.pid)
+        spawned.write()
         # undetected-chromedriver sets its own window size after our flags; ours wins here.
-        browser._guard(lambda: driver.set_window_size(*options.window_size), "setting the window size")
+        browser.set_window_size(*options.window_size)
         prepare(browser, options)
     except BaseException:
         browser.quit()

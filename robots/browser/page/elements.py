@@ -1,0 +1,127 @@
+"""Element actions: waiting for elements to come or go, links, clicking, typing, choosing, keys, uploads."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from robots.browser.diagnosis import first_line
+from robots.browser.locators import Selector
+from robots.browser.page.base import PageBase, poll
+from robots.browser.scripts import LINK_JS
+from robots.errors import BrowserError, ElementNotFound, StepTimeout
+
+
+class Elements(PageBase):
+    # ----- waiting
+    def wait_gone(self, selector: Selector, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._guard(lambda: self._match(selector, "visible"), f"waiting for '{selector.name}' to go"):
+            if not poll(deadline):
+                raise StepTimeout(f"'{selector.name}' was still visible after {timeout:g} s on {self.url}")
+
+    def exists(self, selector: Selector) -> bool:
+        return self.link(selector) is not None
+
+    def link(self, selector: Selector) -> dict[str, Any] | None:
+        """One round trip: None when no element of `selector` is visible, else {"href": ..., "plain": bool},
+        where plain means a link that a navigation to href follows exactly (no script handler, same window)."""
+        def look() -> Any:
+            self._enter_frame(selector.frame)
+            return self.driver.execute_script(LINK_JS, [selector.spec()])
+
+        hit = self._guard(look, f"looking for '{selector.name}'")
+        if hit:
+            self._matched(selector, hit["index"])
+        return hit
+
+    def first_of(self, selectors: list[Selector], timeout: float, state: str = "visible") -> int:
+        """Wait until an element of any of `selectors` is in `state` (one round trip per poll); the index of
+        the first selector, in the order given, that has one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            hit = self._guard(lambda: self._match_any(selectors, state), "waiting for the page")
+            if hit is not None:
+                self._matched(selectors[hit[0]], hit[1])
+                return int(hit[0])
+            if not poll(deadline):
+                names = ", ".join(f"'{s.name}'" for s in selectors)
+                raise ElementNotFound(f"none of {names} appeared within {timeout:g} s on {self.url}")
+
+    # ----- actions
+    def click(self, selector: Selector, timeout: float) -> None:
+        from selenium.common.exceptions import (
+            ElementClickInterceptedException,
+            StaleElementReferenceException,
+        )
+
+        deadline = time.monotonic() + timeout
+        while True:
+            el = self.find(selector, max(deadline - time.monotonic(), 0.1), "clickable")
+            try:
+                self._guard(el.click, f"clicking '{selector.name}'")
+                return
+            except BrowserError as e:
+                cause = e.__context__
+                if not isinstance(cause, ElementClickInterceptedException | StaleElementReferenceException):
+                    raise
+                if not poll(deadline, 0.2):
+                    raise BrowserError(f"'{selector.name}' could not be clicked: another element covers it "
+                                       f"({first_line(cause)})") from None
+
+    def fill(self, selector: Selector, value: str, timeout: float, clear: bool = True) -> None:
+        el = self.find(selector, timeout, "visible")
+
+        def do() -> None:
+            if clear:
+                el.clear()
+            el.send_keys(value)
+
+        self._guard(do, f"typing into '{selector.name}'")
+
+    def select_option(self, selector: Selector, timeout: float, *, label: str | None, value: str | None) -> None:
+        from selenium.common.exceptions import NoSuchElementException
+        from selenium.webdriver.support.select import Select
+
+        def do(el: Any) -> None:
+            try:
+                if value is not None:
+                    Select(el).select_by_value(value)
+                else:
+                    Select(el).select_by_visible_text(label or "")
+            except NoSuchElementException:
+                options = [o.text for o in Select(el).options]
+                raise ElementNotFound(f"'{selector.name}' has no option {label if value is None else value!r} "
+                                      f"(options: {', '.join(repr(o) for o in options)})") from None
+        self.act(selector, timeout, "choosing in", do)
+
+    def set_checked(self, selector: Selector, timeout: float, checked: bool) -> None:
+        def do(el: Any) -> None:
+            if el.is_selected() != checked:
+                el.click()
+        self.act(selector, timeout, "checking", do)
+
+    def hover(self, selector: Selector, timeout: float) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        self.act(selector, timeout, "hovering over", lambda el: ActionChains(self.driver).move_to_element(el).perform())
+
+    def press(self, key: str, selector: Selector | None, timeout: float) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        code = getattr(Keys, key.upper().replace(" ", "_"), None) if len(key) > 1 else key
+        if code is None:
+            raise ElementNotFound(f"unknown key {key!r}; use a character or a key name like Enter, Tab, Escape")
+        if selector is None:
+            self._guard(lambda: ActionChains(self.driver).send_keys(code).perform(), f"pressing {key}")
+        else:
+            self.act(selector, timeout, f"pressing {key} in", lambda el: el.send_keys(code))
+
+    def scroll_into_view(self, selector: Selector, timeout: float) -> None:
+        self.act(selector, timeout, "scrolling to",
+                 lambda el: self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el),
+                 state="present")
+
+    def upload(self, selector: Selector, path: str, timeout: float) -> None:
+        self.act(selector, timeout, "uploading into", lambda el: el.send_keys(path), state="present")

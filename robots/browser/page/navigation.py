@@ -1,0 +1,75 @@
+"""Navigation: opening pages (the browser's own error page diagnosed), going back, waiting for the next page,
+and frames and windows."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from robots.browser.diagnosis import ERROR_PAGE_JS, check_error_page, first_line, open_failure
+from robots.browser.locators import Selector
+from robots.browser.page.base import PageBase, poll
+from robots.errors import BrowserError, StepTimeout
+
+
+class Navigation(PageBase):
+    def open(self, url: str) -> None:
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            self.driver.get(url)
+        except WebDriverException as e:
+            raise open_failure(url, e) from None
+        doc_url, code = self._guard(lambda: self.driver.execute_script(ERROR_PAGE_JS), f"opening {url}")
+        check_error_page(url, doc_url, code)
+
+    def back(self) -> None:
+        self._guard(self.driver.back, "going back")
+
+    def refresh(self) -> None:
+        self._guard(self.driver.refresh, "reloading the page")
+
+    def title(self) -> str:
+        return self._guard(lambda: self.driver.title, "reading the title")
+
+    def page_marker(self) -> Any:
+        """A handle on the current document; `wait_replaced` waits until a navigation replaces it."""
+        return self._guard(lambda: self.driver.find_element("tag name", "html"), "reading the page")
+
+    def wait_replaced(self, marker: Any, timeout: float) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                marker.is_enabled()
+            except StaleElementReferenceException:
+                return
+            except Exception as e:  # noqa: BLE001 - translated below
+                raise BrowserError(f"the browser failed while waiting for the next page: {first_line(e)}") from None
+            if not poll(deadline):
+                raise StepTimeout(f"the next page did not load within {timeout:g} s ({self.url})")
+
+    # ----- frames and windows
+    def switch_frame(self, selector: Selector | None, timeout: float) -> None:
+        """Into the frame element `selector`, or back to the top document when None."""
+        if selector is None:
+            self._guard(self.driver.switch_to.default_content, "leaving the frame")
+            return
+        self.act(selector, timeout, "entering the frame", self.driver.switch_to.frame)
+        self._in_frame = False  # entered on purpose: stays until the flow leaves it
+
+    def windows(self) -> list[str]:
+        return self._guard(lambda: list(self.driver.window_handles), "listing windows")
+
+    def switch_window(self, handle: str) -> None:
+        self._guard(lambda: self.driver.switch_to.window(handle), "switching windows")
+
+    def current_window(self) -> str:
+        return self._guard(lambda: self.driver.current_window_handle, "reading the window")
+
+    def close_window(self) -> None:
+        self._guard(self.driver.close, "closing the window")
+
+    def set_window_size(self, width: int, height: int) -> None:
+        self._guard(lambda: self.driver.set_window_size(width, height), "setting the window size")

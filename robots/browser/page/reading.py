@@ -1,0 +1,35 @@
+"""Reading the page: elements' HTML, text and attributes, and counting matches."""
+
+from __future__ import annotations
+
+from robots.browser.locators import Selector
+from robots.browser.page.base import PageBase
+from robots.browser.scripts import ALL_JS, COUNT_JS
+
+
+class Reading(PageBase):
+    def outer_html(self, selector: Selector, timeout: float) -> str:
+        el = self.find(selector, timeout, "present")
+        return self._guard(lambda: el.get_attribute("outerHTML"), f"reading '{selector.name}'")
+
+    def outer_html_all(self, selector: Selector, timeout: float) -> list[str]:
+        """The outer HTML of every element matching the first candidate that matches (one round trip),
+        after waiting for one to be present."""
+        self.find(selector, timeout, "present")
+        return self.script(ALL_JS, selector.spec())
+
+    def text(self, selector: Selector | None, timeout: float) -> str:
+        if selector is None:
+            return self._guard(lambda: self.driver.find_element("tag name", "body").text, "reading the page")
+        el = self.find(selector, timeout, "visible")
+        return self._guard(lambda: el.text, f"reading '{selector.name}'")
+
+    def attribute(self, selector: Selector, name: str, timeout: float) -> str | None:
+        return self.act(selector, timeout, f"reading {name} of", lambda el: el.get_attribute(name), state="present")
+
+    def count(self, selector: Selector) -> int:
+        """How many elements match the first candidate that matches any (no waiting)."""
+        def do() -> int:
+            self._enter_frame(selector.frame)
+            return int(self.driver.execute_script(COUNT_JS, selector.spec()))
+        return self._guard(do, f"counting '{selector.name}'")
