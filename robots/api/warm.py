@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import httpx
 
 from robots.api.auth import Principal
+from robots.browser.http import PortalHttp
 
 log = logging.getLogger("robots.api")
 
@@ -24,16 +25,15 @@ _TOTAL = re.compile(r"of\s+([\d,]+)")
 class WarmReads:
     def __init__(self, flows: Any) -> None:
         self.flows = flows
-        self._client = httpx.Client(timeout=15.0, follow_redirects=False)
+        self._http = PortalHttp.from_stored(timeout=15.0)  # each read sends its principal's session
         self._list_flow: Any = None
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
     def customers_page(self, principal: Principal, filters: dict[str, str], offset: int,
                        page_size: int) -> dict[str, Any] | None:
         """The pagination envelope of one page, or None when this read needs the flow."""
-        from robots.auth.sessions import cookie_header
         from robots.scrape.page import find
         from robots.sera.library import scrape
 
@@ -55,7 +55,7 @@ class WarmReads:
                  "modified_since": filters.get("modified_on_or_after", ""), "sort": filters.get("sort", "")}
         url = f"{row.portal_url}/customers?{urlencode(query)}"
         try:
-            response = self._client.get(url, headers={"Cookie": cookie_header(saved.cookies)})
+            response = self._http.get(url, cookies=saved.cookies)
         except httpx.HTTPError as e:
             log.info("warm read of %s failed (%s); running the flow", url, type(e).__name__)
             return None

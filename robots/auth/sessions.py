@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from robots.browser.http import PortalHttp
 from robots.errors import ConfigError, TechnicalError
 from robots.records.tables import BlockRow, LeaseRow, SessionRow
 
@@ -189,15 +190,11 @@ class SessionStore:
 
 
 # ----------------------------------------------------------------------------------------------- HTTP side
-def cookie_header(cookies: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{c['name']}={c['value']}" for c in cookies)
-
-
 def probe(portal_url: str, path: str, login_path: str, cookies: list[dict[str, Any]], timeout: float = 10.0) -> bool:
     """Whether the portal still knows this session: its probe page answers without sending us to sign in."""
     try:
-        r = httpx.get(portal_url.rstrip("/") + path, headers={"Cookie": cookie_header(cookies)},
-                      follow_redirects=False, timeout=timeout)  # fmt: skip
+        with PortalHttp.from_stored(cookies, timeout=timeout) as http:
+            r = http.get(portal_url.rstrip("/") + path)
     except httpx.HTTPError as e:
         log.warning("the session probe of %s failed: %s", portal_url, type(e).__name__)
         return False
@@ -209,8 +206,8 @@ def probe(portal_url: str, path: str, login_path: str, cookies: list[dict[str, A
 def refresh(portal_url: str, path: str, cookies: list[dict[str, Any]], timeout: float = 10.0) -> list[dict] | None:
     """Renew the session (POST `path`); the cookies with the rotated values, or None when it is over."""
     try:
-        r = httpx.post(portal_url.rstrip("/") + path, headers={"Cookie": cookie_header(cookies)},
-                       follow_redirects=False, timeout=timeout)  # fmt: skip
+        with PortalHttp.from_stored(cookies, timeout=timeout) as http:
+            r = http.post(portal_url.rstrip("/") + path)
     except httpx.HTTPError as e:
         log.warning("the session refresh at %s failed: %s", portal_url, type(e).__name__)
         return None

@@ -13,7 +13,8 @@ from urllib.parse import urljoin
 import httpx
 from pydantic import Field, model_validator
 
-from robots.errors import PortalUnreachable, StepTimeout, TechnicalError
+from robots.browser.http import PortalHttp
+from robots.errors import TechnicalError
 from robots.scrape.tables import FieldSpec, parse_table
 from robots.steps.base import SelectorRef, StepArgs, step
 
@@ -21,28 +22,11 @@ if TYPE_CHECKING:
     from robots.engine import StepContext
 
 
-def _client(ctx: StepContext, timeout: float) -> httpx.Client:
-    """An httpx client carrying the browser's cookies and user agent (the same session)."""
-    b = ctx.browser
-    jar = httpx.Cookies()
-    for c in b.cookies():
-        jar.set(c["name"], c["value"], domain=c.get("domain", ""), path=c.get("path", "/"))
-    agent = b.script("return navigator.userAgent;")
-    return httpx.Client(cookies=jar, headers={"User-Agent": agent}, timeout=timeout, follow_redirects=True)
-
-
 def _get(ctx: StepContext, url: str) -> httpx.Response:
+    """GET `url` (relative to the browser's page) with the browser's session: its cookies and user agent."""
     absolute = urljoin(ctx.browser.url, url)
-    try:
-        with _client(ctx, ctx.timeout) as client:
-            response = client.get(absolute)
-    except httpx.TimeoutException:
-        raise StepTimeout(f"GET {absolute} took longer than {ctx.timeout:g} s") from None
-    except httpx.HTTPError as e:
-        raise PortalUnreachable(f"GET {absolute} failed: {type(e).__name__}") from None
-    if response.status_code >= 400:
-        raise TechnicalError(f"GET {absolute} answered {response.status_code}")
-    return response
+    with PortalHttp.from_browser(ctx.browser, ctx.timeout) as http:
+        return http.read(absolute)
 
 
 class HttpGetArgs(StepArgs):

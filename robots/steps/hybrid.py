@@ -15,12 +15,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import httpx
-
+from robots.browser.http import PortalHttp, Throttled
 from robots.browser.locators import Selector
-from robots.errors import ElementNotFound, PortalUnreachable, StepTimeout, TechnicalError
+from robots.errors import ElementNotFound, TechnicalError
 from robots.scrape.page import EXTRACT_STEPS, document, find, read_page
-from robots.throttle import retry_after
 
 if TYPE_CHECKING:
     from robots.engine import StepContext
@@ -34,15 +32,9 @@ class HybridPages:
         self.ctx, self.args, self.next_sel = ctx, args, next_sel
         self.children = ctx.call.blocks.get("steps", ())
 
-    def _client(self) -> httpx.Client:
+    def _client(self) -> PortalHttp:
         """A keep-alive client with the browser's cookies and user agent: the same signed-in session."""
-        b = self.ctx.browser
-        jar = httpx.Cookies()
-        for c in b.cookies():
-            jar.set(c["name"], c["value"], domain=c.get("domain", ""), path=c.get("path", "/"))
-        agent = b.script("return navigator.userAgent;")
-        return httpx.Client(cookies=jar, headers={"User-Agent": agent}, timeout=self.ctx.timeout,
-                            follow_redirects=True)  # fmt: skip
+        return PortalHttp.from_browser(self.ctx.browser, self.ctx.timeout)
 
     def _steps(self) -> list[tuple[str, str | None, Any]]:
         """The inner steps with their arguments rendered now (as the engine would run them)."""
@@ -52,17 +44,8 @@ class HybridPages:
             out.append((call.kind, call.args.id, type(call.args).model_validate(self.ctx.render(raw))))
         return out
 
-    def _get(self, client: httpx.Client, url: str) -> tuple[str, str]:
-        try:
-            response = client.get(url)
-        except httpx.TimeoutException:
-            raise StepTimeout(f"GET {url} took longer than {self.ctx.timeout:g} s") from None
-        except httpx.HTTPError as e:
-            raise PortalUnreachable(f"GET {url} failed: {type(e).__name__}") from None
-        if response.status_code == 429:
-            raise _Throttled(retry_after(response.headers.get("Retry-After")))
-        if response.status_code >= 400:
-            raise TechnicalError(f"GET {url} answered {response.status_code}")
+    def _get(self, client: PortalHttp, url: str) -> tuple[str, str]:
+        response = client.read(url, throttle=True)
         return response.text, str(response.url)
 
     def _fetch(self, url: str) -> tuple[str, str]:
@@ -71,7 +54,7 @@ class HybridPages:
         b = self.ctx.browser
         got = b.fetch_text(url, self.ctx.timeout)
         if got is not None and got[0] == 429:
-            raise _Throttled(_wait_in_page(got[2]))
+            raise Throttled(_wait_in_page(got[2]))
         if got is None or got[0] >= 400:
             # Another origin, or the page refused the request; or the portal answered with an error page: read
             # it by navigating, so that the browser shows the page the walk failed on (the run's evidence).
@@ -84,7 +67,7 @@ class HybridPages:
         self.ctx.browser.open(url)
         return self.ctx.browser.page_source() or "", self.ctx.browser.url
 
-    def _read(self, client: httpx.Client | None, url: str, throttled: _Throttled | None = None) -> tuple[str, str]:
+    def _read(self, client: PortalHttp | None, url: str, throttled: Throttled | None = None) -> tuple[str, str]:
         """The HTML of the page at `url` and where it ended up, the way `fetch` says; the portal's 429 honoured
         (`throttled`: it answered 429 already, when the page was read ahead)."""
         backoff = None
@@ -98,7 +81,7 @@ class HybridPages:
                 if self.args.fetch == "script":
                     return self._fetch(url)
                 return self._navigate(url)
-            except _Throttled as e:
+            except Throttled as e:
                 throttled = e
 
     def _in_browser(self, url: str) -> tuple[list[Any], str | None]:
@@ -111,7 +94,7 @@ class HybridPages:
         link = ctx.browser.link(self.next_sel)
         return items, link["href"] if link else None
 
-    def _read_ahead(self, client: httpx.Client | None, url: str, limit: int,
+    def _read_ahead(self, client: PortalHttp | None, url: str, limit: int,
                     more: int = 0) -> tuple[dict[str, Any], str | None]:
         """Pages read ahead of the walk, by the URL they were asked for: (html, final URL), or the error met reading
         it; and the URL of the page after them (fetch: script reads up to `limit` pages in one round trip, following
@@ -213,7 +196,7 @@ def _page_read(status: int, final_url: str, text: str) -> Any:
     fetch always is: its evidence if it fails again)."""
     if status < 400:
         return text, final_url
-    return _Throttled(_wait_in_page(text)) if status == 429 else _ERROR_PAGE
+    return Throttled(_wait_in_page(text)) if status == 429 else _ERROR_PAGE
 
 
 class _Ahead:
@@ -221,7 +204,7 @@ class _Ahead:
     never driven from two threads at once: the walk settles the request in flight before it drives the browser
     itself, and the worker pool is shut down (waiting for it) before the walk returns."""
 
-    def __init__(self, pages: HybridPages, client: httpx.Client | None, pool: ThreadPoolExecutor, budget: int):
+    def __init__(self, pages: HybridPages, client: PortalHttp | None, pool: ThreadPoolExecutor, budget: int):
         self.pages, self.client, self.pool = pages, client, pool
         self.budget = budget  # pages the walk may still ask for (its max_pages)
         self.read: dict[str, Any] = {}  # by the URL asked for: (html, final URL), or the error met reading it
@@ -267,21 +250,12 @@ class _Ahead:
         got = self.read.pop(url, None)
         if isinstance(got, tuple):
             return got
-        if isinstance(got, BaseException) and not isinstance(got, _Throttled):
+        if isinstance(got, BaseException) and not isinstance(got, Throttled):
             raise got
         # Not read ahead, a 429 to read again after its wait, or an error page: nothing may be in flight while the
         # walk drives the browser itself.
         self.settle(more=False)
         return self.pages._navigate(url) if got is _ERROR_PAGE else self.pages._read(self.client, url, got)
-
-
-class _Throttled(Exception):
-    """The portal answered 429 Too many requests to a page of the walk; `asked`: the seconds it asked to wait
-    (its Retry-After header over HTTP; its page's words when the browser fetched it, which reads no headers)."""
-
-    def __init__(self, asked: float | None) -> None:
-        super().__init__(asked)
-        self.asked = asked
 
 
 def _wait_in_page(html: str) -> float | None:
