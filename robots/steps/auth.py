@@ -22,7 +22,7 @@ from robots.steps.base import SelectorKeys, SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
     from robots.browser.locators import Selector
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 #: a code with less life left than this is not typed; the step waits for the next window instead
 MIN_CODE_LIFE = 3.0

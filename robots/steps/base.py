@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 
 class _SelectorMarker:
@@ -113,15 +113,27 @@ def _marker_in(annotation: Any) -> _SelectorMarker | None:
 
 @dataclass(frozen=True)
 class StepDef:
+    """A registered step and the facts the runner acts on (declared where the step is registered)."""
+
     name: str
     args: type[StepArgs]
     func: Callable[[StepContext, Any], Any]
     blocks: tuple[str, ...] = ()  # arguments that hold nested step lists, e.g. ("steps", "else")
     writes: bool = False  # submits data to the portal (skipped by --dry-run)
+    #: may land the browser on another page: the runner looks afterwards whether it is the portal's throttled page
+    navigates: bool = False
+    #: opens its own page when run again (after a 429 or a lost session), instead of the runner reloading or
+    #: reopening the page it began on
+    reopens: bool = False
 
     @property
     def container(self) -> bool:
         return bool(self.blocks)
+
+    def unrepeatable(self, args: StepArgs) -> bool:
+        """Whether a call with these options submits to the portal (`write: true` or a write step) and is not
+        marked idempotent: it is never run a second time."""
+        return (args.write or self.writes) and not args.idempotent
 
     @property
     def doc(self) -> str:
@@ -131,10 +143,11 @@ class StepDef:
 REGISTRY: dict[str, StepDef] = {}
 
 
-def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (),
-         writes: bool = False) -> Callable[[Callable], Callable]:
+def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (), writes: bool = False,
+         navigates: bool = False, reopens: bool = False) -> Callable[[Callable], Callable]:
     """Register a step function `func(ctx, args)`; its argument model is the annotation of `args`.
-    `blocks` names the arguments that hold nested steps (`container=True` means `("steps",)`)."""
+    `blocks` names the arguments that hold nested steps (`container=True` means `("steps",)`); `writes`,
+    `navigates` and `reopens` are the step's facts (see StepDef)."""
     if container and not blocks:
         blocks = ("steps",)
 
@@ -149,7 +162,8 @@ def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (),
             raise TypeError(f"step {name!r}: the second parameter must be annotated with a StepArgs model")
         if name in REGISTRY:
             raise ValueError(f"step {name!r} is registered twice")
-        REGISTRY[name] = StepDef(name, model, func, blocks=blocks, writes=writes)
+        REGISTRY[name] = StepDef(name, model, func, blocks=blocks, writes=writes, navigates=navigates,
+                                 reopens=reopens)
         return func
 
     return register

@@ -11,7 +11,7 @@ from robots.errors import BusinessFailure
 from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 class AssertTextArgs(StepArgs):
     primary: ClassVar[str | None] = "text"

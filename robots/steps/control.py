@@ -13,7 +13,7 @@ from robots.errors import BusinessFailure, TechnicalError
 from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 log = logging.getLogger("robots.steps.control")
 

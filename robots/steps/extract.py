@@ -14,7 +14,7 @@ from robots.scrape.tables import FieldSpec, parse_table
 from robots.steps.base import SelectorRef, StepArgs, step, suggest
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 def _known_record(v: str | None) -> str | None:
     if v is not None and v not in contracts.known_models():

@@ -18,7 +18,7 @@ from robots.steps.base import StepArgs, step
 from robots.steps.extract import _known_record
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 
 class ReadCsvArgs(StepArgs):

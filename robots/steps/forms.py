@@ -12,7 +12,7 @@ from robots.errors import ElementNotFound, InputError
 from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 class FillArgs(StepArgs):
     target: SelectorRef
@@ -31,7 +31,7 @@ class ClickArgs(StepArgs):
     target: SelectorRef
 
 
-@step("click")
+@step("click", navigates=True)
 def click(ctx: StepContext, args: ClickArgs) -> None:
     """Click an element once it is visible and enabled."""
     ctx.browser.click(ctx.selector(args.target), ctx.timeout)
@@ -91,7 +91,7 @@ class PressArgs(StepArgs):
     target: SelectorRef | None = Field(None, description="the element to send it to; default: the focused one")
 
 
-@step("press")
+@step("press", navigates=True)
 def press(ctx: StepContext, args: PressArgs) -> None:
     """Press a key, in an element or wherever the focus is."""
     ctx.browser.press(args.key, ctx.selector(args.target) if args.target else None, ctx.timeout)

@@ -19,7 +19,7 @@ from robots.scrape.tables import FieldSpec, parse_table
 from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 
 def _get(ctx: StepContext, url: str) -> httpx.Response:

@@ -21,7 +21,7 @@ from robots.errors import ElementNotFound, TechnicalError
 from robots.scrape.page import EXTRACT_STEPS, document, find, read_page
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
     from robots.steps.control import FirstRows, PaginateArgs
 
 log = logging.getLogger("robots.steps.hybrid")

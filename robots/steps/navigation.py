@@ -11,7 +11,7 @@ from robots.errors import StepTimeout, TechnicalError
 from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 class OpenArgs(StepArgs):
     primary: ClassVar[str | None] = "url"
@@ -26,7 +26,7 @@ class OpenArgs(StepArgs):
         return v
 
 
-@step("open")
+@step("open", navigates=True, reopens=True)
 def open_(ctx: StepContext, args: OpenArgs) -> str:
     """Open a URL and wait until its document is ready. Output: the URL after redirects."""
     if not args.url.startswith(("http://", "https://", "about:", "file:")):
@@ -39,14 +39,14 @@ class NoArgs(StepArgs):
     pass
 
 
-@step("back")
+@step("back", navigates=True)
 def back(ctx: StepContext, args: NoArgs) -> str:
     """Go back one page in the browser's history. Output: the URL after it."""
     ctx.browser.back()
     return ctx.browser.url
 
 
-@step("refresh")
+@step("refresh", navigates=True)
 def refresh(ctx: StepContext, args: NoArgs) -> str:
     """Reload the current page. Output: its URL."""
     ctx.browser.refresh()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from robots.steps.base import StepArgs, step, suggest
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 class SetOutputArgs(StepArgs):
     primary: ClassVar[str | None] = None

@@ -12,7 +12,7 @@ from robots.scrape import contracts
 from robots.steps.base import StepArgs, step, suggest
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 
 class ConformArgs(StepArgs):

@@ -12,7 +12,7 @@ from robots.errors import StepTimeout
 from robots.steps.base import SelectorKeys, SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.engine import StepContext
+    from robots.steps.context import StepContext
 
 class WaitForArgs(StepArgs):
     primary: ClassVar[str | None] = "target"
