@@ -22,7 +22,7 @@ def load_flow(path):  # noqa: ANN001, ANN201 - re-exported lazily so that `impor
 
 def __getattr__(name: str):  # noqa: ANN202
     if name == "Runner":
-        from robots.engine import Runner
+        from robots.run import Runner
 
         return Runner
     if name == "step":

@@ -214,7 +214,7 @@ class Watch:
 def runner_for(*, store: Any, home: Path, portal: Any, secrets: dict[str, str], trigger: str = "cli") -> RunFlow:
     """A RunFlow backed by the Runner: one run per poll, recorded in `store`, signed-in sessions kept between
     polls (the sign-in flow's session)."""
-    from robots.engine import Runner
+    from robots.run import Runner
 
     def run(flow: Flow, given: dict[str, Any]) -> dict[str, Any]:
         record = Runner(store=store, home=home, trigger=trigger).run(flow, vars=given, secrets=secrets, portal=portal)

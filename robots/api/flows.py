@@ -122,7 +122,7 @@ class FlowService:
                            type="paused", headers={"Retry-After": "60"})
 
     def _check_vars(self, flow: Flow, vars: dict[str, Any]) -> None:
-        from robots.engine import resolve_vars
+        from robots.flow.vars import resolve_vars
 
         try:
             resolve_vars(flow, vars)
@@ -167,14 +167,14 @@ class FlowService:
         return out
 
     def _runner(self) -> Any:
-        from robots.engine import Runner
+        from robots.run import Runner
 
         return Runner(store=self.store, home=self.settings.home, trigger="api")
 
     def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None,
                  extra_secrets: dict[str, str] | None = None) -> RunRecord:
-        from robots.engine import new_run_id
         from robots.portals import open_portal
+        from robots.run import new_run_id
 
         url = self._portal_url(principal, flow)
         if run_id is None:
@@ -210,7 +210,7 @@ class FlowService:
               extra_secrets: dict[str, str] | None = None) -> RunRecord:
         """Start the run on a worker and return its first record at once (`extra_secrets`: this request's own, kept
         in memory only)."""
-        from robots.engine import new_run_id
+        from robots.run import new_run_id
 
         self._check_vars(flow, vars)
         vars = self.file_inputs(flow, vars, principal)

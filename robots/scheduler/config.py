@@ -254,9 +254,9 @@ def schedule_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def load_schedules(paths: Iterable[str | Path]) -> list[Robot]:
     """The robots of several schedule files (or folders of them); names must be unique across all of them."""
-    from robots.engine import resolve_vars
     from robots.errors import InputError
     from robots.flow.loader import load_flow
+    from robots.flow.vars import resolve_vars
 
     issues: list[FlowIssue] = []
     robots: list[Robot] = []

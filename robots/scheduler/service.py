@@ -118,7 +118,7 @@ class RobotRunner:
 
     def skip(self, robot: Robot, scheduled_for: datetime | None, trigger: str, why: str) -> RunRecord:
         """Record a fire that did not run (still running, paused, missed)."""
-        from robots.engine import new_run_id
+        from robots.run import new_run_id
 
         now = datetime.now(UTC)
         record = RunRecord(run_id=new_run_id(), flow_name=robot.flow_name, flow_path=robot.flow_path,
@@ -130,7 +130,7 @@ class RobotRunner:
         return record
 
     def _attempt(self, robot: Robot, scheduled_for: datetime | None, trigger: str, attempt: int) -> RunRecord:
-        from robots.engine import new_run_id
+        from robots.run import new_run_id
 
         run_id = new_run_id()
         self.registry.add_run(run_id, robot.name, scheduled_for, attempt, trigger)
@@ -179,7 +179,7 @@ class RobotRunner:
         except RunNotFound:
             record = None
         if record is not None and record.status == "running":
-            from robots.engine import Runner
+            from robots.run import Runner
 
             Runner(store=self.store, home=self.home).sweep()  # the child died: end its Chrome, mark it
             record = self.store.get(run_id)

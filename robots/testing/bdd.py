@@ -24,11 +24,11 @@ from pytest_bdd import given, parsers, then, when
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
 
 from robots import load_flow
-from robots.engine import Listener, Runner
 from robots.flow.model import StepCall
 from robots.portals import Portal, open_portal
 from robots.records import SqlStore
 from robots.records.model import RunRecord, StepRecord
+from robots.run import Listener, Runner
 
 pytest_plugins = ["robots.testing.fixtures"]
 
