@@ -1,7 +1,7 @@
 """Unattended robots (issue 8): schedule files (config.py), the APScheduler 3 scheduler with its SQL job store
 and the one path every robot run takes (service.py), what is kept in the database (state.py), notifications
-(notify.py). The CLI is robots/scheduler/cli.py (`robots schedule ...`), imported by every `robots` command:
-so nothing here is imported eagerly."""
+(notify.py). The CLI is robots/cli/schedule.py (`robots schedule ...`), which imports these modules inside its
+commands; nothing here is imported eagerly either, so importing one of them stays cheap."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ __all__ = ["FlowRun", "run_flow_cli", "tracked_pids_alive", "wait_for_chrome"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: the CLI imports robots.testing.bdd_cli at start, and `robots validate` must load no browser module.
+    # Lazy: the helpers load the browser modules; importing robots.testing or another of its modules need not.
     if name in __all__:
         from robots.testing import helpers
 

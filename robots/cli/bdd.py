@@ -1,6 +1,6 @@
 """`robots bdd [PATHS] [--tags EXPR] [--portal-url URL]` runs Gherkin features with the shipped step library
 (pytest-bdd underneath) and writes JUnit XML and an HTML report; `robots bdd steps` lists the steps.
-Registered by robots/cli.py; like it, this module prints and sets exit codes."""
+Registered by robots/cli/__init__.py; like every command module, it prints and sets exit codes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from robots.cli.common import err
 
 #: pytest's exit codes -> ours (C2): 0 passed, 1 a scenario failed, 2 nothing to run / bad input, 3 errored
 _EXIT = {0: 0, 1: 1, 2: 3, 3: 3, 4: 2, 5: 2}
@@ -34,8 +36,6 @@ def bdd_command(
     """Run Gherkin features against the portal: the sandbox (started for the run) unless --portal-url is given.
     Writes OUTPUT/junit.xml and OUTPUT/report.html (feature, scenario, step; the failure screenshot inline).
     Exit code 0 when every scenario passed, 1 when one failed, 2 when none matched."""
-    from robots.cli import err
-
     if paths == ["steps"] and not Path("steps").exists():
         print(steps_listing(format))
         return
@@ -76,8 +76,6 @@ def bdd_command(
 
 
 def _feature_files(paths: list[str]) -> list[Path]:
-    from robots.cli import err
-
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():

@@ -1,6 +1,6 @@
 """The command line of unattended robots: `robots schedule validate|list|run|trigger|pause|resume`, the global
-`robots pause` / `robots resume`, and `robots runs cancel ID`. Registered by robots/cli.py; like it, this
-module turns errors into text and exit codes."""
+`robots pause` / `robots resume`. Registered by robots/cli/__init__.py; like every command module, it turns
+errors into text and exit codes (robots/cli/common.py)."""
 
 from __future__ import annotations
 
@@ -17,48 +17,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from robots.cli.common import err, fail, home, out, raise_interrupted, setup_logging, sql_store
 from robots.errors import FlowError, InputError, RobotsError
 
 schedule_app = typer.Typer(help="Unattended robots: flows on a schedule (schedules/*.yaml).", no_args_is_help=True)
 log = logging.getLogger("robots.scheduler")
-
-
-def _front() -> Any:
-    """robots.cli (imported here, not at the top: it registers this module's commands when it is imported)."""
-    import robots.cli
-
-    return robots.cli
-
-
-def _fail(e: RobotsError) -> typer.Exit:
-    return _front()._fail(e)
-
-
-def _home() -> Path:
-    return _front()._home()
-
-
-def _out() -> Any:
-    return _front()._out()
-
-
-def _setup_logging(verbose: int, masker: Any = None) -> None:
-    _front()._setup_logging(verbose, masker)
-
-
-class _Err:
-    def print(self, text: str, markup: bool = False) -> None:
-        _front().err.print(text, markup=markup)
-
-
-err = _Err()
-
-
-def _store() -> Any:
-    from robots.records import open_store
-    from robots.scheduler.service import require_sql
-
-    return require_sql(open_store())
 
 
 def _when(value: datetime | None) -> str:
@@ -91,17 +54,17 @@ def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] =
     from robots.scheduler.state import Registry
 
     try:
-        store = _store()
+        store = sql_store()
         registry = Registry(store.engine)
         states, scheduler = registry.all(), registry.scheduler()
         paused = store.paused()
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     if json_:
         sys.stdout.write(json.dumps({"paused": paused, "scheduler": scheduler, "robots": [{
             "name": s.robot.name, "flow": s.robot.flow_name, "trigger": s.robot.doc.trigger.describe(),
             "enabled": s.robot.doc.enabled, "paused": s.paused, "tags": s.robot.doc.tags,
-            "running": RobotLock(_home(), s.robot.name).held(),
+            "running": RobotLock(home(), s.robot.name).held(),
             "next_run_at": s.next_run_at.isoformat() if s.next_run_at else None, "last_status": s.last_status,
             "last_run_id": s.last_run_id, "last_at": s.last_at.isoformat() if s.last_at else None,
             "health": s.health} for s in states]}, indent=2) + "\n")
@@ -115,14 +78,14 @@ def list_robots(json_: Annotated[bool, typer.Option("--json", help="as JSON")] =
     for col in ("robot", "flow", "trigger", "next fire (UTC)", "state", "last result", "last run", "health"):
         table.add_column(col)
     for s in states:
-        state = ("running" if RobotLock(_home(), s.robot.name).held() else "disabled" if not s.robot.doc.enabled
+        state = ("running" if RobotLock(home(), s.robot.name).held() else "disabled" if not s.robot.doc.enabled
                  else "paused" if s.paused else "active")
         last = f"{s.last_status} {_when(s.last_at)}" if s.last_status else "-"
         table.add_row(s.robot.name, s.robot.flow_name, s.robot.doc.trigger.describe(),
                       _when(s.next_run_at) if state in ("active", "running") else "-", state, last,
                       s.last_run_id or "-",
                       s.health or "-")
-    _out().print(table)
+    out().print(table)
     if not states:
         err.print("no robots loaded yet; start the scheduler: robots schedule run schedules/", markup=False)
 
@@ -141,7 +104,7 @@ def run(
     from robots.scheduler.config import load_schedules
     from robots.scheduler.service import RobotScheduler
 
-    _setup_logging(1)
+    setup_logging(1)
     stamped = logging.Formatter("%(asctime)s robots: %(message)s", "%Y-%m-%d %H:%M:%SZ")
     stamped.converter = time.gmtime  # a long-running process's log: every line with its UTC time
     for handler in logging.getLogger("robots").handlers:
@@ -157,9 +120,9 @@ def run(
     scheduler = None
     try:
         robots = load_schedules(files)
-        store = _store()
+        store = sql_store()
         outbox = _outbox(store, needed=any(r.doc.notify.webhooks for r in robots))
-        scheduler = RobotScheduler(robots, store, _home(), workers=workers, outbox=outbox)
+        scheduler = RobotScheduler(robots, store, home(), workers=workers, outbox=outbox)
         scheduler.start()
         worker = _outbox_worker(outbox)
         err.print(f"scheduler started: {len(robots)} robot{'s' if len(robots) != 1 else ''} "
@@ -173,9 +136,9 @@ def run(
             worker.stop()
         err.print("scheduler stopped", markup=False)
     except FlowError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     finally:
         if scheduler is not None:
             scheduler.shutdown(0)
@@ -226,18 +189,18 @@ def trigger(name: Annotated[str, typer.Argument(help="the robot's name")]) -> No
     from robots.scheduler.service import RobotRunner
     from robots.scheduler.state import Registry
 
-    _setup_logging(1)
+    setup_logging(1)
     try:
-        store = _store()
+        store = sql_store()
         registry = Registry(store.engine)
         robot = registry.get(name).robot
         outbox = _outbox(store, needed=False)
-        runner = RobotRunner(store, _home(), Notifier(registry, outbox), registry)
+        runner = RobotRunner(store, home(), Notifier(registry, outbox), registry)
         record = runner.fire(robot, None, "manual")
         if outbox.secret:
             outbox.deliver_due()  # once; what does not go through now waits for the scheduler's outbox worker
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · {name}",
               markup=False)
     if record.error_message:
@@ -263,9 +226,9 @@ def _set_robot_paused(name: str, paused: bool) -> None:
     from robots.scheduler.state import Registry
 
     try:
-        Registry(_store().engine).set_paused(name, paused)
+        Registry(sql_store().engine).set_paused(name, paused)
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     err.print(f"robot {name} {'paused' if paused else 'resumed'}", markup=False)
 
 
@@ -276,7 +239,7 @@ def pause_all(
     """Pause every robot (a portal maintenance window): scheduled fires are recorded as skipped until
     `robots resume`."""
     try:
-        store = _store()
+        store = sql_store()
         store.set_paused(reason)
         canceled = []
         if cancel_running:
@@ -284,7 +247,7 @@ def pause_all(
                 store.request_cancel(record.run_id, "robots pause")
                 canceled.append(record.run_id)
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     err.print(f"all robots paused ({reason}); robots resume starts them again"
               + (f"; canceling {', '.join(canceled)}" if canceled else ""), markup=False)
 
@@ -292,36 +255,12 @@ def pause_all(
 def resume_all() -> None:
     """End a pause of every robot: scheduled fires run again."""
     try:
-        store = _store()
+        store = sql_store()
         was = store.paused()
         store.set_paused(None)
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     err.print("all robots resumed" if was else "robots were not paused", markup=False)
-
-
-def runs_cancel(
-    run_id: Annotated[str, typer.Argument(help="the run id")],
-    wait: Annotated[float, typer.Option(help="seconds to wait for the run to stop (0: do not wait)")] = 60.0,
-) -> None:
-    """Cancel a running run (CLI, scheduled or API): it stops before its next step or inside its current wait,
-    closes its browser and is recorded `canceled`."""
-    try:
-        store = _store()
-        record = store.get(run_id)
-        if record.status != "running":
-            raise InputError(f"run {run_id} is not running (it is {record.status})")
-        store.request_cancel(run_id, "robots runs cancel")
-        deadline = time.monotonic() + wait
-        while record.status == "running" and time.monotonic() < deadline:
-            time.sleep(0.2)  # back-off: polling the record until the runner has stopped the run
-            record = store.get(run_id)
-    except RobotsError as e:
-        raise _fail(e) from None
-    if record.status == "running":
-        err.print(f"cancel requested for run {run_id}; it has not stopped yet", markup=False)
-        raise typer.Exit(1)
-    err.print(f"run {run_id} {record.status}", markup=False)
 
 
 # ----------------------------------------------------------------------------- the run of one robot
@@ -336,9 +275,9 @@ def exec_one() -> None:
     from robots.portals import open_portal
     from robots.records import open_store
 
-    _setup_logging(0)
+    setup_logging(0)
     spec = json.loads(sys.stdin.read())
-    signal.signal(signal.SIGTERM, _front()._raise_interrupted)
+    signal.signal(signal.SIGTERM, raise_interrupted)
     try:
         flow = load_flow(spec["flow"])
         with open_portal(flow.portal, near=flow.path.parent.resolve()) as portal:
@@ -354,12 +293,12 @@ def exec_one() -> None:
                 optional=[as_stored(n) for n in flow.all_optional_secrets()],
                 commands={as_stored(n): c for n, c in flow.all_secret_commands().items()})
             secrets = {n: found[as_stored(n)] for n in flow.all_secrets()}
-            _setup_logging(0, Masker(secrets.values()))
-            runner = Runner(store=open_store(), home=_home(), trigger="schedule")
+            setup_logging(0, Masker(secrets.values()))
+            runner = Runner(store=open_store(), home=home(), trigger="schedule")
             record = runner.run(flow, vars=spec["vars"], secrets=secrets, portal=portal, run_id=spec["run_id"],
                                 max_runtime=spec["max_runtime"])
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     if record.error_message:

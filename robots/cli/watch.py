@@ -1,5 +1,5 @@
 """`robots watch FLOW --key id --every 60s`: the command-line front end of robots.watch (registered by
-robots/cli.py). Events go to stdout as JSON lines; progress and failed polls to stderr."""
+robots/cli/__init__.py). Events go to stdout as JSON lines; progress and failed polls to stderr."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from robots.cli.common import err, fail, home, parse_vars, setup_logging
 from robots.errors import RobotsError
 
 
@@ -29,13 +30,11 @@ def watch_command(
 ) -> None:
     """Poll a list flow and print each change as a JSON line: created, updated (with the changed fields) or
     deleted. Snapshots are kept per key in the store, so a restarted watch carries on where it stopped."""
-    from robots.cli import _fail, _setup_logging, err
-
-    _setup_logging(1)
+    setup_logging(1)
     try:
         _watch(flow, key, every, var, name, output, webhook, polls, full_every, portal_url)
     except RobotsError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     except KeyboardInterrupt:
         err.print("watch stopped", markup=False)
         raise typer.Exit(130) from None
@@ -44,7 +43,6 @@ def watch_command(
 def _watch(flow_path: Path, key: str, every: str, var: list[str], name: str | None, output: str | None,
            webhooks: list[str], polls: int | None, full_every: int, portal_url: str | None) -> None:
     from robots.auth.vault import resolve_secrets
-    from robots.cli import _home, _parse_vars, err
     from robots.engine import resolve_vars
     from robots.flow.loader import load_flow
     from robots.portals import open_portal
@@ -59,7 +57,7 @@ def _watch(flow_path: Path, key: str, every: str, var: list[str], name: str | No
         for url in webhooks:
             guard.check_url(url)
     flow = load_flow(flow_path)
-    given = _parse_vars(var)
+    given = parse_vars(var)
     resolve_vars(flow, given)  # bad vars are input errors before anything starts
     store = open_store()
     engine = getattr(store, "engine", None)
@@ -77,7 +75,7 @@ def _watch(flow_path: Path, key: str, every: str, var: list[str], name: str | No
 
             outbox = Outbox(engine, secrets.pop("webhook_secret"))
         watch = Watch(flow=flow, key=key, store=SnapshotStore(engine), name=name or "", output=output,
-                      run=runner_for(store=store, home=_home(), portal=portal, secrets=secrets), vars=given,
+                      run=runner_for(store=store, home=home(), portal=portal, secrets=secrets), vars=given,
                       full_every=full_every, time_zone=portal.time_zone if portal else "UTC",
                       webhooks=tuple(webhooks), outbox=outbox)
         err.print(f"watching {flow.name} ({watch.output} by {key}) every {seconds:g} s; events on stdout",

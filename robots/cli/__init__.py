@@ -1,0 +1,79 @@
+"""The command line: `robots run`, `validate`, `schema`, `steps`, `explain`, `runs`, `report`, `sandbox`,
+`secrets`, `schedule`, `pause`, `resume`, `watch`, `bdd`, `serve`, `api`. The library raises; this package
+alone turns errors into text and exit codes (0 passed, 1 failed, 2 invalid input, 3 errored, 130 interrupted).
+
+One module per command group, each using the public helpers of robots/cli/common.py (which imports no other
+module of the package) and importing no other group; this module puts them together in the order `robots
+--help` lists them. Command modules import the library inside their commands, so `robots validate` starts
+without loading a browser, the API or the scheduler.
+
+    run.py        robots run (its --output writers: output.py)
+    report.py     robots report
+    flowtools.py  robots schema, steps, explain, validate
+    runs.py       robots runs [list], prune, export, sweep, show, cancel
+    sandbox.py    robots sandbox serve, credentials
+    vault.py      robots secrets set, list, rm
+    sessions.py   robots sessions list, clear
+    catalogs.py   robots selectors check
+    schedule.py   robots schedule ..., pause, resume
+    watch.py      robots watch
+    bdd.py        robots bdd
+    api.py        robots serve, api token create
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from robots.cli import (
+    api,
+    bdd,
+    catalogs,
+    flowtools,
+    report,
+    run,
+    runs,
+    sandbox,
+    schedule,
+    sessions,
+    vault,
+    watch,
+)
+from robots.cli.common import err
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Robotic process automation for web portals without an API (first target: Sera).")
+
+# Commands, in the order `robots --help` lists them (Typer lists the commands, then the groups).
+app.command()(run.run)
+app.command()(report.report)
+app.command()(flowtools.schema)
+app.command()(flowtools.steps)
+app.command()(flowtools.explain)
+app.command()(flowtools.validate)
+app.command("pause")(schedule.pause_all)
+app.command("resume")(schedule.resume_all)
+app.command("watch")(watch.watch_command)
+app.command("bdd")(bdd.bdd_command)
+app.command()(api.serve)
+
+app.add_typer(runs.runs_app, name="runs")
+app.add_typer(sandbox.sandbox_app, name="sandbox")
+app.add_typer(vault.secrets_app, name="secrets")
+app.add_typer(sessions.sessions_app, name="sessions")
+app.add_typer(catalogs.selectors_app, name="selectors")
+app.add_typer(schedule.schedule_app, name="schedule")
+app.add_typer(api.api_app, name="api")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        app(args=argv, prog_name="robots")
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)

@@ -1,0 +1,71 @@
+"""`robots serve` (the API) and `robots api token create`. robots.api and uvicorn are imported inside the
+commands, so the other commands start without them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from robots.cli.common import err, fail, home
+from robots.errors import InputError, RobotsError
+
+api_app = typer.Typer(help="The Sera API's tokens (`robots serve` runs the API).", no_args_is_help=True)
+api_token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+api_app.add_typer(api_token_app, name="token")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    portal_url: Annotated[str | None, typer.Option(help="the portal for admin tokens (else ROBOTS_PORTAL_URL)")] = None,
+) -> None:
+    """Serve the Sera API (OpenAPI at /openapi.json, docs at /docs)."""
+    import dataclasses
+
+    import uvicorn
+
+    from robots.api import ApiSettings, create_app
+
+    try:
+        settings = ApiSettings(home=home())
+        if portal_url:
+            settings = dataclasses.replace(settings, portal_url=portal_url)
+        application = create_app(settings)
+    except RobotsError as e:
+        raise fail(e) from None
+    err.print(f"Sera API on http://{host}:{port} (docs: /docs)", markup=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@api_token_app.command("create")
+def api_token_create(
+    scope: Annotated[list[str], typer.Option("--scope", help="a scope to grant (repeat); e.g. admin")],
+    label: Annotated[str, typer.Option(help="who the token is for (shown in the audit log)")] = "cli",
+    days: Annotated[float, typer.Option(help="lifetime in days")] = 30,
+    credential: Annotated[list[str] | None, typer.Option(
+        "--credential", help="a stored credential (vault NAME_username, NAME_password, NAME_totp) the token may sign "
+                             "in with through POST /sessions (repeat)")] = None,
+    tenant: Annotated[str | None, typer.Option(
+        help="bind the token to one tenant: it signs in only to that tenant's portals and sees only its runs")] = None,
+) -> None:
+    """Mint an API token without a portal session (its flows use the vault, like `robots run`): prints it once.
+    A bootstrap token for POST /sessions: `--scope sessions:create [--credential NAME] [--tenant T]`."""
+    from robots.api.auth import TokenStore
+    from robots.records import SqlStore, open_store
+
+    try:
+        store = open_store()
+        if not isinstance(store, SqlStore):
+            raise InputError("API tokens need a SQL database (ROBOTS_DATABASE_URL), not memory://")
+        with store:
+            token, row = TokenStore(store.engine).create(scope, label=label, ttl=timedelta(days=days), tenant=tenant,
+                                                         credentials=credential or ())
+    except RobotsError as e:
+        raise fail(e) from None
+    grants = f"; credentials {', '.join(row.credentials.split())}" if row.credentials else ""
+    bound = f"; tenant {row.tenant}" if row.tenant else ""
+    err.print(f"token {row.token_id} ({', '.join(row.scopes.split())}{grants}{bound}), expires "
+              f"{row.expires_at.isoformat(timespec='seconds')}; it is shown only now:", markup=False)
+    print(token)

@@ -1,0 +1,185 @@
+"""`robots run FLOW`: a flow in a real Chrome, its outputs on stdout or in a file (robots/cli/output.py), its
+reports, and a summary on stderr. Registered by robots/cli/__init__.py."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from robots.cli.common import err, fail, home, parse_vars, raise_interrupted, read_vars_file, report_name, setup_logging
+from robots.cli.output import check_output, check_output_fits, write_outputs
+from robots.errors import InputError, RobotsError
+
+log = logging.getLogger("robots")
+
+
+class _Progress:
+    """Progress on a terminal (Rich); nothing in CI and logs, where only the summary line is printed."""
+
+    def __init__(self) -> None:
+        self.status = err.status("starting…") if err.is_terminal else None
+        if self.status:
+            self.status.start()
+
+    def step_started(self, call: Any, index: int) -> None:
+        if self.status:
+            self.status.update(f"{call.where} {call.label}")
+
+    def step_finished(self, record: Any) -> None: ...
+
+    def progress(self, pages: int, rows: int) -> None:
+        if self.status:
+            self.status.update(f"page {pages} · {rows} rows")
+
+    def stop(self) -> None:
+        if self.status:
+            self.status.stop()
+
+    def paused(self, url: str, error: str) -> None:
+        self.stop()
+        if not sys.stdin.isatty():
+            err.print("robots: --pause-on-failure needs a terminal; closing the browser", markup=False)
+            return
+        err.print(f"paused on failure: {error}\nthe browser is still open at {url}; press Enter to close it",
+                  markup=False)
+        sys.stdin.readline()
+
+
+
+
+def run(
+    flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")],
+    var: Annotated[list[str], typer.Option("--var", help="a flow var, KEY=VALUE (repeatable)")] = [],  # noqa: B006
+    portal_url: Annotated[str | None, typer.Option(help="the portal's base URL (else ROBOTS_PORTAL_URL, "
+                                                        "else the bundled sandbox for 'sera')")] = None,
+    format: Annotated[str, typer.Option("--format", help="stdout format: json or table")] = "json",
+    output: Annotated[Path | None, typer.Option(help="write outputs to FILE (.json, .jsonl, .csv) "
+                                                     "instead of stdout")] = None,
+    report: Annotated[list[str], typer.Option(help="write a report: html, json or junit, optionally =PATH "
+                                                   "(repeatable)")] = [],  # noqa: B006
+    headed: Annotated[bool, typer.Option(help="show the browser window (needs a display)")] = False,
+    browser: Annotated[str | None, typer.Option(help="chromium, undetected or remote (else ROBOTS_BROWSER, "
+                                                     "else the flow's browser.kind, else chromium)")] = None,
+    grid_url: Annotated[str | None, typer.Option(help="the Selenium Grid for --browser remote (else "
+                                                      "ROBOTS_GRID_URL, else the flow's browser.grid_url)")] = None,
+    vars_file: Annotated[Path | None, typer.Option(help="a YAML mapping of vars (--var wins over it)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="skip the steps that submit data (write: true)")] = False,
+    from_step: Annotated[str | None, typer.Option(help="start at this top-level step (number or id)")] = None,
+    to_step: Annotated[str | None, typer.Option(help="stop after this top-level step (number or id)")] = None,
+    pause_on_failure: Annotated[bool, typer.Option(help="on a failure, keep the browser open until Enter "
+                                                        "(with --headed to look at it)")] = False,
+    fresh_login: Annotated[bool, typer.Option(help="sign in afresh: neither restore nor store a portal "
+                                                   "session")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more logging on stderr")] = 0,
+) -> None:
+    """Run a flow in a real Chrome. Outputs go to stdout as JSON; the summary goes to stderr."""
+    setup_logging(verbose)
+    try:
+        from robots.browser.settings import BrowserOverrides
+
+        choice = BrowserOverrides(kind=browser, grid_url=grid_url, headless=False if headed else None)
+        code = _run(flow, var, portal_url, format, output, report, headed, vars_file=vars_file, dry_run=dry_run,
+                    from_step=from_step, to_step=to_step, pause_on_failure=pause_on_failure, browser=choice,
+                    fresh_login=fresh_login)
+    except RobotsError as e:
+        raise fail(e) from None
+    raise typer.Exit(code)
+
+
+def _parse_reports(report: list[str]) -> list[tuple[str, Path | None]]:
+    """--report KIND[=PATH] options -> (kind, path or None for the run's folder)."""
+    from robots.reports import REPORTERS
+
+    reports = []
+    for item in report:
+        kind, _, path = item.partition("=")
+        if kind not in REPORTERS:
+            raise InputError(f"--report: unknown kind {kind!r}; use one of {', '.join(sorted(REPORTERS))}")
+        reports.append((kind, Path(path) if path else None))
+    return reports
+
+
+def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, output: Path | None,
+         report: list[str], headed: bool, *, vars_file: Path | None = None, dry_run: bool = False,
+         from_step: str | None = None, to_step: str | None = None, pause_on_failure: bool = False,
+         browser: Any = None, fresh_login: bool = False) -> int:
+    from robots.auth.vault import resolve_secrets
+    from robots.browser.settings import resolve_options
+    from robots.engine import Runner, exit_code
+    from robots.flow.loader import load_flow
+    from robots.masking import Masker
+    from robots.output_files import check_target
+    from robots.portals import open_portal
+    from robots.records import open_store
+    from robots.reports import write_report
+
+    if fmt not in ("json", "table"):
+        raise InputError(f"--format must be json or table, got {fmt!r}")
+    reports = _parse_reports(report)
+    # Where the results go, before anything runs: a bad path must not end a finished run (a write done).
+    if output is not None:
+        check_output(output)
+    for kind, given in reports:
+        if given is not None:
+            check_target(given, f"--report {kind}={given}", make_dirs=True)
+    flow = load_flow(flow_path)
+    if output is not None:
+        check_output_fits(flow, output)
+    vars_ = {**read_vars_file(vars_file), **parse_vars(var)} if vars_file else parse_vars(var)
+    from robots.engine import resolve_vars, step_range
+
+    resolve_vars(flow, vars_)  # bad vars and step ranges are input errors before anything starts
+    step_range(flow, from_step, to_step)
+    resolve_options(flow.browser, overrides=browser)  # a bad --browser / ROBOTS_BROWSER too
+    previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    progress = None
+    try:
+        with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
+            secrets = resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
+                                      optional=flow.all_optional_secrets(), commands=flow.all_secret_commands())
+            masker = Masker(secrets.values())
+            setup_logging(0 if not log.isEnabledFor(logging.INFO) else 1, masker)
+            store = open_store()
+            progress = _Progress()
+            runner = Runner(store=store, home=home(), trigger="cli", listener=progress,  # type: ignore[arg-type]
+                            browser=browser, pause_on_failure=pause_on_failure, keep_sessions=not fresh_login)
+            runner.sweep()
+            t0 = time.monotonic()
+            record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal, dry_run=dry_run,
+                                from_step=from_step, to_step=to_step)
+            seconds = time.monotonic() - t0
+            progress.stop()
+    except KeyboardInterrupt:
+        if progress:
+            progress.stop()
+        err.print("interrupted", markup=False)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    code = exit_code(record)
+    if record.status == "passed":
+        try:
+            write_outputs(record.outputs, fmt, output)
+        except OSError as e:  # checked before the run; the disk may still fill up or the folder go away since
+            err.print(f"error: --output {output}: could not write it: {e.strerror or e}; the outputs are in the "
+                      f"run's record: robots runs show {record.run_id} --json", markup=False)
+            code = 3
+    for kind, given in reports:
+        target = given or Path(record.run_dir or ".") / report_name(kind)
+        write_report(kind, record, target)
+        err.print(f"report ({kind}): {target}", markup=False)
+    err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
+              f"{seconds:.1f} s · {flow.name}", markup=False)
+    if record.error_message:
+        err.print(f"error: {record.error_message}", markup=False)
+    for ev in record.evidence:
+        if ev.screenshot:
+            err.print(f"screenshot: {Path(record.run_dir or '') / ev.screenshot}", markup=False)
+    return code
+
