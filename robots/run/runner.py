@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from robots.browser import processes
-from robots.browser.drivers import BrowserOptions, start_browser
+from robots.browser.launch import BrowserOptions
 from robots.browser.settings import BrowserOverrides, resolve_options
+from robots.browser.start import start_browser
 from robots.errors import BusinessFailure, InputError, Interrupted, RobotsError, TechnicalError
 from robots.flow.model import Flow, StepCall
 from robots.flow.vars import resolve_vars, step_range

@@ -19,7 +19,7 @@ from robots.run.state import RunState, Session, render, session_call
 from robots.steps import REGISTRY
 
 if TYPE_CHECKING:
-    from robots.browser.drivers import Browser
+    from robots.browser.page import Browser
 
 log = logging.getLogger("robots.engine")
 

@@ -18,7 +18,7 @@ from robots.portals import Portal
 from robots.records.model import Evidence, RunRecord, StepRecord
 
 if TYPE_CHECKING:
-    from robots.browser.drivers import Browser
+    from robots.browser.page import Browser
 
 
 def new_run_id() -> str:
