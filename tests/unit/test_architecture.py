@@ -131,3 +131,12 @@ def test_the_cli_import_check_resolves_relative_and_submodule_imports(tmp_path: 
     sample.write_text("from robots.cli import run\nfrom . import bdd\nfrom .common import err\nimport robots.cli\n")
     found = [m for m in _cli_imports(sample, "robots.cli.sample") if _is_cli(m)]
     assert found == ["robots.cli.run", "robots.cli.bdd", "robots.cli.common", "robots.cli"]
+
+
+def test_the_runners_context_offers_everything_a_step_sees() -> None:
+    from robots.run.context import RunContext
+    from robots.steps.context import StepContext
+
+    wanted = {n for n in [*vars(StepContext), *StepContext.__annotations__] if not n.startswith("_")}
+    offered = {n for n in dir(RunContext) if not n.startswith("_")} | {"call", "timeout"}  # (set in __init__)
+    assert wanted and wanted <= offered, wanted - offered
