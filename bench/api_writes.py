@@ -1,4 +1,4 @@
-"""Safe writes through the API under faults (issue 9, CONTRACTS C7): --count customer creates (default 100) sent by
+"""Safe writes through the API under faults (docs/CONTRACTS.md C7): --count customer creates (default 100) sent by
 --clients concurrent clients, each with its own Idempotency-Key, while the sandbox answers --percent of the submits
 to /customers/new only after --slow-ms (committed, but later than the create flow's 8 s page-load timeout) and
 fails --percent of them with its 500 page (nothing saved).

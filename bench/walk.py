@@ -1,5 +1,5 @@
 """Walking the customer list: plain HTTP vs our browser walk vs the hybrid mode, side by side in one run
-(CONTRACTS C7), plus the normalization rate.
+(docs/CONTRACTS.md C7), plus the normalization rate.
 
     .venv/bin/python bench/walk.py [--repeats 3] [--size default]
 

@@ -1,4 +1,4 @@
-"""Safe writes under faults (issue 11, CONTRACTS C7): 50 customer creates with the slow-commit and 500 faults on.
+"""Safe writes under faults (docs/CONTRACTS.md C7): 50 customer creates with the slow-commit and 500 faults on.
 
     .venv/bin/python bench/writes.py [--count 50] [--baseline-count 10] [--percent 20] [--slow-ms 9000]
 

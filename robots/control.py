@@ -1,4 +1,4 @@
-"""Stopping runs from outside (CONTRACTS C8): cancel requests and `max_runtime`, watched while a run goes.
+"""Stopping runs from outside (docs/CONTRACTS.md C8): cancel requests and `max_runtime`, watched while a run goes.
 
 A cancel request is a row in the store (`store.request_cancel`), so any process can ask: the CLI
 (`robots runs cancel ID`), the scheduler, the API. The runner's `RunGuard` checks it before every step

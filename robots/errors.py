@@ -18,7 +18,7 @@ RobotsError
     ├── Canceled               `robots runs cancel` (or the API) stopped the run: recorded canceled, exit 130
     └── RunTimedOut            the run went over its max_runtime: recorded errored (technical), evidence kept
 
-The library raises; only the CLI turns errors into text and exit codes (STYLE.md rule 6).
+The library raises; only the CLI turns errors into text and exit codes (docs/STYLE.md rule 6).
 """
 
 from __future__ import annotations

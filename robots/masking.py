@@ -1,4 +1,4 @@
-"""Masking secrets in every encoding a value can take in an artifact (CONTRACTS C4): raw, HTML-escaped,
+"""Masking secrets in every encoding a value can take in an artifact (docs/CONTRACTS.md C4): raw, HTML-escaped,
 URL-encoded, JSON-escaped."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The webhook outbox (CONTRACTS C5): events are written to a table first, then delivered by HTTP POST with
+"""The webhook outbox (docs/CONTRACTS.md C5): events are written to a table first, then delivered by HTTP POST with
 retries and back-off, so a receiver that is down gets them later. One outbox serves the scheduler's
 notifications, `watch` events and the API.
 

@@ -1,4 +1,4 @@
-"""Browser capacity (CONTRACTS C5): at most `ROBOTS_MAX_BROWSERS` (default 2) Chromes at once per robots home,
+"""Browser capacity (docs/CONTRACTS.md C5): at most `ROBOTS_MAX_BROWSERS` (default 2) Chromes at once per robots home,
 across processes (CLI runs, the scheduler's runs, API workers).
 
 The pool is N slot files under `<home>/pool/`; a run holds one by an exclusive `flock` from just before its

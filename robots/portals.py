@@ -1,4 +1,4 @@
-"""Portal profiles (CONTRACTS C1): a portal's base URL, tenant and time zone, and the embedded default:
+"""Portal profiles (docs/CONTRACTS.md C1): a portal's base URL, tenant and time zone, and the embedded default:
 a `sera` flow with no URL configured runs against the bundled sandbox portal."""
 
 from __future__ import annotations

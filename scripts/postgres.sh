@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sourced by scripts/test: a throwaway PostgreSQL for the tests that run the record store on it
-# (CONTRACTS C7). Installs Debian's postgresql when missing, starts a private cluster on a free loopback
+# (docs/CONTRACTS.md C7). Installs Debian's postgresql when missing, starts a private cluster on a free loopback
 # port, exports ROBOTS_TEST_POSTGRES_URL, and stops and deletes the cluster when the script exits.
 # An already set ROBOTS_TEST_POSTGRES_URL is used as it is.
 if [ -z "${ROBOTS_TEST_POSTGRES_URL:-}" ]; then

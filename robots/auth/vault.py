@@ -1,4 +1,4 @@
-"""Secrets (CONTRACTS C4): looked up by name in the environment (`ROBOTS_SECRET_<NAME>`), then in the
+"""Secrets (docs/CONTRACTS.md C4): looked up by name in the environment (`ROBOTS_SECRET_<NAME>`), then in the
 encrypted vault file (Fernet; key from ROBOTS_VAULT_KEY or a 0600 key file), then from a configured command
 (`ROBOTS_SECRET_COMMAND`, with `{name}` replaced). A secret found nowhere is an input error."""
 

@@ -130,7 +130,7 @@ class FlowDoc(_Strict):
     selectors: str | None = Field(None, description="folder of selector catalogs, relative to the flow file")
     vars: dict[str, Any] = {}
     secrets: list[str] | dict[str, SecretSpec | None] = Field(
-        [], description="secret names (CONTRACTS C4), or a mapping of names to {optional, description}")
+        [], description="secret names (docs/CONTRACTS.md C4), or a mapping of names to {optional, description}")
     session: SessionSpec | None = None
     retry: RetryPolicy | None = None
     env: list[str] = Field([], description="environment variables templates may read as env.NAME")

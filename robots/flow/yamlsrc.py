@@ -125,7 +125,7 @@ def _scan(loader: Any, file: str, kind: str) -> FlowIssue | None:
             if any(anchor == event.anchor for anchor, _ in open_):
                 return _marked(file, event.start_mark, f"YAML alias '*{event.anchor}' repeats a node that contains "
                                                        f"it (a recursive alias); {kind} may not have one")
-            n = sizes.get(event.anchor, 1)  # an undefined alias: the composer reports it
+            n = sizes.get(event.anchor or "", 1)  # an undefined alias: the composer reports it
             repeated += n
             if repeated > MAX_ALIAS_NODES:
                 return _marked(file, event.start_mark,

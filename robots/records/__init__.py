@@ -1,4 +1,4 @@
-"""Run records (CONTRACTS C3): the frozen models, the stores that keep them, and `open_store`."""
+"""Run records (docs/CONTRACTS.md C3): the frozen models, the stores that keep them, and `open_store`."""
 
 from __future__ import annotations
 

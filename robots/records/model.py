@@ -1,4 +1,4 @@
-"""Run records: what one run of a flow leaves behind, frozen and versioned (CONTRACTS C3)."""
+"""Run records: what one run of a flow leaves behind, frozen and versioned (docs/CONTRACTS.md C3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where run records are kept: the `RunStore` ABC, an in-memory store and a SQL store (CONTRACTS C3).
+"""Where run records are kept: the `RunStore` ABC, an in-memory store and a SQL store (docs/CONTRACTS.md C3).
 
 The engine calls `save` at run start, after each step and at the end; each call replaces the record
 stored under the same run id in one short transaction.
@@ -78,7 +78,7 @@ class RunStore(ABC):
     def close(self) -> None:
         """Release connections; calling it twice is harmless."""
 
-    # Run control (CONTRACTS C8), shared by the CLI, the scheduler and the API. The defaults keep the requests
+    # Run control (docs/CONTRACTS.md C8), shared by the CLI, the scheduler and the API. The defaults keep the requests
     # in this object (enough for a MemoryStore); SqlStore keeps them in its database, for every process.
     def request_cancel(self, run_id: str, by: str = "cli") -> None:
         """Ask the run's runner to stop it; the run is then recorded `canceled`."""

@@ -1,4 +1,4 @@
-"""The bundled sandbox Sera portal: a realistic stand-in that robots log in to and scrape (CONTRACTS C1, C6).
+"""The bundled sandbox Sera portal: a realistic stand-in that robots log in to and scrape (docs/CONTRACTS.md C1, C6).
 
 Only the CLI's `sandbox` command, the embedded default portal and test fixtures import this, lazily.
 """

@@ -36,7 +36,7 @@ class User:
     confirm_new_device: bool = False
 
 
-# The password holds every character that has a distinct raw, HTML, URL and JSON encoding (CONTRACTS C4),
+# The password holds every character that has a distinct raw, HTML, URL and JSON encoding (docs/CONTRACTS.md C4),
 # so tests that grep artifacts for leaked secrets are meaningful.
 DEMO = User(
     username="demo",

@@ -1,8 +1,8 @@
 """The sandbox Sera portal as a FastAPI app: server-rendered pages, real sign-in rules, tenants, faults.
 
-Pages behave like the real portal (C1, DOMAIN.md); `/_sandbox/*` are JSON control endpoints for tests and
-are never linked from a page. No request ever gets a Python traceback: errors render the portal's own pages.
-The pages themselves live in `pages.py`, the control endpoints in `control.py`; this module holds the state
+Pages behave like the real portal (docs/CONTRACTS.md C1, docs/DOMAIN.md); `/_sandbox/*` are JSON control endpoints
+for tests and are never linked from a page. No request ever gets a Python traceback: errors render the portal's own
+pages. The pages themselves live in `pages.py`, the control endpoints in `control.py`; this module holds the state
 of one portal instance, the request pipeline (tenant, faults, request log) and the sign-in pages.
 """
 

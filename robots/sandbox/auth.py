@@ -1,6 +1,6 @@
 """Sign-in state of one sandbox tenant: sessions, pending MFA, codes, trusted devices, throttles and lockout.
 
-Behaves like a real portal (DOMAIN.md, "How real logins behave"): a TOTP code is accepted once; SMS and
+Behaves like a real portal (docs/DOMAIN.md, "How real logins behave"): a TOTP code is accepted once; SMS and
 e-mail codes expire, a new one invalidates the previous, and a resend inside the cooldown silently sends
 nothing (the old code stays valid); failed codes add a growing delay during which even a correct code fails;
 too many failures end the attempt; repeated wrong passwords lock the account for a while. Sessions end when

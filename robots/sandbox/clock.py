@@ -1,4 +1,4 @@
-"""The sandbox's notion of "now": the wall clock plus an offset that tests set or advance (CONTRACTS C6)."""
+"""The sandbox's notion of "now": the wall clock plus an offset that tests set or advance (docs/CONTRACTS.md C6)."""
 
 from __future__ import annotations
 

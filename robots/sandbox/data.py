@@ -1,4 +1,4 @@
-"""Deterministic seed data for the sandbox and the cached SQLite snapshots it starts from (CONTRACTS C6).
+"""Deterministic seed data for the sandbox and the cached SQLite snapshots it starts from (docs/CONTRACTS.md C6).
 
 Everything here is a function of (seed, size, tenant): no wall clock, no global random state. The snapshot of
 each (tenant, seed, size, DATA_VERSION) is built once into a cache directory and copied by every server that
@@ -265,7 +265,7 @@ def generate_customer_extras(customers: list[Customer], seed: int, tenant: str =
     return extras
 
 
-# Work-order lifecycle (DOMAIN.md): the normalized statuses, their portal labels, and the legal moves.
+# Work-order lifecycle (docs/DOMAIN.md): the normalized statuses, their portal labels, and the legal moves.
 WORK_ORDER_STATUSES = {
     "unscheduled": "Unscheduled", "scheduled": "Scheduled", "dispatched": "Dispatched",
     "in_progress": "In Progress", "paused": "Paused", "on_hold": "On Hold", "completed": "Completed",

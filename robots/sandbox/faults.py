@@ -1,4 +1,4 @@
-"""Fault injection: switchable at runtime over `/_sandbox/faults`, each scoped to path prefixes (CONTRACTS C6).
+"""Fault injection: switchable at runtime over `/_sandbox/faults`, each scoped to path prefixes (docs/CONTRACTS.md C6).
 
 A fault is `{"name": ..., "paths": ["/customers"], ...parameters}`; `paths` are matched as prefixes against
 the tenant-relative path (`/customers`) and the raw one (`/t/summit/customers`). Percentages draw from a

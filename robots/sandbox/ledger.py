@@ -1,5 +1,5 @@
 """Seed data beyond customers: service locations, contacts, the full pricebook, the work-order backlog with
-line items and technician assignments, estimates, invoices, payments and memberships (DOMAIN.md).
+line items and technician assignments, estimates, invoices, payments and memberships (docs/DOMAIN.md).
 
 Like data.py, everything is a function of (seed, size, tenant), and each kind of record draws from its own
 random stream, so adding or changing one kind never changes another (nor acme's customers). Messy on

@@ -1,7 +1,7 @@
 """The sandbox's tenants: each is a separate company with its own data, users, sessions and time zone.
 
 A request picks its tenant by a `/t/{tenant}/...` path prefix or by the first label of its Host header
-(`summit.localhost:8000`), the way the real portal's subdomains differ only in host (CONTRACTS C1). URLs
+(`summit.localhost:8000`), the way the real portal's subdomains differ only in host (docs/CONTRACTS.md C1). URLs
 without either serve the primary tenant, `acme`.
 """
 

@@ -1,1 +1,1 @@
-"""The Sera domain: record models (DOMAIN.md) that Sera flows' outputs conform to."""
+"""The Sera domain: record models (docs/DOMAIN.md) that Sera flows' outputs conform to."""

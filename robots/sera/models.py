@@ -1,4 +1,4 @@
-"""Normalized Sera records (shared/DOMAIN.md). A list view fills what it shows and leaves the rest None.
+"""Normalized Sera records (docs/DOMAIN.md). A list view fills what it shows and leaves the rest None.
 
 Every model is registered by name (`sera.customer`, ...) so that a flow's extract step (`record:`) or its
 `conform` step can declare the shape it returns; a record that does not fit is scrape drift (ContractError)."""

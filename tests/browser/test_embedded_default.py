@@ -1,4 +1,4 @@
-"""CONTRACTS C1: with no portal URL, `python runner.py flows/sera/list_customers.yaml` starts the bundled
+"""docs/CONTRACTS.md C1: with no portal URL, `python runner.py flows/sera/list_customers.yaml` starts the bundled
 sandbox by itself, uses its demo account, says so on stderr and stops it afterwards."""
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def test_search_var_narrows_the_list(sandbox, sandbox_env, tmp_path):
 
 
 def test_layout_variant_b_passes_through_fallbacks_with_drift_recorded(sandbox, sandbox_env, tmp_path):
-    """CONTRACTS C6: under layout B every first-choice selector is broken; the flow still passes."""
+    """docs/CONTRACTS.md C6: under layout B every first-choice selector is broken; the flow still passes."""
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "layout_b"}).raise_for_status()
     run = run_flow_cli([FLOW, "--var", "q=Austin", "--report", "json"], tmp_path, env=sandbox_env)
     assert run.returncode == 0, run.stderr

@@ -1,4 +1,4 @@
-"""Process hygiene (CONTRACTS C5): 20 short runs, passing, failing and interrupted, two at a time, leave none of
+"""Process hygiene (docs/CONTRACTS.md C5): 20 short runs, passing, failing and interrupted, two at a time, leave none of
 the Chrome or chromedriver processes they started. Over a minute on a busy 2-core machine: the issue asks
 for 20 real browser starts, and that is what this costs (bench/run_memory.py runs 100)."""
 

@@ -1,4 +1,4 @@
-"""Secrets never reach an artifact (CONTRACTS C4): planted values with `&<>"'%+ ` are looked for, in every
+"""Secrets never reach an artifact (docs/CONTRACTS.md C4): planted values with `&<>"'%+ ` are looked for, in every
 encoding, in every file a run leaves (records database, reports, evidence HTML, process files) and in
 everything it prints."""
 

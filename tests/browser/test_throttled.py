@@ -4,7 +4,7 @@ header), repeats, and still returns every record; a portal that keeps answering 
 `portal_throttled` failure and its exact message.
 
 The tests share one home (ROBOTS_HOME and its SQLite store): only the first signs in, the others restore that
-session (CONTRACTS C6). The fault covers /customers only, so the sign-in is never throttled."""
+session (docs/CONTRACTS.md C6). The fault covers /customers only, so the sign-in is never throttled."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 PostgreSQL: set ROBOTS_TEST_POSTGRES_URL to a server URL whose user may create databases
 (e.g. `postgresql+psycopg://postgres@/postgres?host=/tmp/pg&port=5432`); each test gets its own
-database. Unset, those tests skip, except under CI=true, where they fail (CONTRACTS C7).
+database. Unset, those tests skip, except under CI=true, where they fail (docs/CONTRACTS.md C7).
 """
 
 from __future__ import annotations

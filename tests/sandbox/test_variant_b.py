@@ -1,4 +1,4 @@
-"""Layout variant B (CONTRACTS C6): on B's HTML the first candidate of every selector in selectors/sera/
+"""Layout variant B (docs/CONTRACTS.md C6): on B's HTML the first candidate of every selector in selectors/sera/
 matches nothing while a later candidate still matches; on the default layout the first candidate matches.
 
 CSS is evaluated by soupsieve (BeautifulSoup's engine) and XPath by lxml, from the same WebDriver form that

@@ -1,4 +1,4 @@
-"""The webhook outbox (CONTRACTS C5): persisted, signed (HMAC-SHA256 over event id, timestamp and body), one
+"""The webhook outbox (docs/CONTRACTS.md C5): persisted, signed (HMAC-SHA256 over event id, timestamp and body), one
 event id per event for dedup, retried with back-off; a receiver that is down gets the event later."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The browser pool (CONTRACTS C5): ROBOTS_MAX_BROWSERS slots shared by every process of one robots home,
+"""The browser pool (docs/CONTRACTS.md C5): ROBOTS_MAX_BROWSERS slots shared by every process of one robots home,
 freed by the kernel when a holder dies. (Runs queueing on it in real Chrome: test_scheduled_browser.py.)"""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`kill -9` of a runner while its browser starts leaves no process behind once the next run's orphan sweep has run
-(CONTRACTS C5): chromedriver's pid is recorded the moment it is spawned, before it is allowed to run, so the sweep
-knows it (and, through its process group, the Chrome it starts) whenever the runner dies.
+(docs/CONTRACTS.md C5): chromedriver's pid is recorded the moment it is spawned, before it is allowed to run, so the
+sweep knows it (and, through its process group, the Chrome it starts) whenever the runner dies.
 
 Each try starts a runner-like process that launches Chromium the way a run does (`start_browser` with the run's
 folder, after `write_owner`), kills it with SIGKILL after a delay spread over the first 400 ms of the start (denser

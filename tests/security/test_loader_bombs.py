@@ -28,13 +28,30 @@ class Done:
     peak_mb: float
 
 
+# `python -m robots.cli ARGS`, which writes its own peak memory (VmHWM, in kB) to $PEAK_FILE as it exits. Not the
+# child's rusage: its ru_maxrss starts at this process's size when it was forked, and a pytest worker that has run
+# many tests is hundreds of MB; the high-water mark of the program the child execs starts from nothing.
+WITH_PEAK = """\
+import atexit, os, runpy, sys
+
+def peak():
+    with open("/proc/self/status") as f:
+        kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["PEAK_FILE"], "w") as f:
+        f.write(kb)
+
+atexit.register(peak)
+sys.argv[0] = "robots"
+runpy.run_module("robots.cli", run_name="__main__", alter_sys=True)
+"""
+
+
 def robots(home: Path, *args: str, timeout: float = 60) -> Done:
-    """`python -m robots.cli ARGS` with its own home; the child's own peak memory from wait4 (not the peak of
-    every child this test process ever had, which RUSAGE_CHILDREN would give)."""
-    out, err = home / "stdout.txt", home / "stderr.txt"
+    """`python -m robots.cli ARGS` with its own home, and its own peak memory."""
+    out, err, peak = home / "stdout.txt", home / "stderr.txt", home / "peak-kb.txt"
     with out.open("wb") as o, err.open("wb") as e:
-        proc = subprocess.Popen([sys.executable, "-m", "robots.cli", *args], stdout=o, stderr=e,
-                                env=cli_env(home), cwd=home)
+        proc = subprocess.Popen([sys.executable, "-c", WITH_PEAK, *args], stdout=o, stderr=e,
+                                env={**cli_env(home), "PEAK_FILE": str(peak)}, cwd=home)
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -47,7 +64,8 @@ def robots(home: Path, *args: str, timeout: float = 60) -> Done:
             pytest.fail(f"robots {' '.join(args)} did not finish in {timeout} s")
         time.sleep(0.05)  # back-off: polling the child for its exit
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Done(proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss / 1024)
+    assert peak.exists(), f"robots {' '.join(args)} ended without reaching its exit handlers: {err.read_text()}"
+    return Done(proc.returncode, out.read_text(), err.read_text(), int(peak.read_text()) / 1024)
 
 
 RECURSIVE = "name: t\nsteps: &a\n  - log: x\n  - *a\n"

@@ -44,7 +44,7 @@ CASES = [(flow, page) for flow, pages in READS.items() for page in pages]
 
 @pytest.mark.parametrize(("flow", "page"), CASES, ids=[f"{f}-{p}" for f, p in CASES])
 def test_layout_b_reads_the_same_records_through_fallbacks(flow: str, page: str) -> None:
-    """CONTRACTS C6 on saved pages: the default layout matches every first choice; under B none matches and the
+    """docs/CONTRACTS.md C6 on saved pages: the default layout matches every first choice; under B none matches and the
     fallbacks give exactly the same records."""
     a, b = read(flow, page), read(flow, page, "_b")
     assert a["matches"] and all(index == 0 for _, index in a["matches"]), a["matches"]

@@ -4,7 +4,7 @@ failure in its own words, and under the slow-commit and 500 faults a batch of cr
 each (the sandbox's write counter), with the ambiguous outcomes proven from its request log.
 
 The tests of one module share a home (ROBOTS_HOME and its SQLite store), so only the first signs in; the others
-restore that session (CONTRACTS C6: tests that are not about login do not log in again)."""
+restore that session (docs/CONTRACTS.md C6: tests that are not about login do not log in again)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Under layout variant B (every first-choice selector broken, CONTRACTS C6) each write flow whose own tests run
+"""Under layout variant B (every first-choice selector broken, docs/CONTRACTS.md C6) each write flow whose own tests run
 in the default layout still passes, and its run records the drifted selectors. (create_customer, void_invoice,
 create_work_order, create_membership and export_customers have layout-B tests beside their others.)"""
 

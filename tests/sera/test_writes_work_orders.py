@@ -4,7 +4,7 @@ submits nothing; an unknown code is refused before the form is touched; a techni
 the timestamps of the sandbox's moved clock; the create passes under layout B with its drift recorded.
 
 The tests of one module share a home (ROBOTS_HOME and its SQLite store), so only the first signs in; the others
-restore that session (CONTRACTS C6)."""
+restore that session (docs/CONTRACTS.md C6)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Masking secrets in every form a value can take in an artifact (CONTRACTS C4, STYLE rule 12). The planted
-secret holds every character with a distinct raw, HTML, URL and JSON encoding: & < > " ' % + and a space."""
+"""Masking secrets in every form a value can take in an artifact (docs/CONTRACTS.md C4, docs/STYLE.md rule 12). The
+planted secret holds every character with a distinct raw, HTML, URL and JSON encoding: & < > " ' % + and a space."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The stop rules of `paginate` (CONTRACTS C5), on a scripted stand-in for the browser: pure control logic.
+"""The stop rules of `paginate` (docs/CONTRACTS.md C5), on a scripted stand-in for the browser: pure control logic.
 The real browser walk is covered by tests/browser/test_list_customers.py."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The customer-list scraper on saved Sera pages (tests/pages/, made by tests/pages/save_sera_customers.py):
-a pure function from HTML to records, tested with no browser and no server (STYLE rule 9)."""
+a pure function from HTML to records, tested with no browser and no server (docs/STYLE.md rule 9)."""
 
 from __future__ import annotations
 

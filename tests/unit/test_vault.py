@@ -1,4 +1,4 @@
-"""Secret resolution (CONTRACTS C4): environment `ROBOTS_SECRET_<NAME>` > encrypted vault > command
+"""Secret resolution (docs/CONTRACTS.md C4): environment `ROBOTS_SECRET_<NAME>` > encrypted vault > command
 (`ROBOTS_SECRET_COMMAND`, `{name}` replaced) > defaults; a missing secret names itself and every place
 looked in; the vault file is encrypted and private."""
 
