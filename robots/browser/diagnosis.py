@@ -1,5 +1,5 @@
 """Diagnosis: what Selenium, chromedriver and the page say, as robots errors that name what failed and what to
-do (STYLE.md rule 5: callers never see a Selenium exception). The page facade (robots.browser.page) and the
+do (docs/STYLE.md rule 5: callers never see a Selenium exception). The page facade (robots.browser.page) and the
 launchers (robots.browser.launch and the kinds) raise what these functions build."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Process tracking (CONTRACTS C5): the pids and start times of what a run started, written to the run's
+"""Process tracking (docs/CONTRACTS.md C5): the pids and start times of what a run started, written to the run's
 folder, and ended only while pid and start time still match. Never by name or pattern."""
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class FirstRows:
 
 @step("paginate", container=True)
 def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
-    """Run `steps` on every page, following `next` until (CONTRACTS C5): there is no next control, a page's
+    """Run `steps` on every page, following `next` until (docs/CONTRACTS.md C5): there is no next control, a page's
     first row repeats an earlier page's (a portal that shows page 1 again for an out-of-range page; that
     page is dropped), or `max_pages` pages were read. Output: the concatenated outputs of the `collect`
     step. With `fetch: page`, each page is read in one round trip (its source); with `fetch: script`, fetched
