@@ -23,7 +23,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-import time
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -205,7 +204,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         raise TargetRefused("is a Unix socket")
 
     def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        self._tcp.sleep(seconds)  # httpcore's own back-off between retries, as its backend waits it
 
 
 class GuardedTransport(httpx.HTTPTransport):

@@ -112,7 +112,7 @@ def idempotent(request: Request, principal: Principal, key: str | None, body: Ba
     if key is None:
         status, payload, headers = call()
         return _respond(request, status, payload, headers)
-    owner = principal.session_id or principal.token_id
+    owner = principal.owner
     text = json.dumps(body.model_dump(mode="json") if body else None, sort_keys=True)
     fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{text}".encode()).hexdigest()
     engine = services(request).store.engine

@@ -152,8 +152,7 @@ class FlowService:
                 continue
             value = vars[name]
             if isinstance(value, str) and UPLOAD_ID.match(value):
-                path = Uploads(self.settings.home).path(value, owner=principal.session_id or principal.token_id,
-                                                        tenant=principal.tenant)
+                path = Uploads(self.settings.home).path(value, owner=principal.owner, tenant=principal.tenant)
                 if path is None:
                     raise _file_error(name, f"var {name!r}: {value!r} is not an upload of this caller; upload the "
                                             "file with POST /uploads")

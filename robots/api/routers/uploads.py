@@ -46,6 +46,6 @@ async def create_upload(request: Request,
                            details=[{"loc": ["body", "file"], "field": "file", "msg": "a file is required",
                                      "type": "missing"}])
         stored = await run_in_threadpool(services(request).uploads.save, file.file, file.filename or "",
-                                         owner=principal.session_id or principal.token_id, tenant=principal.tenant)
+                                         owner=principal.owner, tenant=principal.tenant)
     await run_in_threadpool(audit, request, principal, "uploads.create", stored["upload_id"], "ok")
     return UploadOut(**stored)

@@ -66,7 +66,7 @@ def _flow_key(principal: Principal, key: str | None) -> str:
     from the caller and its Idempotency-Key, so two clients' "1" never meet and the portal sees neither."""
     if not key:
         return f"api-{uuid.uuid4().hex[:24]}"
-    return "api-" + hashlib.sha256(f"{principal.session_id or principal.token_id}\n{key}".encode()).hexdigest()[:24]
+    return "api-" + hashlib.sha256(f"{principal.owner}\n{key}".encode()).hexdigest()[:24]
 
 
 @router.post("/customers", status_code=201, response_model=CustomerCreated, summary="Create a customer",
