@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from api.conftest import ApiClient, bearer, make_client, token  # noqa: F401 - make_client is a fixture
 from api.test_contracts import envelope, wait_for_run
+
+from security.test_api_tenancy import no_run_started as nothing_ran
 
 PUBLIC = "public"
 ANY_TOKEN = "any token"
@@ -65,11 +66,6 @@ def routes(client: ApiClient) -> list[tuple[str, str]]:
 def concrete(path: str, ids: dict[str, str]) -> str:
     return path.format(**{k: ids.get(k, "x") for k in ("session_id", "customer_id", "work_order_id", "name",
                                                         "run_id", "webhook_id")})
-
-
-def nothing_ran(client: ApiClient) -> bool:
-    home = Path(client.app.state.settings.home)
-    return client.app.state.store.list(limit=None) == [] and not (home / "runs").exists()
 
 
 def test_every_endpoint_is_guarded_by_what_this_test_says(walk_api: ApiClient) -> None:
