@@ -91,8 +91,8 @@ class FlowService:
     def _own(self, run_id: str, principal: Principal, url: str | None) -> None:
         """Record whose run this is before it starts: its tenant (the portal's, as the operator named it) and owner;
         only they (or an admin token of that tenant) can read, cancel or see its evidence."""
-        tenant = principal.tenant if principal.session_id or url is None else self._tenant_of(url)
-        self.tokens.own_run(run_id, principal, tenant if tenant is not None else principal.tenant)
+        portal_tenant = None if principal.session_id or url is None else self._tenant_of(url)
+        self.tokens.own_run(run_id, principal, portal_tenant or principal.tenant)
 
     def _secrets(self, flow: Flow, principal: Principal, portal: Any,
                  extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -213,12 +213,12 @@ class FlowService:
 
         self._check_vars(flow, vars)
         vars = self.file_inputs(flow, vars, principal)
-        self._portal_url(principal, flow)
+        url = self._portal_url(principal, flow)
         self._check_paused()
         if principal.session_id:
             self.tokens.credentials(principal)
         run_id = new_run_id()
-        self._own(run_id, principal, self._portal_url(principal, flow))
+        self._own(run_id, principal, url)
         # Saved before the worker starts, so that GET /runs/{id} right after the 202 finds the run.
         first = RunRecord(run_id=run_id, flow_name=flow.name, flow_path=str(flow.path), flow_sha256=flow.sha256,
                           trigger="api", status="running", started_at=datetime.now(UTC), inputs=dict(vars))
