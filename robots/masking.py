@@ -74,16 +74,18 @@ class Masker:
         return value
 
 
-def shorten(text: str, limit: int, masker: Callable[[str], str] | None = None) -> str:
-    """`text` in at most `limit` characters, ending with `…` when it was cut. Every place that shortens a
-    text for a record, a report or a terminal goes through here, with the run's masker when the text may hold a
-    secret: the text is masked first, then cut. Cut first, a secret split at the limit is no longer a value the
-    masker knows, and its first characters would be kept (a masked text is safe to cut anywhere)."""
+def shorten(text: str, limit: int, masker: Callable[[str], str] | None = None, *, keep_end: bool = False) -> str:
+    """`text` in at most `limit` characters, ending with `…` when it was cut (`keep_end`: its last characters,
+    starting with `…`). Every place that shortens a text for a record, a report, a log or a terminal goes through
+    here, with the run's masker when the text may hold a secret: the text is masked first, then cut. Cut first, a
+    secret split at the limit is no longer a value the masker knows, and its first characters would be kept (a
+    masked text is safe to cut anywhere)."""
     if masker is not None:
         text = masker(text)
     if len(text) <= limit:
         return text
-    return text[:max(0, limit - len(ELLIPSIS))] + ELLIPSIS
+    kept = max(0, limit - len(ELLIPSIS))
+    return ELLIPSIS + text[len(text) - kept:] if keep_end else text[:kept] + ELLIPSIS
 
 
 class MaskingFilter(logging.Filter):

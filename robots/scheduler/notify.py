@@ -10,7 +10,7 @@ import shlex
 import subprocess
 from typing import Any
 
-from robots.masking import ELLIPSIS, Masker
+from robots.masking import Masker, shorten
 from robots.outbox import Outbox
 from robots.records.model import RunRecord
 from robots.scheduler.config import Robot
@@ -94,6 +94,5 @@ class Notifier:
             # The command sees this process's environment, secrets included: its words are masked before the last
             # 300 characters are kept (cut first, a secret split by the cut would no longer be masked).
             masker = Masker(v for k, v in env.items() if k.startswith("ROBOTS_SECRET_"))
-            said = masker((done.stderr or done.stdout).strip())
             log.warning("robot %s: notify command exited %d: %s", robot.name, done.returncode,
-                        said if len(said) <= 300 else ELLIPSIS + said[-299:])
+                        shorten((done.stderr or done.stdout).strip(), 300, masker, keep_end=True))
