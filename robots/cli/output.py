@@ -62,7 +62,7 @@ def check_output_fits(flow: Any, output: Path) -> None:
     refused before it runs (an output without a declared type is checked when the run has returned it)."""
     if output.suffix.lower() not in (".jsonl", ".csv"):
         return
-    kinds = {name: spec.type if spec is not None else None for name, spec in flow.outputs.items()}
+    kinds = {name: spec.type for name, spec in flow.outputs.items()}
     lists = [name for name, kind in kinds.items() if kind == "list"]
     if len(lists) > 1 or (not lists and None not in kinds.values()):
         said = f"declares {len(lists)} ({', '.join(lists)})" if lists else "declares none"
