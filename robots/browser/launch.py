@@ -219,14 +219,20 @@ def start_xvfb(record: Callable[[int, str], None]) -> str:
     return f":{number}"
 
 
+#: seconds a fresh browser's first renderer may take to answer (chromedriver waits for a renderer as long as the
+#: page-load timeout): a loaded machine can need more than a flow's page-load timeout, a hung one never answers
+PREPARE_TIMEOUT = 30.0
+
+
 def prepare(browser: Browser, options: BrowserOptions) -> None:
-    """What every kind needs once its driver answers: the page-load timeout and the network hook."""
+    """What every kind needs once its driver answers: the network hook, and then the page-load timeout."""
     from selenium.common.exceptions import WebDriverException
 
     driver = browser.driver
     try:
-        driver.set_page_load_timeout(options.page_load_timeout)
+        driver.set_page_load_timeout(max(PREPARE_TIMEOUT, options.page_load_timeout))
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NET_HOOK})
+        driver.set_page_load_timeout(options.page_load_timeout)
     except WebDriverException as e:  # (an Interrupted from a signal handler passes through)
         reraise_interrupt(e)
         raise BrowserError(f"the {options.kind} browser started but does not take commands: {first_line(e)}") \
