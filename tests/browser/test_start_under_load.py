@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from robots.browser import launch
+from robots.browser import launch, processes
 from robots.browser.launch import BrowserOptions
 from robots.browser.start import start_browser
 from robots.errors import BrowserError
-from robots.browser import processes
 
 pytestmark = pytest.mark.browser
 
