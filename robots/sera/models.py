@@ -343,12 +343,12 @@ class CustomerDetail(Customer):
 
 WorkOrderDetail.model_rebuild()
 
-_MODELS: dict[str, type[BaseModel]] = {
+MODELS: dict[str, type[BaseModel]] = {
     "sera.customer": Customer, "sera.customer_detail": CustomerDetail, "sera.service_location": ServiceLocation,
     "sera.contact": Contact, "sera.work_order": WorkOrder, "sera.work_order_detail": WorkOrderDetail,
     "sera.appointment": Appointment, "sera.pricebook_item": PricebookItem, "sera.estimate": Estimate,
     "sera.invoice": Invoice, "sera.payment": Payment, "sera.membership_program": MembershipProgram,
     "sera.customer_membership": CustomerMembership, "sera.user": User,
 }  # fmt: skip
-for _name, _model in _MODELS.items():
+for _name, _model in MODELS.items():
     register_model(_name, _model)

@@ -1,0 +1,52 @@
+"""The Sera portal pack: the first portal robots automates (docs/DOMAIN.md), declared as any pack is
+(robots.packs.PortalPack), through the entry point `sera` of group `robots.portals` in pyproject.toml."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from robots.packs import PortalPack, SandboxHandle
+
+#: a checkout's top level: flows/sera/, selectors/sera/ and features/ live there
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _models() -> dict[str, Any]:
+    from robots.sera.models import MODELS
+
+    return dict(MODELS)
+
+
+@contextlib.contextmanager
+def _sandbox(size: str) -> Iterator[SandboxHandle]:
+    from robots.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
+
+    server = SandboxServer(size=size)
+    server.start()
+    try:
+        creds = credentials()
+        yield SandboxHandle(server.url, TENANT, TIME_ZONE, secrets={
+            "sera_username": creds["username"], "sera_password": creds["password"],
+            "sera_totp": creds["totp_secret"]})  # fmt: skip
+    finally:
+        server.stop()
+
+
+PACK = PortalPack(
+    name="sera",
+    profile={"url": "https://{tenant}.sera.tech", "time_zone": "America/Chicago", "sandbox": True,
+             "session": {"probe": "/", "login_path": "/login", "refresh": "/session/refresh",
+                         "local_storage": ["sera.apiToken"]},
+             # its 429 page (selectors/sera/throttled.yaml) states the wait; see robots.throttle
+             "throttle": {"page": "throttled.wait", "attempts": 3, "max_wait": 60}},
+    models=_models,
+    flows_dir=ROOT / "flows" / "sera",
+    selectors_dir=ROOT / "selectors" / "sera",
+    features_dir=ROOT / "features",
+    sandbox=_sandbox,
+    bdd_steps="robots.testing.bdd",
+    origin="entry point robots.packs.sera:PACK",
+)  # fmt: skip
