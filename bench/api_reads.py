@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from robots.api import ApiSettings, create_app  # noqa: E402
-from robots.sandbox import SandboxServer, credentials  # noqa: E402
+from robots.packs.sera.sandbox import SandboxServer, credentials  # noqa: E402
 
 
 def serve(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:

@@ -51,8 +51,8 @@ def main() -> None:
 
     from robots.api import ApiSettings, create_app
     from robots.auth.vault import env_name
+    from robots.packs.sera.sandbox import SandboxServer, credentials
     from robots.pool import BrowserPool, max_browsers
-    from robots.sandbox import SandboxServer, credentials
     from robots.testing import tracked_pids_alive
     from robots.testing.helpers import create_until_answered
 

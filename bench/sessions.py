@@ -27,9 +27,9 @@ def main() -> None:
 
     from robots import load_flow
     from robots.engine import Runner
+    from robots.packs.sera.sandbox import SandboxServer, credentials
     from robots.portals import open_portal
     from robots.records import SqlStore
-    from robots.sandbox import SandboxServer, credentials
 
     creds = credentials()
     secrets = {"sera_username": creds["username"], "sera_password": creds["password"],

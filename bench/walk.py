@@ -39,12 +39,12 @@ sys.path.insert(0, str(ROOT))
 
 from robots.engine import Listener, Runner  # noqa: E402
 from robots.flow.loader import load_flow  # noqa: E402
+from robots.packs.sera.library import TIME_ZONE, read_steps  # noqa: E402
+from robots.packs.sera.sandbox import credentials  # noqa: E402
 from robots.portals import open_portal  # noqa: E402
 from robots.records.model import StepRecord  # noqa: E402
-from robots.sandbox import credentials  # noqa: E402
 from robots.scrape.page import find, read_page  # noqa: E402
 from robots.scrape.tables import parse_table  # noqa: E402
-from robots.sera.library import TIME_ZONE, read_steps  # noqa: E402
 
 FLOW = ROOT / "flows" / "sera" / "list_customers.yaml"
 PAGE_SIZE = 50

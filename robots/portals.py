@@ -110,7 +110,7 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
         return
     if not profile.get("sandbox"):
         raise ConfigError(f"no URL configured for portal '{name}': pass --portal-url or set ROBOTS_PORTAL_URL")
-    from robots.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
+    from robots.packs.sera.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
 
     server = SandboxServer(size=sandbox_size or os.environ.get("ROBOTS_SANDBOX_SIZE") or "default")
     server.start()

@@ -1,1 +1,1 @@
-pytest_plugins = ["robots.testing.fixtures"]
+pytest_plugins = ["robots.packs.sera.fixtures"]

@@ -1,4 +1,7 @@
-"""The unofficial Sera API (issue 9): FastAPI endpoints backed by the Sera flows, run by the ordinary Runner.
+"""The unofficial API over portals that have none (issue 9): FastAPI endpoints backed by flows, run by the ordinary
+Runner. The core serves tokens, runs, webhooks and uploads; every installed portal pack with API routes adds its
+own (robots.packs: PortalPack.api_routes, in robots/packs/<name>/api/: POST /sessions and the portal's reads and
+writes, through its flows).
 
 `create_app(settings)` builds the app; `robots serve` runs it under uvicorn. Every error is one JSON envelope
 (robots.api.errors), every endpoint checks a token's scopes (robots.api.auth), writes take an Idempotency-Key

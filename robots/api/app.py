@@ -1,9 +1,12 @@
-"""`create_app(settings)`: the FastAPI app with its store, tokens, flow runner and routers."""
+"""`create_app(settings)`: the FastAPI app with its store, tokens, flow runner and routers: the core's own (system,
+runs, webhooks, uploads) and those of every installed portal pack that has API routes (robots.packs:
+PortalPack.api_routes), which sign in to the portal and read and write its records."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,10 +14,10 @@ from robots.api import errors
 from robots.api.auth import RateLimiter, TokenStore
 from robots.api.flows import FlowService
 from robots.api.limits import BodyLimit, Budget, ClientLimits
-from robots.api.routers import reads, runs, sessions, system, uploads, webhooks, writes
+from robots.api.routers import runs, system, uploads, webhooks
 from robots.api.settings import ApiSettings
 
-DESCRIPTION = """An API over the Sera portal, which has none: every endpoint runs a Sera flow in a real browser (or
+DESCRIPTION = """An API over web portals that have none: every endpoint runs a portal's flow in a real browser (or
 reads a stored record). Send `Authorization: Bearer <token>` (from `POST /sessions` or
 `robots api token create`). Errors are always `{"error": {"type", "message", "details", "request_id"}}`."""
 
@@ -35,9 +38,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     hooks = Webhooks(store.engine, outbox)
     flows = FlowService(settings, store, tokens, hooks)
     worker = OutboxWorker(outbox, idle_s=1.0)
-    from robots.api.warm import WarmReads
-
-    warm = WarmReads(flows)
+    #: what a pack's routes opened for the app's lifetime (e.g. an HTTP client), closed when the app stops
+    closing: list[Callable[[], None]] = []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,18 +48,19 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield
         finally:
             flows.close()
-            warm.close()
+            for close in reversed(closing):
+                close()
             worker.stop()
             store.close()
 
-    app = FastAPI(title="Sera API (unofficial, by robots)", version="0.1.0", description=DESCRIPTION,
+    app = FastAPI(title=_title(), version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
     app.state.tokens = tokens
     app.state.flows = flows
     app.state.webhooks = hooks
-    app.state.warm = warm
+    app.state.closing = closing
     app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s)
     from robots.api.uploads import Uploads
 
@@ -69,9 +72,32 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(ClientLimits, every=Budget(settings.ip_rate_limit, settings.rate_window_s, "this address"),
                        anonymous=Budget(settings.anonymous_rate_limit, settings.rate_window_s,
                                         "requests without a valid token from this address"))
-    for module in (system, sessions, reads, writes, runs, webhooks, uploads):
+    app.include_router(system.router)
+    for router in _pack_routers():
+        app.include_router(router)
+    for module in (runs, webhooks, uploads):
         app.include_router(module.router)
     return app
+
+
+def _api_packs() -> list[Any]:
+    from robots import packs
+
+    return [pack for pack in packs.installed().values() if pack.api_routes is not None]
+
+
+def _title() -> str:
+    names = ", ".join(p.name.capitalize() for p in _api_packs())
+    return f"{names} API (unofficial, by robots)" if names else "robots API"
+
+
+def _pack_routers() -> list[Any]:
+    """The routers of every installed pack with API routes: its `api_routes()` returns one router or a list."""
+    routers: list[Any] = []
+    for pack in _api_packs():
+        found = pack.api_routes()
+        routers += found if isinstance(found, list | tuple) else [found]
+    return routers
 
 
 def _webhook_secret(settings: ApiSettings) -> str:

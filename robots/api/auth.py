@@ -8,7 +8,6 @@ A token made with `robots api token create` has no portal session (its flows use
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 import re
@@ -18,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -277,32 +275,6 @@ def served_portals(settings: Any) -> dict[str, str]:
         url = url.strip().rstrip("/")
         served.setdefault(url, name.strip() or named or url)
     return served
-
-
-def is_sso(credentials: dict[str, str]) -> bool:
-    """A portal session signed in through the identity provider (POST /sessions with mfa.method "sso")."""
-    return bool(credentials.get("sera_sso_email"))
-
-
-def for_session(flow: Any, credentials: dict[str, str], library_dir: Path) -> Any:
-    """The flow as this session's runs run it. An SSO session signs in (and again, when the portal ends the
-    session mid-run) through the identity provider: every `call` of the library's sign_in.yaml, in the flow and in
-    the flows it calls, runs sign_in_sso.yaml instead. Its session is stored under the SSO e-mail, which is where
-    the sign-in of POST /sessions left it, so the runs restore that portal session instead of signing in."""
-    if not is_sso(credentials):
-        return flow
-    from robots.flow.loader import load_flow
-
-    password = (library_dir / "sera" / "sign_in.yaml").resolve()
-    sso = load_flow(library_dir / "sera" / "sign_in_sso.yaml", roots=(library_dir.resolve(),))
-
-    def swap(f: Any) -> Any:
-        if not f.subflows:
-            return f
-        subs = {k: sso if Path(k).resolve() == password else swap(sub) for k, sub in f.subflows.items()}
-        return dataclasses.replace(f, subflows=subs)
-
-    return swap(flow)
 
 
 class RateLimiter:

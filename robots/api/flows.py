@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,10 @@ from robots.flow.model import Flow
 from robots.records.model import RunRecord
 
 log = logging.getLogger("robots.api")
+
+#: how a portal runs its flows for an API session, by portal name: (flow, the session's credentials, the library
+#: folder) -> the flow to run. A pack's API routes register theirs when they are mounted (robots.packs).
+SESSION_FLOWS: dict[str, Callable[[Flow, dict[str, str], Path], Flow]] = {}
 
 _TIMEOUT_CLASSES = {"StepTimeout", "RunTimedOut", "TimeoutException"}
 _FORBIDDEN = re.compile(r"You don't have permission[^<]*|Access denied", re.I)
@@ -180,12 +185,12 @@ class FlowService:
             run_id = new_run_id()
             self._own(run_id, principal, url)
         near = flow.path.parent.resolve()
-        if flow.name == "api_sign_in":
-            near = (self.settings.library_dir / "sera").resolve()
-        if principal.session_id:  # an SSO session's runs sign in through SSO (robots.api.auth.for_session)
-            from robots.api.auth import for_session
-
-            flow = for_session(flow, self.tokens.credentials(principal), self.settings.library_dir)
+        if flow.name == "api_sign_in" and flow.portal:  # written to ROBOTS_HOME; its portal's flows are in the library
+            near = (self.settings.library_dir / flow.portal).resolve()
+        if principal.session_id and SESSION_FLOWS:  # e.g. an SSO session's runs sign in through SSO
+            credentials = self.tokens.credentials(principal)
+            for adjust in SESSION_FLOWS.values():
+                flow = adjust(flow, credentials, self.settings.library_dir)
         with open_portal(flow.portal, url=url, near=near) as portal:
             secrets = self._secrets(flow, principal, portal, extra_secrets)
             return self._runner().run(flow, vars=vars, secrets=secrets, portal=portal, run_id=run_id)  # type: ignore[no-any-return]
@@ -244,8 +249,8 @@ class FlowService:
 
 
 def flow_allowed(name: str, patterns: tuple[str, ...]) -> bool:
-    """Whether `name` (e.g. sera/list_customers) matches one of the glob `patterns`, folder by folder: a `*` never
-    matches a `/`, so `sera/*` allows no flow of a folder below sera."""
+    """Whether `name` (e.g. acme/list_customers) matches one of the glob `patterns`, folder by folder: a `*` never
+    matches a `/`, so `acme/*` allows no flow of a folder below acme."""
     parts = name.split("/")
     for pattern in patterns:
         wanted = pattern.strip().removesuffix(".yaml").split("/")

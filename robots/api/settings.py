@@ -39,7 +39,7 @@ class ApiSettings:
     home: Path = field(default_factory=lambda: Path(os.environ.get("ROBOTS_HOME", ".robots")))
     #: the folder `POST /flows/{name}/runs` may run flows from (names are paths below it, without .yaml)
     flows_dir: Path = DEFAULT_FLOWS
-    #: the folder the endpoints' own flows come from (sera/list_customers.yaml, ...)
+    #: the folder the endpoints' own flows come from (<portal>/list_customers.yaml, ...)
     library_dir: Path = DEFAULT_FLOWS
     #: the portal for tokens without a portal session (admin tokens made by `robots api token create`)
     portal_url: str | None = field(default_factory=lambda: os.environ.get("ROBOTS_PORTAL_URL") or None)
@@ -63,7 +63,7 @@ class ApiSettings:
     #: worker threads for runs started by POST /flows/{name}/runs
     run_workers: int = 2
     #: the flows `POST /flows/{name}/runs` may run (ROBOTS_API_FLOWS, comma-separated glob patterns of names under
-    #: `flows_dir`, e.g. `sera/list_*,sera/get_*`; a `*` stays within one folder). None listed: no flow runs through
+    #: `flows_dir`, e.g. `acme/list_*,acme/get_*`; a `*` stays within one folder). None listed: no flow runs through
     #: that endpoint (the endpoints' own library flows are not affected)
     allowed_flows: tuple[str, ...] = field(default_factory=lambda: _env_list("ROBOTS_API_FLOWS"))
     #: a folder whose files flows may be given by path through the API (ROBOTS_API_FILES_DIR); None: only uploads

@@ -1,5 +1,6 @@
 """The command line: `robots run`, `validate`, `schema`, `steps`, `explain`, `runs`, `report`, `sandbox`,
-`secrets`, `schedule`, `pause`, `resume`, `watch`, `bdd`, `serve`, `api`. The library raises; this package
+`secrets`, `schedule`, `pause`, `resume`, `watch`, `bdd`, `serve`, `api`, and the commands of every installed
+portal pack (PortalPack.cli, e.g. `sandbox`). The library raises; this package
 alone turns errors into text and exit codes (0 passed, 1 failed, 2 invalid input, 3 errored, 130 interrupted).
 
 One module per command group, each using the public helpers of robots/cli/common.py (which imports no other
@@ -11,7 +12,6 @@ without loading a browser, the API or the scheduler.
     report.py     robots report
     flowtools.py  robots schema, steps, explain, validate
     runs.py       robots runs [list], prune, export, sweep, show, cancel
-    sandbox.py    robots sandbox serve, credentials
     vault.py      robots secrets set, list, rm
     sessions.py   robots sessions list, clear
     catalogs.py   robots selectors check
@@ -35,7 +35,6 @@ from robots.cli import (
     report,
     run,
     runs,
-    sandbox,
     schedule,
     sessions,
     vault,
@@ -45,8 +44,22 @@ from robots.cli.common import err
 
 __all__ = ["app", "main"]
 
+
+def _pack_apps() -> list[typer.Typer]:
+    from robots import packs
+
+    return [pack.cli() for pack in packs.installed().values() if pack.cli is not None]
+
+
+def _portals() -> str:
+    from robots import packs
+
+    names = [name.capitalize() for name in packs.available()]
+    return f"portals: {', '.join(names)}" if names else "no portal pack installed"
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Robotic process automation for web portals without an API (first target: Sera).")
+                  help=f"Robotic process automation for web portals without an API ({_portals()}).")
 
 # Commands, in the order `robots --help` lists them (Typer lists the commands, then the groups).
 app.command()(run.run)
@@ -62,7 +75,9 @@ app.command("bdd")(bdd.bdd_command)
 app.command()(api.serve)
 
 app.add_typer(runs.runs_app, name="runs")
-app.add_typer(sandbox.sandbox_app, name="sandbox")
+for _pack_app in _pack_apps():  # a pack's commands and groups, as its own Typer app declares them
+    app.registered_commands += _pack_app.registered_commands
+    app.registered_groups += _pack_app.registered_groups
 app.add_typer(vault.secrets_app, name="secrets")
 app.add_typer(sessions.sessions_app, name="sessions")
 app.add_typer(catalogs.selectors_app, name="selectors")

@@ -11,7 +11,7 @@ import typer
 from robots.cli.common import err, fail, home
 from robots.errors import InputError, RobotsError
 
-api_app = typer.Typer(help="The Sera API's tokens (`robots serve` runs the API).", no_args_is_help=True)
+api_app = typer.Typer(help="The API's tokens (`robots serve` runs the API).", no_args_is_help=True)
 api_token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 api_app.add_typer(api_token_app, name="token")
 
@@ -21,7 +21,7 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     portal_url: Annotated[str | None, typer.Option(help="the portal for admin tokens (else ROBOTS_PORTAL_URL)")] = None,
 ) -> None:
-    """Serve the Sera API (OpenAPI at /openapi.json, docs at /docs)."""
+    """Serve the API over the installed portals (OpenAPI at /openapi.json, docs at /docs)."""
     import dataclasses
 
     import uvicorn
@@ -35,7 +35,8 @@ def serve(
         application = create_app(settings)
     except RobotsError as e:
         raise fail(e) from None
-    err.print(f"Sera API on http://{host}:{port} (docs: /docs)", markup=False)
+    err.print(f"{application.title.removesuffix(' (unofficial, by robots)')} on http://{host}:{port} (docs: /docs)",
+              markup=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

@@ -5,6 +5,7 @@ Registered by robots/cli/__init__.py; like every command module, it prints and s
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import os
@@ -44,19 +45,12 @@ def bdd_command(
     junit, report, events = output / "junit.xml", output / "report.html", output / "events.jsonl"
     events.unlink(missing_ok=True)
     url = portal_url or os.environ.get("ROBOTS_PORTAL_URL")
-    server = None
-    if not url:
-        from robots.sandbox import SandboxServer
-
-        server = SandboxServer(size=os.environ.get("ROBOTS_SANDBOX_SIZE") or "default").start()
-        url = server.url
-        err.print(f"robots: no portal URL given; started the bundled sandbox at {url}", markup=False)
-    try:
+    with contextlib.ExitStack() as stack:
+        if not url:
+            url = stack.enter_context(_sandbox(os.environ.get("ROBOTS_SANDBOX_SIZE") or "default")).url
+            err.print(f"robots: no portal URL given; started the bundled sandbox at {url}", markup=False)
         with tempfile.TemporaryDirectory(prefix="robots-bdd-") as tmp:
             rc = _pytest(Path(tmp), files, tags, url, events, junit, verbose)
-    finally:
-        if server is not None:
-            server.stop()
     results = read_events(events)
     if junit.exists():
         name_testcases(junit, results)
@@ -73,6 +67,28 @@ def bdd_command(
         err.print(f"error: no scenario matched{f' --tags {tags}' if tags else ''} in {', '.join(map(str, files))}",
                   markup=False)
     raise typer.Exit(_EXIT.get(rc, 3))
+
+
+def _step_packs() -> list[Any]:
+    """The installed portal packs that bring Gherkin steps (PortalPack.bdd_steps), by name."""
+    from robots import packs
+
+    found = [pack for _, pack in sorted(packs.installed().items()) if pack.bdd_steps]
+    if not found:
+        err.print("error: no installed portal pack brings Gherkin steps (robots.packs: PortalPack.bdd_steps)",
+                  markup=False)
+        raise typer.Exit(2)
+    return found
+
+
+def _sandbox(size: str) -> Any:
+    """The bundled sandbox of the first pack with steps and a sandbox (a context manager yielding its handle)."""
+    for pack in _step_packs():
+        if pack.sandbox is not None:
+            return pack.sandbox(size)
+    err.print("error: no portal URL given (--portal-url or ROBOTS_PORTAL_URL) and no installed portal pack with "
+              "Gherkin steps brings a sandbox", markup=False)
+    raise typer.Exit(2)
 
 
 def _feature_files(paths: list[str]) -> list[Path]:
@@ -98,7 +114,7 @@ def tag_expression(tags: str) -> str:
 
 def _pytest(tmp: Path, files: list[Path], tags: str | None, url: str, events: Path, junit: Path,
             verbose: bool) -> int:
-    (tmp / "conftest.py").write_text("from robots.testing.bdd import *  # noqa: F403\n")
+    (tmp / "conftest.py").write_text("".join(f"from {p.bdd_steps} import *  # noqa: F403\n" for p in _step_packs()))
     (tmp / "test_features.py").write_text("from pytest_bdd import scenarios\n\n"
                                           f"scenarios(*{[str(f) for f in files]!r})\n")
     (tmp / "pytest.ini").write_text("[pytest]\njunit_family = xunit2\n")
@@ -134,7 +150,7 @@ def name_testcases(junit: Path, scenarios: list[dict[str, Any]]) -> None:
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
-    """The events robots.testing.bdd wrote, folded into scenarios: each with its steps (status passed, failed,
+    """The events the step library wrote, folded into scenarios: each with its steps (status passed, failed,
     undefined, or skipped for those after a failure) and its own status."""
     scenarios: list[dict[str, Any]] = []
     if not path.exists():
@@ -207,8 +223,11 @@ def render_html(scenarios: list[dict[str, Any]]) -> str:
 
 
 def steps_listing(fmt: str = "text") -> str:
-    """Every step of robots.testing.bdd with its example (`robots bdd steps`)."""
-    from robots.testing.bdd import STEPS
+    """Every step of the installed packs' step libraries (PortalPack.bdd_steps) with its example (`robots bdd
+    steps`)."""
+    import importlib
+
+    STEPS = [d for p in _step_packs() for d in importlib.import_module(p.bdd_steps).STEPS]
 
     out: list[str] = []
     if fmt == "markdown":

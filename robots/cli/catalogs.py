@@ -17,7 +17,7 @@ selectors_app = typer.Typer(help="Selector catalogs.", no_args_is_help=True)
 @selectors_app.command("check")
 def selectors_check(
     url: Annotated[str, typer.Argument(help="the page to check")],
-    catalog: Annotated[Path, typer.Option(help="a catalog file, e.g. selectors/sera/login.yaml")],
+    catalog: Annotated[Path, typer.Option(help="a catalog file, e.g. selectors/<portal>/login.yaml")],
 ) -> None:
     """Open URL in Chrome and show which candidates of each selector match there (first one wins; a later one
     is drift). Exit 1 when some selector has no matching candidate."""

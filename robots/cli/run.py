@@ -57,7 +57,7 @@ def run(
     flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")],
     var: Annotated[list[str], typer.Option("--var", help="a flow var, KEY=VALUE (repeatable)")] = [],  # noqa: B006
     portal_url: Annotated[str | None, typer.Option(help="the portal's base URL (else ROBOTS_PORTAL_URL, "
-                                                        "else the bundled sandbox for 'sera')")] = None,
+                                                        "else the portal pack's bundled sandbox)")] = None,
     format: Annotated[str, typer.Option("--format", help="stdout format: json or table")] = "json",
     output: Annotated[Path | None, typer.Option(help="write outputs to FILE (.json, .jsonl, .csv) "
                                                      "instead of stdout")] = None,

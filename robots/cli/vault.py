@@ -15,7 +15,7 @@ secrets_app = typer.Typer(help="The encrypted secrets vault (.robots/vault).", n
 
 
 @secrets_app.command("set")
-def secrets_set(name: Annotated[str, typer.Argument(help="secret name, e.g. sera_password")]) -> None:
+def secrets_set(name: Annotated[str, typer.Argument(help="secret name, e.g. <portal>_password")]) -> None:
     """Store a secret in the vault; the value is read from stdin (never from the command line)."""
     from robots.auth.vault import Vault
 

@@ -15,7 +15,7 @@ from robots.errors import RobotsError
 
 
 def watch_command(
-    flow: Annotated[Path, typer.Argument(help="a list flow, e.g. flows/sera/list_customers.yaml")],
+    flow: Annotated[Path, typer.Argument(help="a list flow, e.g. flows/<portal>/list_customers.yaml")],
     key: Annotated[str, typer.Option(help="the field that identifies a record")] = "id",
     every: Annotated[str, typer.Option(help="time between polls: 60s, 5m, 1h")] = "60s",
     var: Annotated[list[str], typer.Option(help="KEY=VALUE for the flow (repeatable)")] = [],  # noqa: B006

@@ -24,7 +24,7 @@ from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
 from robots.steps.base import StepArgs, suggest
 
-#: the flows that ship with robots (flows/sera/sign_in.yaml, ...): any flow may call them
+#: the flows that ship with robots (flows/<portal>/sign_in.yaml, ...): any flow may call them
 LIBRARY = Path(__file__).resolve().parents[2] / "flows"
 _VARSPEC_KEYS = set(VarSpec.model_fields)
 # The flows loaded in one pass (see `one_pass`), by resolved path.

@@ -59,7 +59,7 @@ class Timeouts(_Strict):
 class SecretSpec(_Strict):
     optional: bool = Field(False, description="a missing secret is an empty string instead of an error")
     description: str | None = None
-    command: str | None = Field(None, description="a command that prints the value (e.g. `pass show sera/totp`), "
+    command: str | None = Field(None, description="a command that prints the value (e.g. `pass show acme/totp`), "
                                                   "tried after the environment and the vault")
 
 
@@ -67,7 +67,7 @@ class SessionSpec(_Strict):
     """This flow signs in: the runner keeps the session it leaves (encrypted, per portal and account),
     restores it in later runs instead of signing in again, and signs in again when the portal ends it."""
 
-    account: str = Field(description="whose session this is (a template, e.g. {{ secrets.sera_username }})")
+    account: str = Field(description="whose session this is (a template, e.g. {{ secrets.acme_username }})")
     password: str | None = Field(None, description="the password this sign-in uses (a template): once the portal "
                                                    "rejects it, it is not tried again automatically for a while")
 

@@ -283,7 +283,7 @@ def _render(value: Any, context: Mapping[str, Any]) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=4096)  # flows repeat their templates ("{{ secrets.sera_username }}"); parsing is costly
+@functools.lru_cache(maxsize=4096)  # flows repeat their templates ("{{ secrets.x_username }}"); parsing is costly
 def references(value: str) -> tuple[tuple[str, str | None], ...]:
     """The (root, attribute) names a template reads, e.g. (('vars', 'q'), ('steps', 'pages')).
 

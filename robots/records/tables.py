@@ -205,7 +205,7 @@ class WatchSnapshotRow(Base):
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-# The Sera API (robots/api): tokens, the portal sessions behind them, idempotency keys, webhook subscriptions
+# The API (robots/api): tokens, the portal sessions behind them, idempotency keys, webhook subscriptions
 # and the audit log (revision 0005). Raw tokens and portal passwords are never stored: tokens by their SHA-256,
 # a session's credentials as a Fernet token whose key is derived from the API token that owns them.
 class ApiTokenRow(Base):

@@ -22,7 +22,7 @@ def known_models() -> list[str]:
 
 
 def _load_builtin() -> None:
-    import robots.sera.models  # noqa: F401 - registers the Sera record models
+    import robots.packs.sera.models  # noqa: F401 - registers the Sera record models
 
 
 def conform(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

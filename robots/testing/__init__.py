@@ -1,6 +1,5 @@
-"""Helpers for testing flows: a sandbox portal fixture, running flows and inspecting their processes.
-
-Use them in your own suite with `pytest_plugins = ["robots.testing.fixtures"]`."""
+"""Helpers for testing flows: running flows and inspecting their processes. A portal pack brings its own pytest
+fixtures (a sandbox portal per session: `pytest_plugins = ["robots.packs.<name>.fixtures"]`)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from robots.sandbox import credentials, users
+from robots.packs.sera.sandbox import credentials, users
 from robots.testing import tracked_pids_alive
 
 from .conftest import ApiClient, bearer, operator, token

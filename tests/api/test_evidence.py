@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from robots.masking import MASK
-from robots.sandbox import credentials
+from robots.packs.sera.sandbox import credentials
 
 from .conftest import ApiClient, bearer, token
 from .test_contracts import envelope, wait_for_run

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from robots.sandbox import users
+from robots.packs.sera.sandbox import users
 
 from .conftest import ApiClient, bearer, operator
 from .test_contracts import envelope

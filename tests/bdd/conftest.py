@@ -1,3 +1,3 @@
-"""The shipped Gherkin step library (robots.testing.bdd), loaded the way a user's suite loads it."""
+"""The shipped Gherkin step library (robots.packs.sera.bdd), loaded the way a user's suite loads it."""
 
-from robots.testing.bdd import *  # noqa: F403
+from robots.packs.sera.bdd import *  # noqa: F403

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from robots.testing.bdd import STEPS
+from robots.packs.sera.bdd import STEPS
 from robots.testing.helpers import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]

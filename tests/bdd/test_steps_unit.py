@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from robots.packs.sera.bdd import World, closest_steps, outputs, robots_api
 from robots.records.model import RunRecord
-from robots.testing import bdd
-from robots.testing.bdd import World, closest_steps
 
 
 def _world(tmp_path: Path, outputs: dict[str, object], run_dir: Path | None = None) -> World:
@@ -25,20 +24,20 @@ def _world(tmp_path: Path, outputs: dict[str, object], run_dir: Path | None = No
 
 def test_list_vars_leave_empty_cells_out_and_vars_come_from_outputs(tmp_path: Path) -> None:
     world = _world(tmp_path, {"membership": {"id": "77", "billing": {"cadence": "annual"}}})
-    bdd._list_var(world, "lines", [["code", "quantity", "price"], ["DIA-100", "1", ""], ["PAR-118", "2", "199.50"]])
+    outputs._list_var(world, "lines", [["code", "quantity", "price"], ["DIA-100", "1", ""], ["PAR-118", "2", "199.50"]])
     assert world.vars["lines"] == [{"code": "DIA-100", "quantity": "1"},
                                    {"code": "PAR-118", "quantity": "2", "price": "199.50"}]
-    bdd._var_from_output(world, "id", "membership", "id")
+    outputs._var_from_output(world, "id", "membership", "id")
     assert world.vars["id"] == "77"
     with pytest.raises(AssertionError, match=r"^the membership output has no 'billing.price'$"):
-        bdd._var_from_output(world, "price", "membership", "billing.price")
+        outputs._var_from_output(world, "price", "membership", "billing.price")
 
 
 def test_a_nested_list_that_differs_shows_both_tables(tmp_path: Path) -> None:
     world = _world(tmp_path, {"work_order": {"assignments": [{"technician": "Tara Nguyen", "role": "lead"}]}})
-    bdd._nested_exactly(world, "work_order", "assignments", [["technician", "role"], ["Tara Nguyen", "lead"]])
+    outputs._nested_exactly(world, "work_order", "assignments", [["technician", "role"], ["Tara Nguyen", "lead"]])
     with pytest.raises(AssertionError) as caught:
-        bdd._nested_exactly(world, "work_order", "assignments", [["technician"], ["Tara Nguyen"], ["Kim Patel"]])
+        outputs._nested_exactly(world, "work_order", "assignments", [["technician"], ["Tara Nguyen"], ["Kim Patel"]])
     assert str(caught.value) == ("the records differ\nexpected:\n  | technician |\n  | Tara Nguyen |\n"
                                  "  | Kim Patel |\ngot (1 records):\n  | Tara Nguyen |")
 
@@ -47,15 +46,15 @@ def test_a_time_outside_the_run_and_an_empty_field(tmp_path: Path) -> None:
     world = _world(tmp_path, {"assignment": {"assigned_at": "2026-01-01T10:05:00Z"},
                               "previous": {"next_billing_date": None, "status": "expired"}})
     world.clock_span = ("2026-01-01T10:04:00Z", "2026-01-01T10:05:00Z")
-    bdd._time_during_run(world, "assignment", "assigned_at")
+    outputs._time_during_run(world, "assignment", "assigned_at")
     world.clock_span = ("2026-01-01T10:06:00Z", "2026-01-01T10:07:00Z")
     with pytest.raises(AssertionError) as caught:
-        bdd._time_during_run(world, "assignment", "assigned_at")
+        outputs._time_during_run(world, "assignment", "assigned_at")
     assert str(caught.value) == ("assignment.assigned_at is '2026-01-01T10:05:00Z'; the run went from "
                                  "2026-01-01T10:06:00Z to 2026-01-01T10:07:00Z by the portal's clock")
-    bdd._output_lacks(world, "previous", "next_billing_date")
+    outputs._output_lacks(world, "previous", "next_billing_date")
     with pytest.raises(AssertionError, match=r"^previous.status is 'expired'$"):
-        bdd._output_lacks(world, "previous", "status")
+        outputs._output_lacks(world, "previous", "status")
 
 
 def test_a_leaked_secret_is_found_in_outputs_and_in_run_files_in_any_encoding(tmp_path: Path) -> None:
@@ -63,26 +62,26 @@ def test_a_leaked_secret_is_found_in_outputs_and_in_run_files_in_any_encoding(tm
     run_dir.mkdir(parents=True)
     (run_dir / "report.html").write_text("<td>pm_a&lt;b</td>")
     world = _world(tmp_path, {"membership": {"ref": "pm_…9Qx7"}}, run_dir)
-    bdd._nowhere(world, "pm_W2secretTok9Qx7")
+    outputs._nowhere(world, "pm_W2secretTok9Qx7")
     with pytest.raises(AssertionError) as caught:
-        bdd._nowhere(world, "pm_a<b")  # HTML-escaped in the report
+        outputs._nowhere(world, "pm_a<b")  # HTML-escaped in the report
     assert str(caught.value) == f"found in: {run_dir / 'report.html'}"
     world.record.outputs["membership"]["token"] = "pm_W2secretTok9Qx7"  # type: ignore[union-attr,index]
     with pytest.raises(AssertionError, match=r"^found in: outputs of r1$"):
-        bdd._nowhere(world, "pm_W2secretTok9Qx7")
+        outputs._nowhere(world, "pm_W2secretTok9Qx7")
 
 
 def test_schedule_and_api_steps_say_what_is_missing(tmp_path: Path) -> None:
     world = _world(tmp_path, {})
     with pytest.raises(AssertionError, match=r"^no schedule yet \(add a `Given the schedule:` step\)$"):
-        bdd._scheduler_runs(world, "holder", 2)
+        robots_api._scheduler_runs(world, "holder", 2)
     with pytest.raises(AssertionError, match=r"^robot holder has not been scheduled in this scenario$"):
-        bdd._no_overlap(world, "holder")
-    bdd._schedule(world, "- name: holder\n  flow: tests/bdd/flows/hold_briefly.yaml\n  trigger: {interval: 2}\n")
+        robots_api._no_overlap(world, "holder")
+    robots_api._schedule(world, "- name: holder\n  flow: tests/bdd/flows/hold_briefly.yaml\n  trigger: {interval: 2}\n")
     assert (tmp_path / "schedules" / "0" / "robots.yaml").read_text() == (
         f"- name: holder\n  flow: {tmp_path}/tests/bdd/flows/hold_briefly.yaml\n  trigger:\n    interval: 2\n")
     with pytest.raises(AssertionError, match=r"^the API is not served in this scenario"):
-        bdd._api_send(world, "POST", "/customers", "k", "{}")
+        robots_api._api_send(world, "POST", "/customers", "k", "{}")
 
 
 def test_unknown_text_near_a_new_step_lists_it() -> None:

@@ -119,7 +119,7 @@ def test_remote_signs_in_and_lists_customers_on_a_grid(grid, sandbox, sandbox_en
 
 def _on_grid(grid: GridServer, flow: str, tmp_path: Path, sandbox, **vars: str):
     """A flow run in this process by the Runner, its browser a session on the Grid."""
-    from robots.sandbox import credentials
+    from robots.packs.sera.sandbox import credentials
 
     c = credentials()
     secrets = {"sera_username": c["username"], "sera_password": c["password"], "sera_totp": c["totp_secret"]}

@@ -16,7 +16,7 @@ import pyotp
 import pytest
 
 from robots.auth.vault import env_name
-from robots.sandbox import credentials
+from robots.packs.sera.sandbox import credentials
 from robots.testing import run_flow_cli
 from robots.testing.helpers import cli_env
 

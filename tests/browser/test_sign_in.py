@@ -22,12 +22,12 @@ from sqlalchemy import update
 
 from robots import load_flow
 from robots.engine import Listener, Runner
+from robots.packs.sera.sandbox import credentials
+from robots.packs.sera.sandbox.accounts import USERS
 from robots.portals import open_portal
 from robots.records import SqlStore
 from robots.records.model import RunRecord, StepRecord
 from robots.records.tables import SessionRow
-from robots.sandbox import credentials
-from robots.sandbox.accounts import USERS
 from robots.testing.helpers import cli_env
 
 FLOWS = Path(__file__).resolve().parent / "flows"

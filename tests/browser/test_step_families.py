@@ -11,9 +11,9 @@ import pytest
 
 from robots import load_flow
 from robots.engine import Runner
+from robots.packs.sera.sandbox import credentials
 from robots.portals import open_portal
 from robots.records import MemoryStore
-from robots.sandbox import credentials
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 

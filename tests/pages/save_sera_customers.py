@@ -13,7 +13,7 @@ import httpx
 import pyotp
 from bs4 import BeautifulSoup
 
-from robots.sandbox import SandboxServer, credentials
+from robots.packs.sera.sandbox import SandboxServer, credentials
 
 HERE = Path(__file__).parent
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE))
 
 from save_sera_customers import sign_in  # noqa: E402
 
-from robots.sandbox import SandboxServer  # noqa: E402
+from robots.packs.sera.sandbox import SandboxServer  # noqa: E402
 
 #: saved file stem -> path on the portal
 PAGES = {

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from robots.sandbox import SandboxServer
+from robots.packs.sera.sandbox import SandboxServer
 
 from .helpers import FIXED_NOW, set_clock
 

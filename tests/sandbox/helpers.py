@@ -10,7 +10,7 @@ import httpx
 import pyotp
 from bs4 import BeautifulSoup
 
-from robots.sandbox import credentials, users
+from robots.packs.sera.sandbox import credentials, users
 
 # A fixed instant 10 s into a TOTP window, so a test's codes never straddle a window boundary.
 FIXED_NOW = "2026-03-02T15:00:10Z"

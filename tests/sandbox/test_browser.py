@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from robots.sandbox import SandboxServer
+from robots.packs.sera.sandbox import SandboxServer
 
 from .helpers import FIXED_NOW, login, set_clock
 

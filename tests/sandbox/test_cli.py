@@ -10,7 +10,7 @@ import sys
 
 import httpx
 
-from robots.sandbox import credentials
+from robots.packs.sera.sandbox import credentials
 
 
 def test_serve_prints_its_url_and_stops_on_ctrl_c():

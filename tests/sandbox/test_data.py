@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from robots.sandbox import SIZES
-from robots.sandbox.data import ensure_snapshot, generate_customers, snapshot_path
+from robots.packs.sera.sandbox import SIZES
+from robots.packs.sera.sandbox.data import ensure_snapshot, generate_customers, snapshot_path
 
 
 def test_same_seed_and_size_give_identical_data() -> None:

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from robots.sandbox import SandboxServer
+from robots.packs.sera.sandbox import SandboxServer
 
 from .helpers import login, soup, text_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from robots.sandbox import credentials
+from robots.packs.sera.sandbox import credentials
 
 from .helpers import advance_clock, csrf_token, current_code, login, soup, submit_password, text_of
 

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from robots.sandbox import SandboxServer
-from robots.sandbox.data import ensure_snapshot
-from robots.sandbox.office import parse_money, payment_ref_error
+from robots.packs.sera.sandbox import SandboxServer
+from robots.packs.sera.sandbox.data import ensure_snapshot
+from robots.packs.sera.sandbox.office import parse_money, payment_ref_error
 
 from .helpers import login, soup, text_of
 

@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from robots.sandbox.data import generate_customers, generate_work_orders
+from robots.packs.sera.sandbox.data import generate_customers, generate_work_orders
 
 from .helpers import login, soup, text_of
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from robots.sandbox import SandboxServer, credentials, serve_forever
+from robots.packs.sera.sandbox import SandboxServer, credentials, serve_forever
 
 from .helpers import FIXED_NOW, advance_clock, login, sandbox_now, soup, submit_password, text_of
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from robots.sandbox import SandboxServer
+from robots.packs.sera.sandbox import SandboxServer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from robots.sandbox import SandboxServer
+from robots.packs.sera.sandbox import SandboxServer
 
 from .helpers import login, login_as, soup, text_of, user
 

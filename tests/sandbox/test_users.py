@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from robots.sandbox import credentials, users
+from robots.packs.sera.sandbox import credentials, users
 
 from .helpers import advance_clock, last_code, login_as, soup, submit_password_as, text_of, user
 

@@ -16,7 +16,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from robots.browser.locators import parse_locator
-from robots.sandbox import users
+from robots.packs.sera.sandbox import users
 
 from .helpers import advance_clock, login, submit_password
 

@@ -20,7 +20,7 @@ import pytest
 from api.conftest import ApiClient, bearer, make_client, token  # noqa: F401 - make_client is a fixture
 from api.test_contracts import envelope, wait_for_run
 
-from robots.sandbox import credentials
+from robots.packs.sera.sandbox import credentials
 
 ACME = "https://acme.sera.example"
 SUMMIT = "https://summit.sera.example"

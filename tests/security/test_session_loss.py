@@ -14,10 +14,10 @@ import pytest
 
 from robots import load_flow
 from robots.engine import Listener, Runner
+from robots.packs.sera.sandbox import credentials
 from robots.portals import open_portal
 from robots.records import SqlStore
 from robots.records.model import RunRecord, StepRecord
-from robots.sandbox import credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 LIST = ROOT / "flows" / "sera" / "list_customers.yaml"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from robots.errors import ContractError, ElementNotFound, ScrapeError
+from robots.packs.sera.library import FLOWS_DIR, scrape
 from robots.scrape import contracts
-from robots.sera.library import FLOWS_DIR, scrape
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 NOW = "2026-03-10T12:00:00Z"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from robots.api.auth import for_session, is_sso
 from robots.flow.loader import load_flow
+from robots.packs.sera.api.sso import for_session, is_sso
 
 LIBRARY = Path(__file__).resolve().parents[2] / "flows"
 SSO = {"sera_username": "sage@acme.example.com", "sera_sso_email": "sage@acme.example.com",

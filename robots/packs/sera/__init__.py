@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _models() -> dict[str, Any]:
-    from robots.sera.models import MODELS
+    from robots.packs.sera.models import MODELS
 
     return dict(MODELS)
 
 
 @contextlib.contextmanager
 def _sandbox(size: str) -> Iterator[SandboxHandle]:
-    from robots.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
+    from robots.packs.sera.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
 
     server = SandboxServer(size=size)
     server.start()
@@ -33,6 +33,18 @@ def _sandbox(size: str) -> Iterator[SandboxHandle]:
             "sera_totp": creds["totp_secret"]})  # fmt: skip
     finally:
         server.stop()
+
+
+def _api_routes() -> list[Any]:
+    from robots.packs.sera.api import routers
+
+    return routers()
+
+
+def _cli() -> Any:
+    from robots.packs.sera.cli import app
+
+    return app
 
 
 PACK = PortalPack(
@@ -47,6 +59,8 @@ PACK = PortalPack(
     selectors_dir=ROOT / "selectors" / "sera",
     features_dir=ROOT / "features",
     sandbox=_sandbox,
-    bdd_steps="robots.testing.bdd",
+    api_routes=_api_routes,
+    bdd_steps="robots.packs.sera.bdd",
+    cli=_cli,
     origin="entry point robots.packs.sera:PACK",
 )  # fmt: skip

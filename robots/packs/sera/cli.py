@@ -1,4 +1,5 @@
-"""`robots sandbox`: serve the bundled sandbox portal, and show its demo account."""
+"""The Sera pack's commands (PACK.cli): `robots sandbox serve|credentials` serves the bundled sandbox portal and
+shows its demo account. The core CLI (robots/cli/__init__.py) adds `app`'s commands and groups to its own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import typer
 from robots.cli.common import err
 
 sandbox_app = typer.Typer(help="The bundled sandbox Sera portal.", no_args_is_help=True)
+app = typer.Typer()
+app.add_typer(sandbox_app, name="sandbox")
 
 
 @sandbox_app.command("serve")
@@ -23,7 +26,7 @@ def sandbox_serve(
                                                   "latency:ms=300 (repeatable; kept across resets)")] = [],  # noqa: B006
 ) -> None:
     """Serve the sandbox Sera portal until Ctrl-C; prints its URL on stdout."""
-    from robots.sandbox import SIZES, serve_forever
+    from robots.packs.sera.sandbox import SIZES, serve_forever
 
     if size not in SIZES:
         err.print(f"error: --size must be one of {', '.join(SIZES)}", markup=False)
@@ -58,6 +61,6 @@ def sandbox_serve(
 @sandbox_app.command("credentials")
 def sandbox_credentials() -> None:
     """The sandbox's demo account as JSON (test data, not a secret; use it only against the sandbox)."""
-    from robots.sandbox import credentials
+    from robots.packs.sera.sandbox import credentials
 
     sys.stdout.write(json.dumps(credentials(), indent=2) + "\n")

@@ -17,7 +17,7 @@ from robots.scrape.page import EXTRACT_STEPS, PageRead, read_page
 TIME_ZONE = "America/Chicago"
 
 #: flows/sera/ in a checkout
-FLOWS_DIR = Path(__file__).resolve().parents[2] / "flows" / "sera"
+FLOWS_DIR = Path(__file__).resolve().parents[3] / "flows" / "sera"
 
 
 def read_steps(flow: Flow, ids: tuple[str, ...] | None = None) -> list[tuple[str, str | None, Any]]:

@@ -14,9 +14,17 @@ from pydantic import ValidationError
 from robots.api.auth import Principal, need
 from robots.api.common import audit, decode_cursor, encode_cursor, page_of, run_audited, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
-from robots.api.models import CustomerOut, CustomerPage, InvoicePage, PricebookPage, WorkOrderOut, WorkOrderPage
+from robots.packs.sera.api.models import (
+    CustomerOut,
+    CustomerPage,
+    InvoicePage,
+    PricebookPage,
+    WorkOrderOut,
+    WorkOrderPage,
+)
+from robots.packs.sera.api.warm import WarmReads
+from robots.packs.sera.models import Customer, CustomerDetail, Invoice, PricebookItem, WorkOrder, WorkOrderDetail
 from robots.records.model import RunRecord
-from robots.sera.models import Customer, CustomerDetail, Invoice, PricebookItem, WorkOrder, WorkOrderDetail
 
 router = APIRouter(tags=["reads"], responses=ERROR_RESPONSES)
 
@@ -40,6 +48,16 @@ def _models(model: Any, items: list[Any], run_id: str) -> list[Any]:
                        details={"run_id": run_id, "errors": e.errors(include_url=False, include_input=False)}) from None
 
 
+def _warm(request: Request) -> WarmReads:
+    """The app's warm reads, made on first use and closed when the app stops."""
+    state = services(request)
+    warm: WarmReads | None = getattr(state, "sera_warm", None)
+    if warm is None:
+        warm = state.sera_warm = WarmReads(state.flows)
+        state.closing.append(warm.close)
+    return warm
+
+
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -59,7 +77,7 @@ def list_customers(
     vars = _clean({"q": q, "type": type, "status": status, "tag": tag,
                    "modified_on_or_after": modified_on_or_after, "sort": sort})
     offset = decode_cursor(cursor) if cursor else (page - 1) * page_size
-    warm = services(request).warm.customers_page(principal, vars, offset, page_size)
+    warm = _warm(request).customers_page(principal, vars, offset, page_size)
     if warm is not None:
         audit(request, principal, "customers.list", None, "ok (http)")
         items = _models(Customer, warm["items"], "")

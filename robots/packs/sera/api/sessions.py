@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from robots.api.auth import OPERATOR_SCOPES, SESSION_SCOPES, Principal, authenticated, need, served_portals
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
-from robots.api.models import SessionCreate, TokenOut
 from robots.errors import InputError
+from robots.packs.sera.api.models import SessionCreate, TokenOut
 
 router = APIRouter(tags=["sessions"], responses=ERROR_RESPONSES)
 
@@ -54,7 +54,7 @@ def _credentials(body: SessionCreate, state: Any, caller: Principal) -> dict[str
     if mfa is not None:
         if mfa.method == "sso":
             # The username and password are the identity provider's (its e-mail): the portal never sees them. The
-            # session's runs sign in through flows/sera/sign_in_sso.yaml (robots.api.auth.for_session).
+            # session's runs sign in through flows/sera/sign_in_sso.yaml (robots.packs.sera.api.sso.for_session).
             return {"sera_username": creds["sera_username"], "sera_sso_email": creds["sera_username"],
                     "sera_sso_password": creds["sera_password"]}
         if mfa.method == "totp":
@@ -84,9 +84,9 @@ def _credentials(body: SessionCreate, state: Any, caller: Principal) -> dict[str
 def sign_in_flow(state: Any) -> Any:
     """A flow that calls the library's sign-in flow and reads the portal user's role. A *called* sign-in flow
     leaves its portal session in the session store, where the later runs of the same account find it instead of
-    signing in again; an SSO session's runs call sign_in_sso.yaml instead (robots.api.auth.for_session). The role
-    is the sign-in flow's output; when a stored session was restored instead (no sign-in ran), the portal's
-    header shows it."""
+    signing in again; an SSO session's runs call sign_in_sso.yaml instead (robots.packs.sera.api.sso.for_session).
+    The role is the sign-in flow's output; when a stored session was restored instead (no sign-in ran), the
+    portal's header shows it."""
     from robots.flow.loader import load_flow
 
     library = state.settings.library_dir

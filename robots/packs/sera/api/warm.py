@@ -34,8 +34,8 @@ class WarmReads:
     def customers_page(self, principal: Principal, filters: dict[str, str], offset: int,
                        page_size: int) -> dict[str, Any] | None:
         """The pagination envelope of one page, or None when this read needs the flow."""
+        from robots.packs.sera.library import scrape
         from robots.scrape.page import find
-        from robots.sera.library import scrape
 
         if page_size not in PORTAL_PAGE_SIZES or offset % page_size or not principal.session_id:
             return None

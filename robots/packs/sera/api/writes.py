@@ -13,21 +13,21 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from robots.api.auth import Principal, need
 from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, run_audited, services
 from robots.api.errors import ERROR_RESPONSES
-from robots.api.models import (
+from robots.api.models import RunOut
+from robots.api.routers.runs import run_out
+from robots.packs.sera.api.models import (
     CustomerCreate,
     CustomerCreated,
     MembershipCreate,
     MembershipCreated,
-    RunOut,
     StatusChange,
     StatusChanged,
     WorkOrderCreate,
     WorkOrderCreated,
 )
-from robots.api.routers.reads import _models
-from robots.api.routers.runs import run_out
+from robots.packs.sera.api.reads import _models
+from robots.packs.sera.models import CustomerDetail
 from robots.records.model import RunRecord
-from robots.sera.models import CustomerDetail
 
 router = APIRouter(tags=["writes"], responses=ERROR_RESPONSES)
 KeyHeader = Header(None, alias=IDEMPOTENCY_HEADER, description="makes a retried write safe (1-255 characters)")

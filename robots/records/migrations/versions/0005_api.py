@@ -1,4 +1,4 @@
-"""The Sera API (robots/api): tokens, the portal sessions behind them, idempotency keys, webhook subscriptions
+"""The API (robots/api): tokens, the portal sessions behind them, idempotency keys, webhook subscriptions
 and the audit log.
 
 Revision ID: 0005

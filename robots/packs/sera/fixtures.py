@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Any]:
     """The bundled sandbox portal at the default size, started once per session."""
-    from robots.sandbox import SandboxServer
+    from robots.packs.sera.sandbox import SandboxServer
 
     server = SandboxServer(size="default")
     server.start()
@@ -32,7 +32,7 @@ def sandbox(sandbox_server: Any) -> Any:
 def sandbox_env(sandbox: Any) -> dict[str, str]:
     """Environment that points a run at the sandbox with its demo account."""
     from robots.auth.vault import env_name
-    from robots.sandbox import credentials
+    from robots.packs.sera.sandbox import credentials
 
     creds = credentials()
     return {
