@@ -148,10 +148,9 @@ def run(
 
 def _outbox(store: Any, needed: bool) -> Any:
     """The webhook outbox, with its signing secret (`webhook_secret`: required when some robot has webhooks)."""
-    import os
-
     from robots.auth.vault import resolve_secrets
     from robots.outbox import SECRET_NAME, Outbox
+    from robots.settings import settings
 
     if not needed:
         try:
@@ -166,8 +165,7 @@ def _outbox(store: Any, needed: bool) -> Any:
         except SecretNotFound as e:
             raise SecretNotFound(f"webhooks are signed with the secret '{SECRET_NAME}' (HMAC-SHA256), and {e}; "
                                  f"set it, e.g. robots secrets set {SECRET_NAME}") from None
-    backoff = float(os.environ.get("ROBOTS_WEBHOOK_BACKOFF", "5"))
-    return Outbox(store.engine, secret, backoff_s=backoff)
+    return Outbox(store.engine, secret, backoff_s=settings().webhook_backoff)
 
 
 def _outbox_worker(outbox: Any) -> Any:
