@@ -25,10 +25,11 @@ from pytest_bdd.exceptions import StepDefinitionNotFoundError
 
 from robots import load_flow
 from robots.flow.model import StepCall
-from robots.portals import Portal, open_portal
+from robots.portals import Portal
 from robots.records import SqlStore
 from robots.records.model import RunRecord, StepRecord
-from robots.run import Listener, Runner
+from robots.run import Listener
+from robots.run.launch import prepare_run
 from robots.settings import settings
 
 pytest_plugins = ["robots.testing.fixtures"]
@@ -145,11 +146,10 @@ class World:
         store = SqlStore(f"sqlite:///{self.home / 'robots.db'}")
         before = self._clock_minute()
         try:
-            with open_portal(flow.portal, url=self.tenant_url) as portal:
-                if portal is not None:
-                    portal = self._for_tenant(portal)
-                record = Runner(store=store, home=self.home, trigger="bdd", listener=listener).run(
-                    flow, vars={**self.vars, **(vars or {})}, secrets=self.secrets or None, portal=portal)
+            with prepare_run(flow, trigger="bdd", home=self.home, store=store, portal_url=self.tenant_url,
+                             adapt_portal=self._for_tenant, secrets=lambda portal: dict(self.secrets or {}),
+                             listener=listener) as launch:
+                record = launch.run(vars={**self.vars, **(vars or {})})
         finally:
             store.close()
         self.record = record
