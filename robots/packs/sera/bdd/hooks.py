@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from robots.packs.sera.bdd.world import _STATE, EVENTS_ENV, UnknownStep, closest_steps
+from robots.packs.sera.bdd.world import _STATE, UnknownStep, closest_steps
+from robots.settings import settings
 
 # -- hooks: the unknown-step message and the report's events ------------------------------------------------
 
@@ -71,7 +71,7 @@ def _where(feature: Any) -> str:
 
 
 def _event(data: dict[str, Any]) -> None:
-    target = os.environ.get(EVENTS_ENV)
+    target = settings().bdd_events
     if target:
         with open(target, "a", encoding="utf-8") as f:
             f.write(json.dumps(data) + "\n")
