@@ -46,7 +46,7 @@ class ApiSettings:
     #: the tenant of `portal_url` (ROBOTS_PORTAL_TENANT; None: the URL names its own tenant)
     portal_tenant: str | None = field(default_factory=lambda: os.environ.get("ROBOTS_PORTAL_TENANT") or None)
     #: more portals POST /sessions may sign in to besides `portal_url` (ROBOTS_API_PORTALS, comma-separated `URL` or
-    #: `TENANT=URL`): the API's browser never opens a URL a caller made up (robots.api.auth.served_portals)
+    #: `TENANT=URL`): the API's browser never opens a URL a caller made up (robots.api.tokens.served_portals)
     portals: tuple[str, ...] = field(default_factory=lambda: tuple(
         u.strip().rstrip("/") for u in os.environ.get("ROBOTS_API_PORTALS", "").split(",") if u.strip()))
     #: lifetime of a token issued by POST /sessions, seconds

@@ -30,7 +30,7 @@ from sqlalchemy.orm import sessionmaker
 
 from robots.api.errors import ApiError
 from robots.errors import InputError
-from robots.records.tables import ApiRunRow, ApiSessionRow, ApiTokenRow, AuditRow
+from robots.records.schema import ApiRunRow, ApiSessionRow, ApiTokenRow, AuditRow
 
 SCOPES: dict[str, str] = {
     "customers:read": "list and read customers",

@@ -10,7 +10,6 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from robots.browser.locators import STRATEGIES
 from robots.flow.schema import (
     STEPS_DEF,
     TEMPLATE_VALUE,
@@ -23,6 +22,7 @@ from robots.flow.schema import (
     step_blocks,
     step_doc,
 )
+from robots.locators import STRATEGIES
 from robots.steps import REGISTRY, StepArgs, StepDef
 
 Format = Literal["text", "markdown"]
