@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from robots.errors import ConfigError
 from robots.flow.yamlsrc import load_data
+from robots.settings import settings
 from robots.throttle import ThrottleProfile
 
 log = logging.getLogger("robots.portals")
@@ -98,12 +98,13 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
         yield None
         return
     profile = load_profile(name, near)
-    tz = os.environ.get("ROBOTS_PORTAL_TIME_ZONE") or profile.get("time_zone") or "UTC"
-    tenant = os.environ.get("ROBOTS_PORTAL_TENANT") or profile.get("tenant")
-    url = url or os.environ.get("ROBOTS_PORTAL_URL")
+    configured = settings()
+    tz = configured.portal_time_zone or profile.get("time_zone") or "UTC"
+    tenant = configured.portal_tenant or profile.get("tenant")
+    url = url or configured.portal_url
     session = SessionProfile.parse(profile.get("session"), f"portal profile '{name}'")
     throttle = ThrottleProfile.parse(profile.get("throttle"), f"portal profile '{name}'")
-    if url is None and os.environ.get("ROBOTS_PORTAL_TENANT") and profile.get("url"):
+    if url is None and configured.portal_tenant and profile.get("url"):
         url = str(profile["url"]).format(tenant=tenant)
     if url is not None:
         yield Portal(name, url.rstrip("/"), tenant, tz, session=session, throttle=throttle)
@@ -112,7 +113,7 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
         raise ConfigError(f"no URL configured for portal '{name}': pass --portal-url or set ROBOTS_PORTAL_URL")
     from robots.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
 
-    server = SandboxServer(size=sandbox_size or os.environ.get("ROBOTS_SANDBOX_SIZE") or "default")
+    server = SandboxServer(size=sandbox_size or configured.sandbox_size or "default")
     server.start()
     try:
         creds = credentials()
