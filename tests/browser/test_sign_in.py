@@ -25,7 +25,7 @@ from robots.engine import Listener, Runner
 from robots.portals import open_portal
 from robots.records import SqlStore
 from robots.records.model import RunRecord, StepRecord
-from robots.records.tables import SessionRow
+from robots.records.schema import SessionRow
 from robots.sandbox import credentials
 from robots.sandbox.accounts import USERS
 from robots.testing.fixtures import reset_sandbox

@@ -22,7 +22,7 @@ from robots.errors import BusinessFailure, CredentialsRejected, InputError, Step
 from robots.steps.base import SelectorKeys, SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.browser.locators import Selector
+    from robots.locators import Selector
     from robots.steps.context import StepContext
 
 #: a code with less life left than this is not typed; the step waits for the next window instead
