@@ -11,11 +11,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from robots.api import errors
-from robots.api.auth import RateLimiter, TokenStore
 from robots.api.flows import FlowService
 from robots.api.limits import BodyLimit, Budget, ClientLimits
 from robots.api.routers import runs, system, uploads, webhooks
 from robots.api.settings import ApiSettings
+from robots.api.tokens import RateLimiter, TokenStore
 
 DESCRIPTION = """An API over web portals that have none: every endpoint runs a portal's flow in a real browser (or
 reads a stored record). Send `Authorization: Bearer <token>` (from `POST /sessions` or

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from robots.api.auth import Principal, TokenStore
 from robots.api.errors import ApiError
 from robots.api.settings import ApiSettings
+from robots.api.tokens import Principal, TokenStore
 from robots.errors import FlowError, InputError
 from robots.flow.model import Flow
 from robots.records.model import RunRecord
@@ -89,7 +89,7 @@ class FlowService:
                        "API with ROBOTS_PORTAL_URL set", type="portal_not_configured")
 
     def _tenant_of(self, portal_url: str | None) -> str | None:
-        from robots.api.auth import served_portals
+        from robots.api.tokens import served_portals
 
         return served_portals(self.settings).get((portal_url or "").rstrip("/"))
 

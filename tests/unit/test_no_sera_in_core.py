@@ -16,7 +16,7 @@ SERA = re.compile(r"(?<![a-z])sera(?![a-z])", re.IGNORECASE)
 #: core files allowed to name Sera, each with why
 ALLOWED = {
     "robots/packs/__init__.py": "the pack contract's docstring shows Sera's entry point as the example of a pack",
-    "robots/steps/auth.py": "step reference examples (docs/STEPS.md) sign in with the shipped pack's secrets",
+    "robots/steps/signin.py": "step reference examples (docs/STEPS.md) sign in with the shipped pack's secrets",
     "robots/steps/extract.py": "step reference example: a record model of the shipped pack (sera.customer)",
     "robots/steps/files.py": "step reference example: a record model of the shipped pack (sera.customer)",
     "robots/steps/records.py": "step reference example: a record model of the shipped pack (sera.customer_detail)",

@@ -1,4 +1,4 @@
-"""An SSO API session's runs sign in through the identity provider: robots.api.auth.for_session swaps every call of
+"""An SSO API session's runs sign in through the identity provider: robots.api.tokens.for_session swaps every call of
 the library's sign_in.yaml (in the flow and the flows it calls) for sign_in_sso.yaml; a password session's flow is
 left as it is."""
 

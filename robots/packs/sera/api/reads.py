@@ -11,9 +11,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
 
-from robots.api.auth import Principal, need
 from robots.api.common import audit, decode_cursor, encode_cursor, page_of, run_audited, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.api.tokens import Principal, need
 from robots.packs.sera.api.models import (
     CustomerOut,
     CustomerPage,

@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from robots.api.auth import OPERATOR_SCOPES, SESSION_SCOPES, Principal, authenticated, need, served_portals
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.api.tokens import OPERATOR_SCOPES, SESSION_SCOPES, Principal, authenticated, need, served_portals
 from robots.errors import InputError
 from robots.packs.sera.api.models import SessionCreate, TokenOut
 
@@ -135,7 +135,7 @@ def _sign_in(request: Request, principal_like: Any, portal_url: str) -> tuple[st
                      "with sessions:create)")
 def create_session(request: Request, body: SessionCreate,
                    caller: Principal = Depends(need("sessions:create"))) -> TokenOut:  # noqa: B008
-    from robots.api.auth import Principal as P
+    from robots.api.tokens import Principal as P
 
     state = services(request)
     portal_url, tenant = _served(state, body, caller)
@@ -190,7 +190,7 @@ def _served(state: Any, body: SessionCreate, caller: Principal) -> tuple[str, st
 def _scopes(body: SessionCreate, caller: Principal) -> tuple[str, ...]:
     """The new token's scopes: those asked for (default: every read and write scope), never more than the caller
     holds, and never an operator's scope."""
-    from robots.api.auth import check_scopes
+    from robots.api.tokens import check_scopes
 
     held = caller.held_scopes()
     try:

@@ -10,11 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 
-from robots.api.auth import Principal, need
 from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, run_audited, services
 from robots.api.errors import ERROR_RESPONSES
 from robots.api.models import RunOut
 from robots.api.routers.runs import run_out
+from robots.api.tokens import Principal, need
 from robots.packs.sera.api.models import (
     CustomerCreate,
     CustomerCreated,
