@@ -124,6 +124,12 @@ def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) 
                 return candidate.relative_to(Path.cwd())
             except ValueError:
                 return candidate
+    # Else the catalogs an installed portal pack ships (robots.packs): a project's own flows for its portal
+    from robots import packs
+
+    pack = packs.installed().get(portal)
+    if pack is not None and pack.selectors_dir is not None and pack.selectors_dir.is_dir():
+        return pack.selectors_dir
     return None
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from pydantic.fields import FieldInfo
 
 from robots.errors import FlowError, FlowIssue
 from robots.flow.yamlsrc import Located, load_located, read_source
@@ -161,7 +160,7 @@ def _field(loc: Located, path: tuple, where: str, fname: str, spec: Any,
         else:
             wrong = [v for v in enum if not _fits(py, v)]
             if wrong:
-                bad(f"{_describe(wrong[0])} is not a {scalar} value", ("enum", enum.index(wrong[0])))
+                bad(f"{_describe(wrong[0])} is not of type {scalar}", ("enum", enum.index(wrong[0])))
             else:
                 annotation = Literal[tuple(enum)]
     if len(issues) > before:
@@ -177,8 +176,8 @@ def _field(loc: Located, path: tuple, where: str, fname: str, spec: Any,
         annotation = list[Annotated[annotation, inner]] if inner is not None else list[annotation]
         info.pop("pattern", None)
     if required is True:
-        return annotation, FieldInfo(**info)
-    return annotation | None, FieldInfo(default=None, **info)
+        return annotation, Field(**info)
+    return annotation | None, Field(None, **info)
 
 
 def _fits(py: type, value: Any) -> bool:

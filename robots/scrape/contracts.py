@@ -113,6 +113,7 @@ def conform(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         except ValidationError as e:
             err = e.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"][:1].lower() + err["msg"][1:]  # (a pattern or a value quoted in it keeps its case)
             raise ContractError(f"scrape drift: record {n} does not fit '{name}': field '{field}' "
-                                f"{err['msg'].lower()} (got {err.get('input')!r})") from None
+                                f"{msg} (got {err.get('input')!r})") from None
     return out

@@ -41,9 +41,9 @@ def test_a_url_template_takes_the_tenant_from_the_environment_or_the_profile(tmp
     near = project(tmp_path, {"portals/shop.yaml": "url: https://{tenant}.shop.example.com\n"})
     with pytest.raises(ConfigError) as e, open_portal("shop", near=near):
         pass
-    assert str(e.value) == ("no URL configured for portal 'shop': its profile's url 'https://{tenant}.shop.example.com' "
-                            "needs a tenant; set ROBOTS_PORTAL_TENANT (or `tenant:` in portals/shop.yaml), or pass "
-                            "--portal-url or set ROBOTS_PORTAL_URL")
+    assert str(e.value) == ("no URL configured for portal 'shop': its profile's url "
+                            "'https://{tenant}.shop.example.com' needs a tenant; set ROBOTS_PORTAL_TENANT (or "
+                            "`tenant:` in portals/shop.yaml), or pass --portal-url or set ROBOTS_PORTAL_URL")
     monkeypatch.setenv("ROBOTS_PORTAL_TENANT", "acme")
     with open_portal("shop", near=near) as portal:
         assert (portal.url, portal.tenant) == ("https://acme.shop.example.com", "acme")
