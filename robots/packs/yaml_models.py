@@ -50,7 +50,7 @@ KIND = "a record model file"
 class _Base(BaseModel):
     """What every YAML model shares with the Python ones (strict about unknown fields, frozen)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re", serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
 
 
 def load_models(path: Path, pack: str, shown: str | None = None) -> dict[str, type[BaseModel]]:
