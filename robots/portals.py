@@ -1,5 +1,5 @@
 """Portal profiles (docs/CONTRACTS.md C1): a portal's base URL, tenant and time zone, and the embedded default:
-a flow whose portal pack brings a sandbox (Sera's does) runs against it when no URL is configured. Every profile
+a flow whose portal pack brings a sandbox runs against it when no URL is configured. Every profile
 comes from its pack (robots.packs), overlaid by the project's `portals/<name>.yaml`; no portal is known here."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Output contracts: the record model a scraper's rows must fit. A misfit is scrape drift (ContractError),
 named by field and raw value, distinct from a portal or a browser failure.
 
-A model is named `<pack>.<model>` (`sera.customer`) and comes from the portal pack named by the prefix
+A model is named `<pack>.<model>` (`shop.order`) and comes from the portal pack named by the prefix
 (robots.packs: an installed pack's `models` hook, or a project's `models/<pack>.yaml` found from the flow's
 folder upwards), loaded on first use. No portal is known here."""
 
@@ -59,7 +59,8 @@ def problem(name: str, near: Path | None = None) -> str | None:
     near = near if near is not None else _NEAR.get()
     pack, dot, _ = name.partition(".")
     if not dot or not pack:
-        return f"unknown record model '{name}': a record model is named <pack>.<model>, e.g. sera.customer"
+        return (f"unknown record model '{name}': a record model is named <pack>.<model>, the portal pack's name, "
+                "a dot and the model's")
     try:
         models, origin = _pack_models(pack, near)
     except ConfigError as e:

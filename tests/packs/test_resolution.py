@@ -102,7 +102,7 @@ def test_a_record_model_comes_from_the_pack_its_prefix_names(tmp_path):
             f"unknown record model 'shop.ordr' (did you mean 'shop.order'?); the pack 'shop' (models "
             f"{tmp_path / 'models/shop.yaml'}) has: shop.order")
     assert contracts.problem("customer") == ("unknown record model 'customer': a record model is named "
-                                             "<pack>.<model>, e.g. sera.customer")
+                                             "<pack>.<model>, the portal pack's name, a dot and the model's")
     assert contracts.problem("nowhere.x", near).startswith(
         "unknown record model 'nowhere.x': no portal pack 'nowhere': none is installed (installed: sera) and no "
         f"project folder declares it; looked for {near / 'portals/nowhere.yaml'}, ")
