@@ -231,6 +231,10 @@ def test_an_installed_python_pack_runs_on_its_own_sandbox_with_its_own_steps(ins
         ("1001", "Ada Lovelace", "open", 123450), ("1002", "Grace Hopper", "shipped", 8000)]
     assert run.outputs["total_cents"] == 131450
     assert static_portal.PASSWORD not in run.stderr
+    listed = subprocess.run([sys.executable, "-m", "robots.cli", "steps"], capture_output=True, text=True,
+                            env={**cli_env(tmp_path / "home"), **installed}, timeout=120, check=True).stdout
+    assert "\nacme_sign_in\n    Sign in to Acme with its login form." in listed
+    assert "\nacme_total\n    The orders' total in cents." in listed
 
 
 def test_without_the_pack_the_same_flow_is_refused_before_anything_starts(tmp_path):
