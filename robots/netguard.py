@@ -21,7 +21,6 @@ port from a closed one. So every outbound webhook request (the one outbox, robot
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -32,7 +31,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from robots.errors import ConfigError, InputError
+from robots.errors import InputError
 
 ALLOW_ENV = "ROBOTS_WEBHOOK_ALLOW_NETWORKS"
 MAX_URL_LENGTH = 2048
@@ -98,16 +97,11 @@ def address_class(address: IPv4Address | IPv6Address) -> str | None:
 
 
 def allowed_networks(value: str | None) -> tuple[Network, ...]:
-    """The networks of a ROBOTS_WEBHOOK_ALLOW_NETWORKS value; a bad entry is a ConfigError naming it."""
-    networks = []
-    for item in (value or "").split(","):
-        if item.strip():
-            try:
-                networks.append(ipaddress.ip_network(item.strip(), strict=False))
-            except ValueError:
-                raise ConfigError(f"{ALLOW_ENV}: {item.strip()!r} is not a network (a CIDR such as "
-                                  "10.1.0.0/16, comma-separated)") from None
-    return tuple(networks)
+    """The networks of a ROBOTS_WEBHOOK_ALLOW_NETWORKS value; a bad entry is a ConfigError naming it (the parser is
+    robots.settings')."""
+    from robots.settings import settings
+
+    return settings({ALLOW_ENV: value or ""}).webhook_allow_networks
 
 
 @dataclass(frozen=True)
@@ -118,8 +112,10 @@ class NetGuard:
     resolve: Resolver = system_resolve
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ, resolve: Resolver = system_resolve) -> NetGuard:
-        return cls(allowed_networks(environ.get(ALLOW_ENV)), resolve)
+    def from_env(cls, environ: Mapping[str, str] | None = None, resolve: Resolver = system_resolve) -> NetGuard:
+        from robots.settings import settings
+
+        return cls(settings(environ).webhook_allow_networks, resolve)
 
     def refusal(self, address: str) -> str | None:
         """Why this address is refused ("resolves to ..., a loopback address"), None if it may be reached."""

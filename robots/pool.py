@@ -13,11 +13,9 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TypeVar
-
-from robots.errors import ConfigError
 
 log = logging.getLogger("robots.pool")
 
@@ -28,14 +26,11 @@ WAIT_POLL_S = 0.1
 T = TypeVar("T")
 
 
-def max_browsers(environ: dict[str, str] | None = None) -> int:
+def max_browsers(environ: Mapping[str, str] | None = None) -> int:
     """The pool's size from `ROBOTS_MAX_BROWSERS` (a whole number >= 1), else 2."""
-    raw = (os.environ if environ is None else environ).get(MAX_BROWSERS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_BROWSERS
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{MAX_BROWSERS_ENV} must be a whole number of 1 or more, got {raw!r}")
-    return int(raw)
+    from robots.settings import settings
+
+    return settings(environ).max_browsers
 
 
 def flock_held(path: Path) -> bool:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from robots.errors import ConfigError
+from robots.settings import settings
 from robots.throttle import ThrottleProfile
 
 log = logging.getLogger("robots.portals")
@@ -95,9 +95,10 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
 
     pack = packs.find(name, near)
     profile = dict(pack.profile)
-    tz = os.environ.get("ROBOTS_PORTAL_TIME_ZONE") or profile.get("time_zone") or "UTC"
-    tenant = os.environ.get("ROBOTS_PORTAL_TENANT") or profile.get("tenant")
-    url = url or os.environ.get("ROBOTS_PORTAL_URL")
+    configured = settings()
+    tz = configured.portal_time_zone or profile.get("time_zone") or "UTC"
+    tenant = configured.portal_tenant or profile.get("tenant")
+    url = url or configured.portal_url
     session = SessionProfile.parse(profile.get("session"), f"portal profile '{name}'")
     throttle = ThrottleProfile.parse(profile.get("throttle"), f"portal profile '{name}'")
     template = str(profile["url"]) if profile.get("url") else None
@@ -111,7 +112,7 @@ def open_portal(name: str | None, *, url: str | None = None, near: Path | None =
         return
     if not profile.get("sandbox") or pack.sandbox is None:
         raise _no_url(name, template)
-    size = sandbox_size or os.environ.get("ROBOTS_SANDBOX_SIZE") or "default"
+    size = sandbox_size or configured.sandbox_size or "default"
     with pack.sandbox(size) as handle:
         log.warning("no portal URL configured for '%s'; started the bundled sandbox at %s (demo account)",
                     name, handle.url)

@@ -13,8 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -24,6 +23,9 @@ from sqlalchemy.orm import sessionmaker
 from robots.errors import InputError, RobotsError, TechnicalError
 from robots.flow.model import Flow
 from robots.records.tables import WatchRow, WatchSnapshotRow
+
+if TYPE_CHECKING:
+    from robots.run.launch import Launch
 
 log = logging.getLogger("robots.watch")
 
@@ -211,13 +213,14 @@ class Watch:
             (sleep or time.sleep)(wait)  # the interval between polls (a schedule, not a wait for a condition)
 
 
-def runner_for(*, store: Any, home: Path, portal: Any, secrets: dict[str, str], trigger: str = "cli") -> RunFlow:
-    """A RunFlow backed by the Runner: one run per poll, recorded in `store`, signed-in sessions kept between
-    polls (the sign-in flow's session)."""
-    from robots.run import Runner
+def runner_for(launch: Launch, *, secrets: dict[str, str] | None = None) -> RunFlow:
+    """A RunFlow backed by the Runner of a prepared run (robots.run.launch): one run per poll, recorded in its
+    store, signed-in sessions kept between polls (the sign-in flow's session). `secrets`: the flow's (default: the
+    prepared ones)."""
 
     def run(flow: Flow, given: dict[str, Any]) -> dict[str, Any]:
-        record = Runner(store=store, home=home, trigger=trigger).run(flow, vars=given, secrets=secrets, portal=portal)
+        record = launch.runner().run(flow, vars=given, secrets=launch.secrets if secrets is None else secrets,
+                                     portal=launch.portal)
         if record.status != "passed":
             raise TechnicalError(f"watch poll run {record.run_id} {record.status}: {record.error_message}")
         return dict(record.outputs)

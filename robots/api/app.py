@@ -21,11 +21,10 @@ reads a stored record). Send `Authorization: Bearer <token>` (from `POST /sessio
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     from robots.records import SqlStore, default_database_url
+    from robots.settings import settings as environment
 
     settings = settings or ApiSettings()
-    import os
-
-    url = settings.database_url or os.environ.get("ROBOTS_DATABASE_URL") or default_database_url()
+    url = settings.database_url or environment().database_url or default_database_url()
     store = SqlStore(url)
     tokens = TokenStore(store.engine)
     from robots.api.webhooks import Webhooks

@@ -96,7 +96,8 @@ class FlowService:
 
     def _secrets(self, flow: Flow, principal: Principal, portal: Any,
                  extra: dict[str, str] | None = None) -> dict[str, str]:
-        from robots.auth.vault import Vault, resolve_secrets
+        from robots.auth.vault import Vault
+        from robots.run.launch import flow_secrets
 
         if principal.session_id:
             creds = {**self.tokens.credentials(principal), **(extra or {})}
@@ -107,9 +108,7 @@ class FlowService:
                                "token's portal session does not hold", type="missing_secret")
             return out
         try:
-            found = resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
-                                    optional=flow.all_optional_secrets(), commands=flow.all_secret_commands(),
-                                    vault=Vault.default(self.settings.home))
+            found = flow_secrets(flow, portal, vault=Vault.default(self.settings.home))
             return {**found, **{k: v for k, v in (extra or {}).items() if k in flow.all_secrets()}}
         except InputError as e:
             raise ApiError(403, str(e), type="missing_secret") from None
@@ -166,14 +165,15 @@ class FlowService:
         return out
 
     def _runner(self) -> Any:
+        """A Runner of this API's store and home (its portal sessions: robots.api.warm, POST /sessions)."""
         from robots.run import Runner
 
         return Runner(store=self.store, home=self.settings.home, trigger="api")
 
     def _execute(self, flow: Flow, vars: dict[str, Any], principal: Principal, run_id: str | None,
                  extra_secrets: dict[str, str] | None = None) -> RunRecord:
-        from robots.portals import open_portal
         from robots.run import new_run_id
+        from robots.run.launch import prepare_run
 
         url = self._portal_url(principal, flow)
         if run_id is None:
@@ -186,9 +186,9 @@ class FlowService:
             from robots.api.auth import for_session
 
             flow = for_session(flow, self.tokens.credentials(principal), self.settings.library_dir)
-        with open_portal(flow.portal, url=url, near=near) as portal:
-            secrets = self._secrets(flow, principal, portal, extra_secrets)
-            return self._runner().run(flow, vars=vars, secrets=secrets, portal=portal, run_id=run_id)  # type: ignore[no-any-return]
+        with prepare_run(flow, trigger="api", home=self.settings.home, store=self.store, portal_url=url, near=near,
+                         secrets=lambda portal: self._secrets(flow, principal, portal, extra_secrets)) as launch:
+            return launch.run(vars=vars, run_id=run_id)
 
     # ------------------------------------------------------------------ reads: wait for the run
     def run(self, flow: Flow, vars: dict[str, Any], principal: Principal,

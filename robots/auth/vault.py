@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from robots.errors import ConfigError, SecretNotFound
+from robots.settings import settings
 
 
 def env_name(name: str) -> str:
@@ -28,14 +29,15 @@ class Vault:
 
     @classmethod
     def default(cls, home: Path | None = None) -> Vault:
-        home = home or Path(os.environ.get("ROBOTS_HOME", ".robots"))
+        home = home or settings().home
         return cls(home / "vault", home / "vault.key")
 
     def key(self, create: bool = False) -> bytes | None:
         """The Fernet key: ROBOTS_VAULT_KEY, else the 0600 key file (made when `create`), else None."""
         from cryptography.fernet import Fernet
 
-        key = os.environ.get("ROBOTS_VAULT_KEY")
+        given = settings().vault_key
+        key = given.get_secret_value() if given else None
         if not key:
             if self.key_path.exists():
                 mode = stat.S_IMODE(self.key_path.stat().st_mode)
@@ -118,7 +120,7 @@ def resolve_secrets(names: list[str] | tuple[str, ...], *, defaults: Mapping[str
     secrets (`command:` in its `secrets`), tried before ROBOTS_SECRET_COMMAND."""
     environ = os.environ if environ is None else environ
     vault = vault or Vault.default()
-    command = environ.get("ROBOTS_SECRET_COMMAND")
+    command = settings(environ).secret_command
     out: dict[str, str] = {}
     missing = []
     for name in names:

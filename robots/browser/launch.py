@@ -17,6 +17,7 @@ from robots.browser import processes
 from robots.browser.diagnosis import first_line, reraise_interrupt
 from robots.browser.scripts import NET_HOOK
 from robots.errors import BrowserError
+from robots.settings import BROWSER_KINDS, PREFIX, settings
 
 if TYPE_CHECKING:
     from robots.browser.page import Browser
@@ -37,7 +38,7 @@ CHROME_FLAGS = (
 )
 
 #: browser kinds: `robots.browser.start.start_browser` dispatches on them
-KINDS = ("chromium", "undetected", "remote")
+KINDS = BROWSER_KINDS
 
 #: chromedriver logs warnings and errors only (never the commands, which carry typed secrets)
 DRIVER_LOG_ARGS = ("--log-level=WARNING",)
@@ -70,7 +71,8 @@ def chrome_arguments(options: BrowserOptions, *, headless_flag: bool = True) -> 
 def find_binary(explicit: str | None, env: str, names: tuple[str, ...], what: str, install: str) -> str:
     """`explicit`, else $env, else the first of `names` on PATH. A path that is given but not there is an
     error of its own (never silently replaced by another binary)."""
-    for given, where in ((explicit, "the browser options"), (os.environ.get(env), f"${env}")):
+    configured = getattr(settings(), env.removeprefix(PREFIX).lower())  # the setting of that variable
+    for given, where in ((explicit, "the browser options"), (configured, f"${env}")):
         if given:
             if Path(given).is_file() and os.access(given, os.X_OK):
                 return given
@@ -96,21 +98,20 @@ def find_chromedriver(options: BrowserOptions) -> str:
 
 def driver_port() -> int:
     """chromedriver's port: $ROBOTS_CHROMEDRIVER_PORT (where a firewall allows only one), else 0 (a free one)."""
-    given = os.environ.get("ROBOTS_CHROMEDRIVER_PORT", "").strip()
+    import socket
+
+    given = settings().chromedriver_port  # a bad value is a ConfigError naming it
     if not given:
         return 0
-    if not given.isdigit() or not 0 < int(given) < 65536:
-        raise BrowserError(f"ROBOTS_CHROMEDRIVER_PORT must be a port number, got {given!r}")
-    import socket
 
     with socket.socket() as probe:
         try:
-            probe.bind(("127.0.0.1", int(given)))
+            probe.bind(("127.0.0.1", given))
         except OSError:
             raise BrowserError(f"chromedriver's port {given} (ROBOTS_CHROMEDRIVER_PORT) is in use: stop what "
                                "listens there, or unset ROBOTS_CHROMEDRIVER_PORT to let chromedriver take a free "
                                "port") from None
-    return int(given)
+    return given
 
 
 # ----------------------------------------------------------------------------------------------- processes

@@ -24,6 +24,7 @@ from robots.browser.launch import (
     start_xvfb,
 )
 from robots.browser.page import Browser
+from robots.errors import BrowserError
 
 
 @functools.cache
@@ -41,6 +42,39 @@ def _once_service_class() -> type:
             super().start()
 
     return OnceService
+
+
+#: seconds chromedriver may take to open a session in a fresh Chrome (selenium's own wait is 120 s, and then
+#: it raises urllib3's ReadTimeoutError, which names no browser): a Chrome that never answers is ended after this
+START_TIMEOUT = 60.0
+
+
+@functools.cache
+def _bounded_chrome_class() -> type:
+    from selenium import webdriver
+    from selenium.webdriver.chromium.remote_connection import ChromiumRemoteConnection
+    from selenium.webdriver.common.webdriver import LocalWebDriver
+    from selenium.webdriver.remote.client_config import ClientConfig
+
+    class BoundedChrome(webdriver.Chrome):  # type: ignore[misc]
+        """webdriver.Chrome whose session request waits `start_timeout`, not selenium's 120 s. ChromiumDriver's
+        __init__ takes no client config, so this is its body (selenium 4.51.0, pinned in pyproject.toml) with one:
+        the service is already started and the binaries are found (no DriverFinder: Selenium Manager is offline)."""
+
+        def __init__(self, service: Any, options: Any, start_timeout: float) -> None:
+            self.service, self.options = service, options
+            config = ClientConfig(remote_server_addr=service.service_url, keep_alive=True, timeout=start_timeout)
+            executor = ChromiumRemoteConnection(remote_server_addr=service.service_url, vendor_prefix="goog",
+                                                browser_name="chrome", keep_alive=True,
+                                                ignore_proxy=options._ignore_local_proxy, client_config=config)
+            try:
+                LocalWebDriver.__init__(self, command_executor=executor, options=options)
+            except Exception:
+                self.quit()
+                raise
+            config.timeout = 120  # selenium's own wait for every later command (chromedriver bounds page loads)
+
+    return BoundedChrome
 
 
 def _chrome_options(options: BrowserOptions, chrome: str, profile: str) -> Any:
@@ -63,7 +97,7 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never try to download
     chrome = find_chrome(options)
     driver_bin = find_chromedriver(options)
-    from selenium import webdriver
+    import urllib3.exceptions  # selenium's HTTP client
     from selenium.common.exceptions import WebDriverException
 
     port = driver_port()  # before anything starts: a taken port must leave nothing behind
@@ -90,7 +124,13 @@ def start_chromium(options: BrowserOptions, run_dir: Path | None) -> Browser:
     service.on_spawn = lambda pid: spawned.record(pid, "chromedriver")
     try:
         service.start()
-        driver = webdriver.Chrome(service=service, options=opts)
+        driver = _bounded_chrome_class()(service, opts, START_TIMEOUT)
+    except urllib3.exceptions.TimeoutError:  # Chrome started, but it opened no session within START_TIMEOUT
+        spawned.end()
+        said = log_tail(driver_log)
+        shutil.rmtree(profile, ignore_errors=True)
+        raise BrowserError(f"Chrome ({chrome}) started but did not open a session within {START_TIMEOUT:g} s; it was "
+                           f"ended{f' (chromedriver said: {said})' if said else ''}") from None
     except WebDriverException as e:
         spawned.end()
         error = start_error(e, chrome, driver_bin, log_tail(driver_log))

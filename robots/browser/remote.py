@@ -21,6 +21,7 @@ from robots.browser.grid_session import grid_status
 from robots.browser.launch import BrowserOptions, chrome_arguments, prepare
 from robots.browser.page import Browser
 from robots.errors import BrowserError
+from robots.settings import settings
 
 log = logging.getLogger("robots.browser")
 
@@ -100,7 +101,7 @@ def start_remote(options: BrowserOptions, run_dir: Path | None = None) -> Browse
     from selenium.common.exceptions import WebDriverException
 
     opts = webdriver.ChromeOptions()
-    binary = options.chrome_binary or os.environ.get("ROBOTS_CHROME_BINARY")
+    binary = options.chrome_binary or settings().chrome_binary
     if binary:  # Chrome's path on the node (goog:chromeOptions.binary); else the node's own choice
         opts.binary_location = binary
     for flag in chrome_arguments(options):

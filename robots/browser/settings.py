@@ -4,13 +4,13 @@ environment (ROBOTS_BROWSER, ROBOTS_GRID_URL) < the command line (--browser,
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from robots.browser.launch import KINDS, BrowserOptions
 from robots.errors import InputError
+from robots.settings import settings
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def resolve_options(spec: Any = None, *, overrides: BrowserOverrides | None = No
     """The options for one run. `spec` is a flow's `browser:` section (robots.flow.model.BrowserSpec) or None;
     `page_load` the flow's `timeouts.page_load`, used when the section sets no `page_load_timeout`.
     Raises InputError for a bad kind or a remote browser without a Grid URL (before anything starts)."""
-    env = os.environ if env is None else env
+    configured = settings(env)  # ROBOTS_BROWSER, ROBOTS_GRID_URL (a bad kind is a ConfigError naming it)
     over = overrides or BrowserOverrides()
     values: dict[str, Any] = {}
     if page_load is not None:
@@ -49,10 +49,10 @@ def resolve_options(spec: Any = None, *, overrides: BrowserOverrides | None = No
             values["page_load_timeout"] = spec.page_load_timeout
         if spec.binary:
             values["chrome_binary"] = spec.binary
-    if env.get("ROBOTS_BROWSER"):
-        values["kind"] = _kind(env["ROBOTS_BROWSER"], "ROBOTS_BROWSER")
-    if env.get("ROBOTS_GRID_URL"):
-        values["grid_url"] = env["ROBOTS_GRID_URL"]
+    if configured.browser:
+        values["kind"] = configured.browser
+    if configured.grid_url:
+        values["grid_url"] = configured.grid_url
     if over.kind is not None:
         values["kind"] = _kind(over.kind, "--browser")
     if over.grid_url is not None:

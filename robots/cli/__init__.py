@@ -1,4 +1,4 @@
-"""The command line: `robots run`, `validate`, `schema`, `steps`, `explain`, `runs`, `report`, `sandbox`,
+"""The command line: `robots run`, `validate`, `schema`, `steps`, `settings`, `explain`, `runs`, `report`, `sandbox`,
 `secrets`, `schedule`, `pause`, `resume`, `watch`, `bdd`, `serve`, `api`. The library raises; this package
 alone turns errors into text and exit codes (0 passed, 1 failed, 2 invalid input, 3 errored, 130 interrupted).
 
@@ -9,7 +9,7 @@ without loading a browser, the API or the scheduler.
 
     run.py        robots run (its --output writers: output.py)
     report.py     robots report
-    flowtools.py  robots schema, steps, explain, validate
+    flowtools.py  robots schema, steps, settings, explain, validate
     runs.py       robots runs [list], prune, export, sweep, show, cancel
     sandbox.py    robots sandbox serve, credentials
     vault.py      robots secrets set, list, rm
@@ -41,7 +41,8 @@ from robots.cli import (
     vault,
     watch,
 )
-from robots.cli.common import err
+from robots.cli.common import err, fail
+from robots.errors import RobotsError
 
 __all__ = ["app", "main"]
 
@@ -53,6 +54,7 @@ app.command()(run.run)
 app.command()(report.report)
 app.command()(flowtools.schema)
 app.command()(flowtools.steps)
+app.command()(flowtools.settings)
 app.command()(flowtools.explain)
 app.command()(flowtools.validate)
 app.command("pause")(schedule.pause_all)
@@ -77,3 +79,5 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
+    except RobotsError as e:  # e.g. a bad ROBOTS_* setting read before a command's own error handling
+        sys.exit(fail(e).exit_code)

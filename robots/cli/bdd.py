@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from robots.cli.common import err
+from robots.settings import settings
 
 #: pytest's exit codes -> ours (C2): 0 passed, 1 a scenario failed, 2 nothing to run / bad input, 3 errored
 _EXIT = {0: 0, 1: 1, 2: 3, 3: 3, 4: 2, 5: 2}
@@ -43,12 +44,12 @@ def bdd_command(
     output.mkdir(parents=True, exist_ok=True)
     junit, report, events = output / "junit.xml", output / "report.html", output / "events.jsonl"
     events.unlink(missing_ok=True)
-    url = portal_url or os.environ.get("ROBOTS_PORTAL_URL")
+    url = portal_url or settings().portal_url
     server = None
     if not url:
         from robots.sandbox import SandboxServer
 
-        server = SandboxServer(size=os.environ.get("ROBOTS_SANDBOX_SIZE") or "default").start()
+        server = SandboxServer(size=settings().sandbox_size or "default").start()
         url = server.url
         err.print(f"robots: no portal URL given; started the bundled sandbox at {url}", markup=False)
     try:

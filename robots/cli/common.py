@@ -6,7 +6,6 @@ it), so every group can use it and none imports another."""
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 from datetime import timedelta
@@ -33,7 +32,9 @@ def out() -> Console:
 
 
 def home() -> Path:
-    return Path(os.environ.get("ROBOTS_HOME", ".robots"))
+    from robots.settings import settings
+
+    return settings().home
 
 
 def setup_logging(verbose: int, masker: Any = None) -> None:

@@ -54,6 +54,18 @@ def steps(
     sys.stdout.write(step_reference(format))  # type: ignore[arg-type]
 
 
+def settings(
+    format: Annotated[str, typer.Option("--format", help="text or markdown")] = "text",
+) -> None:
+    """Every ROBOTS_* environment variable: its default and meaning (README.md's table is the markdown)."""
+    from robots.settings import settings_table
+
+    if format not in ("text", "markdown"):
+        err.print(f"error: --format is text or markdown, not {format!r}", markup=False)
+        raise typer.Exit(2)
+    sys.stdout.write(settings_table(format))
+
+
 def explain(flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")]) -> None:
     """Show a flow's steps as the runner will see them, with every selector resolved to its candidates."""
     from robots.flow.explain import explain as explain_flow

@@ -109,15 +109,12 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
          report: list[str], headed: bool, *, vars_file: Path | None = None, dry_run: bool = False,
          from_step: str | None = None, to_step: str | None = None, pause_on_failure: bool = False,
          browser: Any = None, fresh_login: bool = False) -> int:
-    from robots.auth.vault import resolve_secrets
     from robots.browser.settings import resolve_options
-    from robots.engine import Runner, exit_code
+    from robots.engine import exit_code
     from robots.flow.loader import load_flow
-    from robots.masking import Masker
     from robots.output_files import check_target
-    from robots.portals import open_portal
-    from robots.records import open_store
     from robots.reports import write_report
+    from robots.run.launch import prepare_run
 
     if fmt not in ("json", "table"):
         raise InputError(f"--format must be json or table, got {fmt!r}")
@@ -140,19 +137,15 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     previous = signal.signal(signal.SIGTERM, raise_interrupted)
     progress = None
     try:
-        with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
-            secrets = resolve_secrets(flow.all_secrets(), defaults=portal.default_secrets if portal else None,
-                                      optional=flow.all_optional_secrets(), commands=flow.all_secret_commands())
-            masker = Masker(secrets.values())
-            setup_logging(0 if not log.isEnabledFor(logging.INFO) else 1, masker)
-            store = open_store()
+        with prepare_run(flow, trigger="cli", home=home(), portal_url=portal_url, near=flow.path.parent.resolve(),
+                         on_masker=lambda masker: setup_logging(0 if not log.isEnabledFor(logging.INFO) else 1,
+                                                                masker),
+                         browser=browser, pause_on_failure=pause_on_failure, keep_sessions=not fresh_login) as launch:
             progress = _Progress()
-            runner = Runner(store=store, home=home(), trigger="cli", listener=progress,  # type: ignore[arg-type]
-                            browser=browser, pause_on_failure=pause_on_failure, keep_sessions=not fresh_login)
+            runner = launch.runner(listener=progress)
             runner.sweep()
             t0 = time.monotonic()
-            record = runner.run(flow, vars=vars_, secrets=secrets, portal=portal, dry_run=dry_run,
-                                from_step=from_step, to_step=to_step)
+            record = launch.run(runner, vars=vars_, dry_run=dry_run, from_step=from_step, to_step=to_step)
             seconds = time.monotonic() - t0
             progress.stop()
     except KeyboardInterrupt:

@@ -148,10 +148,9 @@ def run(
 
 def _outbox(store: Any, needed: bool) -> Any:
     """The webhook outbox, with its signing secret (`webhook_secret`: required when some robot has webhooks)."""
-    import os
-
     from robots.auth.vault import resolve_secrets
     from robots.outbox import SECRET_NAME, Outbox
+    from robots.settings import settings
 
     if not needed:
         try:
@@ -166,8 +165,7 @@ def _outbox(store: Any, needed: bool) -> Any:
         except SecretNotFound as e:
             raise SecretNotFound(f"webhooks are signed with the secret '{SECRET_NAME}' (HMAC-SHA256), and {e}; "
                                  f"set it, e.g. robots secrets set {SECRET_NAME}") from None
-    backoff = float(os.environ.get("ROBOTS_WEBHOOK_BACKOFF", "5"))
-    return Outbox(store.engine, secret, backoff_s=backoff)
+    return Outbox(store.engine, secret, backoff_s=settings().webhook_backoff)
 
 
 def _outbox_worker(outbox: Any) -> Any:
@@ -268,35 +266,19 @@ def resume_all() -> None:
 def exec_one() -> None:
     """(internal) Run one robot's flow as the scheduler asks on stdin: {run_id, flow, vars, secrets,
     max_runtime}. Its run record is the result; exit codes as `robots run`."""
-    from robots.auth.vault import resolve_secrets
-    from robots.engine import Runner, exit_code
+    from robots.engine import exit_code
     from robots.flow.loader import load_flow
-    from robots.masking import Masker
-    from robots.portals import open_portal
-    from robots.records import open_store
+    from robots.run.launch import prepare_run
 
     setup_logging(0)
     spec = json.loads(sys.stdin.read())
     signal.signal(signal.SIGTERM, raise_interrupted)
     try:
         flow = load_flow(spec["flow"])
-        with open_portal(flow.portal, near=flow.path.parent.resolve()) as portal:
-            # As `robots run` looks them up, under the names the robot stores them by (the flow's by default).
-            stored: dict[str, str] = spec["secrets"]
-
-            def as_stored(name: str) -> str:
-                return stored.get(name, name)
-
-            found = resolve_secrets(
-                [as_stored(n) for n in flow.all_secrets()],
-                defaults={as_stored(n): v for n, v in (portal.default_secrets if portal else {}).items()},
-                optional=[as_stored(n) for n in flow.all_optional_secrets()],
-                commands={as_stored(n): c for n, c in flow.all_secret_commands().items()})
-            secrets = {n: found[as_stored(n)] for n in flow.all_secrets()}
-            setup_logging(0, Masker(secrets.values()))
-            runner = Runner(store=open_store(), home=home(), trigger="schedule")
-            record = runner.run(flow, vars=spec["vars"], secrets=secrets, portal=portal, run_id=spec["run_id"],
-                                max_runtime=spec["max_runtime"])
+        # As `robots run` looks them up, under the names the robot stores them by (the flow's by default).
+        with prepare_run(flow, trigger="schedule", home=home(), near=flow.path.parent.resolve(),
+                         stored_secrets=spec["secrets"], on_masker=lambda masker: setup_logging(0, masker)) as launch:
+            record = launch.run(vars=spec["vars"], run_id=spec["run_id"], max_runtime=spec["max_runtime"])
     except RobotsError as e:
         raise fail(e) from None
     except KeyboardInterrupt:

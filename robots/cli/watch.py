@@ -42,11 +42,10 @@ def watch_command(
 
 def _watch(flow_path: Path, key: str, every: str, var: list[str], name: str | None, output: str | None,
            webhooks: list[str], polls: int | None, full_every: int, portal_url: str | None) -> None:
-    from robots.auth.vault import resolve_secrets
     from robots.engine import resolve_vars
     from robots.flow.loader import load_flow
-    from robots.portals import open_portal
     from robots.records import open_store
+    from robots.run.launch import prepare_run
     from robots.watch import SnapshotStore, Watch, parse_every, runner_for
 
     seconds = parse_every(every)
@@ -65,17 +64,17 @@ def _watch(flow_path: Path, key: str, every: str, var: list[str], name: str | No
         from robots.errors import ConfigError
 
         raise ConfigError("robots watch keeps its snapshots in a SQL store; ROBOTS_DATABASE_URL is memory://")
-    with open_portal(flow.portal, url=portal_url, near=flow.path.parent.resolve()) as portal:
-        names = list(flow.all_secrets()) + (["webhook_secret"] if webhooks else [])
-        secrets = resolve_secrets(names, defaults=portal.default_secrets if portal else None,
-                                  optional=flow.all_optional_secrets())
+    with prepare_run(flow, trigger="cli", home=home(), store=store, portal_url=portal_url,
+                     near=flow.path.parent.resolve(), also_secrets=["webhook_secret"] if webhooks else [],
+                     on_masker=lambda masker: setup_logging(1, masker)) as launch:
+        portal, secrets = launch.portal, dict(launch.secrets)
         outbox = None
         if webhooks:
             from robots.outbox import Outbox
 
             outbox = Outbox(engine, secrets.pop("webhook_secret"))
         watch = Watch(flow=flow, key=key, store=SnapshotStore(engine), name=name or "", output=output,
-                      run=runner_for(store=store, home=home(), portal=portal, secrets=secrets), vars=given,
+                      run=runner_for(launch, secrets=secrets), vars=given,
                       full_every=full_every, time_zone=portal.time_zone if portal else "UTC",
                       webhooks=tuple(webhooks), outbox=outbox)
         err.print(f"watching {flow.name} ({watch.output} by {key}) every {seconds:g} s; events on stdout",

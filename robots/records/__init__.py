@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -50,7 +49,9 @@ def open_store(url: str | None = None) -> RunStore:
 
     `memory://` gives a `MemoryStore` (nothing is kept after the process ends).
     """
-    url = url or os.environ.get(DATABASE_URL_ENV) or None
+    from robots.settings import settings
+
+    url = url or settings().database_url
     if url == MEMORY_URL:
         return MemoryStore()
     return SqlStore(url if url is not None else default_database_url())

@@ -440,8 +440,10 @@ def write_database(path: Path, seed: int, size: str, customers: Iterable[Custome
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("ROBOTS_SANDBOX_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "robots" / "sandbox"
+    from robots.settings import settings
+
+    configured = settings().sandbox_cache
+    return configured if configured else Path.home() / ".cache" / "robots" / "sandbox"
 
 
 def _fingerprint() -> str:

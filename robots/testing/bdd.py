@@ -25,10 +25,12 @@ from pytest_bdd.exceptions import StepDefinitionNotFoundError
 
 from robots import load_flow
 from robots.flow.model import StepCall
-from robots.portals import Portal, open_portal
+from robots.portals import Portal
 from robots.records import SqlStore
 from robots.records.model import RunRecord, StepRecord
-from robots.run import Listener, Runner
+from robots.run import Listener
+from robots.run.launch import prepare_run
+from robots.settings import settings
 
 pytest_plugins = ["robots.testing.fixtures"]
 
@@ -144,11 +146,10 @@ class World:
         store = SqlStore(f"sqlite:///{self.home / 'robots.db'}")
         before = self._clock_minute()
         try:
-            with open_portal(flow.portal, url=self.tenant_url) as portal:
-                if portal is not None:
-                    portal = self._for_tenant(portal)
-                record = Runner(store=store, home=self.home, trigger="bdd", listener=listener).run(
-                    flow, vars={**self.vars, **(vars or {})}, secrets=self.secrets or None, portal=portal)
+            with prepare_run(flow, trigger="bdd", home=self.home, store=store, portal_url=self.tenant_url,
+                             adapt_portal=self._for_tenant, secrets=lambda portal: dict(self.secrets or {}),
+                             listener=listener) as launch:
+                record = launch.run(vars={**self.vars, **(vars or {})})
         finally:
             store.close()
         self.record = record
@@ -232,7 +233,7 @@ _STATE: dict[str, Any] = {"dirty": True, "world": None}
 @pytest.fixture(scope="session")
 def robots_bdd_portal(request: pytest.FixtureRequest) -> tuple[str, bool]:
     """(base URL, is it the sandbox): ROBOTS_BDD_PORTAL_URL, else the session's sandbox (started here)."""
-    url = os.environ.get(PORTAL_URL_ENV)
+    url = settings().bdd_portal_url
     if url:
         try:
             is_sandbox = httpx.get(f"{url.rstrip('/')}/_sandbox/clock", timeout=10).status_code == 200
@@ -254,7 +255,7 @@ def robots_bdd(robots_bdd_portal: tuple[str, bool], robots_bdd_home: Path, reque
     """The scenario's world. The sandbox is reset first when an earlier scenario changed it (faults, clock,
     revoked sessions, data), so that scenarios which only read keep their stored sessions."""
     url, is_sandbox = robots_bdd_portal
-    base = Path(os.environ.get(BASE_ENV) or request.config.rootpath)
+    base = settings().bdd_base or Path(request.config.rootpath)
     if is_sandbox and _STATE["dirty"]:
         httpx.post(f"{url}/_sandbox/reset", timeout=60).raise_for_status()
         _STATE["dirty"] = False
@@ -1242,7 +1243,7 @@ def _where(feature: Any) -> str:
 
 
 def _event(data: dict[str, Any]) -> None:
-    target = os.environ.get(EVENTS_ENV)
+    target = settings().bdd_events
     if target:
         with open(target, "a", encoding="utf-8") as f:
             f.write(json.dumps(data) + "\n")

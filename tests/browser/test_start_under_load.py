@@ -6,16 +6,18 @@ A renderer that never answers still fails, with that message, after the start's 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 from pathlib import Path
 
 import pytest
 
-from robots.browser import launch, processes
+from robots.browser import launch, local, processes
 from robots.browser.launch import BrowserOptions
 from robots.browser.start import start_browser
 from robots.errors import BrowserError
+from robots.testing import tracked_pids_alive
 
 pytestmark = pytest.mark.browser
 
@@ -85,3 +87,20 @@ def test_a_renderer_that_never_answers_fails_the_start_with_its_cause(monkeypatc
     finally:
         browser.quit()
     assert ended(browser)
+
+
+def test_a_chrome_that_never_opens_a_session_is_ended_with_its_cause(tmp_path, monkeypatch):
+    """Chrome's --renderer-startup-dialog stops every renderer until a debugger attaches: chromedriver never gets
+    its first page, and selenium would wait 120 s and then raise urllib3's ReadTimeoutError."""
+    monkeypatch.setattr(local, "START_TIMEOUT", 4.0)
+    chrome = tmp_path / "chrome"
+    chrome.write_text(f'#!/bin/sh\nexec {shutil.which("chromium")} --renderer-startup-dialog "$@"\n')
+    chrome.chmod(0o755)
+    with pytest.raises(BrowserError) as failed:
+        start_browser(BrowserOptions(chrome_binary=str(chrome)), tmp_path)
+    said = str(failed.value)  # chromedriver's log names the paused renderers by pid
+    assert said.startswith(f"Chrome ({chrome}) started but did not open a session within 4 s; it was ended "
+                           "(chromedriver said: ")
+    assert "paused waiting for debugger to attach" in said
+    assert (tmp_path / "processes.json").is_file()
+    assert tracked_pids_alive(tmp_path) == []
