@@ -34,7 +34,7 @@ from sqlalchemy.orm import sessionmaker
 
 from robots.errors import InputError
 from robots.netguard import GuardedTransport, NetGuard, TargetRefused, without_credentials
-from robots.records.tables import OutboxRow
+from robots.records.schema import OutboxRow
 
 log = logging.getLogger("robots.outbox")
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from robots.browser.locators import Selector, looks_like_locator, parse_locator
 from robots.errors import FlowError, FlowIssue
 from robots.flow.yamlsrc import load_located, read_source
+from robots.locators import Selector, looks_like_locator, parse_locator
 
 CATALOG_FILE = "a selector catalog"
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 
 from robots.errors import InputError, RobotsError, TechnicalError
 from robots.flow.model import Flow
-from robots.records.tables import WatchRow, WatchSnapshotRow
+from robots.records.schema import WatchRow, WatchSnapshotRow
 
 if TYPE_CHECKING:
     from robots.run.launch import Launch

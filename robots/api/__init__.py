@@ -1,7 +1,7 @@
 """The unofficial Sera API (issue 9): FastAPI endpoints backed by the Sera flows, run by the ordinary Runner.
 
 `create_app(settings)` builds the app; `robots serve` runs it under uvicorn. Every error is one JSON envelope
-(robots.api.errors), every endpoint checks a token's scopes (robots.api.auth), writes take an Idempotency-Key
+(robots.api.errors), every endpoint checks a token's scopes (robots.api.tokens), writes take an Idempotency-Key
 (robots.api.idempotency), and slow work is a run (`202` + `Location: /runs/{id}`).
 """
 

@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from robots.api import errors
-from robots.api.auth import RateLimiter, TokenStore
 from robots.api.flows import FlowService
 from robots.api.limits import BodyLimit, Budget, ClientLimits
 from robots.api.routers import reads, runs, sessions, system, uploads, webhooks, writes
 from robots.api.settings import ApiSettings
+from robots.api.tokens import RateLimiter, TokenStore
 
 DESCRIPTION = """An API over the Sera portal, which has none: every endpoint runs a Sera flow in a real browser (or
 reads a stored record). Send `Authorization: Bearer <token>` (from `POST /sessions` or

@@ -17,9 +17,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from robots.api.auth import Principal
 from robots.api.errors import REQUEST_ID, ApiError, request_id
-from robots.records.tables import IdempotencyRow
+from robots.api.tokens import Principal
+from robots.records.schema import IdempotencyRow
 
 
 def services(request: Request) -> Any:

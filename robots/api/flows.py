@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from robots.api.auth import Principal, TokenStore
 from robots.api.errors import ApiError
 from robots.api.settings import ApiSettings
+from robots.api.tokens import Principal, TokenStore
 from robots.errors import FlowError, InputError
 from robots.flow.model import Flow
 from robots.records.model import RunRecord
@@ -84,7 +84,7 @@ class FlowService:
                        "API with ROBOTS_PORTAL_URL set", type="portal_not_configured")
 
     def _tenant_of(self, portal_url: str | None) -> str | None:
-        from robots.api.auth import served_portals
+        from robots.api.tokens import served_portals
 
         return served_portals(self.settings).get((portal_url or "").rstrip("/"))
 
@@ -182,8 +182,8 @@ class FlowService:
         near = flow.path.parent.resolve()
         if flow.name == "api_sign_in":
             near = (self.settings.library_dir / "sera").resolve()
-        if principal.session_id:  # an SSO session's runs sign in through SSO (robots.api.auth.for_session)
-            from robots.api.auth import for_session
+        if principal.session_id:  # an SSO session's runs sign in through SSO (robots.api.tokens.for_session)
+            from robots.api.tokens import for_session
 
             flow = for_session(flow, self.tokens.credentials(principal), self.settings.library_dir)
         with prepare_run(flow, trigger="api", home=self.settings.home, store=self.store, portal_url=url, near=near,

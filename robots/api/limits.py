@@ -20,7 +20,7 @@ UPLOAD_PATHS = frozenset({"/uploads"})
 
 
 class Budget:
-    """A sliding window per key (a client address), like robots.api.auth.RateLimiter: at most `limit` requests in
+    """A sliding window per key (a client address), like robots.api.tokens.RateLimiter: at most `limit` requests in
     `window` seconds. Keys with no request in the window are dropped as the table grows, so a flood of addresses
     cannot grow it without bound."""
 

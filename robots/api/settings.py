@@ -32,7 +32,7 @@ class ApiSettings:
     #: the tenant of `portal_url` (ROBOTS_PORTAL_TENANT; None: the URL names its own tenant)
     portal_tenant: str | None = _env("portal_tenant")
     #: more portals POST /sessions may sign in to besides `portal_url` (ROBOTS_API_PORTALS, comma-separated `URL` or
-    #: `TENANT=URL`): the API's browser never opens a URL a caller made up (robots.api.auth.served_portals)
+    #: `TENANT=URL`): the API's browser never opens a URL a caller made up (robots.api.tokens.served_portals)
     portals: tuple[str, ...] = _env("api_portals")
     #: lifetime of a token issued by POST /sessions, seconds
     session_token_ttl_s: int = 8 * 3600

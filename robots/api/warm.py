@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from robots.api.auth import Principal
+from robots.api.tokens import Principal
 from robots.browser.http import PortalHttp
 
 log = logging.getLogger("robots.api")

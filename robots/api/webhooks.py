@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from robots.records.model import RunRecord
-from robots.records.tables import WebhookRow
+from robots.records.schema import WebhookRow
 
 EVENTS = ("run.finished",)
 

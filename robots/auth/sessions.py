@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from robots.browser.http import PortalHttp
 from robots.errors import ConfigError, TechnicalError
-from robots.records.tables import BlockRow, LeaseRow, SessionRow
+from robots.records.schema import BlockRow, LeaseRow, SessionRow
 
 log = logging.getLogger("robots.auth.sessions")
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from robots.browser.locators import Selector
 from robots.errors import (
     BrowserError,
     ElementNotFound,
@@ -18,6 +17,7 @@ from robots.errors import (
     RobotsError,
     StepTimeout,
 )
+from robots.locators import Selector
 
 #: the document's own URL and the ERR_ code Chrome's error page shows (Chrome keeps the requested URL as
 #: current_url on its own error page; the document knows better)

@@ -4,6 +4,7 @@ process spawned behind the gate and tracked by pid (robots.browser.launch)."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 import shutil
 import tempfile
@@ -63,7 +64,8 @@ def _bounded_chrome_class() -> type:
 
         def __init__(self, service: Any, options: Any, start_timeout: float) -> None:
             self.service, self.options = service, options
-            config = ClientConfig(remote_server_addr=service.service_url, keep_alive=True, timeout=start_timeout)
+            config = ClientConfig(remote_server_addr=service.service_url, keep_alive=True,
+                                  timeout=math.ceil(start_timeout))  # (whole seconds)
             executor = ChromiumRemoteConnection(remote_server_addr=service.service_url, vendor_prefix="goog",
                                                 browser_name="chrome", keep_alive=True,
                                                 ignore_proxy=options._ignore_local_proxy, client_config=config)

@@ -52,7 +52,7 @@ def api_token_create(
 ) -> None:
     """Mint an API token without a portal session (its flows use the vault, like `robots run`): prints it once.
     A bootstrap token for POST /sessions: `--scope sessions:create [--credential NAME] [--tenant T]`."""
-    from robots.api.auth import TokenStore
+    from robots.api.tokens import TokenStore
     from robots.records import SqlStore, open_store
 
     try:

@@ -7,23 +7,24 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from robots.errors import FlowError, FlowIssue
 from robots.flow import templating
+from robots.flow.issues import describe, pydantic_issues
 from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
+from robots.flow.stepcalls import StepParser
 from robots.flow.yamlsrc import Located, load_located, read_source, where
 from robots.scrape import contracts
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
-from robots.steps.base import StepArgs, suggest
+from robots.steps.base import suggest
 from robots.steps.plugins import load_plugins
 
 #: the flows that ship with robots (flows/sera/sign_in.yaml, ...): any flow may call them
@@ -31,84 +32,9 @@ LIBRARY = Path(__file__).resolve().parents[2] / "flows"
 _VARSPEC_KEYS = set(VarSpec.model_fields)
 # The flows loaded in one pass (see `one_pass`), by resolved path.
 _PASS: ContextVar[dict[Any, Any] | None] = ContextVar("robots_flow_pass", default=None)
-_PATTERN_RULES = {
-    "name": "is not a valid name: use letters, digits, '_', '.' and '-' only",
-    "portal": "is not a valid portal name: use lower-case letters, digits, '_' and '-' only",
-    "id": "is not a valid step id: use letters, digits and '_', not starting with a digit",
-    "grid_url": "is not an http:// or https:// URL",
-    "window_size": "is not WIDTHxHEIGHT in pixels, like 1366x900",
-}
 _PORTAL_KEYS = ("url", "tenant", "time_zone", "name")
 _RUN_KEYS = ("id", "dir", "started_at")
 _LOOP_KEYS = ("item", "index")
-
-_EXPECTED = {
-    "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer",
-    "float_parsing": "a number", "float_type": "a number",
-    "bool_parsing": "true or false", "bool_type": "true or false",
-    "string_type": "text", "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
-    "tuple_type": "a list",
-}
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return repr(value)
-
-
-def pydantic_issues(located: Located, exc: ValidationError, base: tuple, where_prefix: str,
-                    model: type[BaseModel], noun: str) -> list[FlowIssue]:
-    """Turn pydantic's errors into located, human messages."""
-    issues = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        etype = err["type"]
-        path = base + loc
-        wh = ".".join(str(p) for p in (where_prefix, *loc[:-1]) if p != "")
-        if etype == "missing":
-            issues.append(located.issue(base + loc[:-1], wh, f"missing required {noun} '{loc[-1]}'"))
-        elif etype == "extra_forbidden":
-            known = _keys_at(model, loc[:-1])
-            issues.append(located.issue(path, wh, f"unknown {noun} '{loc[-1]}'{suggest(str(loc[-1]), known)}",
-                                        key=True))
-        else:
-            field = ".".join(str(p) for p in (where_prefix, *loc) if p != "")
-            if etype in _EXPECTED:
-                msg = f"expected {_EXPECTED[etype]}, got {_describe(err.get('input'))}"
-            elif etype == "string_pattern_mismatch":
-                rule = _PATTERN_RULES.get(str(loc[-1]), "does not have the expected form")
-                msg = f"{_describe(err.get('input'))} {rule}"
-            elif etype == "value_error" and "error" in err.get("ctx", {}):
-                # A rule over several keys (a model's own check) has the whole mapping as its input: not worth naming.
-                got = f", got {_describe(err.get('input'))}" if loc else ""
-                msg = f"{err['ctx']['error']}{got}"
-            else:
-                msg = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_describe(err.get('input'))}"
-            issues.append(located.issue(path, field, msg))
-    return issues
-
-
-def _keys_at(model: type[BaseModel], path: tuple) -> list[str]:
-    """The keys of the mapping at `path` inside `model` when a model defines it (for did-you-mean), else []."""
-    import typing
-
-    current: Any = model
-    for part in path:
-        fields = getattr(current, "model_fields", None)
-        if fields is None or part not in fields:
-            return []
-        annotation = fields[part].annotation
-        options = [a for a in (typing.get_args(annotation) or (annotation,))
-                   if isinstance(a, type) and issubclass(a, BaseModel)]
-        if len(options) != 1:
-            return []
-        current = options[0]
-    return list(current.model_fields)
 
 
 def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) -> Path | None:
@@ -131,135 +57,6 @@ def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) 
     if pack is not None and pack.selectors_dir is not None and pack.selectors_dir.is_dir():
         return pack.selectors_dir
     return None
-
-
-class _StepParser:
-    def __init__(self, located: Located, catalog: SelectorCatalog):
-        self.located = located
-        self.catalog = catalog
-        self.issues: list[FlowIssue] = []
-        self.ids: dict[str, str] = {}
-
-    def parse_list(self, items: Any, base: tuple, wh: str) -> tuple[StepCall, ...]:
-        if not isinstance(items, list):
-            self.issues.append(self.located.issue(base, wh, f"expected a list of steps, got {_describe(items)}"))
-            return ()
-        calls = []
-        for i, item in enumerate(items):
-            call = self.parse_one(item, base + (i,), f"{wh}[{i}]")
-            if call is not None:
-                calls.append(call)
-        return tuple(calls)
-
-    def parse_one(self, item: Any, path: tuple, wh: str) -> StepCall | None:
-        loc = self.located
-        known = sorted(REGISTRY)
-        if isinstance(item, str):
-            kind, raw, arg_path = item, None, path
-        elif isinstance(item, dict) and len(item) == 1:
-            kind, raw = next(iter(item.items()))
-            arg_path = path + (kind,)
-        elif isinstance(item, dict) and item:
-            steps_here = [k for k in item if k in REGISTRY]
-            if len(steps_here) == 1:
-                msg = (f"the arguments of '{steps_here[0]}' must be indented under it "
-                       f"(found {', '.join(repr(k) for k in item if k != steps_here[0])} beside it)")
-            else:
-                msg = ("a step is a mapping with one key, the step's name; found keys "
-                       + ", ".join(f"'{k}'" for k in item))
-            self.issues.append(loc.issue(path, wh, msg))
-            return None
-        else:
-            self.issues.append(loc.issue(path, wh, f"expected a step like '- open: URL', got {_describe(item)}"))
-            return None
-        if kind not in REGISTRY:
-            self.issues.append(loc.issue(arg_path, wh, f"unknown step '{kind}'{suggest(kind, known)}", key=True))
-            return None
-        sdef = REGISTRY[kind]
-        model = sdef.args
-        if raw is None:
-            data: Any = {}
-        elif isinstance(raw, dict):
-            data = raw
-        elif model.primary is not None:
-            data = {model.primary: raw}
-        else:
-            self.issues.append(loc.issue(arg_path, f"{wh}.{kind}",
-                                         f"expected a mapping of arguments, got {_describe(raw)}"))
-            return None
-        where_step = f"{wh}.{kind}"
-        try:
-            args = _validate_args(model, data)
-        except ValidationError as e:
-            self.issues += pydantic_issues(loc, e, arg_path, where_step, model, "argument")
-            for block in sdef.blocks:  # report the inner steps' problems too
-                if isinstance(data.get(block), list):
-                    self.parse_list(data[block], arg_path + (block,), f"{where_step}.{block}")
-            return None
-        line, col = loc.pos(path)
-        if args.id is not None:
-            if args.id in self.ids:
-                self.issues.append(loc.issue(arg_path + ("id",), f"{where_step}.id",
-                                             f"duplicate step id '{args.id}' (first used at {self.ids[args.id]})"))
-            else:
-                self.ids[args.id] = f"line {line}"
-        for fname, ref in args.selector_refs():
-            try:
-                self.catalog.resolve(ref)
-            except (KeyError, ValueError) as e:
-                msg = e.args[0]
-                self.issues.append(loc.issue(arg_path + (fname,), f"{where_step}.{fname}", msg))
-        blocks = {block: self.parse_list(data.get(block) or [], arg_path + (block,), f"{where_step}.{block}")
-                  for block in sdef.blocks}
-        return StepCall(kind, args, blocks, wh, line, col)
-
-
-# Stand-ins that let the rest of a step's arguments be checked while a templated number, flag or list waits
-# for run time (the engine validates the rendered arguments with the same model).
-_STAND_INS: tuple[Any, ...] = (1, 1.0, True, "x", [], {})
-
-
-def _validate_args(model: type[StepArgs], data: dict[str, Any]) -> StepArgs:
-    """The step's arguments, validated. A `{{ template }}` given for a step's own argument that is not text
-    (a number, a flag, a list: `max_pages: "{{ vars.pages }}"`) is kept as written and checked once rendered.
-    The options every step takes (`optional`, `timeout`, `write`, ...) are written as literals."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        templated = {str(err["loc"][0]) for err in e.errors() if len(err["loc"]) >= 1
-                     and isinstance(data.get(str(err["loc"][0])), str)
-                     and templating.is_template(data[str(err["loc"][0])])
-                     and str(err["loc"][0]) not in model.expressions
-                     and str(err["loc"][0]) not in StepArgs.model_fields}  # fmt: skip (step options stay literal)
-        if not templated:
-            raise
-        trial = dict(data)
-        for name in templated:
-            # The first stand-in with which the arguments validate, else the first that the field itself takes
-            # (the problems that remain are the arguments' own).
-            usable = None
-            for stand_in in (*_choices(model, name), *_STAND_INS):
-                try:
-                    model.model_validate({**trial, name: stand_in})
-                except ValidationError as inner:
-                    if usable is None and not any(err["loc"][:1] == (name,) for err in inner.errors()):
-                        usable = (stand_in,)
-                    continue
-                usable = (stand_in,)
-                break
-            if usable is not None:
-                trial[name] = usable[0]
-        args = model.model_validate(trial)  # raises for the problems that remain
-        return args.model_copy(update={name: data[name] for name in templated})
-
-
-def _choices(model: type[StepArgs], name: str) -> tuple[Any, ...]:
-    """The values a `Literal[...]` argument allows (a stand-in for its template), else ()."""
-    annotation = model.model_fields[name].annotation
-    for option in (annotation, *typing.get_args(annotation)):
-        if typing.get_origin(option) is typing.Literal:
-            return typing.get_args(option)
-    return ()
 
 
 def _templates(value: Any, path: tuple):
@@ -349,28 +146,8 @@ def _catalog(flow_path: Path, portal: str | None, selectors: str | None) -> tupl
 
 
 def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path, ...]) -> Flow:
-    called = bool(_stack)
-    try:
-        text = read_source(p, shown)  # a file over the size limit: FlowError before it is read
-    except FileNotFoundError:
-        raise FlowError([FlowIssue(shown, None, None, "", "no such flow file")]) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
-        if called:
-            raise _NotAFlow(shown, f"cannot be read ({type(e).__name__})") from None
-        raise FlowError([FlowIssue(shown, None, None, "", f"cannot read the flow file: {e}")]) from None
-    located, issues = load_located(text, shown)
-    if called and (located is None or not isinstance(located.data, dict) or "steps" not in located.data):
-        # A called file that is not a flow (notes, keys, any YAML): named, never quoted.
-        if located is None:
-            at = f" at line {issues[0].line}" if issues and issues[0].line else ""
-            reason = _QUOTED.sub("(text not shown)", issues[0].message) if issues else "YAML syntax error"
-            raise _NotAFlow(shown, f"not valid YAML{at}: {reason.removeprefix('YAML syntax error: ')}")
-        raise _NotAFlow(shown, "not a flow (a flow is a mapping with 'name' and 'steps'; the file's content is not "
-                               "shown)")
-    if located is None:
-        raise FlowError(issues)
-    if not isinstance(located.data, dict):
-        raise FlowError(issues + [located.issue((), "", f"a flow must be a mapping, got {_describe(located.data)}")])
+    text = _read(p, shown, called=bool(_stack))
+    located, issues = _located(text, shown, called=bool(_stack))
     try:
         doc = FlowDoc.model_validate(located.data)
     except ValidationError as e:
@@ -382,18 +159,7 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
     else:
         raw_steps = doc.steps
 
-    vars_: dict[str, VarSpec] = {}
-    raw_vars = doc.vars
-    for name, spec in raw_vars.items():
-        if isinstance(spec, dict) and spec and set(spec) <= _VARSPEC_KEYS:
-            try:
-                vars_[name] = VarSpec.model_validate(spec)
-            except ValidationError as e:
-                issues += pydantic_issues(located, e, ("vars", name), f"vars.{name}", VarSpec, "key")
-                vars_[name] = VarSpec()  # declared all the same: its uses are not reported as unknown too
-        else:
-            vars_[name] = VarSpec(default=spec)
-
+    vars_ = _vars(located, doc, issues)
     secrets = tuple(doc.secrets)
     specs = {n: spec for n, spec in doc.secrets.items() if spec} if isinstance(doc.secrets, dict) else {}
     optional_secrets = tuple(n for n, spec in specs.items() if spec.optional)
@@ -403,11 +169,12 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
     catalog, cat_issues = _catalog(p, doc.portal, doc.selectors)
     issues += cat_issues
 
-    parser = _StepParser(located, catalog)
+    parser = StepParser(located, catalog)
     steps = parser.parse_list(raw_steps, ("steps",), "steps") if raw_steps is not None else ()
     raw_finally = located.data.get("finally")
-    finally_steps = (parser.parse_list(raw_finally, ("finally",), "finally")
-                     if isinstance(raw_finally, list) else ())
+    if not isinstance(raw_finally, list):
+        raw_finally = None
+    finally_steps = parser.parse_list(raw_finally, ("finally",), "finally") if raw_finally is not None else ()
     issues += parser.issues
     subflows: dict[str, Flow] = {}
     issues += _load_calls(located, [*steps, *finally_steps], p, (*_stack, p.resolve()), subflows, roots)
@@ -417,22 +184,8 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
     for call in _walk((*steps, *finally_steps)):
         for name in call.args.declares_vars():
             readable_vars.setdefault(name, VarSpec())
-    # Templates: every name they read must exist.
-    for tpath, tmpl in [*(_templates(raw_steps, ("steps",)) if raw_steps is not None else ()),
-                        *(_templates(raw_finally, ("finally",)) if isinstance(raw_finally, list) else ())]:
-        wh = where(tpath)
-        try:
-            refs = templating.references(tmpl)
-        except templating.TemplateRefused as e:  # Python internals, or arithmetic over the limits
-            issues.append(located.issue(tpath, wh, str(e)))
-            continue
-        except templating.TemplateSyntaxError as e:
-            issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
-            continue
-        for root, attr in refs:
-            problem = _check_ref(root, attr, readable_vars, secrets, parser.ids, tuple(doc.env))
-            if problem:
-                issues.append(located.issue(tpath, wh, problem))
+    names = {"vars": readable_vars, "secrets": secrets, "ids": parser.ids, "env": tuple(doc.env)}
+    issues += _template_issues(located, raw_steps, raw_finally, names)
     for call in _walk((*steps, *finally_steps)):
         for fname, key, problem in call.args.check_in_flow(outputs=outputs):
             apath = _arg_path(located, call) + (fname, key)
@@ -447,6 +200,74 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
         secret_commands=secret_commands,
         browser=doc.browser,
     )
+
+
+def _read(p: Path, shown: str, *, called: bool) -> str:
+    """The flow file's text; a FlowError (a called file: _NotAFlow) when it cannot be read."""
+    try:
+        return read_source(p, shown)  # a file over the size limit: FlowError before it is read
+    except FileNotFoundError:
+        raise FlowError([FlowIssue(shown, None, None, "", "no such flow file")]) from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
+        if called:
+            raise _NotAFlow(shown, f"cannot be read ({type(e).__name__})") from None
+        raise FlowError([FlowIssue(shown, None, None, "", f"cannot read the flow file: {e}")]) from None
+
+
+def _located(text: str, shown: str, *, called: bool) -> tuple[Located, list[FlowIssue]]:
+    """The flow's located mapping and the problems found so far; raises FlowError when it is not a mapping (a
+    called file that is not a flow: _NotAFlow, which names it but never quotes it)."""
+    located, issues = load_located(text, shown)
+    if called and (located is None or not isinstance(located.data, dict) or "steps" not in located.data):
+        # A called file that is not a flow (notes, keys, any YAML): named, never quoted.
+        if located is None:
+            at = f" at line {issues[0].line}" if issues and issues[0].line else ""
+            reason = _QUOTED.sub("(text not shown)", issues[0].message) if issues else "YAML syntax error"
+            raise _NotAFlow(shown, f"not valid YAML{at}: {reason.removeprefix('YAML syntax error: ')}")
+        raise _NotAFlow(shown, "not a flow (a flow is a mapping with 'name' and 'steps'; the file's content is not "
+                               "shown)")
+    if located is None:
+        raise FlowError(issues)
+    if not isinstance(located.data, dict):
+        raise FlowError(issues + [located.issue((), "", f"a flow must be a mapping, got {describe(located.data)}")])
+    return located, issues
+
+
+def _vars(located: Located, doc: FlowDoc, issues: list[FlowIssue]) -> dict[str, VarSpec]:
+    """The flow's declared vars: a mapping of VarSpec keys is a spec, any other value a default."""
+    vars_: dict[str, VarSpec] = {}
+    for name, spec in doc.vars.items():
+        if isinstance(spec, dict) and spec and set(spec) <= _VARSPEC_KEYS:
+            try:
+                vars_[name] = VarSpec.model_validate(spec)
+            except ValidationError as e:
+                issues += pydantic_issues(located, e, ("vars", name), f"vars.{name}", VarSpec, "key")
+                vars_[name] = VarSpec()  # declared all the same: its uses are not reported as unknown too
+        else:
+            vars_[name] = VarSpec(default=spec)
+    return vars_
+
+
+def _template_issues(located: Located, raw_steps: Any, raw_finally: Any, names: dict[str, Any]) -> list[FlowIssue]:
+    """Templates: each must parse, and every name they read must exist (`names`: the flow's vars, secrets,
+    step ids and env)."""
+    issues: list[FlowIssue] = []
+    for tpath, tmpl in [*(_templates(raw_steps, ("steps",)) if raw_steps is not None else ()),
+                        *(_templates(raw_finally, ("finally",)) if raw_finally is not None else ())]:
+        wh = where(tpath)
+        try:
+            refs = templating.references(tmpl)
+        except templating.TemplateRefused as e:  # Python internals, or arithmetic over the limits
+            issues.append(located.issue(tpath, wh, str(e)))
+            continue
+        except templating.TemplateSyntaxError as e:
+            issues.append(located.issue(tpath, wh, f"template syntax error: {e.message}"))
+            continue
+        for root, attr in refs:
+            problem = _check_ref(root, attr, names["vars"], names["secrets"], names["ids"], names["env"])
+            if problem:
+                issues.append(located.issue(tpath, wh, problem))
+    return issues
 
 
 def resolve_call(flow_path: Path, target: str) -> Path:

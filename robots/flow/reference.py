@@ -10,7 +10,6 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from robots.browser.locators import STRATEGIES
 from robots.flow.schema import (
     STEPS_DEF,
     TEMPLATE_VALUE,
@@ -23,6 +22,7 @@ from robots.flow.schema import (
     step_blocks,
     step_doc,
 )
+from robots.locators import STRATEGIES
 from robots.steps import REGISTRY, StepArgs, StepDef
 from robots.steps.plugins import load_plugins
 
@@ -143,12 +143,7 @@ def _placeholder(s: Any, defs: dict[str, Any], nested: list[Any], *, selector: b
         return s["const"]
     t = s.get("type")
     if t in ("integer", "number"):
-        if "minimum" in s:
-            return s["minimum"]
-        if "exclusiveMinimum" in s:
-            low = s["exclusiveMinimum"]
-            return int(low) + 1 if float(low).is_integer() else low + 1
-        return 1
+        return _number_placeholder(s)
     if t == "boolean":
         return True
     if t == "array":
@@ -160,6 +155,16 @@ def _placeholder(s: Any, defs: dict[str, Any], nested: list[Any], *, selector: b
             return {key: _placeholder(values, defs, nested)}
         return {}
     return TEXT_PLACEHOLDER
+
+
+def _number_placeholder(s: dict[str, Any]) -> Any:
+    """The smallest number schema `s` allows (1 when it sets no minimum)."""
+    if "minimum" in s:
+        return s["minimum"]
+    if "exclusiveMinimum" in s:
+        low = s["exclusiveMinimum"]
+        return int(low) + 1 if float(low).is_integer() else low + 1
+    return 1
 
 
 def _nested_example(steps: dict[str, StepDef]) -> list[Any]:

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
-from robots.browser.locators import STRATEGIES
 from robots.flow.model import FlowDoc, VarSpec
+from robots.locators import STRATEGIES
 from robots.steps import REGISTRY, StepDef
 from robots.steps.base import StepArgs, _SelectorMarker, selector_marker
 from robots.steps.plugins import load_plugins

@@ -173,10 +173,26 @@ def load_located(text: str, file: str, kind: str = FLOW_FILE, *,
                  empty_ok: bool = False) -> tuple[Located | None, list[FlowIssue]]:
     """Parse `text`; return the located data, or None and the issues (syntax, or over the limits above; `kind`
     names the file in their messages). An empty document is an issue unless `empty_ok` (then None, [])."""
-    issues: list[FlowIssue] = []
     over = _checked(text, file, kind)
     if over is not None:
         return None, [over]
+    try:
+        loader, node = _compose(text)
+    except yaml.YAMLError as e:
+        return None, [_syntax_issue(e, file)]
+    if node is None:
+        return None, [] if empty_ok else [FlowIssue(file, 1, 1, "", "the file is empty")]
+    converter = _Converter(loader, file)
+    try:
+        converter.located.data = converter.convert(node, ())
+    except yaml.constructor.ConstructorError as e:
+        return None, [_marked(file, e.problem_mark, f"YAML error: {e.problem}")]
+    return converter.located, converter.issues
+
+
+def _compose(text: str) -> tuple[Any, yaml.Node | None]:
+    """The loader and the document's node tree (the fast loader, else the pure Python one when only the latter
+    reads it); raises yaml.YAMLError."""
     loader = _Loader(text)
     try:
         try:
@@ -187,20 +203,27 @@ def load_located(text: str, file: str, kind: str = FLOW_FILE, *,
             loader.dispose()
             loader = yaml.SafeLoader(text)
             node = loader.get_single_node()
-    except yaml.YAMLError as e:
-        return None, [_syntax_issue(e, file)]
     finally:
         loader.dispose()
-    located = Located(file, None)
-    if node is None:
-        return None, [] if empty_ok else [FlowIssue(file, 1, 1, "", "the file is empty")]
+    return loader, node
 
-    def scalar(n: yaml.Node) -> Any:
+
+class _Converter:
+    """A node tree to plain data, the position of every value and key recorded in `located`, the problems
+    (duplicate keys, keys that are not text, bad merge keys) in `issues`."""
+
+    def __init__(self, loader: Any, file: str):
+        self.loader = loader
+        self.file = file
+        self.located = Located(file, None)
+        self.issues: list[FlowIssue] = []
+
+    def scalar(self, n: yaml.Node) -> Any:
         if n.tag == _STR:  # most of a flow: taken as written, without the constructor's round trip
             return n.value
-        return loader.construct_object(n, deep=True)
+        return self.loader.construct_object(n, deep=True)
 
-    def pairs(n: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node, bool]]:
+    def pairs(self, n: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node, bool]]:
         """(key, value, merged) of a mapping, merge keys (`<<: *base`, `<<: [*a, *b]`) expanded before the
         mapping's own keys: its own keys win over merged ones, and the first merged mapping over later ones."""
         merged: list[tuple[yaml.Node, yaml.Node, bool]] = []
@@ -211,49 +234,46 @@ def load_located(text: str, file: str, kind: str = FLOW_FILE, *,
                 continue
             for source in value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]:
                 if isinstance(source, yaml.MappingNode):
-                    merged += [(k, v, True) for k, v, _ in pairs(source)]
+                    merged += [(k, v, True) for k, v, _ in self.pairs(source)]
                 else:
                     line, col = _mark(source)
-                    issues.append(FlowIssue(file, line, col, "", "a merge key '<<' takes a mapping (`<<: *name`) "
-                                                                  "or a list of them"))
+                    self.issues.append(FlowIssue(self.file, line, col, "", "a merge key '<<' takes a mapping "
+                                                                           "(`<<: *name`) or a list of them"))
         return merged + own
 
-    def convert(n: yaml.Node, path: Path) -> Any:
-        located.values[path] = _mark(n)
+    def convert(self, n: yaml.Node, path: Path) -> Any:
+        self.located.values[path] = _mark(n)
         if isinstance(n, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            from_merge: set[str] = set()
-            for key_node, value_node, merged in pairs(n):
-                key = scalar(key_node)
-                if not isinstance(key, str | int | float | bool) and key is not None:
-                    line, col = _mark(key_node)
-                    issues.append(FlowIssue(file, line, col, _where(path), "mapping keys must be plain text"))
-                    continue
-                key = str(key) if not isinstance(key, str) else key
-                if key in out and (merged or key not in from_merge):
-                    if merged:  # an earlier merged mapping has it
-                        continue
-                    line, col = _mark(key_node)
-                    first = located.keys[path + (key,)]
-                    issues.append(FlowIssue(file, line, col, _where(path),
-                                            f"duplicate key '{key}' (first defined on line {first[0]})"))
-                    continue
-                if merged:
-                    from_merge.add(key)
-                else:
-                    from_merge.discard(key)
-                located.keys[path + (key,)] = _mark(key_node)
-                out[key] = convert(value_node, path + (key,))
-            return out
+            return self.mapping(n, path)
         if isinstance(n, yaml.SequenceNode):
-            return [convert(item, path + (i,)) for i, item in enumerate(n.value)]
-        return scalar(n)
+            return [self.convert(item, path + (i,)) for i, item in enumerate(n.value)]
+        return self.scalar(n)
 
-    try:
-        located.data = convert(node, ())
-    except yaml.constructor.ConstructorError as e:
-        return None, [_marked(file, e.problem_mark, f"YAML error: {e.problem}")]
-    return located, issues
+    def mapping(self, n: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        from_merge: set[str] = set()
+        for key_node, value_node, merged in self.pairs(n):
+            key = self.scalar(key_node)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                line, col = _mark(key_node)
+                self.issues.append(FlowIssue(self.file, line, col, _where(path), "mapping keys must be plain text"))
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            if key in out and (merged or key not in from_merge):
+                if merged:  # an earlier merged mapping has it
+                    continue
+                line, col = _mark(key_node)
+                first = self.located.keys[path + (key,)]
+                self.issues.append(FlowIssue(self.file, line, col, _where(path),
+                                             f"duplicate key '{key}' (first defined on line {first[0]})"))
+                continue
+            if merged:
+                from_merge.add(key)
+            else:
+                from_merge.discard(key)
+            self.located.keys[path + (key,)] = _mark(key_node)
+            out[key] = self.convert(value_node, path + (key,))
+        return out
 
 
 def _where(path: Path) -> str:

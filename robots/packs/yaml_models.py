@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -102,6 +103,9 @@ def _model(loc: Located, pack: str, name: str, spec: Any, issues: list[FlowIssue
     return create_model(title, __base__=_Base, __doc__=spec.get("description") or None, **fields)
 
 
+Bad = Callable[..., None]
+
+
 def _field(loc: Located, path: tuple, where: str, fname: str, spec: Any,
            issues: list[FlowIssue]) -> tuple[Any, Any] | None:
     def bad(message: str, at: tuple = (), key: bool = False) -> None:
@@ -121,61 +125,85 @@ def _field(loc: Located, path: tuple, where: str, fname: str, spec: Any,
         if key not in FIELD_KEYS:
             bad(f"unknown key '{key}'{suggest(str(key), list(FIELD_KEYS))}; a field has {', '.join(FIELD_KEYS)}",
                 (key,), key=True)
+    kinds = _kinds(spec, bad)
+    if kinds is None:
+        return None
+    kind, scalar = kinds
+    if not isinstance(spec.get("required", False), bool):
+        bad(f"expected true or false, got {_describe(spec['required'])}", ("required",))
+    pattern = _pattern(spec, scalar, bad)
+    annotation = _enum(spec, kind, scalar, bad)
+    if len(issues) > before:
+        return None
+    return _declared(fname, spec, kind, annotation, pattern)
+
+
+def _kinds(spec: dict, bad: Bad) -> tuple[str, str] | None:
+    """The field's type and the scalar type of its values (a list's items), or None after saying what is wrong."""
     kind = spec.get("type", "string")
     if kind not in TYPES:
         bad(f"unknown type {kind!r}{suggest(str(kind), TYPES)}; types: {', '.join(TYPES)}", ("type",))
         return None
-    required = spec.get("required", False)
-    if not isinstance(required, bool):
-        bad(f"expected true or false, got {_describe(required)}", ("required",))
     items = spec.get("items")
-    if kind == "list":
-        items = items or "string"
-        if items not in SCALARS:
-            bad(f"unknown item type {items!r}{suggest(str(items), list(SCALARS))}; a list holds one of "
-                f"{', '.join(SCALARS)}", ("items",))
-            return None
-    elif items is not None:
-        bad(f"`items` is for a field of type list, not {kind}", ("items",), key=True)
-    scalar = str(items if kind == "list" else kind)
-    py, builtin_pattern = SCALARS[scalar]
-    annotation: Any = py
-    pattern = spec.get("pattern")
-    if pattern is not None:
-        if py is not str or builtin_pattern is not None:
-            bad(f"`pattern` is for text (type string), not {scalar}", ("pattern",), key=True)
-        elif not isinstance(pattern, str):
-            bad(f"expected a regular expression, got {_describe(pattern)}", ("pattern",))
-        else:
-            try:
-                re.compile(pattern)
-            except re.error as e:
-                bad(f"not a valid regular expression ({e})", ("pattern",))
-    enum = spec.get("enum")
-    if enum is not None:
-        if kind in ("list", "boolean") or builtin_pattern is not None:
-            bad(f"`enum` is for a string, integer, number or money field, not {kind}", ("enum",), key=True)
-        elif not isinstance(enum, list) or not enum:
-            bad(f"expected a list of the values the field may take, got {_describe(enum)}", ("enum",))
-        else:
-            wrong = [v for v in enum if not _fits(py, v)]
-            if wrong:
-                bad(f"{_describe(wrong[0])} is not of type {scalar}", ("enum", enum.index(wrong[0])))
-            else:
-                annotation = Literal[tuple(enum)]
-    if len(issues) > before:
+    if kind != "list":
+        if items is not None:
+            bad(f"`items` is for a field of type list, not {kind}", ("items",), key=True)
+        return kind, kind
+    items = items or "string"
+    if items not in SCALARS:
+        bad(f"unknown item type {items!r}{suggest(str(items), list(SCALARS))}; a list holds one of "
+            f"{', '.join(SCALARS)}", ("items",))
         return None
-    constraint = pattern if isinstance(pattern, str) else builtin_pattern
+    return kind, str(items)
+
+
+def _pattern(spec: dict, scalar: str, bad: Bad) -> str | None:
+    """The pattern the field's text must match: its own `pattern`, or its type's (date, datetime)."""
+    py, builtin = SCALARS[scalar]
+    pattern = spec.get("pattern")
+    if pattern is None:
+        return builtin
+    if py is not str or builtin is not None:
+        bad(f"`pattern` is for text (type string), not {scalar}", ("pattern",), key=True)
+    elif not isinstance(pattern, str):
+        bad(f"expected a regular expression, got {_describe(pattern)}", ("pattern",))
+    else:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            bad(f"not a valid regular expression ({e})", ("pattern",))
+        return pattern
+    return None
+
+
+def _enum(spec: dict, kind: str, scalar: str, bad: Bad) -> Any:
+    """The annotation of one value: its Python type, or the Literal of its `enum`."""
+    py, builtin = SCALARS[scalar]
+    enum = spec.get("enum")
+    if enum is None:
+        return py
+    if kind in ("list", "boolean") or builtin is not None:
+        bad(f"`enum` is for a string, integer, number or money field, not {kind}", ("enum",), key=True)
+    elif not isinstance(enum, list) or not enum:
+        bad(f"expected a list of the values the field may take, got {_describe(enum)}", ("enum",))
+    else:
+        wrong = [v for v in enum if not _fits(py, v)]
+        if not wrong:
+            return Literal[tuple(enum)]
+        bad(f"{_describe(wrong[0])} is not of type {scalar}", ("enum", enum.index(wrong[0])))
+    return py
+
+
+def _declared(fname: str, spec: dict, kind: str, annotation: Any, pattern: str | None) -> tuple[Any, Any]:
+    """The (annotation, Field) pair create_model takes: nullable with a None default unless required."""
     info: dict[str, Any] = {"alias": fname} if _attr(fname, 0) != fname else {}
-    if constraint is not None:
-        info["pattern"] = constraint
     if spec.get("description"):
         info["description"] = str(spec["description"])
     if kind == "list":
-        inner = Field(pattern=constraint) if constraint else None
-        annotation = list[Annotated[annotation, inner]] if inner is not None else list[annotation]
-        info.pop("pattern", None)
-    if required is True:
+        annotation = list[Annotated[annotation, Field(pattern=pattern)]] if pattern else list[annotation]
+    elif pattern is not None:
+        info["pattern"] = pattern
+    if spec.get("required") is True:
         return annotation, Field(**info)
     return annotation | None, Field(None, **info)
 

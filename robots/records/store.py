@@ -24,7 +24,7 @@ from sqlalchemy.orm import sessionmaker
 
 from robots.errors import InputError, RobotsError
 from robots.records.model import SCHEMA_VERSION, RunRecord, RunStatus
-from robots.records.tables import CancelRequestRow, ControlRow, RunRow, StepRow, to_utc
+from robots.records.schema import CancelRequestRow, ControlRow, RunRow, StepRow, to_utc
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from robots.run import throttling as _throttling
 from robots.run.state import RunState, render
 
 if TYPE_CHECKING:
-    from robots.browser.locators import Selector
     from robots.browser.page import Browser
+    from robots.locators import Selector
 
 
 class RunContext:

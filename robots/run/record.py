@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from robots.browser.locators import Selector
+from robots.locators import Selector
 from robots.masking import Masker, shorten
 from robots.records.model import Evidence, RunRecord, RunStatus
 from robots.run.state import RunState

@@ -90,10 +90,11 @@ class Runner:
         values = resolve_vars(flow, vars or {})
         first, last = step_range(flow, from_step, to_step)
         state = self._start(flow, values, secrets, portal, run_id, dry_run)
-        # Stopping from outside (robots.control) and one browser slot of the shared pool (robots.pool).
-        from robots import control, pool
+        # Stopping from outside (robots.run.guard) and one browser slot of the shared pool (robots.pool).
+        from robots import pool
+        from robots.run.guard import RunGuard
 
-        state.guard = control.RunGuard(state.run_id, self.store, max_runtime)
+        state.guard = RunGuard(state.run_id, self.store, max_runtime)
         lease = pool.Lease(self.home, check=state.guard.check)
         state.browser_factory = lease.wrap(state.browser_factory)
         state.guard.end_browser = lambda: state.browser.kill() if state.browser else None  # (a Grid session too)

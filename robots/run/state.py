@@ -82,7 +82,7 @@ class RunState:
     loop: dict[str, Any] = field(default_factory=dict)
     prefix: str = ""  # "login: " while the steps of a called flow run
     dry_run: bool = False
-    guard: Any = None  # robots.control.RunGuard: cancel requests and max_runtime
+    guard: Any = None  # robots.run.guard.RunGuard: cancel requests and max_runtime
     counter: int = 0
     pages: int = 0
     rows: int = 0

@@ -229,7 +229,7 @@ class Robot(_Model):
 
 
 def _issues(located: Located, e: ValidationError, base: tuple, wh: str) -> list[FlowIssue]:
-    from robots.flow.loader import pydantic_issues
+    from robots.flow.issues import pydantic_issues
 
     issues = pydantic_issues(located, e, base, wh, RobotDoc, "key")
     # Our validators' messages already say what was found: drop the generic ", got ..." pydantic_issues adds.
@@ -254,87 +254,116 @@ def schedule_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def load_schedules(paths: Iterable[str | Path]) -> list[Robot]:
     """The robots of several schedule files (or folders of them); names must be unique across all of them."""
-    from robots.errors import InputError
-    from robots.flow.loader import load_flow
-    from robots.flow.vars import resolve_vars
-
     issues: list[FlowIssue] = []
     robots: list[Robot] = []
     seen: dict[str, str] = {}
     flows_checked: dict[Path, Any] = {}
     for file in schedule_files(paths):
-        shown = str(file)
-        try:
-            text = read_source(file, shown, SCHEDULE_FILE)
-        except FlowError as e:  # over the size limit
-            issues += e.issues
-            continue
-        except FileNotFoundError:
-            issues.append(FlowIssue(shown, None, None, "", "no such schedule file"))
-            continue
-        except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
-            issues.append(FlowIssue(shown, None, None, "", f"cannot read the schedule file: {e}"))
-            continue
-        located, found = load_located(text, shown, SCHEDULE_FILE)
-        issues += found
+        located = _read_schedule(file, issues)
         if located is None:
             continue
-        if not isinstance(located.data, list):
-            issues.append(located.issue((), "", "a schedule file must be a list of robots (- name: ...)"))
-            continue
         for i, item in enumerate(located.data):
-            wh = f"[{i}]"
-            if not isinstance(item, dict):
-                issues.append(located.issue((i,), wh, "a robot must be a mapping with name, flow and trigger"))
-                continue
-            name = item.get("name")
-            if isinstance(name, str) and name in seen:
-                issues.append(located.issue((i, "name"), f"{wh}.name",
-                                            f"robot '{name}' is defined twice (first in {seen[name]})"))
-            elif isinstance(name, str):
-                line = located.pos((i,))[0]
-                seen[name] = f"{shown}:{line}" if line else shown
-            doc: RobotDoc | None = None
-            try:
-                doc = RobotDoc.model_validate(item)
-            except ValidationError as e:
-                issues += _issues(located, e, (i,), wh)
-            raw_flow = item.get("flow")
-            if not isinstance(raw_flow, str):
-                continue
-            flow_path = (file.parent / raw_flow).resolve()
-            if flow_path not in flows_checked:
-                try:
-                    flows_checked[flow_path] = load_flow(flow_path)
-                except FlowError as e:
-                    flows_checked[flow_path] = None
-                    n = len(e.issues)
-                    issues.append(located.issue((i, "flow"), f"{wh}.flow", f"the flow {raw_flow} is invalid "
-                                                f"({n} problem{'s' if n != 1 else ''}, listed below)"))
-                    issues += e.issues
-            flow = flows_checked[flow_path]
-            if flow is None or doc is None:
-                continue
-            problems = len(issues)
-            try:
-                resolve_vars(flow, doc.vars)
-            except InputError as e:
-                message = str(e).removeprefix(f"{flow.path}: ")
-                issues.append(located.issue((i, "vars"), f"{wh}.vars", message))
-            declared = set(flow.all_secrets())
-            given = doc.secrets if isinstance(doc.secrets, list) else list(doc.secrets)
-            for j, name in enumerate(given):
-                if name not in declared:
-                    from robots.steps.base import suggest
-
-                    key = (i, "secrets", j) if isinstance(doc.secrets, list) else (i, "secrets", name)
-                    issues.append(located.issue(key, f"{wh}.secrets", f"the flow does not use a secret '{name}'"
-                                                f"{suggest(name, sorted(declared))}; it uses: "
-                                                f"{', '.join(sorted(declared)) or 'none'}",
-                                                key=not isinstance(doc.secrets, list)))
-            if len(issues) == problems:
-                robots.append(Robot(doc=doc, source=str(file.resolve()), flow_path=str(flow_path),
-                                    flow_name=flow.name, flow_sha256=flow.sha256))
+            robot = _robot(located, file, i, item, seen, flows_checked, issues)
+            if robot is not None:
+                robots.append(robot)
     if issues:
         raise FlowError(issues)
     return robots
+
+
+def _read_schedule(file: Path, issues: list[FlowIssue]) -> Located | None:
+    """The located list of robots of one schedule file, else None (its problems added to `issues`)."""
+    shown = str(file)
+    try:
+        text = read_source(file, shown, SCHEDULE_FILE)
+    except FlowError as e:  # over the size limit
+        issues += e.issues
+        return None
+    except FileNotFoundError:
+        issues.append(FlowIssue(shown, None, None, "", "no such schedule file"))
+        return None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
+        issues.append(FlowIssue(shown, None, None, "", f"cannot read the schedule file: {e}"))
+        return None
+    located, found = load_located(text, shown, SCHEDULE_FILE)
+    issues += found
+    if located is None:
+        return None
+    if not isinstance(located.data, list):
+        issues.append(located.issue((), "", "a schedule file must be a list of robots (- name: ...)"))
+        return None
+    return located
+
+
+def _robot(located: Located, file: Path, i: int, item: Any, seen: dict[str, str], flows_checked: dict[Path, Any],
+           issues: list[FlowIssue]) -> Robot | None:
+    """The robot at item `i` of a schedule file, else None (its problems, and its flow's, added to `issues`)."""
+    wh = f"[{i}]"
+    if not isinstance(item, dict):
+        issues.append(located.issue((i,), wh, "a robot must be a mapping with name, flow and trigger"))
+        return None
+    name = item.get("name")
+    if isinstance(name, str) and name in seen:
+        issues.append(located.issue((i, "name"), f"{wh}.name",
+                                    f"robot '{name}' is defined twice (first in {seen[name]})"))
+    elif isinstance(name, str):
+        line = located.pos((i,))[0]
+        seen[name] = f"{located.file}:{line}" if line else located.file
+    doc: RobotDoc | None = None
+    try:
+        doc = RobotDoc.model_validate(item)
+    except ValidationError as e:
+        issues += _issues(located, e, (i,), wh)
+    raw_flow = item.get("flow")
+    if not isinstance(raw_flow, str):
+        return None
+    flow_path = (file.parent / raw_flow).resolve()
+    flow = _checked_flow(located, i, raw_flow, flow_path, flows_checked, issues)
+    if flow is None or doc is None:
+        return None
+    problems = len(issues)
+    _check_inputs(located, i, flow, doc, issues)
+    if len(issues) != problems:
+        return None
+    return Robot(doc=doc, source=str(file.resolve()), flow_path=str(flow_path), flow_name=flow.name,
+                 flow_sha256=flow.sha256)
+
+
+def _checked_flow(located: Located, i: int, raw_flow: str, flow_path: Path, flows_checked: dict[Path, Any],
+                  issues: list[FlowIssue]) -> Any:
+    """The robot's flow, loaded once per schedule pass; None when invalid (its problems added once)."""
+    from robots.flow.loader import load_flow
+
+    if flow_path not in flows_checked:
+        try:
+            flows_checked[flow_path] = load_flow(flow_path)
+        except FlowError as e:
+            flows_checked[flow_path] = None
+            n = len(e.issues)
+            issues.append(located.issue((i, "flow"), f"[{i}].flow", f"the flow {raw_flow} is invalid "
+                                        f"({n} problem{'s' if n != 1 else ''}, listed below)"))
+            issues += e.issues
+    return flows_checked[flow_path]
+
+
+def _check_inputs(located: Located, i: int, flow: Any, doc: RobotDoc, issues: list[FlowIssue]) -> None:
+    """The robot's vars resolve against its flow's, and every secret it gives is one the flow uses."""
+    from robots.errors import InputError
+    from robots.flow.vars import resolve_vars
+    from robots.steps.base import suggest
+
+    wh = f"[{i}]"
+    try:
+        resolve_vars(flow, doc.vars)
+    except InputError as e:
+        message = str(e).removeprefix(f"{flow.path}: ")
+        issues.append(located.issue((i, "vars"), f"{wh}.vars", message))
+    declared = set(flow.all_secrets())
+    given = doc.secrets if isinstance(doc.secrets, list) else list(doc.secrets)
+    for j, name in enumerate(given):
+        if name not in declared:
+            key = (i, "secrets", j) if isinstance(doc.secrets, list) else (i, "secrets", name)
+            issues.append(located.issue(key, f"{wh}.secrets", f"the flow does not use a secret '{name}'"
+                                        f"{suggest(name, sorted(declared))}; it uses: "
+                                        f"{', '.join(sorted(declared)) or 'none'}",
+                                        key=not isinstance(doc.secrets, list)))

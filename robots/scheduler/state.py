@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from robots.errors import InputError
-from robots.records.tables import ControlRow, RobotRow, RobotRunRow
+from robots.records.schema import ControlRow, RobotRow, RobotRunRow
 from robots.scheduler.config import Robot
 
 JOBS_TABLE = "apscheduler_jobs"

@@ -13,8 +13,8 @@ from typing import Any
 import lxml.html
 from lxml.cssselect import CSSSelector
 
-from robots.browser.locators import Selector
 from robots.errors import ElementNotFound, ScrapeError
+from robots.locators import Selector
 from robots.scrape import contracts
 from robots.scrape.details import parse_detail, parse_items
 from robots.scrape.tables import parse_table

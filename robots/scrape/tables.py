@@ -81,51 +81,53 @@ class _Compiled:
     convert: Callable[[str | None], Any]
 
 
+# The value types whose conversion needs nothing but the cell's text.
+_PLAIN: dict[str, Callable[[str | None], Any]] = {
+    "money": normalize.money_cents, "integer": normalize.integer, "number": normalize.number,
+    "contact": normalize.contact, "phone": normalize.phone_e164, "email": normalize.email,
+    "boolean": normalize.boolean,
+}
+
+
 def converter(spec: ValueSpec, tz: str, base_url: str) -> Callable[[str | None], Any]:
     t = spec.type
-    if t == "money":
-        return normalize.money_cents
-    if t == "integer":
-        return normalize.integer
-    if t == "number":
-        return normalize.number
-    if t == "contact":
-        return normalize.contact
+    if t in _PLAIN:
+        return _PLAIN[t]
     if t == "date":
         return lambda s: normalize.date_iso(s, spec.format)
     if t == "datetime":
         return lambda s: normalize.instant_utc(s, tz, spec.format)
-    if t == "phone":
-        return normalize.phone_e164
-    if t == "email":
-        return normalize.email
-    if t == "boolean":
-        return normalize.boolean
     if t == "url":
         return lambda s: urljoin(base_url, s) if s else None
     if t == "enum":
-        if isinstance(spec.values, dict):
-            table = {normalize.snake(k): v for k, v in spec.values.items()}
-        else:
-            table = {v: v for v in spec.values or ()}
-        known = ", ".join(sorted(set(table.values())))
-
-        seen: dict[str, str | None] = {}  # a page repeats a handful of labels: normalize each once
-
-        def enum(s: str | None) -> str | None:
-            if not s:
-                return None
-            if s in seen:
-                return seen[s]
-            value = table.get(normalize.snake(s))
-            if (value is not None or spec.on_unknown != "error") and len(seen) < 256:
-                seen[s] = value
-            if value is None and spec.on_unknown == "error":
-                raise ValueError(f"the label {s!r} is not in the closed list ({known})")
-            return value
-
-        return enum
+        return _enum_converter(spec)
     return normalize.text
+
+
+def _enum_converter(spec: ValueSpec) -> Callable[[str | None], str | None]:
+    """A closed list's labels to their values (snake-cased labels compared); an unknown label is None, or an
+    error when the spec says `on_unknown: error`."""
+    if isinstance(spec.values, dict):
+        table = {normalize.snake(k): v for k, v in spec.values.items()}
+    else:
+        table = {v: v for v in spec.values or ()}
+    known = ", ".join(sorted(set(table.values())))
+
+    seen: dict[str, str | None] = {}  # a page repeats a handful of labels: normalize each once
+
+    def enum(s: str | None) -> str | None:
+        if not s:
+            return None
+        if s in seen:
+            return seen[s]
+        value = table.get(normalize.snake(s))
+        if (value is not None or spec.on_unknown != "error") and len(seen) < 256:
+            seen[s] = value
+        if value is None and spec.on_unknown == "error":
+            raise ValueError(f"the label {s!r} is not in the closed list ({known})")
+        return value
+
+    return enum
 
 
 def _cell_text(el: Any) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from robots.browser.locators import Selector
     from robots.browser.page import Browser
+    from robots.locators import Selector
     from robots.portals import Portal
 
 

@@ -80,7 +80,7 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
     over plain HTTP with the browser's session, falling back to the browser for a page that needs JavaScript."""
     next_sel = ctx.selector(args.next)
     if args.fetch != "browser":
-        from robots.steps.hybrid import HybridPages
+        from robots.scrape.walk import HybridPages
 
         return HybridPages(ctx, args, next_sel).walk(FirstRows())
     collected: list[Any] = []

@@ -31,6 +31,7 @@ from robots.records.model import RunRecord, StepRecord
 from robots.run import Listener
 from robots.run.launch import prepare_run
 from robots.settings import settings
+from robots.steps.auth import forget_accepted_codes
 
 pytest_plugins = ["robots.testing.fixtures"]
 
@@ -258,6 +259,7 @@ def robots_bdd(robots_bdd_portal: tuple[str, bool], robots_bdd_home: Path, reque
     base = settings().bdd_base or Path(request.config.rootpath)
     if is_sandbox and _STATE["dirty"]:
         httpx.post(f"{url}/_sandbox/reset", timeout=60).raise_for_status()
+        forget_accepted_codes()  # the portal forgot the codes it accepted: the next sign-in need not wait them out
         _STATE["dirty"] = False
     world = World(portal_url=url, is_sandbox=is_sandbox, home=robots_bdd_home, base=base,
                   scenario_steps=list(_STATE.get("scenario_steps") or ()))

@@ -57,6 +57,7 @@ def test_a_replayed_error_names_the_request_that_got_it(client: ApiClient) -> No
     assert {**again.json()["error"], "request_id": None} == {**first.json()["error"], "request_id": None}
 
 
+@pytest.mark.long
 @pytest.mark.browser
 def test_twenty_concurrent_creates_with_retries_under_slow_commits_and_500s_make_exactly_twenty_customers(
         make_client: Callable[..., ApiClient], sandbox: Any, sandbox_env: dict[str, str], tmp_path: Path,

@@ -14,6 +14,7 @@ import pytest
 
 from robots.masking import MASK
 from robots.sandbox import credentials
+from robots.testing.fixtures import reset_sandbox
 
 from .conftest import ApiClient, bearer, token
 from .test_contracts import envelope, wait_for_run
@@ -31,6 +32,7 @@ def api(make_client: Callable[..., ApiClient], sandbox: Any, sandbox_env: dict[s
     return make_client(portal_url=sandbox.url)
 
 
+@pytest.mark.long
 def test_the_portals_500_page_is_502_and_a_page_that_does_not_load_in_time_is_504(api: ApiClient,
                                                                                   sandbox: Any) -> None:
     headers = bearer(token(api, "work_orders:write"))
@@ -43,7 +45,7 @@ def test_the_portals_500_page_is_502_and_a_page_that_does_not_load_in_time_is_50
         "errored", "ElementNotFound", "technical")
     assert failed["details"]["error"].startswith("no visible element matched 'job_status.status' within 2 s")
 
-    sandbox.reset()
+    reset_sandbox(sandbox)
     # Longer than the status flow's 8 s page-load timeout: each of its 3 reads of the page gives up.
     httpx.post(faults, json={"name": "latency", "ms": 8500, "paths": ["/jobs/50009"]}).raise_for_status()
     late = envelope(api.patch("/work-orders/50009/status", json={"status": "dispatched"},
@@ -52,7 +54,7 @@ def test_the_portals_500_page_is_502_and_a_page_that_does_not_load_in_time_is_50
     assert (late["details"]["error_class"], late["details"]["failure_kind"]) == ("StepTimeout", "technical")
     assert httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]["acme"] == {}
     # Neither answer was kept: the same key again runs the flow again (here: the portal answers now).
-    sandbox.reset()
+    reset_sandbox(sandbox)
     again = api.patch("/work-orders/50009/status", json={"status": "dispatched"},
                       headers={**headers, "Idempotency-Key": "w-late"})
     assert (again.status_code, again.json()["changed"], again.json()["work_order"]["status"]) == (

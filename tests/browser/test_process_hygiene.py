@@ -35,6 +35,7 @@ def _one(kind: str, home: Path, url: str, db: Path) -> tuple[str, int, str]:
     return kind, proc.returncode, err
 
 
+@pytest.mark.long
 def test_twenty_runs_leave_no_process_behind(sandbox, tmp_path):
     plan = ["pass"] * 11 + ["fail"] * 5 + ["sigint"] * 2 + ["sigterm"] * 2
     homes = [tmp_path / f"h{n:02d}" for n in range(len(plan))]

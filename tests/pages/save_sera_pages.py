@@ -48,7 +48,7 @@ BOARD_DATE = "2026-03-09"  # the Monday after the spring-forward change in Ameri
 def save_board(url: str, cookies: httpx.Cookies, layout: str) -> None:
     """The schedule board after its XHR drew it, from a real Chromium."""
     from robots.browser.drivers import BrowserOptions, start_chromium
-    from robots.browser.locators import parse_locator
+    from robots.locators import parse_locator
 
     browser = start_chromium(BrowserOptions(), None)
     try:

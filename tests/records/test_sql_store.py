@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 
 from robots.records import SqlStore
 from robots.records.migrations import MIGRATIONS_DIR, alembic_config, current_revision, head_revision
-from robots.records.tables import Base
+from robots.records.schema import Base
 
 
 @pytest.fixture

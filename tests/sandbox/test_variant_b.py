@@ -2,7 +2,7 @@
 matches nothing while a later candidate still matches; on the default layout the first candidate matches.
 
 CSS is evaluated by soupsieve (BeautifulSoup's engine) and XPath by lxml, from the same WebDriver form that
-robots.browser.locators gives Selenium.
+robots.locators gives Selenium.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from robots.browser.locators import parse_locator
+from robots.locators import parse_locator
 from robots.sandbox import users
 
 from .helpers import advance_clock, login, submit_password

@@ -117,5 +117,6 @@ def run_tries(home: Path, n: int) -> dict[str, list[tuple[int, str]]]:
     return left
 
 
+@pytest.mark.long
 def test_kill_during_browser_start_leaves_nothing_after_the_sweep(tmp_path):
     assert run_tries(tmp_path, TRIES) == {}

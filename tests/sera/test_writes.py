@@ -84,6 +84,7 @@ def test_a_refused_customer_is_a_business_failure_in_the_portals_words(sandbox, 
 
 
 @pytest.mark.timeout(1200)
+@pytest.mark.long
 def test_twenty_creates_under_slow_commit_and_500_faults_make_exactly_twenty_customers(sandbox, sandbox_env, home):
     """About 4 to 6 minutes (more on a busy machine): 20 creates in one run, with 8 s page-load timeouts on the
     slow commits (the ambiguous outcomes are the point of the test; bench/writes.py runs 50)."""

@@ -23,6 +23,7 @@ def _drift(home: Path, run_id: str) -> set[str]:
     return {part.split(":")[0] for s in steps if s["drift"] for part in s["drift"].split("; ")}
 
 
+@pytest.mark.long
 def test_every_other_write_flow_passes_under_layout_b_with_its_drift_recorded(sandbox, sandbox_env, tmp_path):
     """Six writes in one home (one sign-in, then the stored session): about two minutes on a busy machine."""
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "layout_b"}).raise_for_status()

@@ -55,6 +55,7 @@ def us(iso: str) -> str:
     return f"{iso[5:7]}/{iso[8:10]}/{iso[:4]}"
 
 
+@pytest.mark.long
 def test_create_and_renew_a_membership_once_each_with_the_token_in_no_artifact(sandbox, sandbox_env, home):
     """About 50 s: four runs (create, the same create, renew, the same renewal), the first create answered only
     after 9 s (slow commit) so that its outcome is ambiguous and the probe settles it."""

@@ -123,6 +123,7 @@ def technician(home: Path, env: dict[str, str], flow: str, key: str, *more: str)
     return done
 
 
+@pytest.mark.long
 def test_assign_and_unassign_a_technician_with_the_timestamps_of_the_moved_clock(sandbox, sandbox_env, home):
     def minute(moment: datetime) -> str:  # the page shows minutes
         return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:00Z")

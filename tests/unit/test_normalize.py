@@ -198,7 +198,7 @@ def test_an_ambiguous_fall_back_time_reads_as_the_first_occurrence() -> None:
 def test_label_strategy_finds_the_control_a_label_names():
     import lxml.html
 
-    from robots.browser.locators import parse_locator
+    from robots.locators import parse_locator
 
     page = lxml.html.fromstring(
         '<form><label for="e">E-mail</label><input id="e" name="email">'

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from robots.browser.locators import Selector, parse_locator
+from robots.locators import Selector, parse_locator
 from robots.steps.control import PaginateArgs, paginate
 
 

@@ -1,4 +1,4 @@
-"""An SSO API session's runs sign in through the identity provider: robots.api.auth.for_session swaps every call of
+"""An SSO API session's runs sign in through the identity provider: robots.api.tokens.for_session swaps every call of
 the library's sign_in.yaml (in the flow and the flows it calls) for sign_in_sso.yaml; a password session's flow is
 left as it is."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from robots.api.auth import for_session, is_sso
+from robots.api.tokens import for_session, is_sso
 from robots.flow.loader import load_flow
 
 LIBRARY = Path(__file__).resolve().parents[2] / "flows"

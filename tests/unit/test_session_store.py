@@ -13,7 +13,7 @@ from sqlalchemy import update
 from robots.auth.sessions import SessionStore
 from robots.errors import TechnicalError
 from robots.records import SqlStore
-from robots.records.tables import BlockRow
+from robots.records.schema import BlockRow
 
 COOKIES = [{"name": "sera_session", "value": "s3cr3t-cookie-value", "domain": "127.0.0.1", "path": "/"}]
 
@@ -58,7 +58,7 @@ def test_a_session_stored_as_cookies_alone_still_loads(stores):
 
     from cryptography.fernet import Fernet as F
 
-    from robots.records.tables import SessionRow
+    from robots.records.schema import SessionRow
 
     store, runs, _, key = stores
     k = store.key("sera", "http://127.0.0.1:8000", "demo")

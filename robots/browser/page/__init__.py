@@ -17,12 +17,12 @@ from typing import Any
 from robots.browser import processes
 from robots.browser.diagnosis import first_line
 from robots.browser.grid_session import end_session
-from robots.browser.locators import Selector
 from robots.browser.page.elements import Elements
 from robots.browser.page.evidence import Evidence
 from robots.browser.page.network import Network
 from robots.browser.page.reading import Reading
 from robots.browser.page.session import SessionState
+from robots.locators import Selector
 
 log = logging.getLogger("robots.browser")
 

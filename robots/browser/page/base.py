@@ -12,9 +12,9 @@ from typing import Any
 
 from robots.browser import processes
 from robots.browser.diagnosis import guarded, not_found
-from robots.browser.locators import Selector
 from robots.browser.scripts import FIND_JS
 from robots.errors import BusinessFailure, ElementNotFound
+from robots.locators import Selector
 
 log = logging.getLogger("robots.browser")
 

@@ -6,10 +6,10 @@ import time
 from typing import Any
 
 from robots.browser.diagnosis import first_line
-from robots.browser.locators import Selector
 from robots.browser.page.base import PageBase, poll
 from robots.browser.scripts import LINK_JS
 from robots.errors import BrowserError, ElementNotFound, StepTimeout
+from robots.locators import Selector
 
 
 class Elements(PageBase):

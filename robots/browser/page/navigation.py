@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from robots.browser.diagnosis import ERROR_PAGE_JS, check_error_page, first_line, open_failure
-from robots.browser.locators import Selector
 from robots.browser.page.base import PageBase, poll
 from robots.errors import BrowserError, StepTimeout
+from robots.locators import Selector
 
 
 class Navigation(PageBase):

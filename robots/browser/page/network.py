@@ -7,10 +7,10 @@ import logging
 import time
 from typing import Any
 
-from robots.browser.locators import Selector
 from robots.browser.page.base import PageBase, poll
 from robots.browser.scripts import FETCH_JS, FETCH_PAGES_JS
 from robots.errors import StepTimeout
+from robots.locators import Selector
 
 log = logging.getLogger("robots.browser")
 

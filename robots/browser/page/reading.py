@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from robots.browser.locators import Selector
 from robots.browser.page.base import PageBase
 from robots.browser.scripts import ALL_JS, COUNT_JS
+from robots.locators import Selector
 
 
 class Reading(PageBase):

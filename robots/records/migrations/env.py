@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from robots.records.tables import Base
+from robots.records.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

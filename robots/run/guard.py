@@ -18,7 +18,7 @@ from typing import Any
 
 from robots.errors import Canceled, Interrupted, RunTimedOut
 
-log = logging.getLogger("robots.control")
+log = logging.getLogger("robots.run.guard")
 
 POLL_S = 0.25  # how often the watcher looks at the store and the clock
 _SIGNAL = signal.SIGUSR1

@@ -3,32 +3,74 @@
 script, the browser fetches each page's HTML from inside the signed-in page (its own cookies, headers and network
 stack; nothing is rendered); with page, the browser navigates and its page source is read in one round trip
 (navigating and rendering a page costs a headless Chrome several times what fetching it does). Either way the inner
-extract steps run
-on that HTML (robots.scrape.page, the same scrapers as in the browser) and the next link is read from it. A page
-on which a selector matches nothing (its content needs JavaScript) is read the ordinary browser way."""
+extract steps run on
+that HTML (robots.scrape.page, the same scrapers as in the browser) and the next link is read from it. A page
+on which a selector matches nothing (its content needs JavaScript) is read the ordinary browser way.
+
+The walk sees the `paginate` step (robots.steps.control) only through the Protocols below, which its StepContext
+and PaginateArgs satisfy: the scrapers import nothing of the step library."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin
 
 from robots.browser.http import PortalHttp, Throttled
-from robots.browser.locators import Selector
 from robots.errors import ElementNotFound, TechnicalError
+from robots.locators import Selector
 from robots.scrape.page import EXTRACT_STEPS, document, find, read_page
 
 if TYPE_CHECKING:
-    from robots.steps.context import StepContext
-    from robots.steps.control import FirstRows, PaginateArgs
+    from robots.browser.page import Browser
 
-log = logging.getLogger("robots.steps.hybrid")
+log = logging.getLogger("robots.scrape.walk")
+
+
+class PaginateArgs(Protocol):
+    """The arguments of `paginate` the walk reads (robots.steps.control.PaginateArgs)."""
+
+    @property
+    def fetch(self) -> str: ...
+    @property
+    def collect(self) -> str | None: ...
+    @property
+    def max_pages(self) -> int: ...
+    @property
+    def url(self) -> str | None: ...
+
+
+class WalkContext(Protocol):
+    """What of the step's context the walk uses (robots.steps.context.StepContext has all of it)."""
+
+    timeout: float
+
+    @property
+    def call(self) -> Any:
+        """The step being run: its `blocks` (the inner steps)."""
+    @property
+    def browser(self) -> Browser: ...
+    @property
+    def time_zone(self) -> str: ...
+    def selector(self, ref: str) -> Selector: ...
+    def render(self, value: Any) -> Any: ...
+    def run_children(self, block: str = "steps") -> None: ...
+    def backoff(self, what: str) -> Any: ...
+    def throttle_wait(self, backoff: Any, asked: float | None) -> float: ...
+    def output_of(self, step_id: str) -> Any: ...
+    def count(self, *, pages: int = 0, rows: int = 0) -> None: ...
+
+
+class StopRule(Protocol):
+    """When a page ends the walk (robots.steps.control.FirstRows: its first row repeats an earlier page's)."""
+
+    def repeated(self, ctx: Any, page: int, items: list[Any]) -> bool: ...
 
 
 class HybridPages:
-    def __init__(self, ctx: StepContext, args: PaginateArgs, next_sel: Selector):
+    def __init__(self, ctx: WalkContext, args: PaginateArgs, next_sel: Selector):
         self.ctx, self.args, self.next_sel = ctx, args, next_sel
         self.children = ctx.call.blocks.get("steps", ())
 
@@ -110,7 +152,7 @@ class HybridPages:
         except TechnicalError as e:  # raised when the walk reaches that page
             return {url: e}, None
 
-    def walk(self, first_rows: FirstRows) -> list[Any] | None:
+    def walk(self, first_rows: StopRule) -> list[Any] | None:
         """Read page after page. The next page is requested as soon as its link is known, and read while this
         page's rows are extracted (fetch: script asks for several pages in one round trip while the page fetches
         the ones after them: at most 2 x _BATCH pages more than the walk needed are fetched)."""

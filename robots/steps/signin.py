@@ -9,6 +9,7 @@ and pages that need a human (a password change, a new-device confirmation, maint
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
@@ -21,7 +22,7 @@ from robots.errors import BusinessFailure, CredentialsRejected, InputError, Step
 from robots.steps.base import SelectorKeys, SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
-    from robots.browser.locators import Selector
+    from robots.locators import Selector
     from robots.steps.context import StepContext
 
 #: a code with less life left than this is not typed; the step waits for the next window instead
@@ -153,24 +154,41 @@ def _rejected(ctx: StepContext, args: _CodeArgs) -> BusinessFailure:
 _ACCEPTED: dict[str, int] = {}
 
 
-def _with_totp(ctx: StepContext, args: _CodeArgs, secret: str) -> None:
-    import hashlib
+def _key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
+
+def accepted_code_step(secret: str) -> int | None:
+    """The time step of the last code for `secret` the portal accepted from this process (None: none yet)."""
+    return _ACCEPTED.get(_key(secret))
+
+
+def note_accepted_code(secret: str, step: int) -> None:
+    """Remember that the portal accepted the code of time step `step` for `secret` (it will refuse it again)."""
+    _ACCEPTED[_key(secret)] = max(_ACCEPTED.get(_key(secret), -1), step)
+
+
+def forget_accepted_codes() -> None:
+    """Forget every accepted code: for when the portal itself forgot them (the sandbox's reset does), so that the
+    next sign-in types the current window's code instead of waiting out a window for nothing."""
+    _ACCEPTED.clear()
+
+
+def _with_totp(ctx: StepContext, args: _CodeArgs, secret: str) -> None:
     otp = _totp(secret)
-    key = hashlib.sha256(secret.encode()).hexdigest()
-    last = _ACCEPTED.get(key, -1)
+    last = _ACCEPTED.get(_key(secret), -1)
     if otp.timecode(datetime.now(UTC)) + 1 <= last:  # the next window's code is used too: wait for that window
         time.sleep(otp.interval - time.time() % otp.interval + 0.05)  # back-off: at most one TOTP window
     ahead = 1 if otp.timecode(datetime.now(UTC)) <= last else 0
     if _type_code(ctx, args, code := _fresh_code(otp, ahead)):
-        _ACCEPTED[key] = max(last, _step_of(otp, code))
+        note_accepted_code(secret, _step_of(otp, code))
         return
     # Rejected (already used in this window by another sign-in, or the clocks differ): once more with the
     # next window's code, which portals accept one window early, after the pause they impose on a failure.
     time.sleep(REJECTED_CODE_PAUSE)  # back-off: the portal refuses any code right after a wrong one
     if not _type_code(ctx, args, code := _fresh_code(otp, ahead=1)):
         raise _rejected(ctx, args)
-    _ACCEPTED[key] = max(last, _step_of(otp, code))
+    note_accepted_code(secret, _step_of(otp, code))
 
 
 def _step_of(otp: pyotp.TOTP, code: str) -> int:

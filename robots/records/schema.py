@@ -108,7 +108,7 @@ class BlockRow(Base):
     message: Mapped[str] = mapped_column(Text)
 
 
-# Run control (robots/control.py), the scheduler (robots/scheduler/) and the webhook outbox (robots/outbox.py):
+# Run control (robots/run/guard.py), the scheduler (robots/scheduler/) and the webhook outbox (robots/outbox.py):
 # revision 0003. APScheduler keeps its own jobs table, `apscheduler_jobs`, which it creates itself.
 class CancelRequestRow(Base):
     """Someone asked for a run to stop; its runner sees the row and ends the run as `canceled`."""
