@@ -31,7 +31,7 @@ from robots.records.model import RunRecord, StepRecord
 from robots.run import Listener
 from robots.run.launch import prepare_run
 from robots.settings import settings
-from robots.steps.auth import forget_accepted_codes
+from robots.steps.signin import forget_accepted_codes
 
 pytest_plugins = ["robots.testing.fixtures"]
 

@@ -32,7 +32,7 @@ def reset_sandbox(server: Any) -> None:
     """Reset the sandbox, and this process's memory of the TOTP codes it accepted (it forgot them too): a sign-in
     in this process (a Runner, the API, a scenario) then types the current code at once instead of waiting out
     up to one 30-second window for codes the portal no longer counts as used."""
-    from robots.steps.auth import forget_accepted_codes
+    from robots.steps.signin import forget_accepted_codes
 
     server.reset()
     forget_accepted_codes()

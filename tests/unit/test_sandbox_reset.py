@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from robots.sandbox import credentials
-from robots.steps import auth
+from robots.steps import signin
 from robots.testing.fixtures import reset_sandbox
 
 
@@ -24,9 +24,9 @@ class _Server:
 
 def test_a_sandbox_reset_forgets_the_totp_codes_the_portal_accepted_from_this_process() -> None:
     secret = credentials()["totp_secret"]
-    auth.note_accepted_code(secret, 7)
-    auth.note_accepted_code(secret, 5)
-    assert auth.accepted_code_step(secret) == 7
+    signin.note_accepted_code(secret, 7)
+    signin.note_accepted_code(secret, 5)
+    assert signin.accepted_code_step(secret) == 7
     server = _Server()
     reset_sandbox(server)
-    assert (server.resets, auth.accepted_code_step(secret)) == (1, None)
+    assert (server.resets, signin.accepted_code_step(secret)) == (1, None)
