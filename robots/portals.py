@@ -1,5 +1,6 @@
 """Portal profiles (docs/CONTRACTS.md C1): a portal's base URL, tenant and time zone, and the embedded default:
-a `sera` flow with no URL configured runs against the bundled sandbox portal."""
+a flow whose portal pack brings a sandbox runs against it when no URL is configured. Every profile
+comes from its pack (robots.packs), overlaid by the project's `portals/<name>.yaml`; no portal is known here."""
 
 from __future__ import annotations
 
@@ -10,19 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from robots.errors import ConfigError
-from robots.flow.yamlsrc import load_data
 from robots.settings import settings
 from robots.throttle import ThrottleProfile
 
 log = logging.getLogger("robots.portals")
-
-BUILTIN = {
-    "sera": {"url": "https://{tenant}.sera.tech", "time_zone": "America/Chicago", "sandbox": True,
-             "session": {"probe": "/", "login_path": "/login", "refresh": "/session/refresh",
-                         "local_storage": ["sera.apiToken"]},
-             # its 429 page (selectors/sera/throttled.yaml) states the wait; see robots.throttle
-             "throttle": {"page": "throttled.wait", "attempts": 3, "max_wait": 60}},
-}
 
 
 @dataclass(frozen=True)
@@ -74,56 +66,55 @@ class Portal:
 
 
 def load_profile(name: str, near: Path | None = None) -> dict:
-    """A project's `portals/<name>.yaml` (searched upwards from `near`), else the built-in profile."""
-    if near is not None:
-        for parent in [near, *near.parents][:6]:
-            f = parent / "portals" / f"{name}.yaml"
-            if f.is_file():
-                data = load_data(f, "a portal profile") or {}  # bounded like a flow (FlowError)
-                if not isinstance(data, dict):
-                    raise ConfigError(f"{f}: a portal profile must be a mapping")
-                return {**BUILTIN.get(name, {}), **data}
-    if name in BUILTIN:
-        return dict(BUILTIN[name])
-    raise ConfigError(f"no portal profile '{name}' (create portals/{name}.yaml with url, tenant and time_zone)")
+    """The portal's profile: its pack's (robots.packs), overlaid by a project's `portals/<name>.yaml` searched
+    upwards from `near`."""
+    from robots import packs
+
+    return dict(packs.find(name, near).profile)
+
+
+def _no_url(name: str, template: str | None) -> ConfigError:
+    given = "pass --portal-url or set ROBOTS_PORTAL_URL"
+    if template:
+        return ConfigError(f"no URL configured for portal '{name}': its profile's url {template!r} needs a tenant; "
+                           f"set ROBOTS_PORTAL_TENANT (or `tenant:` in portals/{name}.yaml), or {given}")
+    return ConfigError(f"no URL configured for portal '{name}': {given} (or give `url:` in portals/{name}.yaml)")
 
 
 @contextlib.contextmanager
 def open_portal(name: str | None, *, url: str | None = None, near: Path | None = None,
                 sandbox_size: str | None = None) -> Iterator[Portal | None]:
-    """The portal a run talks to. URL order: `url` (--portal-url) > ROBOTS_PORTAL_URL > the profile's
-    template with ROBOTS_PORTAL_TENANT. With none of them, a sandboxed portal starts the bundled sandbox
-    for the duration of the block."""
+    """The portal a run talks to. URL order: `url` (--portal-url) > ROBOTS_PORTAL_URL > the profile's `url`,
+    used as is, or, when it is a template with `{tenant}`, filled with ROBOTS_PORTAL_TENANT or the profile's
+    `tenant`. With none of them, a portal whose pack brings a sandbox (and whose profile says `sandbox: true`)
+    runs against that sandbox, started for the duration of the block."""
     if name is None:
         yield None
         return
-    profile = load_profile(name, near)
+    from robots import packs
+
+    pack = packs.find(name, near)
+    profile = dict(pack.profile)
     configured = settings()
     tz = configured.portal_time_zone or profile.get("time_zone") or "UTC"
     tenant = configured.portal_tenant or profile.get("tenant")
     url = url or configured.portal_url
     session = SessionProfile.parse(profile.get("session"), f"portal profile '{name}'")
     throttle = ThrottleProfile.parse(profile.get("throttle"), f"portal profile '{name}'")
-    if url is None and configured.portal_tenant and profile.get("url"):
-        url = str(profile["url"]).format(tenant=tenant)
+    template = str(profile["url"]) if profile.get("url") else None
+    if url is None and template is not None:
+        if "{tenant}" not in template:
+            url = template
+        elif tenant:
+            url = template.replace("{tenant}", str(tenant))
     if url is not None:
         yield Portal(name, url.rstrip("/"), tenant, tz, session=session, throttle=throttle)
         return
-    if not profile.get("sandbox"):
-        raise ConfigError(f"no URL configured for portal '{name}': pass --portal-url or set ROBOTS_PORTAL_URL")
-    from robots.packs.sera.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
-
-    server = SandboxServer(size=sandbox_size or configured.sandbox_size or "default")
-    server.start()
-    try:
-        creds = credentials()
+    if not profile.get("sandbox") or pack.sandbox is None:
+        raise _no_url(name, template)
+    size = sandbox_size or configured.sandbox_size or "default"
+    with pack.sandbox(size) as handle:
         log.warning("no portal URL configured for '%s'; started the bundled sandbox at %s (demo account)",
-                    name, server.url)
-        yield Portal(name, server.url, TENANT, TIME_ZONE, sandbox=True, session=session, throttle=throttle,
-                     default_secrets={
-            f"{name}_username": creds["username"],
-            f"{name}_password": creds["password"],
-            f"{name}_totp": creds["totp_secret"],
-        })
-    finally:
-        server.stop()
+                    name, handle.url)
+        yield Portal(name, handle.url.rstrip("/"), handle.tenant, handle.time_zone, sandbox=True, session=session,
+                     throttle=throttle, default_secrets=dict(handle.secrets))

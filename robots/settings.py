@@ -104,7 +104,8 @@ class Settings(BaseSettings):
                                        "tried after the environment and the vault")
     # -- the portal
     portal_url: str | None = Field(None, description="the portal's base URL (`--portal-url` wins); unset: the "
-                                   "profile's URL with `ROBOTS_PORTAL_TENANT`, else the bundled sandbox")
+                                   "profile's `url` (its `{tenant}` filled from `ROBOTS_PORTAL_TENANT` or the "
+                                   "profile's `tenant`), else the sandbox the portal's pack brings")
     portal_tenant: str | None = Field(None, description="the portal's tenant (fills the profile's URL template)")
     portal_time_zone: str | None = Field(None, description="the portal's time zone (IANA name); unset: the "
                                          "profile's")

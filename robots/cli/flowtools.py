@@ -20,6 +20,7 @@ def schema(
     """The JSON Schema of flow files, for editors (VS Code: `yaml.schemas` or `# yaml-language-server: $schema=`)."""
     from robots.flow.schema import flow_schema
 
+    _plugins()
     text = json.dumps(flow_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -28,6 +29,16 @@ def schema(
 
         write_atomically(output, text.encode("utf-8"), make_dirs=False)
         err.print(f"wrote {output}", markup=False)
+
+
+def _plugins() -> None:
+    """The steps of installed distributions and packs (robots.steps.plugins), or their error, printed."""
+    from robots.steps.plugins import load_plugins
+
+    try:
+        load_plugins()
+    except RobotsError as e:
+        raise fail(e) from None
 
 
 def steps(
@@ -39,6 +50,7 @@ def steps(
     if format not in ("text", "markdown"):
         err.print(f"error: --format is text or markdown, not {format!r}", markup=False)
         raise typer.Exit(2)
+    _plugins()
     sys.stdout.write(step_reference(format))  # type: ignore[arg-type]
 
 
@@ -77,6 +89,7 @@ def validate(
     if format not in ("text", "json"):
         err.print(f"error: --format is text or json, not {format!r}", markup=False)
         raise typer.Exit(2)
+    _plugins()
     files: list[Path] = []
     for p in flows:
         files += sorted(p.rglob("*.yaml")) if p.is_dir() else [p]

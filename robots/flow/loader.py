@@ -21,9 +21,11 @@ from robots.flow.issues import describe, pydantic_issues
 from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
 from robots.flow.stepcalls import StepParser
 from robots.flow.yamlsrc import Located, load_located, read_source, where
+from robots.scrape import contracts
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
 from robots.steps.base import suggest
+from robots.steps.plugins import load_plugins
 
 #: the flows that ship with robots (flows/<portal>/sign_in.yaml, ...): any flow may call them
 LIBRARY = Path(__file__).resolve().parents[2] / "flows"
@@ -48,6 +50,12 @@ def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) 
                 return candidate.relative_to(Path.cwd())
             except ValueError:
                 return candidate
+    # Else the catalogs an installed portal pack ships (robots.packs): a project's own flows for its portal
+    from robots import packs
+
+    pack = packs.installed().get(portal)
+    if pack is not None and pack.selectors_dir is not None and pack.selectors_dir.is_dir():
+        return pack.selectors_dir
     return None
 
 
@@ -100,13 +108,16 @@ def load_flow(path: str | Path, *, roots: tuple[Path, ...] | None = None, _stack
     own flows folder and the bundled library)."""
     if not _stack or roots is None:
         roots = flow_roots(path, roots or ())
+    load_plugins()  # flow steps that installed distributions and portal packs add
     loaded = _PASS.get()
-    if loaded is None:
-        return _load_flow(Path(path), str(path), _stack, roots)
-    key = ("flow", Path(path).resolve(), roots)
-    if key not in loaded:
-        loaded[key] = _load_flow(Path(path), str(path), _stack, roots)
-    return loaded[key]
+    # A `record:` names a model of a pack; a project's own (models/<pack>.yaml) is found from the flow's folder.
+    with contracts.models_near(Path(os.path.abspath(path)).parent):
+        if loaded is None:
+            return _load_flow(Path(path), str(path), _stack, roots)
+        key = ("flow", Path(path).resolve(), roots)
+        if key not in loaded:
+            loaded[key] = _load_flow(Path(path), str(path), _stack, roots)
+        return loaded[key]
 
 
 class _NotAFlow(FlowError):

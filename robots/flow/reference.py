@@ -24,6 +24,7 @@ from robots.flow.schema import (
 )
 from robots.locators import STRATEGIES
 from robots.steps import REGISTRY, StepArgs, StepDef
+from robots.steps.plugins import load_plugins
 
 Format = Literal["text", "markdown"]
 
@@ -308,7 +309,9 @@ def step_reference(fmt: Format = "text", steps: dict[str, StepDef] | None = None
     """The reference of every registered step (or of those given), as plain text or Markdown."""
     if fmt not in ("text", "markdown"):
         raise ValueError(f"unknown format {fmt!r}; use 'text' or 'markdown'")
-    steps = REGISTRY if steps is None else steps
+    if steps is None:
+        load_plugins()
+        steps = REGISTRY
     builder = _Builder(steps)
     common = [n for n in StepArgs.model_fields]
     common_rows = _rows(StepArgs, StepArgs.model_json_schema(), common)

@@ -17,6 +17,7 @@ from robots.flow.model import FlowDoc, VarSpec
 from robots.locators import STRATEGIES
 from robots.steps import REGISTRY, StepDef
 from robots.steps.base import StepArgs, _SelectorMarker, selector_marker
+from robots.steps.plugins import load_plugins
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 STEP_DEF = "step"  # $defs key of one step (the oneOf of every registered step)
@@ -307,4 +308,6 @@ def _check_refs(node: Any, root: dict[str, Any]) -> None:
 
 def flow_schema(steps: dict[str, StepDef] | None = None) -> dict[str, Any]:
     """The JSON Schema of a flow file, for the steps registered now (or those given)."""
+    if steps is None:
+        load_plugins()
     return _Builder(REGISTRY if steps is None else steps).build()

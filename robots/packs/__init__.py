@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -104,3 +104,35 @@ def get(name: str) -> PortalPack:
     except KeyError:
         names = ", ".join(available()) or "none"
         raise ConfigError(f"no portal pack '{name}' is installed (installed: {names})") from None
+
+
+
+def find(name: str, near: Path | None = None) -> PortalPack:
+    """The pack `name` as a flow in the folder `near` sees it: the installed pack, overlaid by the project's own
+    files for it (robots.packs.folder: `portals/<name>.yaml`, `models/<name>.yaml`, `flows/<name>/`,
+    `selectors/<name>/`, looked for from `near` upwards). With neither, a ConfigError naming every path looked
+    at and the installed packs."""
+    from robots.packs import folder
+
+    base = installed().get(name)
+    profile_file, profile, looked = folder.profile(name, near)
+    models_file, models_looked = folder.find_file(near, f"models/{name}.yaml")
+    if profile_file is None and models_file is None:
+        if base is not None:
+            return base
+        names = ", ".join(available()) or "none"
+        paths = ", ".join(str(p) for p in [*looked, *models_looked])
+        where = f"; looked for {paths}" if paths else " (no flow folder to look for portals/ and models/ from)"
+        raise ConfigError(f"no portal pack '{name}': none is installed (installed: {names}) and no project folder "
+                          f"declares it{where}")
+    own = [f"{kind} {path}" for kind, path in (("profile", profile_file), ("models", models_file)) if path]
+
+    def models() -> dict[str, Any]:
+        inherited = base.models() if base is not None and base.models is not None else {}
+        return {**inherited, **(folder.models(name, near)[1] if models_file is not None else {})}
+
+    pack = base or PortalPack(name=name)
+    return replace(pack, profile={**pack.profile, **profile}, models=models,
+                   flows_dir=folder.folder_of(name, near, "flows") or pack.flows_dir,
+                   selectors_dir=folder.folder_of(name, near, "selectors") or pack.selectors_dir,
+                   origin=", ".join(o for o in (pack.origin, *own) if o))

@@ -26,6 +26,7 @@ from robots.run import lifecycle
 from robots.run import record as _record
 from robots.run.sessions import keep_newest_cookies
 from robots.run.state import Listener, RunState, new_run_id
+from robots.scrape import contracts
 
 log = logging.getLogger("robots.engine")
 
@@ -79,6 +80,13 @@ class Runner:
         step id), both included; the others are recorded as skipped.
         max_runtime: seconds; a run still going then is stopped and recorded errored (RunTimedOut).
         A cancel request in the store (`store.request_cancel`) stops the run as `canceled`."""
+        # A `record:` names a pack's model; a project's own (models/<pack>.yaml) is found from the flow's folder.
+        with contracts.models_near(flow.path.parent.resolve()):
+            return self._run(flow, vars, secrets, portal, run_id, dry_run, from_step, to_step, max_runtime)
+
+    def _run(self, flow: Flow, vars: dict[str, Any] | None, secrets: dict[str, str] | None, portal: Portal | None,
+             run_id: str | None, dry_run: bool, from_step: str | None, to_step: str | None,
+             max_runtime: float | None) -> RunRecord:
         values = resolve_vars(flow, vars or {})
         first, last = step_range(flow, from_step, to_step)
         state = self._start(flow, values, secrets, portal, run_id, dry_run)

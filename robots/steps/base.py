@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -125,6 +127,8 @@ class StepDef:
     #: opens its own page when run again (after a 429 or a lost session), instead of the runner reloading or
     #: reopening the page it began on
     reopens: bool = False
+    #: where the step comes from, for messages: "module robots.steps.forms", "entry point 'x' (...) of group ..."
+    origin: str = ""
 
     @property
     def container(self) -> bool:
@@ -141,6 +145,18 @@ class StepDef:
 
 
 REGISTRY: dict[str, StepDef] = {}
+# Who is registering steps now (robots.steps.plugins names an entry point or a pack); else the function's module.
+_ORIGIN: ContextVar[str | None] = ContextVar("robots_step_origin", default=None)
+
+
+@contextlib.contextmanager
+def registering(origin: str) -> Iterator[None]:
+    """Steps registered inside are said to come from `origin` (in a collision's message)."""
+    token = _ORIGIN.set(origin)
+    try:
+        yield
+    finally:
+        _ORIGIN.reset(token)
 
 
 def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (), writes: bool = False,
@@ -160,10 +176,14 @@ def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (), wr
             model = eval(model, func.__globals__)  # noqa: S307 - a name from the module defining the step
         if not (isinstance(model, type) and issubclass(model, StepArgs)):
             raise TypeError(f"step {name!r}: the second parameter must be annotated with a StepArgs model")
+        origin = _ORIGIN.get() or f"module {func.__module__}"
         if name in REGISTRY:
-            raise ValueError(f"step {name!r} is registered twice")
+            from robots.errors import ConfigError
+
+            raise ConfigError(f"step '{name}' of {origin} collides with the step '{name}' of "
+                              f"{REGISTRY[name].origin}: a step name can be registered once; rename one of them")
         REGISTRY[name] = StepDef(name, model, func, blocks=blocks, writes=writes, navigates=navigates,
-                                 reopens=reopens)
+                                 reopens=reopens, origin=origin)
         return func
 
     return register

@@ -11,16 +11,14 @@ from pydantic import Field, field_validator
 from robots.scrape import contracts
 from robots.scrape.details import DetailField, ItemField, parse_detail, parse_items
 from robots.scrape.tables import FieldSpec, parse_table
-from robots.steps.base import SelectorRef, StepArgs, step, suggest
+from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
 
 def _known_record(v: str | None) -> str | None:
-    if v is not None and v not in contracts.known_models():
-        raise ValueError(f"unknown record model '{v}'{suggest(v, contracts.known_models())}; "
-                         f"known: {', '.join(contracts.known_models())}")
-    return v
+    """A `record:` argument: the model it names comes from the pack its prefix names (robots.scrape.contracts)."""
+    return contracts.check_name(v) if v is not None else None
 
 
 class ExtractTableArgs(StepArgs):

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from robots.errors import ContractError
 from robots.scrape import contracts
-from robots.steps.base import StepArgs, step, suggest
+from robots.steps.base import StepArgs, step
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -26,10 +26,7 @@ class ConformArgs(StepArgs):
     @field_validator("record")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in contracts.known_models():
-            raise ValueError(f"unknown record model '{v}'{suggest(v, contracts.known_models())}; "
-                             f"known: {', '.join(contracts.known_models())}")
-        return v
+        return contracts.check_name(v)
 
 
 @step("conform")

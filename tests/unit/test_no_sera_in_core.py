@@ -20,10 +20,6 @@ ALLOWED = {
     "robots/steps/extract.py": "step reference example: a record model of the shipped pack (sera.customer)",
     "robots/steps/files.py": "step reference example: a record model of the shipped pack (sera.customer)",
     "robots/steps/records.py": "step reference example: a record model of the shipped pack (sera.customer_detail)",
-    "robots/portals.py": "its built-in Sera profile goes when the core takes profiles from the packs (being done on "
-                         "another branch); remove this entry then",
-    "robots/scrape/contracts.py": "imports Sera's record models until record models are looked up through the packs "
-                                  "(being done on another branch); remove this entry then",
 }
 
 
