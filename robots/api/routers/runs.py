@@ -11,10 +11,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from robots.api.auth import Principal, need
 from robots.api.common import IDEMPOTENCY_HEADER, audit, idempotent, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
 from robots.api.models import EvidenceFile, EvidenceOut, RunEvidence, RunOut, RunStart
+from robots.api.tokens import Principal, need
 from robots.records import RunNotFound
 from robots.records.model import RunRecord
 

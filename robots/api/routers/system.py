@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import text
 
 import robots
-from robots.api.auth import Principal, need
 from robots.api.common import decode_cursor, encode_cursor, services
 from robots.api.errors import ERROR_RESPONSES
 from robots.api.models import AuditEntry, AuditPage, Health
+from robots.api.tokens import Principal, need
 
 router = APIRouter(tags=["system"], responses=ERROR_RESPONSES)
 

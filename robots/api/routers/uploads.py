@@ -10,9 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from robots.api.auth import Principal, need
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.api.tokens import Principal, need
 
 router = APIRouter(tags=["uploads"], responses=ERROR_RESPONSES)
 USAGE = "POST /uploads takes a multipart/form-data body with one file field named 'file'"

@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from robots.api.auth import Principal, need
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
+from robots.api.tokens import Principal, need
 from robots.netguard import TargetRefused
 
 router = APIRouter(tags=["webhooks"], responses=ERROR_RESPONSES)
