@@ -10,6 +10,7 @@ import typer
 
 from robots.cli.common import err, fail, home
 from robots.errors import InputError, RobotsError
+from robots.extras import require
 
 api_app = typer.Typer(help="The API's tokens (`robots serve` runs the API).", no_args_is_help=True)
 api_token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -24,6 +25,7 @@ def serve(
     """Serve the API over the installed portals (OpenAPI at /openapi.json, docs at /docs)."""
     import dataclasses
 
+    require("api", "robots serve")
     import uvicorn
 
     from robots.api import ApiSettings, create_app
@@ -53,6 +55,7 @@ def api_token_create(
 ) -> None:
     """Mint an API token without a portal session (its flows use the vault, like `robots run`): prints it once.
     A bootstrap token for POST /sessions: `--scope sessions:create [--credential NAME] [--tenant T]`."""
+    require("api", "robots api token create")
     from robots.api.tokens import TokenStore
     from robots.records import SqlStore, open_store
 

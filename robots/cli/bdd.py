@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from robots.cli.common import err
+from robots.extras import require
 from robots.settings import settings
 
 #: pytest's exit codes -> ours (C2): 0 passed, 1 a scenario failed, 2 nothing to run / bad input, 3 errored
@@ -38,6 +39,7 @@ def bdd_command(
     """Run Gherkin features against the portal: the sandbox (started for the run) unless --portal-url is given.
     Writes OUTPUT/junit.xml and OUTPUT/report.html (feature, scenario, step; the failure screenshot inline).
     Exit code 0 when every scenario passed, 1 when one failed, 2 when none matched."""
+    require("bdd", "robots bdd")
     if paths == ["steps"] and not Path("steps").exists():
         print(steps_listing(format))
         return

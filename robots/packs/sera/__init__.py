@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from robots.extras import require
 from robots.packs import PortalPack, SandboxHandle
 
 #: a checkout's top level: flows/sera/, selectors/sera/ and features/ live there
@@ -22,6 +23,7 @@ def _models() -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _sandbox(size: str) -> Iterator[SandboxHandle]:
+    require("sandbox", "the Sera sandbox portal (started when no portal URL is configured)")
     from robots.packs.sera.sandbox import TENANT, TIME_ZONE, SandboxServer, credentials
 
     server = SandboxServer(size=size)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from robots.cli.common import err
+from robots.extras import require
 
 sandbox_app = typer.Typer(help="The bundled sandbox Sera portal.", no_args_is_help=True)
 app = typer.Typer()
@@ -26,6 +27,7 @@ def sandbox_serve(
                                                   "latency:ms=300 (repeatable; kept across resets)")] = [],  # noqa: B006
 ) -> None:
     """Serve the sandbox Sera portal until Ctrl-C; prints its URL on stdout."""
+    require("sandbox", "robots sandbox serve")
     from robots.packs.sera.sandbox import SIZES, serve_forever
 
     if size not in SIZES:
@@ -61,6 +63,7 @@ def sandbox_serve(
 @sandbox_app.command("credentials")
 def sandbox_credentials() -> None:
     """The sandbox's demo account as JSON (test data, not a secret; use it only against the sandbox)."""
+    require("sandbox", "robots sandbox credentials")
     from robots.packs.sera.sandbox import credentials
 
     sys.stdout.write(json.dumps(credentials(), indent=2) + "\n")
