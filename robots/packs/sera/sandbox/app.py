@@ -431,7 +431,7 @@ def parse_int(text: str | None) -> int | None:
         return None
 
 
-class Portal:
+class SandboxPortal:
     """Per-request helpers the page modules share: the tenant, its cookies, redirects, the signed-in user."""
 
     def __init__(self, sandbox: Sandbox) -> None:
@@ -511,7 +511,7 @@ def create_app(
     clock = clock or SandboxClock()
     paths = {PRIMARY: Path(db_path), **{k: Path(v) for k, v in (tenant_db_paths or {}).items()}}
     sandbox = Sandbox(paths, clock, policy or AuthPolicy())
-    portal = Portal(sandbox)
+    portal = SandboxPortal(sandbox)
     app = FastAPI(title="Sera sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = sandbox
     app.add_middleware(_Guard, sandbox=sandbox)
@@ -553,7 +553,7 @@ def create_app(
     return app
 
 
-def _register_sign_in(app: FastAPI, portal: Portal) -> None:
+def _register_sign_in(app: FastAPI, portal: SandboxPortal) -> None:
     sandbox = portal.sandbox
 
     def login_page(request: Request, *, status_code: int = 200, **context: Any) -> HTMLResponse:

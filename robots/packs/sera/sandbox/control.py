@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from .app import Portal
+from .app import SandboxPortal
 from .clock import format_instant, parse_instant
 from .faults import FAULTS, FaultError, parse_fault
 from .tenants import PRIMARY
@@ -32,7 +32,7 @@ def _bad(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def register(app: FastAPI, portal: Portal) -> None:
+def register(app: FastAPI, portal: SandboxPortal) -> None:
     sandbox = portal.sandbox
     clock = sandbox.clock
 

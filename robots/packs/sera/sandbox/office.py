@@ -21,7 +21,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import formatting as fmt
-from .app import SESSION_COOKIE, Portal, TenantData, error_page, info, parse_int
+from .app import SESSION_COOKIE, SandboxPortal, TenantData, error_page, info, parse_int
 from .clock import format_instant
 from .data import JOB_TYPES, WORK_ORDER_STATUSES
 from .ledger import CADENCE_MONTHS, TAX_RATE_BP, add_months, arrival_window
@@ -113,7 +113,7 @@ def _list_page(tenant: Any, select: str, count_sql: str, where: list[str], param
     return total, number, pages, rows
 
 
-def register(app: FastAPI, portal: Portal) -> None:  # noqa: C901 - one route table, read top to bottom
+def register(app: FastAPI, portal: SandboxPortal) -> None:  # noqa: C901 - one route table, read top to bottom
     sandbox = portal.sandbox
 
     def token(request: Request) -> str:

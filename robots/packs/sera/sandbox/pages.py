@@ -17,7 +17,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import formatting as fmt
-from .app import PERMISSIONS, SESSION_COOKIE, Portal, TenantData, error_page, info, parse_int
+from .app import PERMISSIONS, SESSION_COOKIE, SandboxPortal, TenantData, error_page, info, parse_int
 from .clock import format_instant
 from .data import TAGS, TRANSITIONS, WORK_ORDER_STATUSES
 
@@ -107,7 +107,7 @@ class CustomerFilters:
         return {k: v for k, v in pairs.items() if v}
 
 
-def register(app: FastAPI, portal: Portal) -> None:
+def register(app: FastAPI, portal: SandboxPortal) -> None:
     sandbox = portal.sandbox
 
     def customer_view(tenant: TenantData, row: Any) -> dict[str, Any]:
