@@ -156,3 +156,11 @@ class RunTimedOut(Interrupted):
     failure_kind = "technical"  # type: ignore[assignment]
     run_status = "errored"
     keep_evidence = True
+
+
+def suggest(name: str, known: list[str]) -> str:
+    """` (did you mean 'x'?)` for the closest of `known` to a name that was not found, else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

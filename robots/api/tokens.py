@@ -68,7 +68,7 @@ def _fernet(token: str) -> Fernet:
 
 
 def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    from robots.steps.base import suggest
+    from robots.errors import suggest
 
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:

@@ -8,9 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from robots.errors import FlowIssue
+from robots.errors import FlowIssue, suggest
 from robots.flow.yamlsrc import Located
-from robots.steps.base import suggest
 
 _PATTERN_RULES = {
     "name": "is not a valid name: use letters, digits, '_', '.' and '-' only",

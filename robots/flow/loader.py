@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from robots.errors import FlowError, FlowIssue
+from robots.errors import FlowError, FlowIssue, suggest
 from robots.flow import templating
 from robots.flow.issues import describe, pydantic_issues
 from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
@@ -24,7 +24,6 @@ from robots.flow.yamlsrc import Located, load_located, read_source, where
 from robots.scrape import contracts
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
-from robots.steps.base import suggest
 from robots.steps.plugins import load_plugins
 
 #: the flows that ship with robots (flows/<portal>/sign_in.yaml, ...): any flow may call them

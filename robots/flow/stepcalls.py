@@ -9,14 +9,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from robots.errors import FlowIssue
+from robots.errors import FlowIssue, suggest
 from robots.flow import templating
 from robots.flow.issues import describe, pydantic_issues
 from robots.flow.model import StepCall
 from robots.flow.yamlsrc import Located
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
-from robots.steps.base import StepArgs, suggest
+from robots.steps.base import StepArgs
 
 
 class StepParser:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from robots.errors import InputError
+from robots.errors import InputError, suggest
 from robots.flow.model import Flow, VarSpec
-from robots.steps.base import suggest
 
 
 def step_range(flow: Flow, from_step: str | None, to_step: str | None) -> tuple[int, int]:

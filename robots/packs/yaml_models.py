@@ -16,7 +16,6 @@ The types are what robots' normalizers produce (robots/scrape/normalize.py, extr
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import re
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from robots.errors import FlowError, FlowIssue
+from robots.errors import FlowError, FlowIssue, suggest
+from robots.flow.issues import describe
 from robots.flow.yamlsrc import Located, load_located, read_source
 
 DATE = r"^\d{4}-\d\d-\d\d$"
@@ -118,7 +118,7 @@ def _field(loc: Located, path: tuple, where: str, fname: str, spec: Any,
         spec = {"type": spec}
     if not isinstance(spec, dict):
         bad(f"expected a type ({', '.join(TYPES)}) or a mapping {{type, required, enum, pattern, items}}, got "
-            f"{_describe(spec)}")
+            f"{describe(spec)}")
         return None
     before = len(issues)
     for key in spec:
@@ -130,7 +130,7 @@ def _field(loc: Located, path: tuple, where: str, fname: str, spec: Any,
         return None
     kind, scalar = kinds
     if not isinstance(spec.get("required", False), bool):
-        bad(f"expected true or false, got {_describe(spec['required'])}", ("required",))
+        bad(f"expected true or false, got {describe(spec['required'])}", ("required",))
     pattern = _pattern(spec, scalar, bad)
     annotation = _enum(spec, kind, scalar, bad)
     if len(issues) > before:
@@ -166,7 +166,7 @@ def _pattern(spec: dict, scalar: str, bad: Bad) -> str | None:
     if py is not str or builtin is not None:
         bad(f"`pattern` is for text (type string), not {scalar}", ("pattern",), key=True)
     elif not isinstance(pattern, str):
-        bad(f"expected a regular expression, got {_describe(pattern)}", ("pattern",))
+        bad(f"expected a regular expression, got {describe(pattern)}", ("pattern",))
     else:
         try:
             re.compile(pattern)
@@ -185,12 +185,12 @@ def _enum(spec: dict, kind: str, scalar: str, bad: Bad) -> Any:
     if kind in ("list", "boolean") or builtin is not None:
         bad(f"`enum` is for a string, integer, number or money field, not {kind}", ("enum",), key=True)
     elif not isinstance(enum, list) or not enum:
-        bad(f"expected a list of the values the field may take, got {_describe(enum)}", ("enum",))
+        bad(f"expected a list of the values the field may take, got {describe(enum)}", ("enum",))
     else:
         wrong = [v for v in enum if not _fits(py, v)]
         if not wrong:
             return Literal[tuple(enum)]
-        bad(f"{_describe(wrong[0])} is not of type {scalar}", ("enum", enum.index(wrong[0])))
+        bad(f"{describe(wrong[0])} is not of type {scalar}", ("enum", enum.index(wrong[0])))
     return py
 
 
@@ -225,16 +225,3 @@ def _attr(fname: str, index: int) -> str:
     return fname
 
 
-def suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return repr(value)

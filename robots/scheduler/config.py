@@ -348,9 +348,8 @@ def _checked_flow(located: Located, i: int, raw_flow: str, flow_path: Path, flow
 
 def _check_inputs(located: Located, i: int, flow: Any, doc: RobotDoc, issues: list[FlowIssue]) -> None:
     """The robot's vars resolve against its flow's, and every secret it gives is one the flow uses."""
-    from robots.errors import InputError
+    from robots.errors import InputError, suggest
     from robots.flow.vars import resolve_vars
-    from robots.steps.base import suggest
 
     wh = f"[{i}]"
     try:

@@ -73,7 +73,7 @@ class Registry:
         with self._read() as session:
             row = session.get(RobotRow, name)
             if row is None:
-                from robots.steps.base import suggest
+                from robots.errors import suggest
 
                 known = self.names()
                 raise RobotNotFound(f"no robot named {name!r}{suggest(name, known)}; "

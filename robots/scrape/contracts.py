@@ -8,7 +8,6 @@ folder upwards), loaded on first use. No portal is known here."""
 from __future__ import annotations
 
 import contextlib
-import difflib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from robots.errors import ConfigError, ContractError
+from robots.errors import ConfigError, ContractError, suggest
 
 #: models registered by name in this process (register_model); looked at before the packs
 MODELS: dict[str, type[BaseModel]] = {}
@@ -68,10 +67,8 @@ def problem(name: str, near: Path | None = None) -> str | None:
         return f"unknown record model '{name}': {e}"
     if name in models:
         return None
-    close = difflib.get_close_matches(name, sorted(models), n=1, cutoff=0.6)
-    suggest = f" (did you mean '{close[0]}'?)" if close else ""
     has = ", ".join(sorted(models)) or "no record models"
-    return f"unknown record model '{name}'{suggest}; the pack '{pack}' ({origin}) has: {has}"
+    return f"unknown record model '{name}'{suggest(name, sorted(models))}; the pack '{pack}' ({origin}) has: {has}"
 
 
 def check_name(name: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import typing
 from collections.abc import Callable, Iterator
@@ -189,6 +188,3 @@ def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (), wr
     return register
 
 
-def suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""

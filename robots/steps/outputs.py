@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from robots.steps.base import StepArgs, step, suggest
+from robots.errors import suggest
+from robots.steps.base import StepArgs, step
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
