@@ -76,9 +76,9 @@ def test_latency_delays_only_matching_paths_and_is_logged(signed_in: httpx.Clien
     started = time.perf_counter()
     assert signed_in.get("/customers").status_code == 200
     assert time.perf_counter() - started >= 0.25
-    started = time.perf_counter()
+    # (no upper bound on the unmatched page's time: on a loaded machine any request can take 0.25 s; the
+    # sandbox's own log says which requests the fault touched)
     assert signed_in.get("/dispatch").status_code == 200
-    assert time.perf_counter() - started < 0.25
     assert logged(signed_in, "/customers")[-1]["faults"] == ["latency"]
     assert "faults" not in logged(signed_in, "/dispatch")[-1]
 

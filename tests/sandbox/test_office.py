@@ -284,12 +284,12 @@ def test_slow_commit_applies_to_the_new_forms(signed_in: httpx.Client) -> None:
     iid = first_id(signed_in, "/invoices?status=finalized", "invoice-row")
     csrf = token(signed_in, f"/invoices/{iid}")
     signed_in.post("/_sandbox/faults", json={"name": "slow_commit", "ms": 600, "paths": ["/invoices/"]})
-    started = time.monotonic()
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(httpx.ReadTimeout):  # the answer comes after the commit's 600 ms, the client gives up at 300
         signed_in.post(f"/invoices/{iid}/void", data={"csrf_token": csrf, "confirm": "yes", "reason": "Dup"},
                        timeout=0.3)  # fmt: skip
-    assert time.monotonic() - started < 0.6
-    time.sleep(0.4)
+    deadline = time.monotonic() + 30  # a bound on the wait, not a timing assertion (a loaded machine is slow)
+    while writes(signed_in) != {"invoices": 1} and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert writes(signed_in) == {"invoices": 1}  # committed although the answer never came in time
 
 
