@@ -41,15 +41,19 @@ def _plugins() -> None:
         raise fail(e) from None
 
 
+def _text_or_markdown(format: str) -> None:
+    if format not in ("text", "markdown"):
+        err.print(f"error: --format is text or markdown, not {format!r}", markup=False)
+        raise typer.Exit(2)
+
+
 def steps(
     format: Annotated[str, typer.Option("--format", help="text or markdown")] = "text",
 ) -> None:
     """The step reference: every step, its arguments, the options every step takes, and an example."""
     from robots.flow.reference import step_reference
 
-    if format not in ("text", "markdown"):
-        err.print(f"error: --format is text or markdown, not {format!r}", markup=False)
-        raise typer.Exit(2)
+    _text_or_markdown(format)
     _plugins()
     sys.stdout.write(step_reference(format))  # type: ignore[arg-type]
 
@@ -60,9 +64,7 @@ def settings(
     """Every ROBOTS_* environment variable: its default and meaning (README.md's table is the markdown)."""
     from robots.settings import settings_table
 
-    if format not in ("text", "markdown"):
-        err.print(f"error: --format is text or markdown, not {format!r}", markup=False)
-        raise typer.Exit(2)
+    _text_or_markdown(format)
     sys.stdout.write(settings_table(format))
 
 

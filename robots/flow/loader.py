@@ -41,17 +41,16 @@ def find_catalog_dir(flow_path: Path, portal: str | None, explicit: str | None) 
         return (flow_path.parent / explicit).resolve()
     if not portal:
         return None
-    here = flow_path.resolve().parent
-    for parent in [here, *here.parents][:6]:
-        candidate = parent / "selectors" / portal
-        if candidate.is_dir():
-            try:  # shown in messages: relative to the working folder where it can be
-                return candidate.relative_to(Path.cwd())
-            except ValueError:
-                return candidate
-    # Else the catalogs an installed portal pack ships (robots.packs): a project's own flows for its portal
     from robots import packs
+    from robots.packs import folder
 
+    candidate = folder.folder_of(portal, flow_path.resolve().parent, "selectors")
+    if candidate is not None:
+        try:  # shown in messages: relative to the working folder where it can be
+            return candidate.relative_to(Path.cwd())
+        except ValueError:
+            return candidate
+    # Else the catalogs an installed portal pack ships (robots.packs): a project's own flows for its portal
     pack = packs.installed().get(portal)
     if pack is not None and pack.selectors_dir is not None and pack.selectors_dir.is_dir():
         return pack.selectors_dir

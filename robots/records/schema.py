@@ -162,7 +162,7 @@ class RobotRunRow(Base):
 
 
 class OutboxRow(Base):
-    """A webhook event waiting to be delivered (or delivered, or given up on): the one outbox (C5)."""
+    """A webhook event waiting to be delivered (or delivered, or given up on): the one outbox (docs/CONTRACTS.md C5)."""
 
     __tablename__ = "webhook_outbox"
     __table_args__ = (Index("ix_webhook_outbox_due", "status", "next_attempt_at"),)
