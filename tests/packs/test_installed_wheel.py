@@ -46,10 +46,11 @@ def _pip(*args: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, Path]:
+def built(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> tuple[Path, Path]:
     """(the wheel, the folder it is installed in), made once per session: xdist's workers share the folder above
     their own temporary folders, and the first one there builds while the others wait on a lock."""
-    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    worker = hasattr(request.config, "workerinput")  # an xdist worker
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
     with open(shared / "robots-wheel.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         dist, site = shared / "robots-wheel", shared / "robots-site"
@@ -68,6 +69,11 @@ def _python(code: str, site: Path, cwd: Path) -> str:
                           env={**cli_env(cwd / "home"), "PYTHONPATH": str(site)}, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def _robots(args: list[str], site: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "robots.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**cli_env(cwd / "home"), "PYTHONPATH": str(site)}, timeout=300, check=False)
 
 
 def test_the_wheel_ships_the_sera_packs_folders_and_the_installed_pack_finds_them(built, tmp_path):
@@ -96,11 +102,15 @@ def test_the_wheel_ships_the_sera_packs_folders_and_the_installed_pack_finds_the
         str(package / "packs/sera/data/flows/sera"), str(package / "packs/sera/data/selectors/sera"),
         str(package / "packs/sera/data/features"))
     assert seen["features"] == sorted(p.name for p in (ROOT / "features").glob("*.feature"))
-    listed = subprocess.run([sys.executable, "-m", "robots.cli", "bdd", "steps"], capture_output=True, text=True,
-                            cwd=tmp_path, env={**cli_env(tmp_path / "home"), "PYTHONPATH": str(site)}, timeout=120,
-                            check=False)
+    listed = _robots(["bdd", "steps"], site, tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert 'When I run the flow "{flow}"' in listed.stdout
+    # With no features/ in the working folder, `robots bdd` takes the ones the installed pack ships.
+    done = _robots(["bdd", "--tags", "@not_a_tag", "--portal-url", "http://127.0.0.1:9", "--output",
+                    str(tmp_path / "bdd")], site, tmp_path)
+    shipped = sorted((package / "packs/sera/data/features").glob("*.feature"))
+    assert (done.returncode, done.stderr.splitlines()[-1]) == (
+        2, f"error: no scenario matched --tags @not_a_tag in {', '.join(map(str, shipped))}"), done.stderr
 
 
 def test_the_readme_job_and_a_call_of_a_library_flow_run_from_the_installed_wheel(built, tmp_path):
