@@ -1,5 +1,6 @@
-"""`call:` resolves only inside the flows folder of the flow being run (and the bundled library), and an error
-about a called file never shows what the file holds. Checked by `robots validate` and `robots run` alike."""
+"""`call:` resolves only inside the flows folder of the flow being run (and the flows of the installed portal packs,
+the Sera pack's flows/sera/), and an error about a called file never shows what the file holds. Checked by `robots
+validate` and `robots run` alike."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from robots.testing import run_flow_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "flows"
+SERA_FLOWS = LIBRARY / "sera"
 SECRET_LINES = "db_password: Tr0ub4dor-and-3-horses\naws_secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCY\n"
 
 
@@ -33,7 +35,7 @@ def _caller(folder: Path, target: str, name: str = "main.yaml") -> Path:
 
 def _outside(flows: Path, target: str) -> str:
     return (f"steps[1].call.flow: '{target}' is outside the flows folder {flows}; a flow may call only flows "
-            f"in that folder (and its subfolders) or the bundled library ({LIBRARY})")
+            f"in that folder (and its subfolders) or the flows of the portal pack 'sera' ({SERA_FLOWS})")
 
 
 def test_an_absolute_path_outside_is_refused_without_reading_it(tmp_path):

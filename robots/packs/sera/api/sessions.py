@@ -88,10 +88,12 @@ def sign_in_flow(state: Any) -> Any:
     The role is the sign-in flow's output; when a stored session was restored instead (no sign-in ran), the
     portal's header shows it."""
     from robots.flow.loader import load_flow
+    from robots.packs.sera import FLOWS, SELECTORS
 
-    library = state.settings.library_dir
-    target = (library / "sera" / "sign_in.yaml").resolve()
-    selectors = (library.parent / "selectors" / "sera").resolve()
+    library = state.settings.library_dir  # None: the pack's own flows (robots.api.settings)
+    flows = FLOWS if library is None else (library / "sera").resolve()
+    target = flows / "sign_in.yaml"
+    selectors = SELECTORS if library is None else (library.parent / "selectors" / "sera").resolve()
     folder = state.settings.home / "api"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sign_in.yaml"
@@ -108,7 +110,7 @@ def sign_in_flow(state: Any) -> Any:
             "  - set_output: {role: \"{{ (steps.signin.output.get('role') or steps.shown.output) | lower }}\"}\n")
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
-    return load_flow(path, roots=(library.resolve(),))  # it lives in ROBOTS_HOME and calls the library's sign-in
+    return load_flow(path, roots=(flows.parent,))  # it lives in ROBOTS_HOME and calls the library's sign-in
 
 
 def _sign_in(request: Request, principal_like: Any, portal_url: str) -> tuple[str, str | None]:
