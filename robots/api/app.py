@@ -26,6 +26,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     from robots.records import SqlStore, default_database_url
     from robots.settings import settings as environment
 
+    # first, so that a pack's wrong scopes are refused before anything opens
+    routers = [system.router, *_pack_routers(), runs.router, webhooks.router, uploads.router]
+    _check_scopes(routers)
     settings = settings or ApiSettings()
     url = settings.database_url or environment().database_url or default_database_url()
     store = SqlStore(url)
@@ -71,12 +74,23 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(ClientLimits, every=Budget(settings.ip_rate_limit, settings.rate_window_s, "this address"),
                        anonymous=Budget(settings.anonymous_rate_limit, settings.rate_window_s,
                                         "requests without a valid token from this address"))
-    app.include_router(system.router)
-    for router in _pack_routers():
+    for router in routers:
         app.include_router(router)
-    for module in (runs, webhooks, uploads):
-        app.include_router(module.router)
     return app
+
+
+def _check_scopes(routers: list[Any]) -> None:
+    """The installed packs' scopes are their own (robots.api.tokens.known_scopes), and every scope a route needs is
+    one the core or an installed pack declares (PortalPack.scopes): a token could never be granted an undeclared
+    one."""
+    from robots.api.tokens import known_scopes, needed_scopes
+    from robots.errors import ConfigError
+
+    known = known_scopes()
+    for route, scope in needed_scopes([route for router in routers for route in router.routes]):
+        if scope not in known:
+            raise ConfigError(f"the route {route} needs the API scope {scope!r}, which neither the core nor an "
+                              f"installed portal pack declares (robots.packs: PortalPack.scopes)")
 
 
 def _api_packs() -> list[Any]:
