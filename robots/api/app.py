@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from robots.api import errors
 from robots.api.flows import FlowService
@@ -55,8 +57,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             worker.stop()
             store.close()
 
-    app = FastAPI(title=_title(), version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the API itself, not a CDN
+    app = FastAPIOffline(title=_title(), version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
     app.state.tokens = tokens
@@ -68,6 +70,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.state.uploads = Uploads(settings.home)
     errors.install(app)
+    app.add_middleware(DocsFromHereOnly)
     # Outside everything else (the last added runs first): a client over its budget is answered before its body is
     # read, and a body over the limit before authentication or any endpoint reads it.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
@@ -111,6 +114,29 @@ def _pack_routers() -> list[Any]:
         found = pack.api_routes()
         routers += found if isinstance(found, list | tuple) else [found]
     return routers
+
+
+class DocsFromHereOnly:
+    """/docs and /redoc load nothing from another origin (a Content-Security-Policy): their assets are the API's own
+    (fastapi_offline), and ReDoc's sidebar would otherwise fetch its maker's logo from a CDN on every view."""
+
+    PATHS = ("/docs", "/redoc")
+    POLICY = b"default-src 'self' 'unsafe-inline' data: blob:"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.PATHS:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"content-security-policy", self.POLICY)]
+            await send(message)
+
+        await self.app(scope, receive, with_policy)
 
 
 def _webhook_secret(settings: ApiSettings) -> str:
