@@ -1,5 +1,6 @@
-"""`pip install robots` is the core: with the extras' libraries (FastAPI, uvicorn, python-multipart, Faker,
-pytest-bdd) missing, the core commands work and each command that needs one names the extra to install.
+"""`pip install robots` is the core: with the extras' libraries (FastAPI, uvicorn, python-multipart,
+fastapi-offline, Faker, pytest-bdd) missing, the core commands work and each command that needs one names the extra
+to install.
 
 The libraries are made unimportable in the child process (a sitecustomize on its path), which is what a machine
 with only the core installed looks like to robots."""
@@ -17,7 +18,7 @@ from robots.testing.helpers import cli_env
 ROOT = Path(__file__).resolve().parents[1]
 LIST = str(ROOT / "flows/sera/list_customers.yaml")
 
-MISSING = ("fastapi", "starlette", "uvicorn", "multipart", "python_multipart", "faker", "pytest_bdd")
+MISSING = ("fastapi", "starlette", "uvicorn", "multipart", "python_multipart", "fastapi_offline", "faker", "pytest_bdd")
 SITE = f"""
 import sys
 

@@ -66,6 +66,12 @@ PACK = PortalPack(
     features_dir=FEATURES,
     sandbox=_sandbox,
     api_routes=_api_routes,
+    # stored tokens hold these names: never rename one
+    scopes={"customers:read": "list and read customers", "customers:write": "create customers",
+            "work_orders:read": "list and read work orders",
+            "work_orders:write": "create work orders and change their status",
+            "memberships:write": "create memberships", "pricebook:read": "read the pricebook",
+            "invoices:read": "list invoices"},
     bdd_steps="robots.packs.sera.bdd",
     cli=_cli,
     origin="entry point robots.packs.sera:PACK",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
-from robots.api.tokens import OPERATOR_SCOPES, SESSION_SCOPES, Principal, authenticated, need, served_portals
+from robots.api.tokens import OPERATOR_SCOPES, Principal, authenticated, need, served_portals
 from robots.errors import InputError
 from robots.packs.sera.api.models import SessionCreate, TokenOut
 
@@ -192,11 +192,11 @@ def _served(state: Any, body: SessionCreate, caller: Principal) -> tuple[str, st
 def _scopes(body: SessionCreate, caller: Principal) -> tuple[str, ...]:
     """The new token's scopes: those asked for (default: every read and write scope), never more than the caller
     holds, and never an operator's scope."""
-    from robots.api.tokens import check_scopes
+    from robots.api.tokens import check_scopes, session_scopes
 
     held = caller.held_scopes()
     try:
-        asked = check_scopes(body.scopes if body.scopes is not None else [s for s in SESSION_SCOPES if s in held])
+        asked = check_scopes(body.scopes if body.scopes is not None else [s for s in session_scopes() if s in held])
     except InputError as e:
         raise ApiError(422, str(e), details=[{"loc": ["body", "scopes"], "field": "scopes", "msg": str(e),
                                               "type": "value_error"}]) from None
