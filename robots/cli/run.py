@@ -69,7 +69,8 @@ def run(
     grid_url: Annotated[str | None, typer.Option(help="the Selenium Grid for --browser remote (else "
                                                       "ROBOTS_GRID_URL, else the flow's browser.grid_url)")] = None,
     vars_file: Annotated[Path | None, typer.Option(help="a YAML mapping of vars (--var wins over it)")] = None,
-    dry_run: Annotated[bool, typer.Option(help="skip the steps that submit data (write: true)")] = False,
+    dry_run: Annotated[bool, typer.Option(help="submit nothing: skip the writes (write: true) and the steps that "
+                                                "check them; report what each write would have submitted")] = False,
     from_step: Annotated[str | None, typer.Option(help="start at this top-level step (number or id)")] = None,
     to_step: Annotated[str | None, typer.Option(help="stop after this top-level step (number or id)")] = None,
     pause_on_failure: Annotated[bool, typer.Option(help="on a failure, keep the browser open until Enter "
@@ -167,6 +168,9 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         target = given or Path(record.run_dir or ".") / report_name(kind)
         write_report(kind, record, target)
         err.print(f"report ({kind}): {target}", markup=False)
+    if record.dry_run is not None:
+        for line in dry_run_lines(record.dry_run):
+            err.print(line, markup=False)
     err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
               f"{seconds:.1f} s · {flow.name}", markup=False)
     if record.error_message:
@@ -176,3 +180,18 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
             err.print(f"screenshot: {Path(record.run_dir or '') / ev.screenshot}", markup=False)
     return code
 
+
+
+def dry_run_lines(dry: Any) -> list[str]:
+    """A dry run's lines on stderr: one per write not submitted, with what its form was given (masked in the record)."""
+    lines = []
+    for w in dry.not_submitted:
+        what = ", ".join(x for x in (w.name, w.target) if x)
+        fields = ", ".join(f"{f.target}={f.value!r}" for f in w.fields)
+        lines.append(f"dry run: not submitted: {w.step}" + (f" ({what})" if what else "")
+                     + (f" on {w.url}" if w.url else "") + (f" with {fields}" if fields else ""))
+    if not dry.not_submitted:
+        lines.append("dry run: no write step was reached")
+    if dry.outputs_not_set:
+        lines.append(f"dry run: outputs not set (they depend on the writes): {', '.join(dry.outputs_not_set)}")
+    return lines

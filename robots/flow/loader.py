@@ -192,6 +192,7 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
             readable_vars.setdefault(name, VarSpec())
     names = {"vars": readable_vars, "secrets": secrets, "ids": parser.ids, "env": tuple(doc.env)}
     issues += _template_issues(located, raw_steps, raw_finally, names)
+    issues += _verifies_issues(located, (*steps, *finally_steps))
     for call in _walk((*steps, *finally_steps)):
         for fname, key, problem in call.args.check_in_flow(outputs=outputs):
             apath = _arg_path(located, call) + (fname, key)
@@ -371,6 +372,26 @@ def _check_ref(root: str, attr: str | None, vars_: dict, secrets: tuple, ids: di
             hint = f" (declare it under '{root}:')"
         return f"unknown {what} '{attr}' in '{{{{ {root}.{attr} }}}}'{hint}"
     return None
+
+
+def _verifies_issues(located: Located, calls: tuple[StepCall, ...]) -> list[FlowIssue]:
+    """`verifies:` names the id of a write step of the same flow (one marked `write: true`, or a write step)."""
+    by_id = {c.args.id: c for c in _walk(calls) if c.args.id is not None}
+    writes = [i for i, c in by_id.items() if c.args.write or REGISTRY[c.kind].writes]
+    issues = []
+    for call in _walk(calls):
+        target = call.args.verifies
+        if target is None or target in writes:
+            continue
+        if target in by_id:
+            problem = (f"'{target}' is the id of a '{by_id[target].kind}' step, which submits nothing; verifies "
+                       f"names a write step (one marked write: true)")
+        else:
+            known = f" (write steps with an id: {', '.join(writes)})" if writes else " (no write step has an id)"
+            problem = f"no write step has the id '{target}'{suggest(target, writes) or known}"
+        where = f"{call.where}.{call.kind}.verifies"
+        issues.append(located.issue(_arg_path(located, call) + ("verifies",), where, problem))
+    return issues
 
 
 def _walk(calls: tuple[StepCall, ...]):

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # 2: RunRecord.browser; StepRecord.attempts, selector, drift; Evidence.console, network (all optional, so a
 #    version-1 record reads as version 2 with their defaults).
+# 3: RunRecord.dry_run (optional: older records read as version 3 without it).
 
 RunStatus = Literal["running", "passed", "failed", "errored", "interrupted", "skipped", "canceled"]
 StepStatus = Literal["passed", "failed", "errored", "skipped", "retried"]
@@ -47,6 +48,39 @@ class Evidence(_Frozen):
     network: str | None = Field(None, description="JSON list of the last network requests")
 
 
+class EnteredValue(_Frozen):
+    """A value a step entered into a form control (fill, select, check, uncheck, clear, upload)."""
+
+    target: str = Field(description="the form control's selector, e.g. 'customer_form.name'")
+    value: Any = Field(description="what was entered (secrets masked); check: true, uncheck: false")
+
+
+class NotSubmitted(_Frozen):
+    """A write a dry run did not submit, with what its form was given."""
+
+    step: str = Field(description="where the write is in its flow, e.g. 'steps[2].repeat_until.steps[3].if.steps[2]"
+                                  ".click' (a called flow's steps start with its name)")
+    name: str | None = Field(None, description="the step's `name`")
+    target: str | None = Field(None, description="the control it would have clicked (or filled)")
+    url: str | None = Field(None, description="the page it was on")
+    fields: tuple[EnteredValue, ...] = Field((), description="the values entered since the page was opened (or the "
+                                                             "previous write), in order")
+
+
+class SkippedByDryRun(_Frozen):
+    step: str
+    why: str
+
+
+class DryRunReport(_Frozen):
+    """What a dry run (`robots run --dry-run`) did not do."""
+
+    not_submitted: tuple[NotSubmitted, ...] = ()
+    skipped: tuple[SkippedByDryRun, ...] = Field((), description="steps skipped because they depend on a write "
+                                                                 "not submitted (a read-back, a probe, ...)")
+    outputs_not_set: tuple[str, ...] = Field((), description="declared outputs no step could set without the writes")
+
+
 class RunRecord(_Frozen):
     schema_version: int = SCHEMA_VERSION
     run_id: str
@@ -69,6 +103,7 @@ class RunRecord(_Frozen):
     run_dir: str | None = Field(default=None, description="folder holding evidence and process files")
     pages: int = 0
     rows: int = 0
+    dry_run: DryRunReport | None = Field(None, description="set for a dry run: what it did not submit")
 
     @property
     def duration_s(self) -> float | None:

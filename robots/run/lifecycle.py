@@ -1,6 +1,6 @@
 """The life of one step in a run, as a chain of small wrappers around the call of the step function, outermost
-first: the run's guard, the step's record, its failure, its `when`, its rendered arguments, --dry-run, the
-write it begins, its output, the portal's throttled page, retries of technical failures, and the portal
+first: the run's guard, the step's record, its failure, what --dry-run did not produce, its `when`, its rendered
+arguments, --dry-run's writes, the write it begins, its output, the portal's throttled page, retries of technical failures, and the portal
 session ending under it. Each wrapper is `layer(step, inner)`: it calls `inner(step)` (the rest of the
 chain) zero, one or more times."""
 
@@ -20,6 +20,7 @@ from robots.flow.model import Flow, StepCall
 from robots.records.model import StepRecord, StepStatus
 from robots.run import record as _record
 from robots.run.context import RunContext
+from robots.run.dryrun import dry_run, dry_run_reads
 from robots.run.sessions import SessionLost, resume, session_lost
 from robots.run.state import RunState, render
 from robots.run.throttling import backoff, throttle_wait, throttled
@@ -151,14 +152,6 @@ def rendered(step: StepRun, inner: Inner) -> None:
     inner(step)
 
 
-def dry_run(step: StepRun, inner: Inner) -> None:
-    """--dry-run: a step marked `write: true`, or a write step, is skipped (nothing is submitted)."""
-    if step.state.dry_run and (step.call.args.write or step.sdef.writes):
-        step.status, step.summary = "skipped", "dry run: not submitted"
-        return
-    inner(step)
-
-
 def writes_noted(step: StepRun, inner: Inner) -> None:
     """A write that may not be repeated begins: the block it runs in is not repeated after a lost session
     (unless the block is marked idempotent)."""
@@ -283,8 +276,8 @@ def invoke(step: StepRun) -> None:
 
 
 #: outermost first; `invoke` is inside them all
-LAYERS: tuple[Layer, ...] = (guarded, recorded, failures, when, rendered, dry_run, writes_noted, output_kept,
-                             throttle_repeats, retried, session_kept)
+LAYERS: tuple[Layer, ...] = (guarded, recorded, failures, dry_run_reads, when, rendered, dry_run, writes_noted,
+                             output_kept, throttle_repeats, retried, session_kept)
 
 
 def chain(layers: tuple[Layer, ...], core: Inner) -> Inner:

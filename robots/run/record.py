@@ -60,6 +60,7 @@ def save(state: RunState, status: RunStatus, error: BaseException | None = None)
         error_message=m(str(error)) if error else None,
         failure_kind=getattr(error, "failure_kind", None) if error else None,
         evidence=tuple(state.evidence), run_dir=str(state.run_dir), pages=state.pages, rows=state.rows,
+        dry_run=state.dry.report(m) if state.dry is not None else None,
     )
     if state.store is not None:
         state.store.save(record)

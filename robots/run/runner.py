@@ -24,6 +24,7 @@ from robots.portals import Portal
 from robots.records.model import RunRecord, RunStatus, StepRecord
 from robots.run import lifecycle
 from robots.run import record as _record
+from robots.run.dryrun import DryRun
 from robots.run.sessions import keep_newest_cookies
 from robots.run.state import Listener, RunState, new_run_id
 from robots.scrape import contracts
@@ -75,7 +76,8 @@ class Runner:
             max_runtime: float | None = None) -> RunRecord:
         """Execute `flow`; return its final record. Raises InputError (nothing started) for bad vars.
 
-        dry_run: steps marked `write: true` (and write steps) are recorded as skipped, nothing is submitted.
+        dry_run: nothing is submitted: the writes and the steps that depend on them are recorded as skipped, what
+        the writes would have submitted is in the record's `dry_run` (robots.run.dryrun).
         from_step / to_step: run only the top-level steps between these (an index as in `steps[N]`, or a
         step id), both included; the others are recorded as skipped.
         max_runtime: seconds; a run still going then is stopped and recorded errored (RunTimedOut).
@@ -138,6 +140,7 @@ class Runner:
                         masker=Masker(secret_values.values()), run_id=run_id, run_dir=run_dir,
                         started_at=datetime.now(UTC), listener=self.listener,
                         browser_factory=lambda: start_browser(opts, run_dir), dry_run=dry_run,
+                        dry=DryRun() if dry_run else None,
                         execute=lifecycle.execute, session_store=lambda: self.sessions, store=self.store,
                         trigger=self.trigger)
 
@@ -204,6 +207,8 @@ class Runner:
                     state.browser.matches.clear()
                     state.browser.drain_network()
             unset = [name for name in state.flow.outputs if name not in state.outputs] if check_outputs else []
+            if unset and state.dry is not None:  # a dry run cannot set what depends on the writes it skipped
+                unset = state.dry.excuses(unset)
             if unset:
                 raise TechnicalError(f"the flow declares output {', '.join(repr(u) for u in unset)} "
                                      f"but no step set it (add a set_output step)")

@@ -82,6 +82,7 @@ class RunState:
     loop: dict[str, Any] = field(default_factory=dict)
     prefix: str = ""  # "login: " while the steps of a called flow run
     dry_run: bool = False
+    dry: Any = None  # robots.run.dryrun.DryRun with --dry-run: what it did not submit and what depends on it
     guard: Any = None  # robots.run.guard.RunGuard: cancel requests and max_runtime
     counter: int = 0
     pages: int = 0

@@ -40,10 +40,15 @@ class StepArgs(BaseModel):
         "fail", description="on a failure: fail the run, continue (like optional), or retry a technical "
                             "failure (`retries` times, with a growing pause)")
     retries: int = Field(2, ge=1, le=10, description="with on_error: retry, how many more attempts")
-    write: bool = Field(False, description="this step submits data to the portal: --dry-run skips it")
+    write: bool = Field(False, description="this step submits data to the portal: --dry-run does not run it and "
+                                           "reports the values its form was given")
     idempotent: bool = Field(False, description="repeating this write (or this block, whose steps check whether "
                                                 "their writes went through) is harmless: it is run again after the "
                                                 "portal ended the session during it")
+    verifies: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                 description="the id of a write step that this step checks (a read-back or a "
+                                             "post-condition probe that reads only the page): --dry-run skips this "
+                                             "step when it did not submit that write")
     when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
                                                "`vars.q != ''` (a bare expression or a {{ template }})")
 
@@ -68,6 +73,11 @@ class StepArgs(BaseModel):
     def declares_vars(self) -> list[str]:
         """Names this step sets in `vars` (readable by later templates like declared vars)."""
         return []
+
+    def entered(self) -> tuple[str, Any] | None:
+        """(selector, value) when this step enters a value into a form control (reported by --dry-run with the write
+        that would submit the form), else None."""
+        return None
 
     def check_in_flow(self, *, outputs: dict[str, Any]) -> list[tuple[str, str, str]]:
         """Checks that need the whole flow: (argument, key, problem) for each problem found."""
@@ -126,6 +136,9 @@ class StepDef:
     #: opens its own page when run again (after a 429 or a lost session), instead of the runner reloading or
     #: reopening the page it began on
     reopens: bool = False
+    #: repeats its steps until the portal shows what they wrote (repeat_until): --dry-run ends it at the round whose
+    #: write it did not submit (robots.run.dryrun)
+    checks_writes: bool = False
     #: where the step comes from, for messages: "module robots.steps.forms", "entry point 'x' (...) of group ..."
     origin: str = ""
 
@@ -159,10 +172,10 @@ def registering(origin: str) -> Iterator[None]:
 
 
 def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (), writes: bool = False,
-         navigates: bool = False, reopens: bool = False) -> Callable[[Callable], Callable]:
+         navigates: bool = False, reopens: bool = False, checks_writes: bool = False) -> Callable[[Callable], Callable]:
     """Register a step function `func(ctx, args)`; its argument model is the annotation of `args`.
     `blocks` names the arguments that hold nested steps (`container=True` means `("steps",)`); `writes`,
-    `navigates` and `reopens` are the step's facts (see StepDef)."""
+    `navigates`, `reopens` and `checks_writes` are the step's facts (see StepDef)."""
     if container and not blocks:
         blocks = ("steps",)
 
@@ -182,7 +195,7 @@ def step(name: str, *, container: bool = False, blocks: tuple[str, ...] = (), wr
             raise ConfigError(f"step '{name}' of {origin} collides with the step '{name}' of "
                               f"{REGISTRY[name].origin}: a step name can be registered once; rename one of them")
         REGISTRY[name] = StepDef(name, model, func, blocks=blocks, writes=writes, navigates=navigates,
-                                 reopens=reopens, origin=origin)
+                                 reopens=reopens, checks_writes=checks_writes, origin=origin)
         return func
 
     return register

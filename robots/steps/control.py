@@ -164,7 +164,7 @@ class RepeatUntilArgs(StepArgs):
 
 
 
-@step("repeat_until", container=True)
+@step("repeat_until", container=True, checks_writes=True)
 def repeat_until(ctx: StepContext, args: RepeatUntilArgs) -> int:
     """Run `steps`, then check `until`; again until it is true, at most `max_times` rounds (still false
     then: a technical error). Output: the number of rounds."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -18,6 +18,9 @@ class FillArgs(StepArgs):
     target: SelectorRef
     value: str
     clear: bool = True
+
+    def entered(self) -> tuple[str, Any] | None:
+        return self.target, self.value
 
 
 @step("fill")
@@ -42,8 +45,13 @@ class TargetArgs(StepArgs):
     target: SelectorRef
 
 
+class ClearArgs(TargetArgs):
+    def entered(self) -> tuple[str, Any] | None:
+        return self.target, ""
+
+
 @step("clear")
-def clear(ctx: StepContext, args: TargetArgs) -> None:
+def clear(ctx: StepContext, args: ClearArgs) -> None:
     """Empty a text field."""
     ctx.browser.act(ctx.selector(args.target), ctx.timeout, "clearing", lambda el: el.clear())
 
@@ -60,6 +68,9 @@ class SelectArgs(StepArgs):
             raise ValueError("give exactly one of 'option' (visible text) or 'value'")
         return self
 
+    def entered(self) -> tuple[str, Any] | None:
+        return self.target, self.option if self.option is not None else self.value
+
 
 @step("select")
 def select(ctx: StepContext, args: SelectArgs) -> None:
@@ -67,14 +78,24 @@ def select(ctx: StepContext, args: SelectArgs) -> None:
     ctx.browser.select_option(ctx.selector(args.target), ctx.timeout, label=args.option, value=args.value)
 
 
+class CheckArgs(TargetArgs):
+    def entered(self) -> tuple[str, Any] | None:
+        return self.target, True
+
+
+class UncheckArgs(TargetArgs):
+    def entered(self) -> tuple[str, Any] | None:
+        return self.target, False
+
+
 @step("check")
-def check(ctx: StepContext, args: TargetArgs) -> None:
+def check(ctx: StepContext, args: CheckArgs) -> None:
     """Tick a checkbox (or choose a radio button); nothing happens if it already is."""
     ctx.browser.set_checked(ctx.selector(args.target), ctx.timeout, True)
 
 
 @step("uncheck")
-def uncheck(ctx: StepContext, args: TargetArgs) -> None:
+def uncheck(ctx: StepContext, args: UncheckArgs) -> None:
     """Untick a checkbox; nothing happens if it already is unticked."""
     ctx.browser.set_checked(ctx.selector(args.target), ctx.timeout, False)
 
@@ -100,6 +121,9 @@ def press(ctx: StepContext, args: PressArgs) -> None:
 class UploadArgs(StepArgs):
     target: SelectorRef = Field(description="the <input type=file>")
     file: str = Field(description="path of the file, relative to the working folder or absolute")
+
+    def entered(self) -> tuple[str, Any] | None:
+        return self.target, self.file
 
 
 @step("upload")
