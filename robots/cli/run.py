@@ -168,9 +168,8 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         target = given or Path(record.run_dir or ".") / report_name(kind)
         write_report(kind, record, target)
         err.print(f"report ({kind}): {target}", markup=False)
-    if record.dry_run is not None:
-        for line in dry_run_lines(record.dry_run):
-            err.print(line, markup=False)
+    for line in dry_run_lines(record.dry_run):
+        err.print(line, markup=False)
     err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
               f"{seconds:.1f} s · {flow.name}", markup=False)
     if record.error_message:
@@ -183,7 +182,10 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
 
 
 def dry_run_lines(dry: Any) -> list[str]:
-    """A dry run's lines on stderr: one per write not submitted, with what its form was given (masked in the record)."""
+    """A dry run's lines on stderr: one per write not submitted, with what its form was given (masked in the record);
+    none for a run that was not a dry run."""
+    if dry is None:
+        return []
     lines = []
     for w in dry.not_submitted:
         what = ", ".join(x for x in (w.name, w.target) if x)

@@ -1,8 +1,8 @@
 """The life of one step in a run, as a chain of small wrappers around the call of the step function, outermost
-first: the run's guard, the step's record, its failure, what --dry-run did not produce, its `when`, its rendered
-arguments, --dry-run's writes, the write it begins, its output, the portal's throttled page, retries of technical failures, and the portal
-session ending under it. Each wrapper is `layer(step, inner)`: it calls `inner(step)` (the rest of the
-chain) zero, one or more times."""
+first: the run's guard, the step's record, its failure, what --dry-run did not produce (robots.run.dryrun), its
+`when`, its rendered arguments, --dry-run's writes, the write it begins, its output, the portal's throttled page,
+retries of technical failures, and the portal session ending under it. Each wrapper is `layer(step, inner)`: it
+calls `inner(step)` (the rest of the chain) zero, one or more times."""
 
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ def load(tmp_path: Path, text: str = FLOW) -> dict[str, object]:
 def test_a_step_reads_its_own_templates_only_and_produces_its_output_and_vars(tmp_path):
     calls = load(tmp_path)
     assert reads(calls["steps[1].repeat_until.steps[2].if"]) == ("vars.found", "vars.q")  # not its nested steps'
-    assert reads(calls["steps[1].repeat_until.steps[2].if.steps[0].fill"]) == ("vars.submits", "vars.q")  # its `when` too
+    fill = calls["steps[1].repeat_until.steps[2].if.steps[0].fill"]
+    assert reads(fill) == ("vars.submits", "vars.q")  # its `when` too
     assert reads(calls["steps[5].set_output"]) == ("steps.readback", "steps.page")
     assert reads(calls["steps[1].repeat_until"]) == ("vars.found",)
     assert produces(calls["steps[0].set"]) == ("vars.found", "vars.submits")
