@@ -29,9 +29,10 @@ from robots.flow.model import StepCall
 if TYPE_CHECKING:
     from robots.masking import Masker
     from robots.records.model import DryRunReport
-    from robots.run.lifecycle import StepRun
 
-    Inner = Callable[[StepRun], None]
+# (robots.run.lifecycle's StepRun and Inner: that module imports this one)
+StepRun = Any
+Inner = Callable[[Any], None]
 
 #: the roots of template names whose values a dry run may fail to produce
 _PRODUCED_ROOTS = ("steps", "vars")
@@ -219,7 +220,7 @@ def dry_run_reads(step: StepRun, inner: Inner) -> None:
         inner(step)
     except RoundEnded as ended:
         if ended.loop is not loop:
-            step.summary = f"dry run: ended at the write {ended.write}, not submitted"
+            step.summary = step.summary or f"dry run: ended at the write {ended.write}, not submitted"
             raise
         dry.round_ended(loop, ended.write)
         step.result = loop.rounds

@@ -32,7 +32,8 @@ VARS: dict[str, dict[str, Any]] = {
     "void_invoice": {"id": 300004, "reason": "Billed twice"},
     "create_work_order": {"customer": "C-100003", "job_type": "Furnace Repair", "priority": "high",
                           "summary": "No heat upstairs", "date": "12/24/2030", "time": "9:00 AM",
-                          "lines": [{"code": "HVAC-DIAG", "quantity": 1}]},
+                          "lines": [{"code": "DIA-100", "quantity": 1},
+                                    {"code": "PAR-118", "quantity": 2, "price": "199.50"}]},
     "change_work_order_status": {"id": 50009, "status": "dispatched"},
     "assign_technician": {"id": 50009, "technician": "Marcus Reyes"},
     "unassign_technician": {"id": 50009, "technician": "Tara Nguyen"},
@@ -57,6 +58,7 @@ def writes(sandbox: Any) -> dict[str, Any]:
     return httpx.get(f"{sandbox.url}/_sandbox/writes").json()["writes"]
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.long
 def test_every_shipped_write_flow_passes_its_dry_run_and_writes_nothing(sandbox, sandbox_env, tmp_path):
     """Ten flows one after another in one home (one sign-in, then the stored session; one Chrome at a time): about two
