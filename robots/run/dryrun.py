@@ -7,8 +7,8 @@ dry run passes. The rule (README, "Running flows"):
    page was last opened or the previous write) go to the record's `dry_run.not_submitted`, secrets masked.
 2. Inside a step that checks its own writes (`repeat_until`: it repeats until the portal shows them), the round ends
    at that write: the round's later steps do not run, the loop ends after it (its `until` is not evaluated), and
-   what the round produced (the vars it set, the outputs of its steps with an id) described the portal before the
-   write: it counts as not produced.
+   what its steps produce (the vars they set, the outputs of those with an id: what the loop computes from the
+   portal, as it was before the write) counts as not produced.
 3. A step that reads, in any of its templates (its `when` too), a step output or a var that the dry run did not
    produce is skipped, and then what it would have produced is not produced either.
 4. A step with `verifies: ID` (a read-back or a post-condition probe that reads only the page) is skipped when the
@@ -20,7 +20,7 @@ Two layers of the step's life (robots.run.lifecycle): `dry_run_reads` (before `w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from robots.flow import templating
@@ -54,7 +54,6 @@ class Loop:
     call: StepCall
     scope: dict[str, Any]  # the step outputs of the flow it runs in (a called flow has its own)
     rounds: int = 0
-    made: set[str] = field(default_factory=set)  # "vars.x" / "steps.y" produced in its rounds
 
 
 def reads(call: StepCall) -> tuple[str, ...]:
@@ -74,6 +73,12 @@ def produces(call: StepCall) -> tuple[str, ...]:
     """What a step produces for later templates: its output (`steps.ID`) and the vars it sets."""
     made = [f"steps.{call.args.id}"] if call.args.id is not None else []
     return (*made, *(f"vars.{name}" for name in call.args.declares_vars()))
+
+
+def _nested(call: StepCall) -> Iterable[StepCall]:
+    for child in call.children:
+        yield child
+        yield from _nested(child)
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -135,14 +140,10 @@ class DryRun:
             missing.setdefault(name, write)
 
     def produced(self, scope: dict[str, Any], call: StepCall) -> None:
-        """`call` ran: what it produced is there (again), also for the loops it runs in."""
-        names = produces(call)
+        """`call` ran: what it produced is there (again)."""
         missing = self.missing(scope)
-        for name in names:
+        for name in produces(call):
             missing.pop(name, None)
-        for loop in self.loops:
-            if loop.scope is scope:
-                loop.made.update(names)
 
     def skip(self, scope: dict[str, Any], call: StepCall, step: str, why: str) -> None:
         """`call` is skipped because of `why` (rules 3 and 4): what it would have produced is not produced."""
@@ -161,8 +162,9 @@ class DryRun:
                 loop.rounds += 1
 
     def round_ended(self, loop: Loop, write: str) -> None:
-        """The loop ends at the round whose write was not submitted: what its rounds produced is not produced."""
-        self.not_produced(loop.scope, sorted(loop.made), write)
+        """The loop ends at the round whose write was not submitted: what its steps produce is not produced (also
+        what a round did not reach: a probe that found nothing may never set the var the loop waits for)."""
+        self.not_produced(loop.scope, [n for c in _nested(loop.call) for n in produces(c)], write)
 
     # -------------------------------------------------------------------------------------------- writes (rule 1)
     def page_opened(self) -> None:

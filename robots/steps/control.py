@@ -169,7 +169,7 @@ def repeat_until(ctx: StepContext, args: RepeatUntilArgs) -> int:
     """Run `steps`, then check `until`; again until it is true, at most `max_times` rounds (still false
     then: a technical error). Output: the number of rounds. A loop that probes, writes and probes again until the
     portal shows the write: under --dry-run the round whose write was not submitted is its last (its later steps
-    and `until` are not run), and what its rounds set counts as not produced (later steps reading it are skipped)."""
+    and `until` are not run), and what its steps set counts as not produced (later steps reading it are skipped)."""
     for n in range(1, args.max_times + 1):
         with ctx.loop_item(None, n):
             ctx.run_children()
