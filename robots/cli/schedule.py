@@ -277,8 +277,9 @@ def exec_one() -> None:
         flow = load_flow(spec["flow"])
         # As `robots run` looks them up, under the names the robot stores them by (the flow's by default).
         with prepare_run(flow, trigger="schedule", home=home(), near=flow.path.parent.resolve(),
-                         stored_secrets=spec["secrets"], on_masker=lambda masker: setup_logging(0, masker)) as launch:
-            record = launch.run(vars=spec["vars"], run_id=spec["run_id"], max_runtime=spec["max_runtime"])
+                         stored_secrets=spec["secrets"], on_masker=lambda masker: setup_logging(0, masker),
+                         vars=spec["vars"]) as launch:
+            record = launch.run(run_id=spec["run_id"], max_runtime=spec["max_runtime"])
     except RobotsError as e:
         raise fail(e) from None
     except KeyboardInterrupt:

@@ -348,15 +348,16 @@ def _checked_flow(located: Located, i: int, raw_flow: str, flow_path: Path, flow
 
 def _check_inputs(located: Located, i: int, flow: Any, doc: RobotDoc, issues: list[FlowIssue]) -> None:
     """The robot's vars resolve against its flow's, and every secret it gives is one the flow uses."""
-    from robots.errors import InputError, suggest
+    from robots.errors import VarsError, suggest
     from robots.flow.vars import resolve_vars
 
     wh = f"[{i}]"
     try:
         resolve_vars(flow, doc.vars)
-    except InputError as e:
-        message = str(e).removeprefix(f"{flow.path}: ")
-        issues.append(located.issue((i, "vars"), f"{wh}.vars", message))
+    except VarsError as e:  # each problem where it is: a given value at its own place, the others at `vars:`
+        for p in e.problems:
+            at = (i, "vars", p.var) if p.var in doc.vars and p.var in flow.vars else (i, "vars")
+            issues.append(located.issue(at, f"{wh}.vars" + (f".{p.var}" if len(at) == 3 else ""), p.message))
     declared = set(flow.all_secrets())
     given = doc.secrets if isinstance(doc.secrets, list) else list(doc.secrets)
     for j, name in enumerate(given):
