@@ -93,3 +93,33 @@ def test_cron_weekdays_count_as_in_crontab() -> None:
     assert next_fire("0 2 * * 7") == "Sun 29 02:00"
     assert next_fire("30 6 * * 6") == "Sat 28 06:30"
     assert next_fire("0 2 * * mon-fri") == "Mon 30 02:00"
+
+
+def test_a_list_var_is_parsed_and_a_bad_one_is_refused_at_its_place(tmp_path: Path) -> None:
+    """A robot's vars are coerced as the command line's are (robots.flow.vars); every problem is reported."""
+    flow = tmp_path / "order.yaml"
+    flow.write_text("name: order\nvars:\n  lines: {required: true, type: list}\n  count: {default: 1, type: integer}\n"
+                    "  email: {required: true}\nsteps:\n  - log: '{{ vars.lines | length }}'\n")
+    schedule = tmp_path / "robots.yaml"
+    schedule.write_text("""\
+- name: good
+  flow: order.yaml
+  vars: {lines: '[{code: DIA-100, quantity: 1}]', email: a@example.com}
+  trigger: {interval: 1h}
+- name: bad
+  flow: order.yaml
+  vars:
+    lines: '[{code: DIA-100, quantity: 1}'
+    count: many
+  trigger: {interval: 1h}
+""")
+    done = robots_cli(["schedule", "validate", str(schedule)], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{schedule}:8:12: [1].vars.lines: var 'lines' must be a list in JSON or YAML flow syntax, like [a, b] or "
+        "[{code: DIA-100, quantity: 1}]; '[{code: DIA-100, quantity: 1}' is not: at column 30: YAML syntax error: "
+        "expected ',' or ']', but got '<stream end>'",
+        f"{schedule}:9:12: [1].vars.count: var 'count' must be an integer, got 'many'",
+        f"{schedule}:8:5: [1].vars: var 'email' is required",
+        "3 problems found",
+    ]
