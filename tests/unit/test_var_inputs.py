@@ -139,3 +139,23 @@ def test_a_value_of_another_type_is_refused(kind: str, given: object, message: s
     with pytest.raises(ValueError) as caught:
         coerce("v", given, kind)
     assert str(caught.value) == message
+
+
+def test_a_gherkin_run_checks_its_vars_the_same_way_before_the_portal_opens(tmp_path: Path) -> None:
+    """The Gherkin world runs through the one launcher (robots.run.launch.prepare_run), which checks the vars first:
+    the same message, and no run is recorded."""
+    from robots.errors import InputError
+    from robots.packs.sera.bdd import World
+
+    flow = _flow(tmp_path, LINES)
+    world = World(portal_url="http://127.0.0.1:9", is_sandbox=False, home=tmp_path / "home", base=tmp_path)
+    (tmp_path / "home").mkdir()
+    with pytest.raises(InputError) as caught:
+        world.run(Path(flow), {"lines": "[{code: DIA-100, quantity: 1}", "options": "rush"})
+    assert str(caught.value) == (
+        f"{flow}: 2 problems with the vars:\n"
+        "  var 'lines' must be a list in JSON or YAML flow syntax, like [a, b] or [{code: DIA-100, quantity: 1}]; "
+        "'[{code: DIA-100, quantity: 1}' is not: at column 30: YAML syntax error: expected ',' or ']', but got "
+        "'<stream end>'\n"
+        "  var 'options' must be a mapping in JSON or YAML flow syntax, like {a: 1, b: two}; got 'rush'")
+    assert not (tmp_path / "home" / "runs").exists()
