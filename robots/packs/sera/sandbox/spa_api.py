@@ -461,7 +461,7 @@ def register(app: FastAPI, portal: SandboxPortal, *, app_latency: tuple[float, f
         """`{"latency_ms": [MIN, MAX]}` (or one number, or "MIN-MAX"): the data calls' delay until the next reset."""
         try:
             body = await request.json()
-            value = body["latency_ms"] if isinstance(body, dict) and set(body) == {"latency_ms"} else None
+            value = body.get("latency_ms") if isinstance(body, dict) and set(body) == {"latency_ms"} else None
             if isinstance(value, list) and len(value) == 2:
                 value = f"{value[0]}-{value[1]}"
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -469,8 +469,8 @@ def register(app: FastAPI, portal: SandboxPortal, *, app_latency: tuple[float, f
             if not isinstance(value, str):
                 raise ValueError('expected {"latency_ms": [MIN, MAX]}')
             low, high = parse_latency(value, "latency_ms")
-        except (ValueError, KeyError) as exc:
-            return JSONResponse({"error": str(exc).strip("'")}, status_code=400)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         latency.set(low, high)
         return JSONResponse(control_get())
 
