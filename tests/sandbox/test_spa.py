@@ -9,13 +9,16 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pyotp
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -210,11 +213,29 @@ def _signed_in(sandbox: SandboxServer, portal: httpx.Client, chrome: WebDriver) 
     chrome.add_cookie({"name": "sera_session", "value": portal.cookies["sera_session"], "path": "/"})
 
 
+def _until(browser: WebDriver, timeout: float) -> WebDriverWait[WebDriver]:
+    """A wait that looks again when an element it read was redrawn meanwhile (the app redraws as data arrives)."""
+    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def _wait(browser: WebDriver, css: str, timeout: float = 15) -> WebElement:
-    WebDriverWait(browser, timeout, poll_frequency=0.1).until(
+    _until(browser, timeout).until(
         lambda d: any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, css))
     )
     return next(e for e in browser.find_elements(By.CSS_SELECTOR, css) if e.is_displayed())
+
+
+def _click_text(browser: WebDriver, css: str, text: str, timeout: float = 15) -> None:
+    """Click the shown element of `css` whose text is `text`, once it is there and still (lists animate in)."""
+
+    def attempt(d: WebDriver) -> bool:
+        found = next((e for e in d.find_elements(By.CSS_SELECTOR, css) if e.text == text and e.is_displayed()), None)
+        if found is not None:
+            found.click()
+        return found is not None
+
+    WebDriverWait(browser, timeout, poll_frequency=0.1,
+                  ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException)).until(attempt)
 
 
 def _input(browser: WebDriver, data_cy: str) -> WebElement:
@@ -273,25 +294,20 @@ def test_customer_pages_are_drawn_in_place(sandbox: SandboxServer, portal: httpx
     assert _table_numbers(app) == numbers[:25]
     table = app.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-table] table")
     app.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-table] button[aria-label='Next page']").click()
-    WebDriverWait(app, 10, poll_frequency=0.1).until(lambda d: _table_numbers(d)[0] == numbers[25])
+    _until(app, 10).until(lambda d: _table_numbers(d)[0] == numbers[25])
     assert _table_numbers(app) == numbers[25:50]
     assert table.is_displayed()  # the same table, its rows redrawn: no page load
     # Rows per page: a Vuetify select whose options open in an overlay.
     app.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-table] .v-data-table-footer__items-per-page "
                                       ".v-field").click()  # fmt: skip
-    _wait(app, ".v-overlay-container [role=option]")
-    next(e for e in app.find_elements(By.CSS_SELECTOR, ".v-overlay-container [role=option]") if e.text == "50").click()
-    WebDriverWait(app, 10, poll_frequency=0.1).until(lambda d: len(_table_numbers(d)) == 50)
+    _click_text(app, ".v-overlay-container [role=option]", "50")
+    _until(app, 10).until(lambda d: len(_table_numbers(d)) == 50)
     assert _table_numbers(app) == numbers[:50]  # back to page 1
     # A filter: only the customers on hold (its select is at the top, under the app bar once the page scrolled).
-    app.execute_script("window.scrollTo(0, 0)")
-    _wait(app, "[data-cy=app-customer-status] .v-field").click()
-    _wait(app, ".v-overlay-container [role=option]")
-    next(e for e in app.find_elements(By.CSS_SELECTOR, ".v-overlay-container [role=option]")
-         if e.text == "On Hold").click()  # fmt: skip
+    _choose(app, "app-customer-status", "On Hold")
     on_hold = [r[0] for r in _rows(sandbox.db_path, "SELECT number FROM customers WHERE status = 'on_hold' "
                                                     "ORDER BY id")]  # fmt: skip
-    WebDriverWait(app, 10, poll_frequency=0.1).until(lambda d: _table_numbers(d) == on_hold[:50])
+    _until(app, 10).until(lambda d: _table_numbers(d) == on_hold[:50])
     log = _app_requests(portal)
     assert [e["path"] for e in log if e.get("fetch_mode") == "navigate"] == ["/app/not-a-page", "/app/"]
     assert [e["path"] for e in log].count("/app/api/customers") == 1  # paged, sorted and filtered in the browser
@@ -301,7 +317,7 @@ def _edit_name(sandbox: SandboxServer, app: WebDriver, name: str) -> None:
     app.get(sandbox.url + "/app/#/customers/1003/edit")
     _replace(_input(app, "app-customer-form-name"), name)
     app.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-form-save]").click()
-    WebDriverWait(app, 10, poll_frequency=0.1).until(
+    _until(app, 10).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "[data-cy=app-customer-detail-name]")
         and d.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-detail-name]").text == name
     )
@@ -321,10 +337,10 @@ def test_an_edit_is_saved_when_its_undo_notification_closes(sandbox: SandboxServ
     assert notice.text == "Customer updated."
     assert _stored_name(sandbox) == "Zoë O'Brien"  # shown as saved, not saved yet:
     assert notice.is_displayed()  # the undo window was still open after the database was read
-    WebDriverWait(app, 30, poll_frequency=0.2).until(
+    _until(app, 30).until(
         lambda d: not any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, "[data-cy=app-notice-text]"))
     )
-    WebDriverWait(app, 10, poll_frequency=0.1).until(lambda d: _stored_name(sandbox) == "Zoë O'Brien-Undo")
+    _until(app, 10).until(lambda d: _stored_name(sandbox) == "Zoë O'Brien-Undo")
     assert portal.get("/_sandbox/writes").json()["writes"]["acme"] == {"customers": 1}
     assert "Zoë O&#39;Brien-Undo" in portal.get("/customers/1003").text
     puts = [e for e in _app_requests(portal) if e["method"] == "PUT"]
@@ -342,3 +358,62 @@ def test_an_edit_is_lost_when_the_page_is_left_inside_its_undo_window(sandbox: S
     assert _stored_name(sandbox) == "Zoë O'Brien"
     assert [e for e in _app_requests(portal) if e["method"] == "PUT"] == []  # the page that held it is gone
     assert portal.get("/_sandbox/writes").json()["writes"]["acme"] == {}
+
+
+def _choose(browser: WebDriver, data_cy: str, option: str) -> None:
+    """Open a Vuetify select (a combobox) and click one of its options, drawn in an overlay outside the field."""
+    browser.execute_script("window.scrollTo(0, 0)")
+    _wait(browser, f"[data-cy={data_cy}] .v-field").click()
+    _click_text(browser, ".v-overlay-container [role=option]", option)
+    _until(browser, 10).until(lambda d: not any(
+        e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, ".v-overlay-container [role=option]")
+    ))  # fmt: skip
+
+
+def _work_order_numbers(browser: WebDriver) -> list[str]:
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "[data-cy=app-work-order-number]")]
+
+
+@pytest.mark.browser
+def test_work_orders_by_status_and_a_new_one_from_the_app(sandbox: SandboxServer, portal: httpx.Client,
+                                                          app: WebDriver) -> None:  # fmt: skip
+    _signed_in(sandbox, portal, app)
+    assert sandbox.db_path is not None
+    app.get(sandbox.url + "/app/#/work-orders")
+    _wait(app, "[data-cy=app-work-order-number]")
+    scheduled = [r[0] for r in _rows(sandbox.db_path, "SELECT number FROM work_orders WHERE status = 'scheduled' "
+                                                      "ORDER BY id DESC")]  # fmt: skip
+    _choose(app, "app-work-order-status-filter", "Scheduled")
+    _until(app, 15).until(lambda d: _work_order_numbers(d) == scheduled[:25])
+    # New work order: a customer from an autocomplete fed by the server, a date-time picker, a number field.
+    app.find_element(By.CSS_SELECTOR, "[data-cy=app-work-order-new]").click()
+    _input(app, "app-wo-customer").send_keys("O'Br")
+    _click_text(app, ".v-overlay-container [role=option]", "Zoë O'Brien (C-100003)")
+    location = _rows(sandbox.db_path, "SELECT id, name FROM service_locations WHERE customer_id = 1003")
+    assert len(location) == 1  # chosen by itself
+    shown = f"Service location\n{location[0]['name']} ·"
+    _until(app, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-cy=app-wo-location]").text.startswith(shown))
+    _choose(app, "app-wo-job-type", "Furnace Repair")
+    year, month = app.execute_script("const d = new Date(); return [d.getFullYear(), d.getMonth() + 1]")
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    _input(app, "app-wo-scheduled").click()
+    _wait(app, "[data-cy=app-wo-date-picker] [aria-label='Next month']").click()
+    _click_text(app, "[data-cy=app-wo-date-picker] .v-date-picker-month__day button", "12")
+    _click_text(app, "[data-cy=app-wo-time-picker] .v-time-picker-clock__item", "10")  # the hour, then the minutes
+    _click_text(app, "[data-cy=app-wo-time-picker] .v-time-picker-clock__item", "30")
+    app.find_element(By.CSS_SELECTOR, "[data-cy=app-wo-picker-ok]").click()
+    assert _input(app, "app-wo-scheduled").get_attribute("value") == f"{month:02d}/12/{year} 10:30 AM"
+    _replace(_input(app, "app-wo-duration"), "3")
+    app.find_element(By.CSS_SELECTOR, "[data-cy=app-wo-submit]").click()
+    number = _wait(app, "[data-cy=app-work-order-detail-number]").text
+    row = _rows(sandbox.db_path, "SELECT * FROM work_orders WHERE number = ?", (number,))[0]
+    start = datetime(year, month, 12, 10, 30, tzinfo=ZoneInfo("America/Chicago")).astimezone(UTC)
+    assert (row["customer_id"], row["location_id"], row["job_type"], row["status"]) == (
+        1003, location[0]["id"], "Furnace Repair", "scheduled")
+    assert (row["scheduled_start_at"], row["scheduled_end_at"]) == (
+        f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{start + timedelta(hours=3):%Y-%m-%dT%H:%M:%SZ}")
+    assert _wait(app, "[data-cy=app-notice-text]").text == f"Work order {number} created."
+    assert portal.get("/_sandbox/writes").json()["writes"]["acme"] == {"work_orders": 1}
+    assert number in portal.get(f"/jobs/{row['id']}").text  # the classic page has it
+    calls = [e for e in _app_requests(portal) if e["path"].startswith("/app/api/")]
+    assert calls and all(150 <= e["latency_ms"] <= 400 for e in calls)  # every data call waited
