@@ -417,3 +417,30 @@ def test_work_orders_by_status_and_a_new_one_from_the_app(sandbox: SandboxServer
     assert number in portal.get(f"/jobs/{row['id']}").text  # the classic page has it
     calls = [e for e in _app_requests(portal) if e["path"].startswith("/app/api/")]
     assert calls and all(150 <= e["latency_ms"] <= 400 for e in calls)  # every data call waited
+
+
+@pytest.mark.browser
+def test_what_a_robot_meets_in_a_stock_vuetify_app(sandbox: SandboxServer, portal: httpx.Client,
+                                                   app: WebDriver) -> None:  # fmt: skip
+    """A spinner only for a slow load, gone when the data came; a v-model input that WebElement.clear() empties on
+    screen only; selects that are ARIA comboboxes whose options are drawn in an overlay outside the field."""
+    _signed_in(sandbox, portal, app)
+    portal.post("/_sandbox/app", json={"latency_ms": [1500, 1500]})
+    app.get(sandbox.url + "/app/#/customers/1003/edit")
+    _wait(app, "[data-cy=app-loading]")  # a load slower than the spinner's delay
+    name = _input(app, "app-customer-form-name")
+    _until(app, 15).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-cy=app-loading]"))
+    assert name.get_attribute("value") == "Zoë O'Brien"
+    name.clear()
+    assert name.get_attribute("value") == ""  # empty on screen, but not in the app's state:
+    name.send_keys("Zoe")
+    assert name.get_attribute("value") == "Zoë O'BrienZoe"
+    field = app.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-form-status] [role=combobox]")
+    assert field.get_attribute("aria-expanded") == "false"
+    assert app.find_elements(By.CSS_SELECTOR, "[data-cy=app-customer-form-status] [role=option]") == []
+    field.click()
+    _until(app, 10).until(lambda d: field.get_attribute("aria-expanded") == "true")
+    listbox = _wait(app, f"#{field.get_attribute('aria-controls')} [role=listbox]")
+    assert [e.text for e in listbox.find_elements(By.CSS_SELECTOR, "[role=option]")] == ["Active", "Inactive",
+                                                                                          "On Hold"]  # fmt: skip
+    assert app.find_elements(By.CSS_SELECTOR, "[data-cy=app-customer-form-status] [role=option]") == []
