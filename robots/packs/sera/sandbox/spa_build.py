@@ -2,9 +2,10 @@
 
 The build is cached like the data snapshot (`data.py`): under the sandbox cache (`ROBOTS_SANDBOX_CACHE`, else
 `~/.cache/robots/sandbox`), in a folder named by the hash of the app's sources and its package-lock.json, so an edited
-source is never served from a stale build. scripts/setup.sh builds it (`python -P robots/packs/sera/sandbox/spa_build.py`)
-with npm: `npm ci` and `vite build` in a temporary copy of `spa/` (the package folder stays clean and may be
-read-only), then the output is renamed into place, so a concurrent reader never sees half a build.
+source is never served from a stale build. scripts/setup.sh builds it (`python -P
+robots/packs/sera/sandbox/spa_build.py`) with npm: `npm ci` and `vite build` in a temporary copy of `spa/` (the package
+folder stays clean and may be read-only), then the output is renamed into place, so a concurrent reader never sees
+half a build.
 
 Versions are exact in spa/package.json (and locked): Vite 5 and @vitejs/plugin-vue 5 because they run on Node 18,
 the Node that Debian 12's `npm` package brings on a fresh machine (Vite 6+ needs Node 20.19); Vuetify 3 and
