@@ -140,7 +140,8 @@ def test_an_edit_writes_through_the_classic_pages_data_layer(sandbox: SandboxSer
 
 
 def test_every_data_call_waits_its_seeded_latency(sandbox: SandboxServer, portal: httpx.Client) -> None:
-    assert portal.get("/_sandbox/app").json()["latency_ms"] == [150.0, 400.0]  # the default
+    knobs = portal.get("/_sandbox/app").json()
+    assert (knobs["latency_ms"], knobs["undo_ms"]) == ([150.0, 400.0], 5000)  # the defaults
 
     def calls() -> list[float]:
         _app_sign_in(portal, user("acme", "demo"))
@@ -166,6 +167,12 @@ def test_every_data_call_waits_its_seeded_latency(sandbox: SandboxServer, portal
     bad = portal.post("/_sandbox/app", json={"latency_ms": "slow"})
     assert bad.json() == {"error": "latency_ms must be a delay in milliseconds, MIN-MAX like 150-400 or one number "
                                    "like 200; got 'slow'"}  # fmt: skip
+    assert portal.post("/_sandbox/app", json={"undo_ms": -1}).json() == {
+        "error": "undo_ms must be a whole number of milliseconds >= 0; got -1"}
+    assert portal.post("/_sandbox/app", json={"undo_ms": 100}).json()["undo_ms"] == 100
+    assert portal.get("/app/api/session").json()["undo_ms"] == 100  # the app reads it when it loads
+    sandbox.reset()
+    assert portal.get("/_sandbox/app").json()["undo_ms"] == 5000
     with pytest.raises(ValueError, match="app_latency must be a delay in milliseconds"):
         SandboxServer(size="small", app_latency="400-150")
 
@@ -350,6 +357,7 @@ def test_an_edit_is_saved_when_its_undo_notification_closes(sandbox: SandboxServ
 @pytest.mark.browser
 def test_an_edit_is_lost_when_the_page_is_left_inside_its_undo_window(sandbox: SandboxServer, portal: httpx.Client,
                                                                       app: WebDriver) -> None:  # fmt: skip
+    portal.post("/_sandbox/app", json={"undo_ms": 600_000})  # ten minutes: the page is surely left inside it
     _signed_in(sandbox, portal, app)
     _edit_name(sandbox, app, "Zoë O'Brien-Lost")
     assert _wait(app, "[data-cy=app-notice-text]").text == "Customer updated."

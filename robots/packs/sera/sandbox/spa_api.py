@@ -5,8 +5,9 @@ second factor; the same sessions and cookies, so a session from either front end
 
 Every data call waits a delay drawn from MIN-MAX ms (ROBOTS_SANDBOX_APP_LATENCY, default 150-400) by a random stream
 seeded with the sandbox's seed: the same calls get the same delays after every reset. The request log records it
-per call (`latency_ms`); `GET/POST /_sandbox/app` reads or changes it until the next reset. The compiled app comes
-from the build cache (spa_build.py); when it is missing, `/app/` is a 503 page naming the command that builds it.
+per call (`latency_ms`); `GET/POST /_sandbox/app` reads or changes it, and the undo window of the app's edits (5 s),
+until the next reset. The compiled app comes from the build cache (spa_build.py); when it is missing, `/app/` is a
+503 page naming the command that builds it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .data import JOB_TYPES, WORK_ORDER_STATUSES
 from .office import PRIORITIES, create_work_order, update_customer, validate_customer
 
 WORK_ORDER_PAGE_SIZES = (10, 25, 50)
+DEFAULT_UNDO_MS = 5000
 MSG_SIGN_IN = "Please sign in to continue."
 MSG_SIGN_IN_AGAIN = "Your session timed out. Please sign in again."
 MSG_FORBIDDEN = "You don't have permission to view this page."
@@ -70,18 +72,21 @@ def configured_latency() -> tuple[float, float]:
     return parse_latency(settings().sandbox_app_latency)
 
 
-class AppLatency:
-    """The delay of each data call: uniform in [low, high] ms from a stream seeded by the sandbox's seed."""
+class AppSettings:
+    """The app's knobs: the delay of each data call, uniform in [low, high] ms from a stream seeded by the sandbox's
+    seed, and how long an edit can be undone before the app saves it (`undo_ms`, given to the app at sign-in)."""
 
-    def __init__(self, seed: int, baseline: tuple[float, float]) -> None:
+    def __init__(self, seed: int, baseline: tuple[float, float], undo_ms: int = DEFAULT_UNDO_MS) -> None:
         self.seed = seed
         self.baseline = baseline
+        self.baseline_undo_ms = undo_ms
         self._lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
             self.low, self.high = self.baseline
+            self.undo_ms = self.baseline_undo_ms
             self._rng = random.Random(f"sera-app-latency-{self.seed}")
 
     def set(self, low: float, high: float) -> None:
@@ -93,7 +98,7 @@ class AppLatency:
             return round(self._rng.uniform(self.low, self.high), 1) if self.high > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"latency_ms": [self.low, self.high], "seed": self.seed}
+        return {"latency_ms": [self.low, self.high], "seed": self.seed, "undo_ms": self.undo_ms}
 
 
 class _Refusal(Exception):
@@ -149,9 +154,9 @@ def _missing_build_page(path: Path) -> HTMLResponse:
 def register(app: FastAPI, portal: SandboxPortal, *, app_latency: tuple[float, float] | None = None,
              spa_dir: Path | None = None) -> None:  # fmt: skip
     sandbox = portal.sandbox
-    latency = AppLatency(sandbox.seed, app_latency if app_latency is not None else configured_latency())
-    sandbox.on_reset.append(latency.reset)
-    app.state.app_latency = latency
+    knobs = AppSettings(sandbox.seed, app_latency if app_latency is not None else configured_latency())
+    sandbox.on_reset.append(knobs.reset)
+    app.state.app_settings = knobs
     build = spa_dir if spa_dir is not None else spa_build.build_dir()
 
     @app.exception_handler(_Refusal)
@@ -160,7 +165,7 @@ def register(app: FastAPI, portal: SandboxPortal, *, app_latency: tuple[float, f
 
     async def data_call(request: Request, *, write: bool = False) -> TenantData:
         """Every call of the app: its delay (logged), the XHR header on writes; the request's tenant."""
-        delay = latency.draw()
+        delay = knobs.draw()
         info(request).latency_ms = delay
         if delay:
             await asyncio.sleep(delay / 1000)
@@ -221,7 +226,7 @@ def register(app: FastAPI, portal: SandboxPortal, *, app_latency: tuple[float, f
         tenant = portal.tenant(request).tenant
         return {"user": {"username": user.username, "display_name": user.display_name, "role": user.role,
                          "permissions": sorted(PERMISSIONS[user.role])},
-                "tenant": tenant.name, "time_zone": tenant.time_zone}  # fmt: skip
+                "tenant": tenant.name, "time_zone": tenant.time_zone, "undo_ms": knobs.undo_ms}  # fmt: skip
 
     @app.get("/app/api/session")
     async def session_get(request: Request) -> Response:
@@ -454,23 +459,30 @@ def register(app: FastAPI, portal: SandboxPortal, *, app_latency: tuple[float, f
 
     @app.get("/_sandbox/app", include_in_schema=False)
     def control_get() -> dict[str, Any]:
-        return {**latency.to_json(), "build": str(build), "built": (build / "index.html").is_file()}
+        return {**knobs.to_json(), "build": str(build), "built": (build / "index.html").is_file()}
 
     @app.post("/_sandbox/app", include_in_schema=False)
     async def control_post(request: Request) -> Response:
-        """`{"latency_ms": [MIN, MAX]}` (or one number, or "MIN-MAX"): the data calls' delay until the next reset."""
+        """`{"latency_ms": [MIN, MAX]}` (or one number, or "MIN-MAX"): the data calls' delay; `{"undo_ms": N}`: the
+        undo window of the app's edits from its next sign-in or load. Either or both, until the next reset."""
         try:
             body = await request.json()
-            value = body.get("latency_ms") if isinstance(body, dict) and set(body) == {"latency_ms"} else None
+            if not isinstance(body, dict) or not body or set(body) - {"latency_ms", "undo_ms"}:
+                raise ValueError('expected {"latency_ms": [MIN, MAX], "undo_ms": N}, either or both')
+            value = body.get("latency_ms")
             if isinstance(value, list) and len(value) == 2:
                 value = f"{value[0]}-{value[1]}"
             if isinstance(value, int | float) and not isinstance(value, bool):
                 value = str(value)
-            if not isinstance(value, str):
-                raise ValueError('expected {"latency_ms": [MIN, MAX]}')
-            low, high = parse_latency(value, "latency_ms")
+            if "latency_ms" in body and not isinstance(value, str):
+                raise ValueError("latency_ms must be [MIN, MAX] in milliseconds")
+            span = parse_latency(value, "latency_ms") if "latency_ms" in body else None
+            undo = body.get("undo_ms", knobs.undo_ms)
+            if isinstance(undo, bool) or not isinstance(undo, int) or undo < 0:
+                raise ValueError(f"undo_ms must be a whole number of milliseconds >= 0; got {undo!r}")
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        latency.set(low, high)
+        if span is not None:
+            knobs.set(*span)
+        knobs.undo_ms = undo
         return JSONResponse(control_get())
-

@@ -30,7 +30,8 @@ export const router = createRouter({
 export async function loadSession () {
   try {
     const data = await api('session')
-    Object.assign(session, { user: data.user, tenant: data.tenant, timeZone: data.time_zone })
+    Object.assign(session, { user: data.user, tenant: data.tenant, timeZone: data.time_zone,
+      undoMs: data.undo_ms ?? session.undoMs })
   } catch (error) {
     session.user = null
   }

@@ -1,10 +1,10 @@
 // App-wide state: the signed-in user, and the one notification (a Vuetify snackbar) with its undo window.
 import { reactive } from 'vue'
 
-export const UNDO_MS = 5000 // how long an edit can be undone; it is saved when the notification closes
 export const SPINNER_DELAY_MS = 200 // a spinner shows only for a load that takes longer than this
 
-export const session = reactive({ user: null, tenant: null, timeZone: 'UTC', checked: false })
+// undoMs: how long an edit can be undone (the portal says, at sign-in); it is saved when its notification closes.
+export const session = reactive({ user: null, tenant: null, timeZone: 'UTC', undoMs: 5000, checked: false })
 
 export const notice = reactive({ show: false, text: '', color: undefined, timeout: -1, undoable: false, serial: 0 })
 
@@ -24,7 +24,7 @@ export function clearNotice () {
 export function offerUndo (text, commit, revert, discard) {
   discardPending()
   pending = { commit, revert, discard }
-  Object.assign(notice, { show: true, text, color: undefined, timeout: UNDO_MS, undoable: true,
+  Object.assign(notice, { show: true, text, color: undefined, timeout: session.undoMs, undoable: true,
     serial: notice.serial + 1 })
 }
 
