@@ -6,6 +6,7 @@ customer list in place, and saves an edit only when its undo notification closes
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from robots.packs.sera.sandbox import SandboxServer, credentials
+from robots.packs.sera.sandbox import SandboxServer, credentials, spa_build
 
 from .helpers import FIXED_NOW, advance_clock, login, sandbox_now, set_clock, user
 
@@ -183,6 +184,23 @@ def test_a_missing_build_names_the_command_that_builds_it(tmp_path: Path) -> Non
     assert page.status_code == 503
     assert (f"The single-page app is not built: {tmp_path / 'nowhere' / 'index.html'} does not exist. Build it with "
             "scripts/setup.sh") in page.text  # fmt: skip
+
+
+def test_the_build_is_keyed_by_the_apps_sources_and_lockfile(tmp_path: Path) -> None:
+    copy = tmp_path / "spa"
+    shutil.copytree(spa_build.SOURCE_DIR, copy, ignore=shutil.ignore_patterns("node_modules", "dist"))
+    key = spa_build.source_hash(copy)
+    assert key == spa_build.source_hash()
+    assert spa_build.build_dir(tmp_path / "cache", copy) == tmp_path / "cache" / f"spa-{key}"
+    (copy / "node_modules").mkdir()
+    (copy / "node_modules" / "x.js").write_text("x")  # what npm installs is not a source
+    assert spa_build.source_hash(copy) == key
+    lock = copy / "package-lock.json"
+    lock.write_text(lock.read_text() + " ")
+    assert spa_build.source_hash(copy) not in (key, "")
+    shutil.copyfile(spa_build.SOURCE_DIR / "package-lock.json", lock)
+    (copy / "src" / "App.vue").write_text((copy / "src" / "App.vue").read_text().replace("Sign out", "Log out"))
+    assert spa_build.source_hash(copy) != key
 
 
 # -- the app in a real Chromium ----------------------------------------------------------------------------------
