@@ -44,7 +44,7 @@ from .app import (
 from .auth import Outcome
 from .clock import format_instant
 from .data import JOB_TYPES, WORK_ORDER_STATUSES
-from .office import PRIORITIES, create_work_order, update_customer, validate_customer
+from .office import PRIORITIES, _address, create_work_order, update_customer, validate_customer
 
 WORK_ORDER_PAGE_SIZES = (10, 25, 50)
 DEFAULT_UNDO_MS = 5000
@@ -135,12 +135,6 @@ def work_order_json(row: Any) -> dict[str, Any]:
         "location_id": row["location_id"], "arrival_window": row["arrival_window"], "created_at": row["created_at"],
         "modified_at": row["modified_at"],
     }  # fmt: skip
-
-
-def _address(row: Any) -> str:
-    unit = f" {row['unit']}" if row["unit"] else ""
-    zipcode = f" {row['zip']}" if row["zip"] else ""
-    return f"{row['street']}{unit}, {row['city']}, {row['state']}{zipcode}"
 
 
 def _missing_build_page(path: Path) -> HTMLResponse:
@@ -469,14 +463,16 @@ def register(app: FastAPI, portal: SandboxPortal, *, app_latency: tuple[float, f
             body = await request.json()
             if not isinstance(body, dict) or not body or set(body) - {"latency_ms", "undo_ms"}:
                 raise ValueError('expected {"latency_ms": [MIN, MAX], "undo_ms": N}, either or both')
-            value = body.get("latency_ms")
-            if isinstance(value, list) and len(value) == 2:
-                value = f"{value[0]}-{value[1]}"
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                value = str(value)
-            if "latency_ms" in body and not isinstance(value, str):
-                raise ValueError("latency_ms must be [MIN, MAX] in milliseconds")
-            span = parse_latency(value, "latency_ms") if "latency_ms" in body else None
+            span = None
+            if "latency_ms" in body:
+                value = body["latency_ms"]
+                if isinstance(value, list) and len(value) == 2:
+                    value = f"{value[0]}-{value[1]}"
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    value = str(value)
+                if not isinstance(value, str):
+                    raise ValueError("latency_ms must be [MIN, MAX] in milliseconds")
+                span = parse_latency(value, "latency_ms")
             undo = body.get("undo_ms", knobs.undo_ms)
             if isinstance(undo, bool) or not isinstance(undo, int) or undo < 0:
                 raise ValueError(f"undo_ms must be a whole number of milliseconds >= 0; got {undo!r}")
