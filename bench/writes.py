@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/writes.py [--count 50] [--baseline-count 10] [--percent 20] [--slow-ms 9000]
 
-Runs tests/sera/flows/create_customers.yaml (which calls flows/sera/create_customer.yaml once per customer)
+Runs tests/packs/sera/flows/create_customers.yaml (which calls flows/sera/create_customer.yaml once per customer)
 through the in-process Runner against a sandbox server on loopback, once without faults (--baseline-count
 creates, for the time per create) and once (--count creates) with
 `slow_commit` (committed, answered after --slow-ms, longer than the flow's 8 s page-load timeout) and
