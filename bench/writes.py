@@ -39,7 +39,7 @@ def main() -> None:
     creds = credentials()
     secrets = {"sera_username": creds["username"], "sera_password": creds["password"],
                "sera_totp": creds["totp_secret"], "sera_mfa_to": ""}  # fmt: skip
-    flow = load_flow(ROOT / "tests" / "sera" / "flows" / "create_customers.yaml")
+    flow = load_flow(ROOT / "tests" / "packs" / "sera" / "flows" / "create_customers.yaml")
     home = Path(tempfile.mkdtemp(prefix="robots-bench-writes-"))
     store = SqlStore(f"sqlite:///{home}/robots.db")
     server = SandboxServer(size="default").start()

@@ -54,7 +54,7 @@ class _Progress:
 
 
 def run(
-    flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")],
+    flow: Annotated[Path, typer.Argument(help="the flow file (YAML), or <pack>/<flow> for a flow a portal pack ships")],
     var: Annotated[list[str], typer.Option("--var", help="a flow var, KEY=VALUE (repeatable)")] = [],  # noqa: B006
     portal_url: Annotated[str | None, typer.Option(help="the portal's base URL (else ROBOTS_PORTAL_URL, "
                                                         "else the portal pack's bundled sandbox)")] = None,
