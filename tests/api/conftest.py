@@ -19,6 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from robots.api import ApiSettings, create_app
+from robots.api.settings import DEFAULT_FLOWS
+from robots.testing.helpers import flows_with_page_load
 
 TEST_FLOWS = Path(__file__).resolve().parent / "flows"
 
@@ -68,6 +70,12 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., ApiClient]]:
             return stack.enter_context(serve(create_app(ApiSettings(**options))))
 
         yield make
+
+
+def library_with_page_load(folder: Path, seconds: float, *names: str) -> Path:
+    """A copy of the API's own flows (ApiSettings.library_dir) in which the flows `names` (e.g.
+    "sera/create_customer") give up on a page after `seconds` instead of their 8 s (robots.testing.helpers)."""
+    return flows_with_page_load(DEFAULT_FLOWS, folder / "library", seconds, *names)
 
 
 def contextlib_exit() -> Any:
