@@ -58,7 +58,7 @@ def run_flow_cli(args: list[str], home: Path, *, env: dict[str, str] | None = No
 
 def flows_with_page_load(source: Path, folder: Path, seconds: float, *names: str) -> Path:
     """A copy of the flows folder `source` at `folder`/`source.name`, in which the flows `names` (paths below it
-    without .yaml, e.g. "sera/void_invoice") give up on a page after `seconds` instead of their `timeouts.page_load`
+    without .yaml, e.g. "acme/void_invoice") give up on a page after `seconds` instead of their `timeouts.page_load`
     of 8 s, the rest of each flow unchanged. For a test that makes the portal answer late on purpose (a slow commit,
     a late page): it waits out a shorter timeout against a proportionally shorter delay, and proves the same. The
     copies find their selector catalogs as any flow outside a project does: the installed portal pack's."""
