@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/kill_during_start.py [--tries 100]
 
-The same tries as tests/security/test_kill_during_start.py (which runs 30 of them to keep the suite's time):
+The same tries as tests/browser/test_kill_during_start.py (which runs 30 of them to keep the suite's time):
 each starts Chromium the way a run does, is killed with SIGKILL at a moment spread over the first 400 ms of the
 start, and is followed by the sweep `robots run` begins with. Prints the tries that left processes (must be none)
 and exits 1 if any did."""
@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tries", type=int, default=100)
     args = parser.parse_args()
-    from tests.security.test_kill_during_start import run_tries
+    from tests.browser.test_kill_during_start import run_tries
 
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="robots-kill-bench-") as home:

@@ -7,7 +7,7 @@ Feature: A scheduled robot never overlaps itself
     And the schedule:
       """
       - name: holder
-        flow: tests/bdd/flows/hold_briefly.yaml
+        flow: tests/packs/sera/bdd/flows/hold_briefly.yaml
         trigger: {interval: 2}
         misfire_grace: 30
       """

@@ -11,7 +11,7 @@ from robots.errors import ConfigError
 
 #: what each extra brings: the modules imported to check it, in pyproject.toml's [project.optional-dependencies]
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "api": ("fastapi", "uvicorn", "multipart"),
+    "api": ("fastapi", "uvicorn", "multipart", "fastapi_offline"),
     "sandbox": ("fastapi", "uvicorn", "faker"),
     "bdd": ("pytest_bdd",),
 }

@@ -1,6 +1,6 @@
 """Every `ROBOTS_*` environment variable, in one typed object (pydantic-settings): its type, default and meaning.
 
-Code reads a setting through `settings()` (never `os.environ` itself; tests/unit/test_settings.py checks it), which
+Code reads a setting through `settings()` (never `os.environ` itself; tests/test_settings.py checks it), which
 builds the object from the current environment each time it is called: a test that sets a variable, or a child
 process given its own environment, sees the new value. Building it is cached per distinct set of `ROBOTS_*`
 values, so a read costs a scan of the environment (microseconds), not a validation.

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from robots.api import errors
 from robots.api.flows import FlowService
@@ -26,6 +28,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     from robots.records import SqlStore, default_database_url
     from robots.settings import settings as environment
 
+    # first, so that a pack's wrong scopes are refused before anything opens
+    routers = [system.router, *_pack_routers(), runs.router, webhooks.router, uploads.router]
+    _check_scopes(routers)
     settings = settings or ApiSettings()
     url = settings.database_url or environment().database_url or default_database_url()
     store = SqlStore(url)
@@ -52,8 +57,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             worker.stop()
             store.close()
 
-    app = FastAPI(title=_title(), version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the API itself, not a CDN
+    app = FastAPIOffline(title=_title(), version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
     app.state.tokens = tokens
@@ -65,18 +70,30 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.state.uploads = Uploads(settings.home)
     errors.install(app)
+    app.add_middleware(DocsFromHereOnly)
     # Outside everything else (the last added runs first): a client over its budget is answered before its body is
     # read, and a body over the limit before authentication or any endpoint reads it.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     app.add_middleware(ClientLimits, every=Budget(settings.ip_rate_limit, settings.rate_window_s, "this address"),
                        anonymous=Budget(settings.anonymous_rate_limit, settings.rate_window_s,
                                         "requests without a valid token from this address"))
-    app.include_router(system.router)
-    for router in _pack_routers():
+    for router in routers:
         app.include_router(router)
-    for module in (runs, webhooks, uploads):
-        app.include_router(module.router)
     return app
+
+
+def _check_scopes(routers: list[Any]) -> None:
+    """The installed packs' scopes are their own (robots.api.tokens.known_scopes), and every scope a route needs is
+    one the core or an installed pack declares (PortalPack.scopes): a token could never be granted an undeclared
+    one."""
+    from robots.api.tokens import known_scopes, needed_scopes
+    from robots.errors import ConfigError
+
+    known = known_scopes()
+    for route, scope in needed_scopes([route for router in routers for route in router.routes]):
+        if scope not in known:
+            raise ConfigError(f"the route {route} needs the API scope {scope!r}, which neither the core nor an "
+                              f"installed portal pack declares (robots.packs: PortalPack.scopes)")
 
 
 def _api_packs() -> list[Any]:
@@ -97,6 +114,29 @@ def _pack_routers() -> list[Any]:
         found = pack.api_routes()
         routers += found if isinstance(found, list | tuple) else [found]
     return routers
+
+
+class DocsFromHereOnly:
+    """/docs and /redoc load nothing from another origin (a Content-Security-Policy): their assets are the API's own
+    (fastapi_offline), and ReDoc's sidebar would otherwise fetch its maker's logo from a CDN on every view."""
+
+    PATHS = ("/docs", "/redoc")
+    POLICY = b"default-src 'self' 'unsafe-inline' data: blob:"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.PATHS:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"content-security-policy", self.POLICY)]
+            await send(message)
+
+        await self.app(scope, receive, with_policy)
 
 
 def _webhook_secret(settings: ApiSettings) -> str:

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from robots.api.errors import REQUEST_ID, ApiError, request_id
+from robots.api.tables import IdempotencyRow
 from robots.api.tokens import Principal
-from robots.records.schema import IdempotencyRow
 
 
 def services(request: Request) -> Any:

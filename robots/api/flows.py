@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from robots.api.errors import ApiError
-from robots.api.settings import ApiSettings
+from robots.api.settings import ApiSettings, flow_file, portal_flows
 from robots.api.tokens import Principal, TokenStore
 from robots.errors import FlowError, InputError
 from robots.flow.model import Flow
@@ -27,8 +27,9 @@ from robots.records.model import RunRecord
 log = logging.getLogger("robots.api")
 
 #: how a portal runs its flows for an API session, by portal name: (flow, the session's credentials, the library
-#: folder) -> the flow to run. A pack's API routes register theirs when they are mounted (robots.packs).
-SESSION_FLOWS: dict[str, Callable[[Flow, dict[str, str], Path], Flow]] = {}
+#: folder: None for the installed packs' flows) -> the flow to run. A pack's API routes register theirs when they
+#: are mounted (robots.packs).
+SESSION_FLOWS: dict[str, Callable[[Flow, dict[str, str], Path | None], Flow]] = {}
 
 _TIMEOUT_CLASSES = {"StepTimeout", "RunTimedOut", "TimeoutException"}
 _FORBIDDEN = re.compile(r"You don't have permission[^<]*|Access denied", re.I)
@@ -61,12 +62,12 @@ class FlowService:
             raise ApiError(404, f"no flow named {name!r}", type="flow_not_found")
         if not library:
             self.check_allowed(name)
-        folder = self.settings.library_dir if library else self.settings.flows_dir
-        path = (folder / f"{name}.yaml").resolve()
-        if not path.is_file() or folder.resolve() not in path.parents:
+        found = flow_file(self.settings.library_dir if library else self.settings.flows_dir, name)
+        if found is None:
             raise ApiError(404, f"no flow named {name!r}", type="flow_not_found")
+        path, folder = found
         try:
-            return load_flow(path, roots=(folder.resolve(),))  # its calls may reach anywhere in its own folder
+            return load_flow(path, roots=(folder,))  # its calls may reach anywhere in its own folder
         except FlowError as e:
             raise ApiError(422, f"the flow {name!r} is not valid", type="invalid_flow",
                            details=[str(i) for i in e.issues]) from None
@@ -186,7 +187,7 @@ class FlowService:
             self._own(run_id, principal, url)
         near = flow.path.parent.resolve()
         if flow.name == "api_sign_in" and flow.portal:  # written to ROBOTS_HOME; its portal's flows are in the library
-            near = (self.settings.library_dir / flow.portal).resolve()
+            near = portal_flows(self.settings.library_dir, flow.portal) or near
         if principal.session_id and SESSION_FLOWS:  # e.g. an SSO session's runs sign in through SSO
             credentials = self.tokens.credentials(principal)
             for adjust in SESSION_FLOWS.values():

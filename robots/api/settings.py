@@ -9,7 +9,9 @@ from typing import Any
 
 from robots.settings import settings
 
-DEFAULT_FLOWS = Path(__file__).resolve().parents[2] / "flows"
+#: the default flows folder of the API (`flows_dir`, `library_dir`): none, meaning the flows the installed portal
+#: packs ship (robots.flow.loader.library), named `<pack>/<flow>`, wherever robots is installed
+DEFAULT_FLOWS: Path | None = None
 
 
 def _env(name: str) -> Any:
@@ -23,10 +25,11 @@ class ApiSettings:
     database_url: str | None = None
     #: ROBOTS_HOME: run folders, the vault key, the browser pool's slot files
     home: Path = _env("home")
-    #: the folder `POST /flows/{name}/runs` may run flows from (names are paths below it, without .yaml)
-    flows_dir: Path = DEFAULT_FLOWS
-    #: the folder the endpoints' own flows come from (<portal>/list_customers.yaml, ...)
-    library_dir: Path = DEFAULT_FLOWS
+    #: the folder `POST /flows/{name}/runs` may run flows from (names are paths below it, without .yaml; None: the
+    #: installed packs' flows, `<pack>/<flow>`)
+    flows_dir: Path | None = DEFAULT_FLOWS
+    #: the folder the endpoints' own flows come from (<portal>/list_customers.yaml, ...; None: the installed packs')
+    library_dir: Path | None = DEFAULT_FLOWS
     #: the portal for tokens without a portal session (admin tokens made by `robots api token create`)
     portal_url: str | None = _env("portal_url")
     #: the tenant of `portal_url` (ROBOTS_PORTAL_TENANT; None: the URL names its own tenant)
@@ -63,3 +66,30 @@ class ApiSettings:
     #: every request, per client address and `rate_window_s` (ROBOTS_API_IP_RATE_LIMIT); behind a proxy every
     #: request comes from the proxy's address
     ip_rate_limit: int = _env("api_ip_rate_limit")
+
+
+def flow_file(folder: Path | None, name: str) -> tuple[Path, Path] | None:
+    """The file of the flow `name` (a path without .yaml) in `folder`, with the folder its calls may reach (that
+    one); `folder` None: in the installed portal packs' flows, where `<pack>/<flow>` is the flow `<flow>` of the
+    pack `<pack>`. None when there is no such file inside the folder, symlinks resolved."""
+    if folder is None:
+        from robots.flow.loader import library
+
+        pack, _, name = name.partition("/")
+        folder = next((f for f, n in library().items() if n == pack), None)
+        if folder is None or not name:
+            return None
+    root = folder.resolve()
+    path = (root / f"{name}.yaml").resolve()
+    if not path.is_file() or root not in path.parents:
+        return None
+    return path, root
+
+
+def portal_flows(folder: Path | None, portal: str) -> Path | None:
+    """The folder of the portal's own flows in `folder` (`<folder>/<portal>`; None: the installed pack's)."""
+    if folder is not None:
+        return (folder / portal).resolve()
+    from robots.flow.loader import library
+
+    return next((f for f, n in library().items() if n == portal), None)

@@ -14,7 +14,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,17 +27,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from robots.api.errors import ApiError
-from robots.errors import InputError
-from robots.records.schema import ApiRunRow, ApiSessionRow, ApiTokenRow, AuditRow
+from robots.api.tables import ApiRunRow, ApiSessionRow, ApiTokenRow, AuditRow
+from robots.errors import ConfigError, InputError
 
-SCOPES: dict[str, str] = {
-    "customers:read": "list and read customers",
-    "customers:write": "create customers",
-    "work_orders:read": "list and read work orders",
-    "work_orders:write": "create work orders and change their status",
-    "memberships:write": "create memberships",
-    "pricebook:read": "read the pricebook",
-    "invoices:read": "list invoices",
+#: the core's scopes, over what every API has (runs, webhooks, the audit log, portal sessions); a portal pack adds
+#: the scopes of its own resources (robots.packs: PortalPack.scopes), see known_scopes()
+CORE_SCOPES: dict[str, str] = {
     "flows:run": "start any flow under the flows folder",
     "runs:read": "read runs and their evidence",
     "webhooks:manage": "manage webhook subscriptions",
@@ -47,8 +42,35 @@ SCOPES: dict[str, str] = {
 }
 #: scopes a portal session's token can never hold: they are minted by `robots api token create` only
 OPERATOR_SCOPES = ("admin", "audit:read", "sessions:create")
-#: what POST /sessions grants when the request names no scopes (narrowed to what the caller holds)
-SESSION_SCOPES = tuple(s for s in SCOPES if s not in (*OPERATOR_SCOPES, "flows:run"))
+
+
+def known_scopes() -> dict[str, str]:
+    """Every scope the API knows, with its description: the core's, then each installed pack's (by pack name).
+    A ConfigError when a pack declares a scope of the core's or of another pack (stored tokens hold scope names, so
+    one name must mean one thing)."""
+    from robots import packs
+
+    known = dict(CORE_SCOPES)
+    owner: dict[str, packs.PortalPack] = {}
+    for pack in sorted(packs.installed().values(), key=lambda p: p.name):
+        for scope, description in pack.scopes.items():
+            if scope in CORE_SCOPES:
+                raise ConfigError(f"the API scope {scope!r} of portal pack {pack.name} ({pack.origin}) is one of the "
+                                  f"core's; a pack declares only its own")
+            if scope in owner:
+                first = owner[scope]
+                raise ConfigError(f"the API scope {scope!r} is declared by two portal packs: {first.name} "
+                                  f"({first.origin}) and {pack.name} ({pack.origin})")
+            owner[scope] = pack
+            known[scope] = description
+    return known
+
+
+def session_scopes() -> tuple[str, ...]:
+    """What POST /sessions grants when the request names no scopes (narrowed to what the caller holds): every
+    scope but the operator's and `flows:run`."""
+    return tuple(s for s in known_scopes() if s not in (*OPERATOR_SCOPES, "flows:run"))
+
 
 TOKEN_PREFIX = "rbt_"
 #: a stored credential's name: its vault secrets are NAME_username, NAME_password and NAME_totp
@@ -70,11 +92,12 @@ def _fernet(token: str) -> Fernet:
 def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     from robots.errors import suggest
 
-    unknown = [s for s in scopes if s not in SCOPES]
+    known = known_scopes()
+    unknown = [s for s in scopes if s not in known]
     if unknown:
-        hint = suggest(unknown[0], list(SCOPES)) if len(unknown) == 1 else ""
+        hint = suggest(unknown[0], list(known)) if len(unknown) == 1 else ""
         raise InputError(f"unknown scope{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hint}; "
-                         f"known: {', '.join(SCOPES)}")
+                         f"known: {', '.join(known)}")
     return tuple(dict.fromkeys(scopes))
 
 
@@ -103,7 +126,7 @@ class Principal:
 
     def held_scopes(self) -> tuple[str, ...]:
         """Every scope this token may pass on: an admin token holds them all."""
-        return tuple(SCOPES) if "admin" in self.scopes else self.scopes
+        return tuple(known_scopes()) if "admin" in self.scopes else self.scopes
 
     def sees(self, tenant: str | None, owner: str) -> bool:
         """Whether a resource of `tenant` owned by `owner` exists for this caller: its own; an admin token's whole
@@ -332,4 +355,19 @@ def need(scope: str) -> Callable[..., Principal]:
         return principal
 
     _check.__name__ = f"need_{scope.replace(':', '_')}"
+    _check.scope = scope  # type: ignore[attr-defined] # what create_app checks is a known scope
     return _check
+
+
+def needed_scopes(routes: list[Any]) -> Iterator[tuple[str, str]]:
+    """(route, scope) for every `need(scope)` among the routes' dependencies, e.g. ("GET /customers",
+    "customers:read")."""
+    for route in routes:
+        dependant = getattr(route, "dependant", None)
+        todo = list(dependant.dependencies) if dependant is not None else []
+        while todo:
+            dependency = todo.pop()
+            todo += dependency.dependencies
+            scope = getattr(dependency.call, "scope", None)
+            if isinstance(scope, str):
+                yield f"{' '.join(sorted(route.methods))} {route.path}", scope

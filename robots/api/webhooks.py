@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from robots.api.tables import WebhookRow
 from robots.records.model import RunRecord
-from robots.records.schema import WebhookRow
 
 EVENTS = ("run.finished",)
 

@@ -3,6 +3,8 @@ commands, so the other commands start without them."""
 
 from __future__ import annotations
 
+import errno
+import socket
 from datetime import timedelta
 from typing import Annotated
 
@@ -31,15 +33,43 @@ def serve(
     from robots.api import ApiSettings, create_app
 
     try:
+        listening = listen(host, port)
+    except RobotsError as e:
+        raise fail(e) from None
+    try:
         settings = ApiSettings(home=home())
         if portal_url:
             settings = dataclasses.replace(settings, portal_url=portal_url)
         application = create_app(settings)
     except RobotsError as e:
+        listening.close()
         raise fail(e) from None
-    err.print(f"{application.title.removesuffix(' (unofficial, by robots)')} on http://{host}:{port} (docs: /docs)",
+    bound = listening.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"{application.title.removesuffix(' (unofficial, by robots)')} on http://{shown}:{bound} (docs: /docs)",
               markup=False)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(application, log_level="warning")).run(sockets=[listening])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` (0: a free port), so that what is announced is the port actually bound, and a
+    port in use is an InputError (exit 2), said before anything is announced."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as e:
+        raise InputError(f"cannot listen on {host}: no such address ({e.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        reason = ("the port is in use (another program listens there); choose another with --port, or --port 0 for a "
+                  "free one") if e.errno == errno.EADDRINUSE else (e.strerror or str(e)).lower()
+        raise InputError(f"cannot listen on {host} port {port}: {reason}") from None
+    return sock
 
 
 @api_token_app.command("create")

@@ -27,8 +27,9 @@ _EXIT = {0: 0, 1: 1, 2: 3, 3: 3, 4: 2, 5: 2}
 
 
 def bdd_command(
-    paths: Annotated[list[str] | None, typer.Argument(help="feature files or folders (default: features/); "
-                                                            "`steps` lists the step library instead")] = None,
+    paths: Annotated[list[str] | None, typer.Argument(help="feature files or folders (default: features/, else "
+                                                            "the features the installed packs ship); `steps` lists "
+                                                            "the step library instead")] = None,
     tags: Annotated[str | None, typer.Option(help="a tag expression: '@smoke', '@smoke and not @slow'")] = None,
     portal_url: Annotated[str | None, typer.Option(help="run against this portal instead of starting the "
                                                         "bundled sandbox")] = None,
@@ -43,7 +44,7 @@ def bdd_command(
     if paths == ["steps"] and not Path("steps").exists():
         print(steps_listing(format))
         return
-    files = _feature_files(paths or ["features"])
+    files = _feature_files(paths or _default_features())
     output.mkdir(parents=True, exist_ok=True)
     junit, report, events = output / "junit.xml", output / "report.html", output / "events.jsonl"
     events.unlink(missing_ok=True)
@@ -82,6 +83,15 @@ def _step_packs() -> list[Any]:
                   markup=False)
         raise typer.Exit(2)
     return found
+
+
+def _default_features() -> list[str]:
+    """`features/` of the working folder, else the features that the installed packs with Gherkin steps ship
+    (PortalPack.features_dir: package data, so that an installed pack's features run from any folder)."""
+    if Path("features").exists():
+        return ["features"]
+    shipped = [str(p.features_dir) for p in _step_packs() if p.features_dir is not None and p.features_dir.is_dir()]
+    return shipped or ["features"]
 
 
 def _sandbox(size: str) -> Any:

@@ -26,8 +26,6 @@ from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
 from robots.steps.plugins import load_plugins
 
-#: the flows that ship with robots (flows/<portal>/sign_in.yaml, ...): any flow may call them
-LIBRARY = Path(__file__).resolve().parents[2] / "flows"
 _VARSPEC_KEYS = set(VarSpec.model_fields)
 # The flows loaded in one pass (see `one_pass`), by resolved path.
 _PASS: ContextVar[dict[Any, Any] | None] = ContextVar("robots_flow_pass", default=None)
@@ -91,19 +89,29 @@ def one_pass() -> Iterator[None]:
         _PASS.reset(token)
 
 
+def library() -> dict[Path, str]:
+    """The flows the installed portal packs ship (each pack's `flows_dir`), by folder, each with its pack's name:
+    any flow may call them, wherever robots is installed (docs/CONTRACTS.md C9)."""
+    from robots import packs
+
+    return {pack.flows_dir.resolve(): name for name, pack in sorted(packs.installed().items())
+            if pack.flows_dir is not None}
+
+
 def flow_roots(path: str | Path, extra: tuple[Path, ...] = ()) -> tuple[Path, ...]:
     """The folders a flow run from `path` may call flows in (symlinks resolved): its flows folder, which is the
-    nearest folder named `flows` above it (else its own folder), the bundled library, and any `extra` ones."""
+    nearest folder named `flows` above it (else its own folder), the installed packs' flows (`library()`), and
+    any `extra` ones."""
     here = Path(os.path.abspath(path)).parent
     folder = next((p for p in (here, *here.parents) if p.name == "flows"), here)
-    roots = [folder.resolve(), LIBRARY, *(p.resolve() for p in extra)]
+    roots = [folder.resolve(), *library(), *(p.resolve() for p in extra)]
     return tuple(dict.fromkeys(roots))
 
 
 def load_flow(path: str | Path, *, roots: tuple[Path, ...] | None = None, _stack: tuple[Path, ...] = ()) -> Flow:
     """Load and validate a flow file (and the flows it calls). Raises FlowError listing every problem found.
     A `call` may name only flows inside `flow_roots(path, roots)` (`roots`: folders allowed besides the flow's
-    own flows folder and the bundled library)."""
+    own flows folder and the installed packs' flows)."""
     if not _stack or roots is None:
         roots = flow_roots(path, roots or ())
     load_plugins()  # flow steps that installed distributions and portal packs add
@@ -278,7 +286,9 @@ def _outside(target: str, resolved: Path, roots: tuple[Path, ...]) -> str | None
     first: a link inside the flows folder to a file elsewhere is outside."""
     if any(resolved.is_relative_to(root) for root in roots):
         return None
-    others = [f"the bundled library ({r})" if r == LIBRARY else str(r) for r in roots[1:] if r != roots[0]]
+    packs = library()
+    others = [f"the flows of the portal pack '{packs[r]}' ({r})" if r in packs else str(r)
+              for r in roots[1:] if r != roots[0]]
     return (f"'{target}' is outside the flows folder {roots[0]}; a flow may call only flows in that folder (and "
             f"its subfolders)" + (f" or {' or '.join(others)}" if others else ""))
 

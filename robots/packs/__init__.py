@@ -3,8 +3,8 @@
 A pack is a `PortalPack` that a distribution names through an entry point of group `robots.portals`
 (`sera = "robots.packs.sera:PACK"`), or a folder of YAML files with no Python (robots.packs.folder). The core
 imports no pack by name: it asks `get(name)` / `available()` here, and the pack answers with its profile, its
-record models, where its flows, catalogs and features live, and, optionally, a sandbox, API routes, Gherkin
-steps, flow steps and CLI commands.
+record models, where its flows, catalogs and features live, and, optionally, a sandbox, API routes and scopes,
+Gherkin steps, flow steps and CLI commands.
 
 Every optional hook is a zero-argument callable, called only when that part is used, so that discovering the
 packs imports nothing heavy (no FastAPI, no Faker, no sandbox) for a run that does not need it."""
@@ -60,6 +60,11 @@ class PortalPack:
     steps: Callable[[], None] | None = None
     #: the pack's API: a callable returning a FastAPI APIRouter mounted by `robots serve`
     api_routes: Callable[[], Any] | None = None
+    #: the API scopes the pack's routes are guarded by (`need("<scope>")` of robots.api.tokens), each with its
+    #: description: the API knows the core's generic scopes plus every installed pack's; a portal session's token
+    #: gets them by default (POST /sessions). A name is the pack's alone: one the core or another pack declares too
+    #: is a ConfigError naming both
+    scopes: dict[str, str] = field(default_factory=dict)
     #: the import path of the pack's pytest-bdd step module (`robots bdd` loads it as a plugin)
     bdd_steps: str | None = None
     #: the pack's own CLI commands: a callable returning a Typer app, added as `robots <name> ...`

@@ -1,6 +1,6 @@
 """Flows' reads on page HTML without a browser: catalog selectors resolved with lxml (CSS through cssselect),
 and a flow's extract steps run on that HTML. Pure functions of text, used by the hybrid HTTP reads of
-`paginate` (`fetch: http`) and by the tests on saved pages (tests/pages/)."""
+`paginate` (`fetch: http`) and by the tests on saved portal pages (under tests/)."""
 
 from __future__ import annotations
 

@@ -258,7 +258,7 @@ def screenshot(ctx: StepContext, args: ScreenshotArgs) -> str | None:
 class CallArgs(StepArgs):
     primary: ClassVar[str | None] = "flow"
     flow: str = Field(description="the flow file to run, relative to this flow's file: a flow inside this flow's "
-                                  "flows folder or the bundled library")
+                                  "flows folder or the flows of an installed portal pack")
     vars: dict[str, Any] = Field({}, description="the called flow's vars")
 
 

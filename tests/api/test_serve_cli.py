@@ -25,7 +25,9 @@ def test_robots_serve_answers_with_a_cli_minted_token(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "robots.cli", "api", "token", "create", "--scope", "root"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert (bad.returncode, bad.stdout) == (2, "")
-    assert bad.stderr.startswith("error: unknown scope root; known: customers:read, customers:write,")
+    # the core's scopes, then each pack's (robots.packs: PortalPack.scopes)
+    assert bad.stderr.startswith("error: unknown scope root; known: flows:run, runs:read, webhooks:manage, audit:read, "
+                                 "sessions:create, admin, customers:read, customers:write,")
     boot = subprocess.run([sys.executable, "-m", "robots.cli", "api", "token", "create", "--scope", "session:create",
                            "--credential", "sera"], capture_output=True, text=True, env=env, timeout=60)
     assert (boot.returncode, boot.stdout) == (2, "")

@@ -40,7 +40,8 @@ def test_a_loop_of_writes_that_each_call_sign_in_signs_in_once_on_the_bundled_sa
     """No session store for the bundled sandbox (it ends with the run): the second `call: sign_in.yaml` of the
     run holds the first's sign-in rather than waiting for a login form the signed-in portal no longer shows."""
     env = cli_env(tmp_path, ROBOTS_SANDBOX_SIZE="small")
-    done = subprocess.run([sys.executable, "runner.py", "tests/sera/flows/create_customers.yaml", "--var", "count=2",
+    done = subprocess.run([sys.executable, "runner.py", "tests/packs/sera/flows/create_customers.yaml", "--var",
+                           "count=2",
                            "--var", "label=e", "--report", "json"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr

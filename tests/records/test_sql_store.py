@@ -84,6 +84,8 @@ REVISIONS = [f.name[:4] for f in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][
 
 
 def test_migration_matches_the_orm_tables(sql_store: SqlStore) -> None:
+    import robots.api.tables  # noqa: F401 - the API declares its tables on the same Base, in the same database
+
     with sql_store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
 

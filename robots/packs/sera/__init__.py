@@ -11,8 +11,12 @@ from typing import Any
 from robots.extras import require
 from robots.packs import PortalPack, SandboxHandle
 
-#: a checkout's top level: flows/sera/, selectors/sera/ and features/ live there
-ROOT = Path(__file__).resolve().parents[3]
+#: the pack's data: flows/sera/, selectors/sera/ and features/, laid out as at a checkout's top level. In a
+#: checkout (and an editable install) these are links to the top-level folders, the one copy; a wheel or sdist
+#: carries the files themselves (pyproject.toml's package-data). Resolved: messages and `call:` roots name the
+#: files where they are.
+DATA = Path(__file__).resolve().parent / "data"
+FLOWS, SELECTORS, FEATURES = ((DATA / part).resolve() for part in ("flows/sera", "selectors/sera", "features"))
 
 
 def _models() -> dict[str, Any]:
@@ -57,11 +61,17 @@ PACK = PortalPack(
              # its 429 page (selectors/sera/throttled.yaml) states the wait; see robots.throttle
              "throttle": {"page": "throttled.wait", "attempts": 3, "max_wait": 60}},
     models=_models,
-    flows_dir=ROOT / "flows" / "sera",
-    selectors_dir=ROOT / "selectors" / "sera",
-    features_dir=ROOT / "features",
+    flows_dir=FLOWS,
+    selectors_dir=SELECTORS,
+    features_dir=FEATURES,
     sandbox=_sandbox,
     api_routes=_api_routes,
+    # stored tokens hold these names: never rename one
+    scopes={"customers:read": "list and read customers", "customers:write": "create customers",
+            "work_orders:read": "list and read work orders",
+            "work_orders:write": "create work orders and change their status",
+            "memberships:write": "create memberships", "pricebook:read": "read the pricebook",
+            "invoices:read": "list invoices"},
     bdd_steps="robots.packs.sera.bdd",
     cli=_cli,
     origin="entry point robots.packs.sera:PACK",

@@ -11,13 +11,14 @@ from typing import Any
 
 from robots.flow.loader import load_flow
 from robots.flow.model import Flow
+from robots.packs.sera import FLOWS
 from robots.scrape.page import EXTRACT_STEPS, PageRead, read_page
 
 #: the Sera portal's time zone in the default profile (the tenant's wall clock)
 TIME_ZONE = "America/Chicago"
 
-#: flows/sera/ in a checkout
-FLOWS_DIR = Path(__file__).resolve().parents[3] / "flows" / "sera"
+#: the pack's flows: flows/sera/ in a checkout, the package's copy when installed (robots.packs.sera.DATA)
+FLOWS_DIR = FLOWS
 
 
 def read_steps(flow: Flow, ids: tuple[str, ...] | None = None) -> list[tuple[str, str | None, Any]]:

@@ -1,8 +1,11 @@
 """Alembic migrations for the run-record tables, shipped inside the package (no alembic.ini needed).
 
-New revision, from the repository root:
+The database has one history for every table in it, the run store's and those other packages declare on its
+`Base` (robots.records.schema) in their own modules. Autogenerate compares the database with the tables of the
+modules imported, so a new revision is made with those imported too, from the repository root:
 
-    python -c "from alembic import command; from robots.records.migrations import alembic_config; \\
+    python -c "import robots.api.tables; from alembic import command; \\
+    from robots.records.migrations import alembic_config; \\
     command.revision(alembic_config('sqlite:///.robots/robots.db'), autogenerate=True, message='...')"
 """
 

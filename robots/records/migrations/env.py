@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from robots.records.schema import Base
 
 config = context.config
+#: the tables of the modules imported (see this package's docstring: import the other packages' tables first)
 target_metadata = Base.metadata
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from robots.api.common import audit, services
 from robots.api.errors import ERROR_RESPONSES, ApiError
-from robots.api.tokens import OPERATOR_SCOPES, SESSION_SCOPES, Principal, authenticated, need, served_portals
+from robots.api.tokens import OPERATOR_SCOPES, Principal, authenticated, need, served_portals
 from robots.errors import InputError
 from robots.packs.sera.api.models import SessionCreate, TokenOut
 
@@ -88,10 +88,12 @@ def sign_in_flow(state: Any) -> Any:
     The role is the sign-in flow's output; when a stored session was restored instead (no sign-in ran), the
     portal's header shows it."""
     from robots.flow.loader import load_flow
+    from robots.packs.sera import FLOWS, SELECTORS
 
-    library = state.settings.library_dir
-    target = (library / "sera" / "sign_in.yaml").resolve()
-    selectors = (library.parent / "selectors" / "sera").resolve()
+    library = state.settings.library_dir  # None: the pack's own flows (robots.api.settings)
+    flows = FLOWS if library is None else (library / "sera").resolve()
+    target = flows / "sign_in.yaml"
+    selectors = SELECTORS if library is None else (library.parent / "selectors" / "sera").resolve()
     folder = state.settings.home / "api"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sign_in.yaml"
@@ -108,7 +110,7 @@ def sign_in_flow(state: Any) -> Any:
             "  - set_output: {role: \"{{ (steps.signin.output.get('role') or steps.shown.output) | lower }}\"}\n")
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
-    return load_flow(path, roots=(library.resolve(),))  # it lives in ROBOTS_HOME and calls the library's sign-in
+    return load_flow(path, roots=(flows.parent,))  # it lives in ROBOTS_HOME and calls the library's sign-in
 
 
 def _sign_in(request: Request, principal_like: Any, portal_url: str) -> tuple[str, str | None]:
@@ -190,11 +192,11 @@ def _served(state: Any, body: SessionCreate, caller: Principal) -> tuple[str, st
 def _scopes(body: SessionCreate, caller: Principal) -> tuple[str, ...]:
     """The new token's scopes: those asked for (default: every read and write scope), never more than the caller
     holds, and never an operator's scope."""
-    from robots.api.tokens import check_scopes
+    from robots.api.tokens import check_scopes, session_scopes
 
     held = caller.held_scopes()
     try:
-        asked = check_scopes(body.scopes if body.scopes is not None else [s for s in SESSION_SCOPES if s in held])
+        asked = check_scopes(body.scopes if body.scopes is not None else [s for s in session_scopes() if s in held])
     except InputError as e:
         raise ApiError(422, str(e), details=[{"loc": ["body", "scopes"], "field": "scopes", "msg": str(e),
                                               "type": "value_error"}]) from None

@@ -14,7 +14,7 @@ def is_sso(credentials: dict[str, str]) -> bool:
     return bool(credentials.get("sera_sso_email"))
 
 
-def for_session(flow: Any, credentials: dict[str, str], library_dir: Path) -> Any:
+def for_session(flow: Any, credentials: dict[str, str], library_dir: Path | None) -> Any:
     """The flow as this session's runs run it. An SSO session signs in (and again, when the portal ends the
     session mid-run) through the identity provider: every `call` of the library's sign_in.yaml, in the flow and in
     the flows it calls, runs sign_in_sso.yaml instead. Its session is stored under the SSO e-mail, which is where
@@ -22,9 +22,11 @@ def for_session(flow: Any, credentials: dict[str, str], library_dir: Path) -> An
     if not is_sso(credentials):
         return flow
     from robots.flow.loader import load_flow
+    from robots.packs.sera import FLOWS
 
-    password = (library_dir / "sera" / "sign_in.yaml").resolve()
-    sso = load_flow(library_dir / "sera" / "sign_in_sso.yaml", roots=(library_dir.resolve(),))
+    flows = FLOWS if library_dir is None else library_dir / "sera"  # None: the pack's own (robots.api.settings)
+    password = (flows / "sign_in.yaml").resolve()
+    sso = load_flow(flows / "sign_in_sso.yaml", roots=(flows.resolve().parent,))
 
     def swap(f: Any) -> Any:
         if not f.subflows:

@@ -18,7 +18,7 @@ from robots.records.model import RunRecord
 
 
 @_step("given", "the schedule:", 'Given the schedule:\n  """\n  - name: holder\n'
-       "    flow: tests/bdd/flows/hold_briefly.yaml\n    trigger: {interval: 2}\n  \"\"\"")
+       "    flow: tests/packs/sera/bdd/flows/hold_briefly.yaml\n    trigger: {interval: 2}\n  \"\"\"")
 def _schedule(robots_bdd: World, docstring: str) -> None:
     """A schedule file (robots, their flows and triggers) given as a docstring; flow paths from the project's
     root. `When the scheduler runs ...` runs it."""

@@ -19,6 +19,7 @@ from pytest_bdd.exceptions import StepDefinitionNotFoundError
 
 from robots import load_flow
 from robots.flow.model import StepCall
+from robots.packs.sera import DATA
 from robots.portals import Portal
 from robots.records import SqlStore
 from robots.records.model import RunRecord, StepRecord
@@ -125,8 +126,13 @@ class World:
         return response.json()
 
     def path(self, name: str) -> Path:
+        """A path a feature names: as it is when absolute, else from the base folder (where `robots bdd` runs), else
+        from the pack's data (DATA: its flows/sera/, selectors/sera/), so that an installed pack's features run
+        from any folder."""
         p = Path(name)
-        return p if p.is_absolute() else self.base / p
+        if p.is_absolute():
+            return p
+        return self.base / p if (self.base / p).exists() or not (DATA / p).exists() else DATA / p
 
     # -- runs -----------------------------------------------------------------------------------------
     def run(self, flow_path: Path, vars: dict[str, Any] | None = None) -> RunRecord:
@@ -175,12 +181,12 @@ class World:
             m = _ELEMENT_THEN.search(text)
             if m and m.group(1) not in self.reads:
                 self.reads[m.group(1)] = f"read_{len(self.reads)}"
-        sign_in = self.base / "flows" / "sera" / ("sign_in_sso.yaml" if self.sso else "sign_in.yaml")
+        sign_in = self.path(f"flows/sera/{'sign_in_sso' if self.sso else 'sign_in'}.yaml")
         steps: list[dict[str, Any]] = [{"call": str(sign_in)}, *self.actions]
         steps += [{"read_text": {"id": sid, "target": target}} for target, sid in self.reads.items()]
         if self.reads:
             steps.append({"set_output": {sid: "{{ steps." + sid + ".output }}" for sid in self.reads.values()}})
-        doc = {"name": "bdd_page_steps", "portal": "sera", "selectors": str(self.base / "selectors" / "sera"),
+        doc = {"name": "bdd_page_steps", "portal": "sera", "selectors": str(self.path("selectors/sera")),
                "outputs": list(self.reads.values()), "steps": steps}
         folder = self.home / "generated"
         folder.mkdir(exist_ok=True)
