@@ -44,6 +44,9 @@ class StepArgs(BaseModel):
     idempotent: bool = Field(False, description="repeating this write (or this block, whose steps check whether "
                                                 "their writes went through) is harmless: it is run again after the "
                                                 "portal ended the session during it")
+    setup: bool = Field(False, description="a top-level step that later steps need (it opens or sets what they "
+                                           "work on): --from-step runs it even when it comes before the first "
+                                           "step selected, as it runs the sign-in")
     when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
                                                "`vars.q != ''` (a bare expression or a {{ template }})")
 
