@@ -61,7 +61,7 @@ def selectors_check(
 
 def _check_signed_in(url: str, catalog_file: Path, flow_path: Path, var: list[str],
                      portal_url: str | None) -> tuple[str, list[Any]]:
-    """Run the sign-in flow like `robots run` (recorded, trigger `selectors`), then check URL in its browser."""
+    """Run the sign-in flow like `robots run` (recorded as a run), then check URL in the browser it signed in."""
     from urllib.parse import urlsplit
 
     from robots.browser.check import count_candidates, load_catalog
@@ -83,7 +83,7 @@ def _check_signed_in(url: str, catalog_file: Path, flow_path: Path, var: list[st
         seen["landed"], seen["results"] = browser.url, count_candidates(browser, catalog)
 
     portal_url = portal_url or f"{parts.scheme}://{parts.netloc}"
-    with prepare_run(flow, trigger="selectors", home=home(), portal_url=portal_url,
+    with prepare_run(flow, trigger="cli", home=home(), portal_url=portal_url,
                      near=flow.path.parent.resolve()) as launch:
         record = launch.run(vars=vars_, then=check)
     if record.status != "passed":
