@@ -8,10 +8,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import httpx
+import markupsafe
 import pytest
 
+from robots.masking import MASK, encodings
+from robots.packs.sera.sandbox import credentials
 from robots.testing import tracked_pids_alive
 from robots.testing.helpers import cli_env
 
@@ -45,7 +49,9 @@ def _record(home: Path) -> dict:
 
 def test_a_page_the_portal_answers_with_500_ends_the_step_at_once_naming_the_answer(sandbox, sandbox_env, tmp_path):
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"name": "server_error", "paths": ["/jobs"]}).raise_for_status()
-    run = _run([str(FLOW), "--var", "path=/jobs?q=furnace&page=2"], tmp_path, sandbox_env)
+    report = tmp_path / "report.html"
+    run = _run([str(FLOW), "--var", "path=/jobs?q=furnace&page=2", "--report", f"html={report}"], tmp_path,
+               sandbox_env)
     message = "the portal answered HTTP 500 on GET /jobs?q=furnace&page=2 (while waiting for 'jobs.table')"
     assert run.returncode == 3, run.stderr
     assert f"error: {message}\n" in run.stderr
@@ -55,12 +61,15 @@ def test_a_page_the_portal_answers_with_500_ends_the_step_at_once_naming_the_ans
     assert (record["error_class"], record["error_message"]) == ("PortalFailed", message)
     failed = [(s["name"], s["status"], s["error_message"]) for s in record["steps"] if s["status"] != "passed"]
     assert failed == [("steps[2] read_text", "errored", message)]
+    assert str(markupsafe.escape(message)) in report.read_text()
     assert tracked_pids_alive(tmp_path / "runs" / record["run_id"]) == []
 
 
-def test_a_4xx_answer_is_named_the_same_way(sandbox, sandbox_env, tmp_path):
-    run = _run([str(FLOW), "--var", "path=/jobs/99999999"], tmp_path, sandbox_env)
-    message = "the portal answered HTTP 404 on GET /jobs/99999999 (while waiting for 'jobs.table')"
+def test_a_4xx_answer_is_named_the_same_way_with_the_secrets_in_its_url_masked(sandbox, sandbox_env, tmp_path):
+    password = credentials()["password"]
+    run = _run([str(FLOW), "--var", f"path=/jobs/99999999?k={quote_plus(password)}"], tmp_path, sandbox_env)
+    message = f"the portal answered HTTP 404 on GET /jobs/99999999?k={MASK} (while waiting for 'jobs.table')"
     assert run.returncode == 3, run.stderr
     assert f"error: {message}\n" in run.stderr
     assert _record(tmp_path)["error_message"] == message
+    assert not any(form in run.stderr for form in encodings(password))
