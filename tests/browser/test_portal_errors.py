@@ -60,7 +60,7 @@ def test_a_page_the_portal_answers_with_500_ends_the_step_at_once_naming_the_ans
     assert (record["status"], record["failure_kind"]) == ("errored", "technical")
     assert (record["error_class"], record["error_message"]) == ("PortalFailed", message)
     failed = [(s["name"], s["status"], s["error_message"]) for s in record["steps"] if s["status"] != "passed"]
-    assert failed == [("steps[2] read_text", "errored", message)]
+    assert failed == [("steps[3] read_text", "errored", message)]
     assert str(markupsafe.escape(message)) in report.read_text()
     assert tracked_pids_alive(tmp_path / "runs" / record["run_id"]) == []
 
