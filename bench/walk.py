@@ -215,7 +215,7 @@ def main() -> None:
                     raise SystemExit(f"the browser walks {record.status}: {record.error_message}")
             for _ in range(opts.repeats):  # the http side again, after the browser ran: interleaved medians
                 one_http()
-        page1 = Path(ROOT / "tests" / "pages" / "sera_customers_page1.html").read_text(encoding="utf-8")
+        page1 = (ROOT / "tests" / "packs" / "sera" / "pages" / "sera_customers_page1.html").read_text(encoding="utf-8")
         rate, normalized = normalization_rate(page1)
         only_rate = normalize_only_rate(page1)
     finally:

@@ -2,18 +2,19 @@
 
     .venv/bin/python bench/writes.py [--count 50] [--baseline-count 10] [--percent 20] [--slow-ms 9000]
 
-Runs tests/packs/sera/flows/create_customers.yaml (which calls flows/sera/create_customer.yaml once per customer)
-through the in-process Runner against a sandbox server on loopback, once without faults (--baseline-count
-creates, for the time per create) and once (--count creates) with
-`slow_commit` (committed, answered after --slow-ms, longer than the flow's 8 s page-load timeout) and
-`server_error` (the 500 page, nothing saved), each on --percent of the requests to /customers/new. Prints the
-records created against those expected (from the sandbox's write counter), the ambiguous outcomes seen (from
-its request log), the submits the flow made, and the time per create in each run.
+Runs tests/packs/sera/flows/create_customers.yaml (which calls flows/sera/create_customer.yaml once per customer),
+with create_customer.yaml's page-load timeout (8 s; the test file's own 3 s keeps the test short), through the
+in-process Runner against a sandbox server on loopback, once without faults (--baseline-count creates, for the time
+per create) and once (--count creates) with `slow_commit` (committed, answered after --slow-ms, longer than the
+flow's 8 s page-load timeout) and `server_error` (the 500 page, nothing saved), each on --percent of the requests to
+/customers/new. Prints the records created against those expected (from the sandbox's write counter), the ambiguous
+outcomes seen (from its request log), the submits the flow made, and the time per create in each run.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def main() -> None:
     creds = credentials()
     secrets = {"sera_username": creds["username"], "sera_password": creds["password"],
                "sera_totp": creds["totp_secret"], "sera_mfa_to": ""}  # fmt: skip
-    flow = load_flow(ROOT / "tests" / "sera" / "flows" / "create_customers.yaml")
+    batch = load_flow(ROOT / "tests" / "packs" / "sera" / "flows" / "create_customers.yaml")
+    page_load = load_flow(ROOT / "flows" / "sera" / "create_customer.yaml").timeouts.page_load
+    flow = dataclasses.replace(batch, timeouts=batch.timeouts.model_copy(update={"page_load": page_load}))
     home = Path(tempfile.mkdtemp(prefix="robots-bench-writes-"))
     store = SqlStore(f"sqlite:///{home}/robots.db")
     server = SandboxServer(size="default").start()

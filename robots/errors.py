@@ -3,6 +3,7 @@
 RobotsError
 ├── InputError                 bad input from the user: exit code 2, nothing was started
 │   ├── FlowError              a flow file is invalid (carries every issue found, with file:line:col)
+│   ├── VarsError              a run's vars are wrong (carries every problem found, var by var)
 │   ├── SecretNotFound         a secret the flow declares is nowhere to be found
 │   └── ConfigError            a setting, portal profile or option is wrong
 ├── BusinessFailure            the portal said no (login rejected, validation message): exit code 1
@@ -70,6 +71,37 @@ class FlowError(InputError):
     @classmethod
     def single(cls, file: str, message: str) -> FlowError:
         return cls([FlowIssue(file, None, None, "", message)])
+
+
+@dataclass(frozen=True)
+class VarProblem:
+    """One thing wrong with a run's vars: the var, what is wrong (words every front end can show) and how to fix it
+    on the command line (`; pass --var email=VALUE`: the CLI shows it, the API and schedule files do not)."""
+
+    var: str
+    message: str
+    hint: str = ""
+
+
+class VarsError(InputError):
+    """A run's vars are wrong (unknown, missing, not of the declared type, not one of the choices): every problem
+    found at once, before anything starts. `source`: the flow file; `problems`: one per var."""
+
+    def __init__(self, source: str, problems: list[VarProblem]):
+        self.source = source
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            text = f"{source}: {self.problems[0].message}{self.problems[0].hint}"
+        else:
+            text = f"{source}: {len(self.problems)} problems with the vars:" + "".join(
+                f"\n  {p.message}{p.hint}" for p in self.problems)
+        super().__init__(text)
+
+    def words(self) -> str:
+        """The problems without the flow's path and the command-line hints (the API's and a schedule's words)."""
+        if len(self.problems) == 1:
+            return self.problems[0].message
+        return f"{len(self.problems)} problems with the vars: " + "; ".join(p.message for p in self.problems)
 
 
 class ConfigError(InputError):

@@ -32,7 +32,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from robots.errors import InputError
+from robots.errors import InputError, SecretNotFound
 from robots.netguard import GuardedTransport, NetGuard, TargetRefused, without_credentials
 from robots.records.schema import OutboxRow
 
@@ -44,6 +44,25 @@ TIMESTAMP_HEADER = "X-Robots-Timestamp"
 EVENT_ID_HEADER = "X-Robots-Event-Id"
 EVENT_HEADER = "X-Robots-Event"
 LEASE_S = 60  # a delivery attempt in progress: other workers leave the event alone this long
+
+
+def signing_secret(*, required: bool) -> str:
+    """The secret deliveries are signed with (SECRET_NAME), looked up as every secret is (docs/CONTRACTS.md C4): ''
+    when it is not set and not `required`; when `required` and missing, SecretNotFound in the words that both
+    `robots schedule validate` and the scheduler's start show."""
+    from robots.auth.vault import resolve_secrets
+
+    try:
+        return resolve_secrets([SECRET_NAME])[SECRET_NAME]
+    except SecretNotFound as e:
+        if not required:
+            return ""
+        raise SecretNotFound(f"webhooks are signed with the secret '{SECRET_NAME}' (HMAC-SHA256), and {e}; "
+                             f"set it, e.g. robots secrets set {SECRET_NAME}") from None
+    except InputError:
+        if not required:
+            return ""
+        raise
 
 
 class BadSignature(InputError):

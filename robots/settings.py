@@ -111,8 +111,10 @@ class Settings(BaseSettings):
                                          "profile's")
     sandbox_size: str | None = Field(None, description="the bundled sandbox's data size (small or default) when "
                                      "a run starts it; unset: default")
-    sandbox_cache: Path | None = Field(None, description="where the sandbox keeps its generated data; unset: "
-                                       "`~/.cache/robots/sandbox`")
+    sandbox_cache: Path | None = Field(None, description="where the sandbox keeps its generated data and its "
+                                       "single-page app's build; unset: `~/.cache/robots/sandbox`")
+    sandbox_app_latency: str = Field("150-400", description="the delay of each data call of the sandbox's single-page "
+                                     "app (`/app/`), in ms: MIN-MAX (drawn per call, seeded) or one number; 0: none")
     # -- the browser
     browser: str | None = Field(None, description="the browser kind: chromium, undetected or remote (`--browser` "
                                 "wins); unset: the flow's `browser.kind`, else chromium")

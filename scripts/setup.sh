@@ -55,4 +55,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     || { cat "$log" >&2; say "installing the package failed (log: $log)"; exit 1; }
   echo "$want" > "$stamp"
 fi
+# The sandbox's single-page app (robots/packs/sera/sandbox/spa/), compiled with npm into the sandbox cache when its
+# sources or lockfile changed (robots/packs/sera/sandbox/spa_build.py); quiet when that build is there.
+"$ROOT/.venv/bin/python" -P "$ROOT/robots/packs/sera/sandbox/spa_build.py" || exit 1
 export SE_OFFLINE=true

@@ -68,7 +68,8 @@ def settings(
     sys.stdout.write(settings_table(format))
 
 
-def explain(flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")]) -> None:
+def explain(flow: Annotated[Path, typer.Argument(
+        help="the flow file (YAML), or <pack>/<flow> for a flow a portal pack ships")]) -> None:
     """Show a flow's steps as the runner will see them, with every selector resolved to its candidates."""
     from robots.flow.explain import explain as explain_flow
     from robots.flow.loader import load_flow
@@ -82,7 +83,7 @@ def explain(flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")]) 
 
 # ---------------------------------------------------------------------------------------- validate
 def validate(
-    flows: Annotated[list[Path], typer.Argument(help="flow files or folders")],
+    flows: Annotated[list[Path], typer.Argument(help="flow files or folders, or <pack>/<flow> names")],
     format: Annotated[str, typer.Option("--format", help="text, or json (for editors and CI) on stdout")] = "text",
 ) -> None:
     """Check flows without starting a browser: YAML, steps, arguments, selectors and templates."""

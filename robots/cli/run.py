@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from robots.cli.common import err, fail, home, parse_vars, raise_interrupted, read_vars_file, report_name, setup_logging
-from robots.cli.output import check_output, check_output_fits, write_outputs
+from robots.cli.output import check_output, check_output_fits, declared_columns, write_outputs
 from robots.errors import InputError, RobotsError
 
 log = logging.getLogger("robots")
@@ -54,7 +54,7 @@ class _Progress:
 
 
 def run(
-    flow: Annotated[Path, typer.Argument(help="the flow file (YAML)")],
+    flow: Annotated[Path, typer.Argument(help="the flow file (YAML), or <pack>/<flow> for a flow a portal pack ships")],
     var: Annotated[list[str], typer.Option("--var", help="a flow var, KEY=VALUE (repeatable)")] = [],  # noqa: B006
     portal_url: Annotated[str | None, typer.Option(help="the portal's base URL (else ROBOTS_PORTAL_URL, "
                                                         "else the portal pack's bundled sandbox)")] = None,
@@ -158,7 +158,8 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     code = exit_code(record)
     if record.status == "passed":
         try:
-            write_outputs(record.outputs, fmt, output)
+            columns = declared_columns(flow) if output is not None and output.suffix.lower() == ".csv" else None
+            write_outputs(record.outputs, fmt, output, columns)
         except OSError as e:  # checked before the run; the disk may still fill up or the folder go away since
             err.print(f"error: --output {output}: could not write it: {e.strerror or e}; the outputs are in the "
                       f"run's record: robots runs show {record.run_id} --json", markup=False)

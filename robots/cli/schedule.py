@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from robots.cli.common import err, fail, home, out, raise_interrupted, setup_logging, sql_store
-from robots.errors import FlowError, InputError, RobotsError
+from robots.errors import FlowError, RobotsError
 
 schedule_app = typer.Typer(help="Unattended robots: flows on a schedule (schedules/*.yaml).", no_args_is_help=True)
 log = logging.getLogger("robots.scheduler")
@@ -31,7 +31,9 @@ def _when(value: datetime | None) -> str:
 # ---------------------------------------------------------------------------------------- validate
 @schedule_app.command("validate")
 def validate(files: Annotated[list[Path], typer.Argument(help="schedule files or folders of them")]) -> None:
-    """Check schedule files and every flow they name, without starting anything (exit 2 on a problem)."""
+    """Check schedule files and every flow they name, and that what the scheduler's start needs resolves (the webhook
+    signing secret, each webhook's host, each notify command's program), without starting anything (exit 2 on a
+    problem)."""
     from robots.scheduler.config import load_schedules, schedule_files
 
     try:
@@ -42,6 +44,8 @@ def validate(files: Annotated[list[Path], typer.Argument(help="schedule files or
         n = len(e.issues)
         err.print(f"{n} problem{'s' if n != 1 else ''} found", markup=False)
         raise typer.Exit(2) from None
+    except RobotsError as e:  # e.g. a bad ROBOTS_WEBHOOK_ALLOW_NETWORKS
+        raise fail(e) from None
     n, f = len(robots), len(schedule_files(files))
     err.print(f"{n} robot{'s' if n != 1 else ''} valid in {f} file{'s' if f != 1 else ''}", markup=False)
 
@@ -147,24 +151,14 @@ def run(
 
 
 def _outbox(store: Any, needed: bool) -> Any:
-    """The webhook outbox, with its signing secret (`webhook_secret`: required when some robot has webhooks)."""
-    from robots.auth.vault import resolve_secrets
-    from robots.outbox import SECRET_NAME, Outbox
+    """The webhook outbox, with its signing secret (`webhook_secret`: required when some robot has webhooks, which
+    load_schedules has checked already, in the same words)."""
+    from robots.outbox import Outbox, signing_secret
     from robots.settings import settings
 
-    if not needed:
-        try:
-            secret = resolve_secrets([SECRET_NAME])[SECRET_NAME]
-        except InputError:
-            return Outbox(store.engine, "")
-    else:
-        from robots.errors import SecretNotFound
-
-        try:
-            secret = resolve_secrets([SECRET_NAME])[SECRET_NAME]
-        except SecretNotFound as e:
-            raise SecretNotFound(f"webhooks are signed with the secret '{SECRET_NAME}' (HMAC-SHA256), and {e}; "
-                                 f"set it, e.g. robots secrets set {SECRET_NAME}") from None
+    secret = signing_secret(required=needed)
+    if not secret:
+        return Outbox(store.engine, "")
     return Outbox(store.engine, secret, backoff_s=settings().webhook_backoff)
 
 
@@ -277,8 +271,9 @@ def exec_one() -> None:
         flow = load_flow(spec["flow"])
         # As `robots run` looks them up, under the names the robot stores them by (the flow's by default).
         with prepare_run(flow, trigger="schedule", home=home(), near=flow.path.parent.resolve(),
-                         stored_secrets=spec["secrets"], on_masker=lambda masker: setup_logging(0, masker)) as launch:
-            record = launch.run(vars=spec["vars"], run_id=spec["run_id"], max_runtime=spec["max_runtime"])
+                         stored_secrets=spec["secrets"], on_masker=lambda masker: setup_logging(0, masker),
+                         vars=spec["vars"]) as launch:
+            record = launch.run(run_id=spec["run_id"], max_runtime=spec["max_runtime"])
     except RobotsError as e:
         raise fail(e) from None
     except KeyboardInterrupt:

@@ -108,10 +108,38 @@ def flow_roots(path: str | Path, extra: tuple[Path, ...] = ()) -> tuple[Path, ..
     return tuple(dict.fromkeys(roots))
 
 
+def pack_flow(name: str | Path) -> tuple[str, Path] | None:
+    """For a name such as `acme/list_customers` (`.yaml` optional) that is no file: the pack it names and where
+    that pack's flows folder would hold it. Only a plain relative name inside an installed pack's flows qualifies
+    (no `..`, no absolute path), so the name cannot reach outside them."""
+    given = Path(name)
+    if given.is_absolute() or len(given.parts) < 2 or ".." in given.parts or given.exists():
+        return None
+    from robots import packs
+
+    pack = packs.installed().get(given.parts[0])
+    if pack is None or pack.flows_dir is None:
+        return None
+    rest = Path(*given.parts[1:])
+    return given.parts[0], pack.flows_dir / (rest if rest.suffix in (".yaml", ".yml") else f"{rest}.yaml")
+
+
+def _missing_pack_flow(shown: str, pack: str, looked: Path) -> FlowError:
+    known = sorted(f"{pack}/{p.relative_to(looked.parent).with_suffix('').as_posix()}"
+                   for p in looked.parent.rglob("*.yaml")) if looked.parent.is_dir() else []
+    why = f"no such flow file (looked for {shown} and, in the portal pack '{pack}', {looked})"
+    return FlowError([FlowIssue(shown, None, None, "", why + suggest(shown.removesuffix(".yaml"), known))])
+
+
 def load_flow(path: str | Path, *, roots: tuple[Path, ...] | None = None, _stack: tuple[Path, ...] = ()) -> Flow:
     """Load and validate a flow file (and the flows it calls). Raises FlowError listing every problem found.
     A `call` may name only flows inside `flow_roots(path, roots)` (`roots`: folders allowed besides the flow's
-    own flows folder and the installed packs' flows)."""
+    own flows folder and the installed packs' flows). A flow given by a person may also be a pack's flow named
+    `<pack>/<flow>` (`pack_flow`), as the API names them."""
+    if not _stack and (named := pack_flow(path)) is not None:
+        if not named[1].is_file():
+            raise _missing_pack_flow(str(path), *named)
+        path = named[1]
     if not _stack or roots is None:
         roots = flow_roots(path, roots or ())
     load_plugins()  # flow steps that installed distributions and portal packs add

@@ -1,12 +1,13 @@
 """The one way a run is prepared, whatever starts it (`robots run`, `robots schedule exec`, `robots watch`, the API,
-the Gherkin world): the portal (robots.portals.open_portal, the bundled sandbox for the block when none is
-configured) > the flow's secrets (robots.auth.vault.resolve_secrets: environment, vault, the flow's and the global
-command, the portal's defaults) > a Masker over them > the run store > the Runner. A fix to any of these lands in
-every front end; what differs between them is what they pass here (a trigger, a URL, the names a robot stores its
-secrets under, the secrets a portal session holds).
+the Gherkin world): the vars (robots.flow.vars.resolve_vars: all of them whole, before anything else) > the portal
+(robots.portals.open_portal, the bundled sandbox for the block when none is configured) > the flow's secrets
+(robots.auth.vault.resolve_secrets: environment, vault, the flow's and the global command, the portal's defaults) > a
+Masker over them > the run store > the Runner. A fix to any of these lands in every front end; what differs between
+them is what they pass here (a trigger, a URL, the names a robot stores its secrets under, the secrets a portal
+session holds).
 
-    with prepare_run(flow, trigger="cli", portal_url=url, near=flow.path.parent.resolve()) as launch:
-        record = launch.run(vars={...})
+    with prepare_run(flow, trigger="cli", portal_url=url, near=flow.path.parent.resolve(), vars={...}) as launch:
+        record = launch.run()
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Launch:
     home: Path
     trigger: str
     runner_options: dict[str, Any] = field(default_factory=dict)
+    #: the vars given to prepare_run (checked there), what run() passes unless it is given others
+    vars: dict[str, Any] | None = None
 
     def runner(self, **overrides: Any) -> Runner:
         """A Runner on the prepared store and home (`overrides`: Runner options of this one, e.g. a listener made
@@ -68,7 +71,9 @@ class Launch:
 
     def run(self, runner: Runner | None = None, **options: Any) -> RunRecord:
         """`Runner.run` of the flow with the prepared secrets and portal, on `runner` (default: a new one);
-        `options`: vars, run_id, dry_run, from_step, to_step, max_runtime."""
+        `options`: vars (default: those given to prepare_run), run_id, dry_run, from_step, to_step, max_runtime."""
+        if self.vars is not None:
+            options.setdefault("vars", self.vars)
         return (runner or self.runner()).run(self.flow, secrets=self.secrets, portal=self.portal, **options)
 
 
@@ -78,7 +83,8 @@ def prepare_run(flow: Flow, *, trigger: str, home: Path | None = None, store: An
                 secrets: Callable[[Portal | None], dict[str, str]] | None = None,
                 stored_secrets: Mapping[str, str] | None = None, also_secrets: Sequence[str] = (),
                 vault: Any = None, adapt_portal: Callable[[Portal], Portal] | None = None,
-                on_masker: Callable[[Masker], None] | None = None, **runner_options: Any) -> Iterator[Launch]:
+                on_masker: Callable[[Masker], None] | None = None, vars: Mapping[str, Any] | None = None,
+                **runner_options: Any) -> Iterator[Launch]:
     """Prepare a run of `flow` for the duration of the block (a sandbox it starts is stopped at its end).
 
     trigger: recorded on the run (cli, schedule, api, bdd, ...). home: ROBOTS_HOME's folder by default. store: the
@@ -87,9 +93,14 @@ def prepare_run(flow: Flow, *, trigger: str, home: Path | None = None, store: An
     own lookup (an API token's portal session), given the portal; default flow_secrets with `stored_secrets`,
     `also_secrets` (more names, e.g. a watch's webhook_secret) and `vault`. adapt_portal: changes the opened portal
     (the Gherkin world's tenant). on_masker: receives the masker as soon as the secrets are known (the CLI masks its
-    log with it). runner_options: the Runner's (listener, browser, pause_on_failure, keep_sessions)."""
+    log with it). vars: the run's, checked first (robots.flow.vars.resolve_vars: every problem at once, VarsError) so
+    that a bad input opens no portal, starts no sandbox and looks up no secret; Launch.run passes them on.
+    runner_options: the Runner's (listener, browser, pause_on_failure, keep_sessions)."""
+    from robots.flow.vars import resolve_vars
     from robots.portals import open_portal
 
+    if vars is not None:
+        resolve_vars(flow, vars)
     with open_portal(flow.portal, url=portal_url, near=near) as opened:
         portal = adapt_portal(opened) if adapt_portal is not None and opened is not None else opened
         if secrets is not None:
@@ -108,4 +119,4 @@ def prepare_run(flow: Flow, *, trigger: str, home: Path | None = None, store: An
 
             home = settings().home
         yield Launch(flow=flow, portal=portal, secrets=found, masker=masker, store=store, home=Path(home),
-                     trigger=trigger, runner_options=runner_options)
+                     trigger=trigger, runner_options=runner_options, vars=dict(vars) if vars is not None else None)

@@ -253,11 +253,14 @@ def schedule_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_schedules(paths: Iterable[str | Path]) -> list[Robot]:
-    """The robots of several schedule files (or folders of them); names must be unique across all of them."""
+    """The robots of several schedule files (or folders of them); names must be unique across all of them, and what
+    their notifications need must resolve now (_Targets): `robots schedule validate` and the scheduler's start both
+    load them here, so a schedule that validates starts."""
     issues: list[FlowIssue] = []
     robots: list[Robot] = []
     seen: dict[str, str] = {}
     flows_checked: dict[Path, Any] = {}
+    targets = _Targets()
     for file in schedule_files(paths):
         located = _read_schedule(file, issues)
         if located is None:
@@ -266,6 +269,7 @@ def load_schedules(paths: Iterable[str | Path]) -> list[Robot]:
             robot = _robot(located, file, i, item, seen, flows_checked, issues)
             if robot is not None:
                 robots.append(robot)
+                issues += targets.check(located, i, robot)
     if issues:
         raise FlowError(issues)
     return robots
@@ -348,15 +352,16 @@ def _checked_flow(located: Located, i: int, raw_flow: str, flow_path: Path, flow
 
 def _check_inputs(located: Located, i: int, flow: Any, doc: RobotDoc, issues: list[FlowIssue]) -> None:
     """The robot's vars resolve against its flow's, and every secret it gives is one the flow uses."""
-    from robots.errors import InputError, suggest
+    from robots.errors import VarsError, suggest
     from robots.flow.vars import resolve_vars
 
     wh = f"[{i}]"
     try:
         resolve_vars(flow, doc.vars)
-    except InputError as e:
-        message = str(e).removeprefix(f"{flow.path}: ")
-        issues.append(located.issue((i, "vars"), f"{wh}.vars", message))
+    except VarsError as e:  # each problem where it is: a given value at its own place, the others at `vars:`
+        for p in e.problems:
+            at = (i, "vars", p.var) if p.var in doc.vars and p.var in flow.vars else (i, "vars")
+            issues.append(located.issue(at, f"{wh}.vars" + (f".{p.var}" if len(at) == 3 else ""), p.message))
     declared = set(flow.all_secrets())
     given = doc.secrets if isinstance(doc.secrets, list) else list(doc.secrets)
     for j, name in enumerate(given):
@@ -366,3 +371,53 @@ def _check_inputs(located: Located, i: int, flow: Any, doc: RobotDoc, issues: li
                                         f"{suggest(name, sorted(declared))}; it uses: "
                                         f"{', '.join(sorted(declared)) or 'none'}",
                                         key=not isinstance(doc.secrets, list)))
+
+
+class _Targets:
+    """What a robot's notifications need, checked when its schedule is loaded: the webhook signing secret (once, for
+    the first robot with webhooks), each webhook URL (robots.netguard: its host resolves to an address the outbound
+    allow-list lets through, as a delivery checks again), and each notify command's program."""
+
+    def __init__(self) -> None:
+        self.secret_checked = False
+        self._guard: Any = None
+
+    def check(self, located: Located, i: int, robot: Robot) -> list[FlowIssue]:
+        from robots.errors import SecretNotFound
+        from robots.netguard import NetGuard, TargetRefused
+        from robots.outbox import signing_secret
+
+        notify, wh = robot.doc.notify, f"[{i}].notify"
+        issues: list[FlowIssue] = []
+        if notify.webhooks and not self.secret_checked:
+            self.secret_checked = True
+            try:
+                signing_secret(required=True)
+            except SecretNotFound as e:
+                issues.append(located.issue((i, "notify", "webhooks"), f"{wh}.webhooks", str(e)))
+        for j, url in enumerate(notify.webhooks):
+            self._guard = self._guard or NetGuard.from_env()
+            try:
+                self._guard.check_url(url)
+            except TargetRefused as e:
+                issues.append(located.issue((i, "notify", "webhooks", j), f"{wh}.webhooks.{j}", str(e)))
+        if notify.command:
+            problem = _program_problem(shlex.split(notify.command)[0], Path(robot.source).parent)
+            if problem:
+                issues.append(located.issue((i, "notify", "command"), f"{wh}.command", problem))
+        return issues
+
+
+def _program_problem(program: str, folder: Path) -> str | None:
+    """Why a notify command's program cannot be started (it runs in the schedule file's folder), else None."""
+    import os
+    import shutil
+
+    if "/" not in program:
+        if shutil.which(program) is None:
+            return f"the notify command's program '{program}' is not in any folder of PATH"
+        return None
+    path = folder / program
+    if not path.is_file() or not os.access(path, os.X_OK):
+        return f"the notify command's program {program} is not an executable file (looked for {path})"
+    return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -52,6 +54,24 @@ def run_flow_cli(args: list[str], home: Path, *, env: dict[str, str] | None = No
     done = subprocess.run([sys.executable, "-m", "robots.cli", "run", *args], capture_output=True, text=True,
                           env={**cli_env(home), **(env or {})}, cwd=cwd, timeout=timeout, check=False)
     return FlowRun(done.returncode, done.stdout, done.stderr, home)
+
+
+def flows_with_page_load(source: Path, folder: Path, seconds: float, *names: str) -> Path:
+    """A copy of the flows folder `source` at `folder`/`source.name`, in which the flows `names` (paths below it
+    without .yaml, e.g. "acme/void_invoice") give up on a page after `seconds` instead of their `timeouts.page_load`
+    of 8 s, the rest of each flow unchanged. For a test that makes the portal answer late on purpose (a slow commit,
+    a late page): it waits out a shorter timeout against a proportionally shorter delay, and proves the same. The
+    copies find their selector catalogs as any flow outside a project does: the installed portal pack's."""
+    copy = folder / source.name
+    shutil.copytree(source, copy)
+    for name in names:
+        path = copy / f"{name}.yaml"
+        text, count = re.subn(r"(?m)^(timeouts:(?:\n  .*)*?\n  page_load:) *8\b", rf"\g<1> {seconds:g}",
+                              path.read_text())
+        if count != 1:
+            raise AssertionError(f"{path}: no `timeouts.page_load: 8` to shorten")
+        path.write_text(text)
+    return copy
 
 
 def wait_for_chrome(home: Path, timeout: float = 60) -> Path | None:

@@ -19,6 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from robots.api import ApiSettings, create_app
+from robots.flow.loader import library
+from robots.testing.helpers import flows_with_page_load
 
 TEST_FLOWS = Path(__file__).resolve().parent / "flows"
 
@@ -68,6 +70,18 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., ApiClient]]:
             return stack.enter_context(serve(create_app(ApiSettings(**options))))
 
         yield make
+
+
+def library_with_page_load(folder: Path, seconds: float, *names: str) -> Path:
+    """A library folder (ApiSettings.library_dir) holding a copy of each installed pack's flows as `<pack>/`, in
+    which the flows `names` (e.g. "sera/create_customer") give up on a page after `seconds` instead of their 8 s
+    (robots.testing.helpers.flows_with_page_load)."""
+    root = folder / "library"
+    root.mkdir()
+    for flows, pack in library().items():
+        mine = [name.partition("/")[2] for name in names if name.partition("/")[0] == pack]
+        flows_with_page_load(flows, folder / "packs" / pack, seconds, *mine).rename(root / pack)
+    return root
 
 
 def contextlib_exit() -> Any:

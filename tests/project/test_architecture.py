@@ -142,3 +142,13 @@ def test_the_runners_context_offers_everything_a_step_sees() -> None:
     wanted = {n for n in [*vars(StepContext), *StepContext.__annotations__] if not n.startswith("_")}
     offered = {n for n in dir(RunContext) if not n.startswith("_")} | {"call", "timeout"}  # (set in __init__)
     assert wanted and wanted <= offered, wanted - offered
+
+
+def test_the_tests_mirror_the_package_layout() -> None:
+    """tests/<package>/ holds the tests of robots/<package>/ (tests/packs/sera/sandbox/ those of the Sera pack's
+    sandbox); only tests/project/ (the repository as a whole) has no package of its own."""
+    folders = sorted({p.parent.relative_to(ROOT / "tests") for p in (ROOT / "tests").rglob("test_*.py")})
+    strays = [f"tests/{f}" for f in folders
+              if f != Path(".") and f != Path("project") and not any((ROOT / "robots" / f).glob("*.py"))]
+    assert strays == [], "test folders that mirror no package of robots/ (move the tests to their package's folder)"
+    assert len(folders) >= 15  # the walk found the layout

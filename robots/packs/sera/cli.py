@@ -45,11 +45,19 @@ def sandbox_serve(
             spec[key] = int(value) if value.lstrip("-").isdigit() else value
         faults.append(spec)
 
+    from robots.packs.sera.sandbox.spa_api import configured_latency
+
+    try:
+        configured_latency()
+    except ValueError as e:  # ROBOTS_SANDBOX_APP_LATENCY
+        err.print(f"error: {e}", markup=False)
+        raise typer.Exit(2) from None
+
     def ready(url: str) -> None:
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
-        err.print("sandbox Sera portal ready; `robots sandbox credentials` shows the demo account. Ctrl-C stops.",
-                  markup=False)
+        err.print(f"sandbox Sera portal ready (its single-page app: {url}/app/); `robots sandbox credentials` shows "
+                  "the demo account. Ctrl-C stops.", markup=False)  # fmt: skip
 
     try:
         serve_forever(host, port, seed, size, ready, faults=faults or None)

@@ -147,8 +147,8 @@ class World:
         try:
             with prepare_run(flow, trigger="bdd", home=self.home, store=store, portal_url=self.tenant_url,
                              adapt_portal=self._for_tenant, secrets=lambda portal: dict(self.secrets or {}),
-                             listener=listener) as launch:
-                record = launch.run(vars={**self.vars, **(vars or {})})
+                             listener=listener, vars={**self.vars, **(vars or {})}) as launch:
+                record = launch.run()
         finally:
             store.close()
         self.record = record

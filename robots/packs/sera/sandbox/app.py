@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,6 +112,7 @@ class RequestInfo:
     whats_new: bool = False
     cookie_banner: bool = False
     faults: list[str] = field(default_factory=list)
+    latency_ms: float | None = None  # the single-page app's data-call delay (spa_api.py), in the request log
 
 
 def info(request_or_scope: Request | Scope) -> RequestInfo:
@@ -233,6 +235,7 @@ class Sandbox:
         self.faults = FaultState()
         self.baseline_faults: list[Any] = []  # given at start; a reset switches them back on (see SandboxServer)
         self.requests: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
+        self.on_reset: list[Callable[[], None]] = []  # more state a reset restores (the single-page app's latency)
         self.tenants = {
             slug: TenantData(
                 TENANTS[slug],
@@ -266,6 +269,8 @@ class Sandbox:
             self.faults.set(parse_fault(fault.to_json()))  # a fresh copy: percentages replay from the start
         self.clock.reset()
         self.requests.clear()
+        for restore in self.on_reset:
+            restore()
         return self.customer_count()
 
     def close(self) -> None:
@@ -355,6 +360,8 @@ class _Guard:
                 }
                 if meta.faults:
                     entry["faults"] = meta.faults
+                if meta.latency_ms is not None:
+                    entry["latency_ms"] = meta.latency_ms
                 mode = next((v for k, v in scope.get("headers", ()) if k == b"sec-fetch-mode"), None)
                 if mode is not None:  # a browser's request: "navigate" (a page load) or "cors" (a script's fetch)
                     entry["fetch_mode"] = mode.decode("latin-1")
@@ -503,10 +510,13 @@ def create_app(
     clock: SandboxClock | None = None,
     policy: AuthPolicy | None = None,
     tenant_db_paths: dict[str, Path] | None = None,
+    app_latency: tuple[float, float] | None = None,
+    spa_dir: Path | None = None,
 ) -> FastAPI:
     """The portal over the database at `db_path` (the primary tenant's; a copy the app may change, reset
-    restores it) and, optionally, other tenants' databases."""
-    from . import control, office, pages
+    restores it) and, optionally, other tenants' databases. `app_latency`: the single-page app's delay per data call
+    (min, max ms; None: ROBOTS_SANDBOX_APP_LATENCY); `spa_dir`: its build (None: the cached build of its sources)."""
+    from . import control, office, pages, spa_api
 
     clock = clock or SandboxClock()
     paths = {PRIMARY: Path(db_path), **{k: Path(v) for k, v in (tenant_db_paths or {}).items()}}
@@ -549,6 +559,7 @@ def create_app(
     _register_sign_in(app, portal)
     office.register(app, portal)  # first: its /customers/new and /jobs/new win over /customers/{id}, /jobs/{id}
     pages.register(app, portal)
+    spa_api.register(app, portal, app_latency=app_latency, spa_dir=spa_dir)
     control.register(app, portal)
     return app
 

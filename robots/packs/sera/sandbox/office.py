@@ -113,6 +113,80 @@ def _list_page(tenant: Any, select: str, count_sql: str, where: list[str], param
     return total, number, pages, rows
 
 
+def validate_customer(form: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The customer form's errors by field (the portal's words) and its cleaned values; shared by the page's form
+    and the single-page app's JSON endpoint (spa_api.py)."""
+    errors: dict[str, str] = {}
+    name = " ".join(form["name"].split())
+    if not name:
+        errors["name"] = "Enter the customer's name."
+    elif len(name) > 120:
+        errors["name"] = "The name can be at most 120 characters."
+    if form["type"] not in fmt.TYPE_LABELS:
+        errors["type"] = "Choose Residential or Commercial."
+    if form["status"] not in fmt.STATUS_LABELS:
+        errors["status"] = "Choose a status."
+    email = form["email"].strip()
+    if email and not _EMAIL.match(email):
+        errors["email"] = "Enter an e-mail address like name@example.com."
+    digits = re.sub(r"\D", "", form["phone"])
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if form["phone"].strip() and len(digits) != 10:
+        errors["phone"] = "Enter a 10-digit US phone number like (512) 555-0143."
+    if not form["city"].strip():
+        errors["city"] = "Enter the city of the service address."
+    state = form["state"].strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", state):
+        errors["state"] = "Enter the two-letter state code, e.g. TX."
+    if not email and not digits:
+        errors.setdefault("email", "Give at least an e-mail address or a phone number.")
+    return errors, {"name": name, "email": email or None, "phone": digits or None, "city": form["city"].strip(),
+                    "state": state, "type": form["type"], "status": form["status"]}  # fmt: skip
+
+
+def update_customer(tenant: Any, customer_id: int, clean: dict[str, Any], now: str) -> None:
+    """Write an edited customer (values from validate_customer): one write of "customers"."""
+    tenant.write("customers", [(
+        "UPDATE customers SET name = ?, type = ?, email = ?, phone = ?, city = ?, state = ?, status = ?, "
+        "modified_at = ? WHERE id = ?",
+        [clean["name"], clean["type"], clean["email"], clean["phone"], clean["city"], clean["state"],
+         clean["status"], now, customer_id],
+    )])  # fmt: skip
+
+
+def create_work_order(tenant: Any, *, customer_id: int, location_id: int, job_type: str, priority: str, summary: str,
+                      start_utc: str | None, end_utc: str | None, arrival: str, total_cents: int, by: str, now: str,
+                      reference: str = "", lines: list[dict[str, Any]] | None = None) -> int:  # fmt: skip
+    """Write a new work order (checked values; scheduled when it has a start), its history and lines: one write of
+    "work_orders". Shared by the new-work-order page and the single-page app's JSON endpoint. Returns its id."""
+    wid = int(tenant.query("SELECT MAX(id) FROM work_orders")[0][0]) + 1
+    status = "scheduled" if start_utc else "unscheduled"
+    window = arrival or (arrival_window(start_utc, tenant.zone) if start_utc else None)
+    summary = " ".join(summary.split()) or job_type
+    statements: list[tuple[str, list[Any]]] = [
+        ("INSERT INTO work_orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+         [wid, f"WO-{wid - 50001 + 10001}", customer_id, job_type, priority, summary, status,
+          start_utc, end_utc, total_cents, now, now, location_id, window]),
+        ("INSERT INTO work_order_history (work_order_id, status, at, by, reason) VALUES (?, 'unscheduled', ?, ?, "
+         "NULL)", [wid, now, by]),
+    ]  # fmt: skip
+    if status == "scheduled":
+        statements.append(("INSERT INTO work_order_history (work_order_id, status, at, by, reason) VALUES "
+                           "(?, 'scheduled', ?, ?, NULL)", [wid, now, by]))  # fmt: skip
+    if reference:
+        statements.append(("INSERT INTO work_order_references VALUES (?, ?)", [wid, reference]))
+    for line in lines or ():
+        statements.append((
+            "INSERT INTO line_items (work_order_id, pricebook_item_id, description, quantity, unit_price_cents, "
+            "total_cents, taxable) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [wid, line["id"], line["name"], line["qty"], line["price_cents"],
+             round(line["qty"] * line["price_cents"]), line["taxable"]],
+        ))  # fmt: skip
+    tenant.write("work_orders", statements)
+    return wid
+
+
 def register(app: FastAPI, portal: SandboxPortal) -> None:  # noqa: C901 - one route table, read top to bottom
     sandbox = portal.sandbox
 
@@ -773,35 +847,6 @@ def register(app: FastAPI, portal: SandboxPortal) -> None:  # noqa: C901 - one r
                       form=values, errors=errors or {}, error=error, customer=customer, action=action,
                       type_labels=fmt.TYPE_LABELS, status_labels=fmt.STATUS_LABELS)  # fmt: skip
 
-    def customer_errors(form: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
-        errors: dict[str, str] = {}
-        name = " ".join(form["name"].split())
-        if not name:
-            errors["name"] = "Enter the customer's name."
-        elif len(name) > 120:
-            errors["name"] = "The name can be at most 120 characters."
-        if form["type"] not in fmt.TYPE_LABELS:
-            errors["type"] = "Choose Residential or Commercial."
-        if form["status"] not in fmt.STATUS_LABELS:
-            errors["status"] = "Choose a status."
-        email = form["email"].strip()
-        if email and not _EMAIL.match(email):
-            errors["email"] = "Enter an e-mail address like name@example.com."
-        digits = re.sub(r"\D", "", form["phone"])
-        if len(digits) == 11 and digits.startswith("1"):
-            digits = digits[1:]
-        if form["phone"].strip() and len(digits) != 10:
-            errors["phone"] = "Enter a 10-digit US phone number like (512) 555-0143."
-        if not form["city"].strip():
-            errors["city"] = "Enter the city of the service address."
-        state = form["state"].strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", state):
-            errors["state"] = "Enter the two-letter state code, e.g. TX."
-        if not email and not digits:
-            errors.setdefault("email", "Give at least an e-mail address or a phone number.")
-        return errors, {"name": name, "email": email or None, "phone": digits or None, "city": form["city"].strip(),
-                        "state": state, "type": form["type"], "status": form["status"]}  # fmt: skip
-
     def customer_fields(name: str, type: str, email: str, phone: str, city: str, state: str,
                         status: str) -> dict[str, str]:  # fmt: skip
         return {"name": name, "type": type, "email": email, "phone": phone, "city": city, "state": state,
@@ -822,7 +867,7 @@ def register(app: FastAPI, portal: SandboxPortal) -> None:  # noqa: C901 - one r
         form = customer_fields(name, type, email, phone, city, state, status)
         if not csrf_ok(request, csrf_token):
             return customer_form(request, 400, form=form, error=MSG_FORM_EXPIRED)
-        errors, clean = customer_errors(form)
+        errors, clean = validate_customer(form)
         if errors:
             return customer_form(request, 422, form=form, errors=errors)
         cid = int(tenant.query("SELECT COALESCE(MAX(id), 1000) FROM customers")[0][0]) + 1
@@ -859,15 +904,10 @@ def register(app: FastAPI, portal: SandboxPortal) -> None:  # noqa: C901 - one r
         form = customer_fields(name, type, email, phone, city, state, status)
         if not csrf_ok(request, csrf_token):
             return customer_form(request, 400, customer=customer, form=form, error=MSG_FORM_EXPIRED)
-        errors, clean = customer_errors(form)
+        errors, clean = validate_customer(form)
         if errors:
             return customer_form(request, 422, customer=customer, form=form, errors=errors)
-        tenant.write("customers", [(
-            "UPDATE customers SET name = ?, type = ?, email = ?, phone = ?, city = ?, state = ?, status = ?, "
-            "modified_at = ? WHERE id = ?",
-            [clean["name"], clean["type"], clean["email"], clean["phone"], clean["city"], clean["state"],
-             clean["status"], now_utc(), customer["id"]],
-        )])  # fmt: skip
+        update_customer(tenant, customer["id"], clean, now_utc())
         return portal.redirect(request, f"/customers/{customer['id']}?saved=updated")
 
     # -- XHR endpoints behind the new-work-order form --------------------------------------------------
@@ -1034,31 +1074,12 @@ def register(app: FastAPI, portal: SandboxPortal) -> None:  # noqa: C901 - one r
         if errors:
             return job_form(request, 422, form=form, errors=errors)
         assert customer is not None and location is not None
-        wid = int(tenant.query("SELECT MAX(id) FROM work_orders")[0][0]) + 1
-        now = now_utc()
-        status = "scheduled" if start_utc else "unscheduled"
-        window = form["arrival_window"] or (arrival_window(start_utc, tenant.zone) if start_utc else None)
-        summary = " ".join(form["summary"].split()) or form["job_type"]
-        statements: list[tuple[str, list[Any]]] = [
-            ("INSERT INTO work_orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
-             [wid, f"WO-{wid - 50001 + 10001}", customer["id"], form["job_type"], form["priority"], summary, status,
-              start_utc, end_utc, subtotal, now, now, location["id"], window]),
-            ("INSERT INTO work_order_history (work_order_id, status, at, by, reason) VALUES (?, 'unscheduled', ?, ?, "
-             "NULL)", [wid, now, user.display_name]),
-        ]  # fmt: skip
-        if status == "scheduled":
-            statements.append(("INSERT INTO work_order_history (work_order_id, status, at, by, reason) VALUES "
-                               "(?, 'scheduled', ?, ?, NULL)", [wid, now, user.display_name]))  # fmt: skip
-        if form["reference"]:
-            statements.append(("INSERT INTO work_order_references VALUES (?, ?)", [wid, form["reference"]]))
-        for line in lines:
-            statements.append((
-                "INSERT INTO line_items (work_order_id, pricebook_item_id, description, quantity, unit_price_cents, "
-                "total_cents, taxable) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [wid, line["id"], line["name"], line["qty"], line["price_cents"],
-                 round(line["qty"] * line["price_cents"]), line["taxable"]],
-            ))  # fmt: skip
-        tenant.write("work_orders", statements)
+        wid = create_work_order(
+            tenant, customer_id=customer["id"], location_id=location["id"], job_type=form["job_type"],
+            priority=form["priority"], summary=form["summary"], start_utc=start_utc, end_utc=end_utc,
+            arrival=form["arrival_window"], total_cents=subtotal, by=user.display_name, now=now_utc(),
+            reference=form["reference"], lines=lines,
+        )  # fmt: skip
         return portal.redirect(request, f"/jobs/{wid}?created=1")
 
     # -- attachments (upload with checksum, iframe viewer), print preview ---------------------------------

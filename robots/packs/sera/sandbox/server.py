@@ -55,11 +55,15 @@ class SandboxServer:
         cache_dir: Path | None = None,
         startup_timeout: float = 15.0,
         faults: Sequence[dict[str, Any]] | None = None,
+        app_latency: str | None = None,
+        spa_dir: Path | None = None,
     ) -> None:
         """`faults`: switched on at start, in the same JSON form as POST /_sandbox/faults (e.g.
         `[{"name": "layout_b"}]`); they are this server's baseline, so `/_sandbox/reset` switches them back
         on (DELETE /_sandbox/faults still clears them until the next reset). A bad fault raises ValueError
-        here, before anything starts."""
+        here, before anything starts. `app_latency`: the single-page app's delay per data call, "MIN-MAX" ms
+        (None: ROBOTS_SANDBOX_APP_LATENCY; a bad one raises ValueError here too); `spa_dir`: the app's build
+        (None: the cached build of its sources)."""
         self.seed = seed
         self.size = size
         self.host = host
@@ -67,6 +71,10 @@ class SandboxServer:
         self.cache_dir = cache_dir
         self.startup_timeout = startup_timeout
         self.faults = [parse_fault(dict(f)) for f in faults or ()]
+        from .spa_api import configured_latency, parse_latency
+
+        self.app_latency = configured_latency() if app_latency is None else parse_latency(app_latency, "app_latency")
+        self.spa_dir = spa_dir
         self._server: _ThreadServer | None = None
         self._thread: threading.Thread | None = None
         self._db_path: Path | None = None
@@ -96,6 +104,8 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         if self._server is not None:
             raise RuntimeError("the sandbox server is already running")
+        from .spa_build import build_dir as spa_build_dir
+
         snapshots = {slug: ensure_snapshot(self.seed, self.size, self.cache_dir, slug) for slug in TENANTS}
         sock: socket.socket | None = None
         try:
@@ -106,7 +116,8 @@ class SandboxServer:
                 shutil.copyfile(snapshot, name)
             self._db_path = self._tenant_db_paths[PRIMARY]
             others = {k: v for k, v in self._tenant_db_paths.items() if k != PRIMARY}
-            self._app = create_app(self._db_path, tenant_db_paths=others)
+            self._app = create_app(self._db_path, tenant_db_paths=others, app_latency=self.app_latency,
+                                   spa_dir=self.spa_dir if self.spa_dir is not None else spa_build_dir(self.cache_dir))
             sandbox = self._app.state.sandbox
             sandbox.baseline_faults = list(self.faults)
             for fault in self.faults:

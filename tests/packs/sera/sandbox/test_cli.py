@@ -4,6 +4,7 @@ demo account."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -80,3 +81,11 @@ def test_an_unknown_fault_is_an_input_error():
                            "nope"], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stderr.startswith("error: --fault: unknown fault 'nope'; expected one of latency, ")
+
+
+def test_a_bad_app_latency_is_an_input_error():
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "sandbox", "serve", "--size", "small"],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "ROBOTS_SANDBOX_APP_LATENCY": "slow"})  # fmt: skip
+    assert (done.returncode, done.stderr) == (2, "error: ROBOTS_SANDBOX_APP_LATENCY must be a delay in milliseconds, "
+                                                 "MIN-MAX like 150-400 or one number like 200; got 'slow'\n")
