@@ -11,6 +11,7 @@ RobotsError
 ├── TechnicalError             the machinery failed (timeout, crash, drift): exit code 3, retryable
 │   ├── BrowserError           Chrome or chromedriver could not start or died
 │   ├── PortalUnreachable      the portal's host did not answer (DNS, refused, TLS)
+│   ├── PortalFailed           the portal answered the page a step waits on with an HTTP error (4xx/5xx)
 │   ├── StepTimeout            a wait ran out of time
 │   ├── ElementNotFound        no candidate of a selector matched
 │   └── ScrapeError            a page did not have the shape a scraper expects (drift)
@@ -132,6 +133,11 @@ class BrowserError(TechnicalError):
 
 class PortalUnreachable(TechnicalError):
     """The browser could not reach the portal at all (name not resolved, connection refused, TLS)."""
+
+
+class PortalFailed(TechnicalError):
+    """The page a step waits on is the portal's answer with an HTTP error status (its 500 page, its 404 or
+    maintenance page): the element will never come, so the wait ends at once with the portal's answer."""
 
 
 class PortalThrottled(TechnicalError):

@@ -13,6 +13,7 @@ from robots.errors import (
     BrowserError,
     ElementNotFound,
     Interrupted,
+    PortalFailed,
     PortalUnreachable,
     RobotsError,
     StepTimeout,
@@ -23,6 +24,13 @@ from robots.locators import Selector
 #: current_url on its own error page; the document knows better)
 ERROR_PAGE_JS = ("const m = document.body && document.body.innerText.match(/\\b(ERR_[A-Z_]+)\\b/);"
                  "return [document.URL, m ? m[1] : null];")
+
+#: the current document's HTTP status and URL when the portal answered it with an error (4xx/5xx), once the
+#: document is parsed (its own elements are looked for first); null otherwise. The Navigation Timing entry holds the
+#: main document's status (Chrome 109 and later); a document without one (about:blank, a page of Chrome) is no error.
+FAILED_DOCUMENT_JS = ("const n = performance.getEntriesByType('navigation')[0];"
+                      "return n && n.responseStatus >= 400 && document.readyState !== 'loading'"
+                      " ? [n.responseStatus, document.URL] : null;")
 
 _MISMATCH = re.compile(r"only supports Chrome version (\d+).*?Current browser version is (\d+)", re.S)
 
@@ -61,6 +69,17 @@ def check_error_page(url: str, doc_url: str, code: str | None) -> None:
     """Raise when the browser shows its own error page (what ERROR_PAGE_JS read) instead of `url`."""
     if doc_url.startswith("chrome-error://"):
         raise PortalUnreachable(f"could not reach {url}: {code or 'the browser showed its error page'}")
+
+
+def portal_failed(status: int, url: str, method: str | None, waiting_for: str) -> PortalFailed:
+    """The portal answered the page a wait is on with an HTTP error: say so, with the request (path and query: the
+    run's masker hides the secrets a URL may hold when the error is recorded or printed)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request = f"{method} {target}" if method else target
+    return PortalFailed(f"the portal answered HTTP {status} on {request} (while waiting for {waiting_for})")
 
 
 def not_found(selector: Selector, state: str, timeout: float, url: str) -> ElementNotFound:

@@ -18,13 +18,23 @@ selectors_app = typer.Typer(help="Selector catalogs.", no_args_is_help=True)
 def selectors_check(
     url: Annotated[str, typer.Argument(help="the page to check")],
     catalog: Annotated[Path, typer.Option(help="a catalog file, e.g. selectors/<portal>/login.yaml")],
+    sign_in: Annotated[Path | None, typer.Option(
+        "--sign-in", "--flow", help="run this flow first (e.g. flows/<portal>/sign_in.yaml), then check URL in its "
+                                    "browser: pages behind the sign-in")] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for the --sign-in flow")] = None,
+    portal_url: Annotated[str | None, typer.Option(help="the portal the --sign-in flow signs in to; default: "
+                                                        "URL's scheme, host and port")] = None,
 ) -> None:
     """Open URL in Chrome and show which candidates of each selector match there (first one wins; a later one
-    is drift). Exit 1 when some selector has no matching candidate."""
+    is drift). Exit 1 when some selector has no matching candidate. With --sign-in FLOW, the flow runs first (its
+    secrets found as `robots run` finds them) and URL is checked in the browser it signed in."""
     from robots.browser.check import check_catalog
 
     try:
-        landed, results = check_catalog(url, catalog)
+        if sign_in is None:
+            landed, results = check_catalog(url, catalog)
+        else:
+            landed, results = _check_signed_in(url, catalog, sign_in, var or [], portal_url)
     except RobotsError as e:
         raise fail(e) from None
     table = Table(show_edge=False, box=None)
@@ -47,3 +57,36 @@ def selectors_check(
               + (f"; none of the candidates of {', '.join(broken)} match" if broken else ""), markup=False)
     if broken:
         raise typer.Exit(1)
+
+
+def _check_signed_in(url: str, catalog_file: Path, flow_path: Path, var: list[str],
+                     portal_url: str | None) -> tuple[str, list[Any]]:
+    """Run the sign-in flow like `robots run` (recorded as a run), then check URL in the browser it signed in."""
+    from urllib.parse import urlsplit
+
+    from robots.browser.check import count_candidates, load_catalog
+    from robots.cli.common import home, parse_vars
+    from robots.engine import resolve_vars
+    from robots.errors import BusinessFailure, TechnicalError
+    from robots.flow.loader import load_flow
+    from robots.run.launch import prepare_run
+
+    catalog = load_catalog(catalog_file)
+    flow = load_flow(flow_path)
+    vars_ = parse_vars(var)
+    resolve_vars(flow, vars_)  # bad vars are input errors before anything starts
+    parts = urlsplit(url)
+    seen: dict[str, Any] = {}
+
+    def check(browser: Any) -> None:
+        browser.open(url)
+        seen["landed"], seen["results"] = browser.url, count_candidates(browser, catalog)
+
+    portal_url = portal_url or f"{parts.scheme}://{parts.netloc}"
+    with prepare_run(flow, trigger="cli", home=home(), portal_url=portal_url,
+                     near=flow.path.parent.resolve()) as launch:
+        record = launch.run(vars=vars_, then=check)
+    if record.status != "passed":
+        kind = BusinessFailure if record.status == "failed" else TechnicalError
+        raise kind(f"{flow_path} did not sign in (run {record.run_id} {record.status}): {record.error_message}")
+    return seen["landed"], seen["results"]

@@ -225,6 +225,7 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
         for fname, key, problem in call.args.check_in_flow(outputs=outputs):
             apath = _arg_path(located, call) + (fname, key)
             issues.append(located.issue(apath, f"{call.where}.{call.kind}.{fname}", problem, key=True))
+    issues += _setup_issues(located, steps, finally_steps)
     if issues:
         raise FlowError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))
     return Flow(
@@ -303,6 +304,18 @@ def _template_issues(located: Located, raw_steps: Any, raw_finally: Any, names: 
             if problem:
                 issues.append(located.issue(tpath, wh, problem))
     return issues
+
+
+def _setup_issues(located: Any, steps: tuple[StepCall, ...], finally_steps: tuple[StepCall, ...]) -> list[FlowIssue]:
+    """`setup: true` is for the top-level steps of `steps:` (--from-step runs them before the range it selects);
+    anywhere else it would promise what no run does."""
+    top = {id(c) for c in steps}
+    rule = ("only a top-level step of `steps:` can be marked `setup: true` (--from-step runs it before the steps it "
+            "selects)")
+    return [located.issue(_arg_path(located, call) + ("setup",), f"{call.where}.{call.kind}.setup",
+                          rule + ("; `finally` steps always run" if call.where.startswith("finally")
+                                  else "; mark the top-level step that holds this one"), key=True)
+            for call in _walk((*steps, *finally_steps)) if call.args.setup and id(call) not in top]
 
 
 def resolve_call(flow_path: Path, target: str) -> Path:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from robots.flow.vars import resolve_vars, step_range
 from robots.masking import Masker
 from robots.portals import Portal
 from robots.records.model import RunRecord, RunStatus, StepRecord
-from robots.run import lifecycle
+from robots.run import lifecycle, selection
 from robots.run import record as _record
 from robots.run.dryrun import DryRun
 from robots.run.sessions import keep_newest_cookies
@@ -50,6 +50,18 @@ def _shielded() -> Iterator[list[int]]:
             signal.signal(s, h)
 
 
+def _then(then: Callable[[Any], None] | None, state: RunState, status: RunStatus,
+          error: RobotsError | None) -> tuple[RunStatus, RobotsError | None]:
+    """Run.run's `then`: the caller's look at the browser of a run that passed."""
+    if then is None or status != "passed" or state.browser is None:
+        return status, error
+    try:
+        then(state.browser)
+    except RobotsError as e:
+        return ("failed" if isinstance(e, BusinessFailure) else "errored"), e
+    return status, error
+
+
 class Runner:
     """Runs flows. `store` receives the record at start, after each top-level step and at the end."""
 
@@ -73,22 +85,25 @@ class Runner:
     def run(self, flow: Flow, *, vars: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
             portal: Portal | None = None, run_id: str | None = None, dry_run: bool = False,
             from_step: str | None = None, to_step: str | None = None,
-            max_runtime: float | None = None) -> RunRecord:
+            max_runtime: float | None = None, then: Callable[[Any], None] | None = None) -> RunRecord:
         """Execute `flow`; return its final record. Raises InputError (nothing started) for bad vars.
 
         dry_run: nothing is submitted: the writes and the steps that depend on them are recorded as skipped, what
         the writes would have submitted is in the record's `dry_run` (robots.run.dryrun).
         from_step / to_step: run only the top-level steps between these (an index as in `steps[N]`, or a
-        step id), both included; the others are recorded as skipped.
+        step id), both included, and before them the sign-in and the steps marked `setup: true`
+        (robots.run.selection); the others are recorded as skipped.
         max_runtime: seconds; a run still going then is stopped and recorded errored (RunTimedOut).
+        then: called with the browser after a run that passed, before it is quit (`robots selectors check
+        --sign-in` looks at a page in the signed-in browser); a RobotsError it raises ends the run errored.
         A cancel request in the store (`store.request_cancel`) stops the run as `canceled`."""
         # A `record:` names a pack's model; a project's own (models/<pack>.yaml) is found from the flow's folder.
         with contracts.models_near(flow.path.parent.resolve()):
-            return self._run(flow, vars, secrets, portal, run_id, dry_run, from_step, to_step, max_runtime)
+            return self._run(flow, vars, secrets, portal, run_id, dry_run, from_step, to_step, max_runtime, then)
 
     def _run(self, flow: Flow, vars: dict[str, Any] | None, secrets: dict[str, str] | None, portal: Portal | None,
              run_id: str | None, dry_run: bool, from_step: str | None, to_step: str | None,
-             max_runtime: float | None) -> RunRecord:
+             max_runtime: float | None, then: Callable[[Any], None] | None = None) -> RunRecord:
         values = resolve_vars(flow, vars or {})
         first, last = step_range(flow, from_step, to_step)
         state = self._start(flow, values, secrets, portal, run_id, dry_run)
@@ -106,6 +121,7 @@ class Runner:
             status, error = self._steps(flow.steps, state, check_outputs=not partial, only=(first, last))
         try:
             status, error = self._finally(flow, state, status, error)
+            status, error = _then(then, state, status, error)
         finally:
             self._pause_if_asked(state, status, error)
             with _shielded() as got:
@@ -199,7 +215,7 @@ class Runner:
         """Run top-level steps (those in `only`, an inclusive index range); the run's status and error so far."""
         try:
             for n, call in enumerate(calls):
-                if only is not None and not only[0] <= n <= only[1]:
+                if not selection.runs(n, call, state.flow, only):
                     self._skip(call, state, "outside --from-step/--to-step")
                     continue
                 lifecycle.execute(call, state)

@@ -49,6 +49,9 @@ class StepArgs(BaseModel):
                                  description="the id of a write step that this step checks (a read-back or a "
                                              "post-condition probe that reads only the page): --dry-run skips this "
                                              "step when it did not submit that write")
+    setup: bool = Field(False, description="a top-level step that later steps need (it opens or sets what they "
+                                           "work on): --from-step runs it even when it comes before the first "
+                                           "step selected, as it runs the sign-in")
     when: str | None = Field(None, description="a condition; the step runs only when it is true, e.g. "
                                                "`vars.q != ''` (a bare expression or a {{ template }})")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from robots.errors import ElementNotFound, InputError
+from robots.errors import ElementNotFound, InputError, PortalFailed
 from robots.steps.base import SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def dismiss_if_present(ctx: StepContext, args: DismissArgs) -> bool:
     sel = ctx.selector(args.target)
     try:
         ctx.browser.find(sel, args.wait, "clickable")
-    except ElementNotFound:
+    except (ElementNotFound, PortalFailed):  # nothing to dismiss (on the portal's error page the next step says so)
         return False
     ctx.browser.click(sel, ctx.timeout)
     return True

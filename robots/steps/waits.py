@@ -44,7 +44,8 @@ def wait_for(ctx: StepContext, args: WaitForArgs) -> None:
     deadline = time.monotonic() + ctx.timeout
     if args.url is not None:
         part = args.url
-        _until(lambda: part in b.url, deadline, lambda: f"the URL to contain {part!r} (it is {b.url})", ctx.timeout)
+        _until(lambda: part in b.url, deadline, lambda: f"the URL to contain {part!r} (it is {b.url})", ctx.timeout,
+               lambda: b.check_page(f"the URL to contain {part!r}"))
     if args.network_idle:
         b.wait_network_idle(max(deadline - time.monotonic(), 0.1))
     if args.target is None:
@@ -55,17 +56,21 @@ def wait_for(ctx: StepContext, args: WaitForArgs) -> None:
         b.wait_gone(sel, left)
     elif args.count is not None:
         _until(lambda: b.count(sel) == args.count, deadline,
-               lambda: f"{args.count} elements to match '{sel.name}' (found {b.count(sel)})", ctx.timeout)
+               lambda: f"{args.count} elements to match '{sel.name}' (found {b.count(sel)})", ctx.timeout,
+               lambda: b.check_page(f"{args.count} elements to match '{sel.name}'"))
     elif args.text is not None:
         text = args.text
         b.find(sel, left, args.state, fail_on=fail_on)
-        _until(lambda: text in b.text(sel, 1.0), deadline, lambda: f"'{sel.name}' to contain {text!r}", ctx.timeout)
+        _until(lambda: text in b.text(sel, 1.0), deadline, lambda: f"'{sel.name}' to contain {text!r}", ctx.timeout,
+               lambda: b.check_page(f"'{sel.name}' to contain {text!r}"))
     else:
         b.find(sel, left, args.state, fail_on=fail_on)
 
 
-def _until(check: Callable[[], bool], deadline: float, what: Callable[[], str], timeout: float) -> None:
+def _until(check: Callable[[], bool], deadline: float, what: Callable[[], str], timeout: float,
+           page_check: Callable[[], None]) -> None:
     while not check():
+        page_check()  # what is waited for will never come on the portal's error page: say so now
         if time.monotonic() > deadline:
             raise StepTimeout(f"waited {timeout:g} s for {what()}")
         time.sleep(0.05)  # back-off: polling interval of an explicit wait

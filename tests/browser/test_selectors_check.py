@@ -38,3 +38,17 @@ def test_check_shows_first_choices_then_drift_under_layout_b(sandbox):
     drifted = rows(check(sandbox.url).stdout)
     assert ["login.username", "data-cy:login-username", "0"] in drifted
     assert ["login.username", "id:username", "1", "used (drift: an earlier candidate failed)"] in drifted
+
+
+def test_check_signs_in_first_with_a_sign_in_flow(sandbox, sandbox_env, tmp_path):
+    """`--sign-in FLOW` runs the sign-in flow (the secrets as a run finds them), then checks the page behind it."""
+    from robots.testing.helpers import cli_env
+
+    done = subprocess.run([sys.executable, "-m", "robots.cli", "selectors", "check", f"{sandbox.url}/customers",
+                           "--catalog", str(ROOT / "selectors/sera/customers.yaml"),
+                           "--sign-in", str(ROOT / "flows/sera/sign_in.yaml")],
+                          capture_output=True, text=True, timeout=180, check=False,
+                          env={**cli_env(tmp_path), **sandbox_env})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == f"checked on {sandbox.url}/customers: 5 of 5 selectors match"
+    assert ["customers.table", "data-cy:customers-table", "1", "used"] in rows(done.stdout)

@@ -186,6 +186,15 @@ CASES = {
         HEAD + "output: [a]\nsteps:\n  - open: https://x.test/\n",
         ["flow.yaml:3:1: unknown key 'output' (did you mean 'outputs'?)"],
     ),
+    "setup: true on a nested step or a finally step": (
+        HEAD + "steps:\n  - open: {url: 'https://x.test/', setup: true}\n"
+        "  - if:\n      condition: \"1 == 1\"\n      steps:\n        - log: {message: a, setup: true}\n"
+        "finally:\n  - log: {message: b, setup: true}\n",
+        ["flow.yaml:8:29: steps[1].if.steps[0].log.setup: only a top-level step of `steps:` can be marked `setup: "
+         "true` (--from-step runs it before the steps it selects); mark the top-level step that holds this one",
+         "flow.yaml:10:23: finally[0].log.setup: only a top-level step of `steps:` can be marked `setup: true` "
+         "(--from-step runs it before the steps it selects); `finally` steps always run"],
+    ),
     "an empty file": ("", ["flow.yaml:1:1: the file is empty"]),
     "a list instead of a flow": ("- open: https://x.test/\n", ["flow.yaml:1:1: a flow must be a mapping, got a list"]),
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from robots.browser import processes
-from robots.browser.diagnosis import guarded, not_found
+from robots.browser.diagnosis import FAILED_DOCUMENT_JS, guarded, not_found, portal_failed
 from robots.browser.scripts import FIND_JS
 from robots.errors import BusinessFailure, ElementNotFound
 from robots.locators import Selector
@@ -117,10 +117,25 @@ class PageBase:
             found = self._guard(attempt, f"looking for '{selector.name}'")
             if found is not None:
                 return found
-            if self.page_check is not None:
-                self.page_check()
+            self.check_page(f"'{selector.name}'")
             if not poll(deadline):
                 raise not_found(selector, state, timeout, self.url)
+
+    def check_page(self, waiting_for: str) -> None:
+        """Called by every wait after a poll that did not see its condition: end the wait now when what it waits
+        for will never come - the run's own check first (`page_check`: the portal sent the browser to its sign-in
+        page), then the portal's answer: a document it answered with an HTTP error (4xx/5xx: its error, not-found
+        or maintenance page) is PortalFailed naming the status and the request, not a selector timeout later."""
+        if self.page_check is not None:
+            self.page_check()
+        failed = self._guard(lambda: self.driver.execute_script(FAILED_DOCUMENT_JS), "reading the page's answer")
+        if failed:
+            raise portal_failed(int(failed[0]), str(failed[1]), self.request_method(str(failed[1])), waiting_for)
+
+    def request_method(self, url: str) -> str | None:
+        """The HTTP method of the document request for `url` (from the network log: robots.browser.page.evidence);
+        None when unknown."""
+        return None
 
     def _matched(self, selector: Selector, index: int) -> None:
         self.matches.append((selector, index))

@@ -44,8 +44,9 @@ class Elements(PageBase):
             if hit is not None:
                 self._matched(selectors[hit[0]], hit[1])
                 return int(hit[0])
+            names = ", ".join(f"'{s.name}'" for s in selectors)
+            self.check_page(names if len(selectors) == 1 else f"one of {names}")
             if not poll(deadline):
-                names = ", ".join(f"'{s.name}'" for s in selectors)
                 raise ElementNotFound(f"none of {names} appeared within {timeout:g} s on {self.url}")
 
     # ----- actions

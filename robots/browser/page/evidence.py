@@ -73,6 +73,15 @@ class Evidence(PageBase):
             elif method == "Network.loadingFailed" and rid in pending:
                 pending[rid]["error"] = params.get("errorText")
 
+    def request_method(self, url: str) -> str | None:
+        """The method of the last document request for `url` in the network log (a form's POST, a link's GET)."""
+        self.drain_network()
+        wanted = url.split("#", 1)[0]
+        for rec in reversed(self._network):
+            if rec.get("type") == "Document" and str(rec.get("url", "")).split("#", 1)[0] == wanted:
+                return str(rec.get("method") or "") or None
+        return None
+
     def _log(self, kind: str) -> list[dict[str, Any]]:
         # The W3C command behind ChromiumDriver.get_log, which a Remote driver lacks (a Grid forwards it).
         return self.driver.execute("getLog", {"type": kind})["value"]

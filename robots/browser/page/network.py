@@ -66,6 +66,7 @@ class Network(PageBase):
         deadline = time.monotonic() + timeout
         probe = "const r = window.__robots; return !r || (r.pending === 0 && Date.now() - r.last >= arguments[0]);"
         while not self.script(probe, quiet_ms):
+            self.check_page("the page's requests to settle")
             if not poll(deadline):
                 raise StepTimeout(f"the page's requests did not settle within {timeout:g} s ({self.url})")
 
@@ -73,6 +74,7 @@ class Network(PageBase):
         deadline = time.monotonic() + timeout
         probe = "const r = window.__robots; return !!r && r.done.some(u => u.includes(arguments[0]));"
         while not self.script(probe, url_part):
+            self.check_page(f"a request to a URL containing {url_part!r}")
             if not poll(deadline):
                 raise StepTimeout(f"no request to a URL containing {url_part!r} completed within {timeout:g} s "
                                   f"on {self.url}")
