@@ -12,7 +12,7 @@ import pytest
 from robots.testing import run_flow_cli
 
 HERE = Path(__file__).parent
-ROOT = HERE.parents[1]
+ROOT = HERE.parents[2]
 VOLATILE = ("source_url", "scraped_at")
 
 pytestmark = pytest.mark.browser
