@@ -1,16 +1,43 @@
-"""Helpers for the sandbox tests: a browser-like sign-in over plain HTTP, and the sandbox clock."""
+"""Helpers for the sandbox tests: a browser-like sign-in over plain HTTP, the sandbox clock, and a plain headless
+Chromium (Selenium itself, not robots' launcher: these tests are about the portal, not the runner)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pyotp
 from bs4 import BeautifulSoup
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from robots.packs.sera.sandbox import credentials, users
+
+
+@contextlib.contextmanager
+def plain_chrome(prefix: str) -> Iterator[WebDriver]:
+    """A headless Chromium with a fresh profile (its folder named with `prefix`), quit on the way out."""
+    os.environ.setdefault("SE_OFFLINE", "true")
+    with tempfile.TemporaryDirectory(prefix=prefix) as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,900"):  # fmt: skip
+            options.add_argument(flag)
+        driver = webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
 
 # A fixed instant 10 s into a TOTP window, so a test's codes never straddle a window boundary.
 FIXED_NOW = "2026-03-02T15:00:10Z"

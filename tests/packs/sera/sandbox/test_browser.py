@@ -6,42 +6,27 @@ module."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import ElementClickInterceptedException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from robots.packs.sera.sandbox import SandboxServer
 
-from .helpers import FIXED_NOW, login, set_clock
+from .helpers import FIXED_NOW, login, plain_chrome, set_clock
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def chrome() -> Iterator[WebDriver]:
-    os.environ.setdefault("SE_OFFLINE", "true")
-    with tempfile.TemporaryDirectory(prefix="sera-sandbox-chrome-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,900"):  # fmt: skip
-            options.add_argument(flag)
-        driver = webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with plain_chrome("sera-sandbox-chrome-") as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ customer list in place, and saves an edit only when its undo notification closes
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,9 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pyotp
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -29,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from robots.packs.sera.sandbox import SandboxServer, credentials, spa_build
 
-from .helpers import FIXED_NOW, advance_clock, login, sandbox_now, set_clock, user
+from .helpers import FIXED_NOW, advance_clock, login, plain_chrome, sandbox_now, set_clock, user
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -208,19 +204,8 @@ def test_the_build_is_keyed_by_the_apps_sources_and_lockfile(tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def chrome() -> Iterator[WebDriver]:
-    os.environ.setdefault("SE_OFFLINE", "true")
-    with tempfile.TemporaryDirectory(prefix="sera-sandbox-app-chrome-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,900"):  # fmt: skip
-            options.add_argument(flag)
-        driver = webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with plain_chrome("sera-sandbox-app-chrome-") as driver:
+        yield driver
 
 
 @pytest.fixture
