@@ -16,8 +16,8 @@ Feature: A flaky portal never yields a silently short list
     Given the portal answers 100% of requests to "/customers" with errors
     When I run the flow "flows/sera/list_customers.yaml" with:
       | q | Austin |
-    Then the run status is "errored"
-    And the failure class is "ElementNotFound"
+    Then the run errored with "the portal answered HTTP 500 on GET /customers?page_size=50&q=Austin&type=&status=&tag=&modified_since=&sort= (while waiting for 'customers.table')"
+    And the failure class is "PortalFailed"
     And a screenshot of the failing page was saved
 
   Scenario: Without errors the same search passes
