@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import faker
 
 from . import ledger
+from .spa_build import cache_dir
 from .tenants import PRIMARY, TENANTS, Tenant
 
 # Bump when the schema or the generator changes, so stale snapshots are never reused.
@@ -437,13 +438,6 @@ def write_database(path: Path, seed: int, size: str, customers: Iterable[Custome
         conn.commit()
     finally:
         conn.close()
-
-
-def cache_dir() -> Path:
-    from robots.settings import settings
-
-    configured = settings().sandbox_cache
-    return configured if configured else Path.home() / ".cache" / "robots" / "sandbox"
 
 
 def _fingerprint() -> str:

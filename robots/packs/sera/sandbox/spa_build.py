@@ -50,8 +50,8 @@ def build_dir(cache: Path | None = None, source: Path = SOURCE_DIR) -> Path:
 
 
 def cache_dir() -> Path:
-    """The sandbox cache, as data.cache_dir() (imported from here it would bring Faker along: setup.sh runs this
-    file on every call and keeps it quick)."""
+    """The sandbox cache (ROBOTS_SANDBOX_CACHE, else ~/.cache/robots/sandbox), for the data snapshots (data.py) and
+    the app's build. Defined here, not in data.py: setup.sh runs this file on every call, and data.py brings Faker."""
     from robots.settings import settings
 
     configured = settings().sandbox_cache
