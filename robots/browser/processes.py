@@ -14,21 +14,24 @@ from robots.browser.grid_session import end_session
 
 
 def start_time(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or None if gone."""
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or None if gone.
+
+    A zombie is gone: it has exited and holds nothing but its pid, which Linux does not give out again until its
+    parent reaps it. Chrome's helpers become zombies of PID 1 when chromedriver ends before them, and PID 1 may
+    reap them only seconds later; counting them alive made every browser close wait for that."""
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] == "Z":
+        return None
+    return int(fields[19])
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), or None if there is no such process."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    fields = raw[raw.rindex(")") + 2:].split()
-    return int(fields[19])
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
     return raw[raw.rindex(")") + 2:].split()
 
 
