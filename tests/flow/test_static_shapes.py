@@ -1,0 +1,171 @@
+"""`robots validate` checks what flows produce and take (issue 18, cases 1, 2 and 6): a field read from a step's
+output (`steps.wo.output.work_order.numbr`) against the shape that step declares (a record model's fields, a field
+map, a called flow's outputs, `set` values), `output` misspelt, and the syntax of raw `css:` / `xpath:` selectors;
+every problem of a file at once, located, exit 2. Shapes it does not know (a script's result) accept any field,
+so the shipped flows stay valid."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from robots import packs
+from robots.errors import FlowError
+from robots.flow.loader import load_flow, one_pass
+
+REPO = Path(__file__).resolve().parents[2]
+ROBOTS = Path(sys.executable).with_name("robots")  # the venv's console script
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project holding a copy of the Sera robot library (flows/sera), where an ops author adds a flow."""
+    shutil.copytree(REPO / "flows" / "sera", tmp_path / "flows" / "sera")
+    shutil.copytree(REPO / "selectors" / "sera", tmp_path / "selectors" / "sera")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(name: str, text: str) -> str:
+    Path(name).parent.mkdir(parents=True, exist_ok=True)
+    Path(name).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return name
+
+
+def validate(*files: str) -> tuple[int, str, list[str]]:
+    done = subprocess.run([str(ROBOTS), "validate", *files], capture_output=True, text=True, timeout=120,
+                          check=False)
+    return done.returncode, done.stdout, done.stderr.splitlines()
+
+
+def issues(path: str) -> list[str]:
+    with pytest.raises(FlowError) as caught:
+        load_flow(path)
+    return [str(i) for i in caught.value.issues]
+
+
+CASE_1 = """
+    name: close_out
+    portal: sera
+    vars:
+      id: {required: true, type: integer}
+    outputs: [number]
+    steps:
+      - call: {id: wo, flow: get_work_order.yaml, vars: {id: "{{ vars.id }}"}}
+      - set_output:
+          number: "{{ steps.wo.output.work_order.numbr }}"
+    """
+
+
+def test_case_1_a_misspelt_field_of_a_called_flows_output(project: Path) -> None:
+    write("flows/sera/close_out.yaml", CASE_1)
+    assert validate("flows/sera/close_out.yaml") == (2, "", [
+        "flows/sera/close_out.yaml:9:15: steps[1].set_output.number: unknown field 'numbr' in "
+        "'{{ steps.wo.output.work_order.numbr }}' (did you mean 'number'?)",
+        "1 of 1 flow invalid",
+    ])
+
+
+CASE_2 = """
+    name: customer_jobs
+    portal: sera
+    vars:
+      id: {required: true, type: integer}
+    steps:
+      - call: {id: customer, flow: get_customer.yaml, vars: {id: "{{ vars.id }}"}}
+      - call: {flow: list_work_orders.yaml, vars: {customer_id: "{{ steps.customer.outputs.x }}"}}
+    """
+
+
+def test_case_2_outputs_for_output(project: Path) -> None:
+    write("flows/sera/customer_jobs.yaml", CASE_2)
+    assert validate("flows/sera/customer_jobs.yaml") == (2, "", [
+        "flows/sera/customer_jobs.yaml:7:65: steps[1].call.vars.customer_id: unknown key 'outputs' in "
+        "'{{ steps.customer.outputs }}' (did you mean 'output'?)",
+        "1 of 1 flow invalid",
+    ])
+
+
+CASE_6 = """
+    name: raw_selectors
+    portal: sera
+    steps:
+      - click: "css:button[type=submit"
+      - click: "xpath://button[@type='submit'"
+      - extract_list:
+          items: "css:ul.jobs >> li"
+          fields:
+            name: {css: "a..name"}
+    """
+
+
+def test_case_6_raw_selector_syntax(project: Path) -> None:
+    write("flows/sera/raw_selectors.yaml", CASE_6)
+    assert validate("flows/sera/raw_selectors.yaml") == (2, "", [
+        "flows/sera/raw_selectors.yaml:4:12: steps[0].click.target: selector 'css:button[type=submit' is not "
+        "valid CSS: malformed attribute selector at character 7",
+        "flows/sera/raw_selectors.yaml:5:12: steps[1].click.target: selector \"xpath://button[@type='submit'\" is "
+        "not valid XPath: invalid predicate at character 24",
+        "flows/sera/raw_selectors.yaml:7:14: steps[2].extract_list.items: selector 'css:ul.jobs >> li' is not "
+        "valid CSS: the combinator '>' at character 10 must have a selector before it",
+        "flows/sera/raw_selectors.yaml:9:20: steps[2].extract_list.fields.name.css: 'a..name' is not valid CSS: "
+        "malformed class selector at character 2",
+        "1 of 1 flow invalid",
+    ])
+
+
+def test_every_problem_of_a_file_at_once(project: Path) -> None:
+    write("flows/sera/all.yaml", """
+        name: all
+        portal: sera
+        outputs: [number]
+        steps:
+          - call: {id: wo, flow: get_work_order.yaml, vars: {id: 1}}
+          - click: "css:button[type=submit"
+          - log: "{{ steps.wo.outputs }}"
+          - set_output: {number: "{{ steps.wo.output.work_order.numbr }}"}
+        """)
+    assert issues("flows/sera/all.yaml") == [
+        "flows/sera/all.yaml:6:12: steps[1].click.target: selector 'css:button[type=submit' is not valid CSS: "
+        "malformed attribute selector at character 7",
+        "flows/sera/all.yaml:7:10: steps[2].log: unknown key 'outputs' in '{{ steps.wo.outputs }}' "
+        "(did you mean 'output'?)",
+        "flows/sera/all.yaml:8:27: steps[3].set_output.number: unknown field 'numbr' in "
+        "'{{ steps.wo.output.work_order.numbr }}' (did you mean 'number'?)",
+    ]
+
+
+def test_shipped_flows_validate_clean() -> None:
+    """No false positives: every flow the repository ships (flows/**) and every installed pack's flows."""
+    folders = [REPO / "flows", *(p.flows_dir for p in packs.installed().values() if p.flows_dir is not None)]
+    files = sorted({f for folder in folders for f in folder.rglob("*.yaml")})
+    assert len(files) >= 20
+    problems = []
+    with one_pass():
+        for f in files:
+            try:
+                load_flow(f)
+            except FlowError as e:
+                problems += [str(i) for i in e.issues]
+    assert problems == []
+
+
+def test_at_run_time_a_missing_field_fails_the_template_instead_of_passing_an_undefined_on() -> None:
+    """Case 1 at run time: `{{ steps.wo.output.work_order.numbr }}` gave Jinja's Undefined as the output's value,
+    which only failed when the record was saved (PydanticSerializationError, the record left `running`)."""
+    from jinja2 import UndefinedError
+
+    from robots.flow import templating
+
+    context = {"steps": {"wo": {"output": {"work_order": {"number": "WO-1"}}}}}
+    with pytest.raises(UndefinedError, match="^'dict object' has no attribute 'numbr'$"):
+        templating.render({"number": "{{ steps.wo.output.work_order.numbr }}"}, context)
+    with pytest.raises(UndefinedError, match="^'dict object' has no attribute 'numbr'$"):
+        templating.render("{{ [steps.wo.output.work_order.numbr] }}", context)
+    assert templating.render("{{ steps.wo.output.work_order.numbr | default('-') }}", context) == "-"
+    assert templating.render("{{ steps.wo.output.work_order.number }}", context) == "WO-1"
