@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes, pass_eval_context
 from jinja2 import filters as jinja_filters
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
@@ -274,12 +274,23 @@ def _render(value: Any, context: Mapping[str, Any]) -> Any:
             return value
         m = _SINGLE.match(value)
         if m:
-            return _ENV.compile_expression(m.group("expr"), undefined_to_none=False)(**context)
+            return _defined(_ENV.compile_expression(m.group("expr"), undefined_to_none=False)(**context))
         return _ENV.from_string(value).render(**context)
     if isinstance(value, list):
         return [_render(v, context) for v in value]
     if isinstance(value, dict):
         return {k: _render(v, context) for k, v in value.items()}
+    return value
+
+
+def _defined(value: Any) -> Any:
+    """A single expression's value, refused (jinja2.UndefinedError, as any other use of it would be) when it is, or
+    directly holds, an undefined name (`{{ steps.x.output.numbr }}`): passed on, it would fail far from its
+    template, when the output is saved."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else (value,)
+    for item in items:
+        if isinstance(item, Undefined):
+            item._fail_with_undefined_error()
     return value
 
 
