@@ -113,8 +113,8 @@ def test_case_6_raw_selector_syntax(project: Path) -> None:
         "not valid XPath: invalid predicate at character 24",
         "flows/sera/raw_selectors.yaml:7:14: steps[2].extract_list.items: selector 'css:ul.jobs >> li' is not "
         "valid CSS: the combinator '>' at character 10 must have a selector before it",
-        "flows/sera/raw_selectors.yaml:9:20: steps[2].extract_list.fields.name.css: 'a..name' is not valid CSS: "
-        "malformed class selector at character 2",
+        "flows/sera/raw_selectors.yaml:9:21: steps[2].extract_list.fields.name.css: expected a CSS selector "
+        "(malformed class selector at character 2), got 'a..name'",
         "1 of 1 flow invalid",
     ])
 
