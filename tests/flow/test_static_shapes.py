@@ -85,7 +85,7 @@ CASE_2 = """
 def test_case_2_outputs_for_output(project: Path) -> None:
     write("flows/sera/customer_jobs.yaml", CASE_2)
     assert validate("flows/sera/customer_jobs.yaml") == (2, "", [
-        "flows/sera/customer_jobs.yaml:7:65: steps[1].call.vars.customer_id: unknown key 'outputs' in "
+        "flows/sera/customer_jobs.yaml:7:61: steps[1].call.vars.customer_id: unknown key 'outputs' in "
         "'{{ steps.customer.outputs }}' (did you mean 'output'?)",
         "1 of 1 flow invalid",
     ])
@@ -135,7 +135,7 @@ def test_every_problem_of_a_file_at_once(project: Path) -> None:
         "malformed attribute selector at character 7",
         "flows/sera/all.yaml:7:10: steps[2].log: unknown key 'outputs' in '{{ steps.wo.outputs }}' "
         "(did you mean 'output'?)",
-        "flows/sera/all.yaml:8:27: steps[3].set_output.number: unknown field 'numbr' in "
+        "flows/sera/all.yaml:8:26: steps[3].set_output.number: unknown field 'numbr' in "
         "'{{ steps.wo.output.work_order.numbr }}' (did you mean 'number'?)",
     ]
 
