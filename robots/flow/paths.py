@@ -97,10 +97,12 @@ class FlowShapes:
 
     def loop_scope(self, path: tuple) -> Shape | None:
         """What `loop` holds for a template at `path` in the document: inside a for_each's steps, its item's
-        shape and index; None outside every loop."""
-        for k in range(len(path) - 3, -1, -1):
+        shape and index (inside a repeat_until's steps and its `until`, the round); None outside every loop."""
+        for k in range(len(path) - 2, -1, -1):
             kind = path[k]
-            if kind in LOOPS and path[k + 1] in REGISTRY[kind].blocks and isinstance(path[k + 2], int):
+            inside = (path[k + 1] in REGISTRY[kind].blocks and len(path) > k + 2 and isinstance(path[k + 2], int)
+                      if kind in LOOPS else False)
+            if inside or (kind == "repeat_until" and path[k + 1] == "until"):  # (checked after each round, in it)
                 call = self._by_where.get(templating_where(path[:k]))
                 item = ANY
                 if call is not None and call.kind == "for_each":

@@ -107,8 +107,8 @@ def _annotation_shape(annotation: Any, seen: tuple[type, ...]) -> Shape:
 # --------------------------------------------------------------------------------------------- field maps
 def field_map_shape(fields: Mapping[str, Any], what: str = "a row") -> Shape:
     """The records a field map gives (extract_table, extract_detail, extract_list, read_csv): its names (a dotted
-    name is a nested mapping), the label shown beside a field (`raw`, an enum's `raw_<name>`), `each` lists of sub-records, and the provenance
-    every row carries. The values' own shapes are left open."""
+    name is a nested mapping), the label shown beside a field (`raw`, an enum's `raw_<name>`), `each` lists of
+    sub-records, and the provenance every row carries. The values' own shapes are left open."""
     tree: dict[str, Any] = {k: TEXT for k in PROVENANCE}
     for name, spec in fields.items():
         *parents, leaf = name.split(".")

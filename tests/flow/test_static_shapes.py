@@ -169,3 +169,63 @@ def test_at_run_time_a_missing_field_fails_the_template_instead_of_passing_an_un
         templating.render("{{ [steps.wo.output.work_order.numbr] }}", context)
     assert templating.render("{{ steps.wo.output.work_order.numbr | default('-') }}", context) == "-"
     assert templating.render("{{ steps.wo.output.work_order.number }}", context) == "WO-1"
+
+
+SHAPES = """
+    name: shapes
+    portal: sera
+    outputs: [names]
+    steps:
+      - extract_table:
+          id: rows
+          table: customers.table
+          fields:
+            name: {column: Name}
+            address.city: {column: City}
+            status: {column: Status, type: enum, values: [active, inactive]}
+      - for_each:
+          items: steps.rows.output
+          steps:
+            - log: "{{ loop.item.nmae }} {{ loop.item.address.city }} {{ loop.item.raw_status }}"
+      - log: "{{ steps.rows.output.name }} {{ steps.rows.output[0].name }} {{ steps.rows.output | first }}"
+      - http_get: {id: page, url: "https://x.test/"}
+      - extract_detail: {id: labels, target: customer.details}
+      - log: "{{ steps.page.output.anything }} {{ steps.labels.output.whatever }}"
+      - log: "{{ steps.rows.output[0].nickname | default('') }} {{ 'y' if steps.rows.output[0].nick is defined }}"
+      - set: {first: "{{ steps.rows.output[0] }}"}
+      - log: "{{ vars.first.adress }}"
+      - log: "{{ loop.index }}"
+      - set_output: {names: "{{ steps.rows.output | map(attribute='name') | list }}"}
+    """
+
+
+def test_shapes_of_field_maps_loops_lists_and_set_vars(project: Path) -> None:
+    write("flows/sera/shapes.yaml", SHAPES)
+    assert issues("flows/sera/shapes.yaml") == [
+        "flows/sera/shapes.yaml:15:16: steps[1].for_each.steps[0].log: unknown field 'nmae' in "
+        "'{{ loop.item.nmae }}' (did you mean 'name'?)",
+        "flows/sera/shapes.yaml:16:10: steps[2].log: unknown field 'name' in '{{ steps.rows.output.name }}' "
+        "(steps.rows.output is a list: read an item with `| first`, `[0]` or a for_each)",
+        "flows/sera/shapes.yaml:22:10: steps[8].log: unknown field 'adress' in '{{ vars.first.adress }}' "
+        "(did you mean 'address'?)",
+        "flows/sera/shapes.yaml:23:10: steps[9].log: '{{ loop.index }}' is read outside the steps of a for_each or "
+        "repeat_until: loop is set only there",
+    ]
+
+
+def test_at_run_time_a_field_no_validation_could_know_ends_the_run_errored_at_its_step(tmp_path: Path) -> None:
+    """A var's mapping comes from the caller, so validation accepts any field of it; the run fails at the step
+    whose template reads the missing field (exit 3, the record `errored`), no traceback."""
+    from robots.testing.helpers import cli_env, run_flow_cli
+
+    flow = tmp_path / "typo.yaml"
+    flow.write_text("name: typo\nvars:\n  wo: {type: mapping, default: {work_order: {number: WO-1}}}\n"
+                    "outputs: [number]\nsteps:\n  - set_output: {number: \"{{ vars.wo.work_order.numbr }}\"}\n")
+    run = run_flow_cli([str(flow)], tmp_path / "home")
+    assert (run.returncode, run.stdout) == (3, ""), run.stderr
+    assert run.stderr.splitlines()[-1] == (
+        "error: steps[0].set_output: template failed: 'dict object' has no attribute 'numbr'")
+    assert "Traceback" not in run.stderr
+    shown = subprocess.run([str(ROBOTS), "runs", "show", run.run_id, "--json"], capture_output=True, text=True,
+                           env=cli_env(tmp_path / "home"), timeout=60, check=True)
+    assert '"status": "errored"' in shown.stdout
