@@ -103,7 +103,7 @@ class FlowShapes:
             inside = (path[k + 1] in REGISTRY[kind].blocks and len(path) > k + 2 and isinstance(path[k + 2], int)
                       if kind in LOOPS else False)
             if inside or (kind == "repeat_until" and path[k + 1] == "until"):  # (checked after each round, in it)
-                call = self._by_where.get(templating_where(path[:k]))
+                call = self._by_where.get(_where(path[:k]))
                 item = ANY
                 if call is not None and call.kind == "for_each":
                     items = self.value(call.args.items, self.loop_scope(path[:k]))  # type: ignore[attr-defined]
@@ -124,8 +124,10 @@ class FlowShapes:
             items = [self._expression(n, scope) for n in node.items]
             return list_of(functools.reduce(Shape.union, items) if items else ANY)
         if isinstance(node, nodes.Dict):
-            if all(isinstance(p.key, nodes.Const) and isinstance(p.key.value, str) for p in node.items):
-                return record({p.key.value: self._expression(p.value, scope) for p in node.items}, "a mapping")
+            keys = [p.key.value if isinstance(p.key, nodes.Const) else None for p in node.items]
+            if all(isinstance(k, str) for k in keys):
+                return record({str(k): self._expression(p.value, scope) for k, p in zip(keys, node.items, strict=True)},
+                              "a mapping")
             return ANY
         chain = _chain(node)
         if chain is None or chain[2]:
@@ -206,7 +208,7 @@ def _shown(root: str, parts: tuple[Part, ...]) -> str:
     return root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
-def templating_where(path: tuple) -> str:
+def _where(path: tuple) -> str:
     """A document path as a step's `where` (steps[2].for_each.steps[0])."""
     out = ""
     for p in path:

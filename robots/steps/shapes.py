@@ -24,7 +24,7 @@ class Shape:
     kind: Kind = "any"
     fields: Mapping[str, Shape] = field(default_factory=dict)
     item: Shape | None = None
-    #: what it is, for messages ("a sera.work_order_detail record")
+    #: what it is, for messages ("a shop.order record")
     name: str = ""
 
     def union(self, other: Shape) -> Shape:
@@ -62,7 +62,7 @@ class ShapeSource(Protocol):
         """A called flow's outputs (a record of its declared outputs)."""
 
     def record_model(self, name: str) -> Shape:
-        """The shape of a registered record model's records (`sera.customer`)."""
+        """The shape of a registered record model's records (`shop.order`)."""
 
 
 # ------------------------------------------------------------------------------------------ record models
