@@ -5,6 +5,7 @@ A flow with any problem never starts a browser."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from robots.flow.issues import describe, pydantic_issues
 from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
 from robots.flow.paths import FlowShapes
 from robots.flow.stepcalls import StepParser
+from robots.flow.vars import given_problem
 from robots.flow.yamlsrc import Located, load_located, read_source, where
 from robots.scrape import contracts
 from robots.selectors_catalog import SelectorCatalog
@@ -375,11 +377,16 @@ def _load_calls(located: Located, steps: list[StepCall], flow_path: Path, stack:
                 continue
         sub = subflows[key]
         given = call.args.vars  # type: ignore[attr-defined]
-        for name in given:
+        for name, value in given.items():
             if name not in sub.vars:
                 issues.append(located.issue(_arg_path(located, call) + ("vars", name), f"{call.where}.call.vars",
                                             f"'{target}' has no var '{name}'{suggest(name, list(sub.vars))}",
                                             key=True))
+            elif not templating.is_template(json.dumps(value, default=str)):  # a template: checked once rendered
+                problem = given_problem(name, value, sub.vars[name])
+                if problem is not None:
+                    issues.append(located.issue(_arg_path(located, call) + ("vars", name),
+                                                f"{call.where}.call.vars.{name}", problem))
         missing = [n for n, spec in sub.vars.items() if spec.required and n not in given]
         if missing:
             issues.append(located.issue(_arg_path(located, call), f"{call.where}.call",

@@ -229,3 +229,25 @@ def test_at_run_time_a_field_no_validation_could_know_ends_the_run_errored_at_it
     shown = subprocess.run([str(ROBOTS), "runs", "show", run.run_id, "--json"], capture_output=True, text=True,
                            env=cli_env(tmp_path / "home"), timeout=60, check=True)
     assert '"status": "errored"' in shown.stdout
+
+
+def test_what_a_call_gives_a_flow_fits_its_vars(project: Path) -> None:
+    """What flows take: a literal value a `call:` passes is checked against the called flow's var (its type, its
+    choices with did-you-mean), as `--var` is at run time; a template is checked once rendered."""
+    write("flows/sera/scheduled.yaml", """
+        name: scheduled
+        portal: sera
+        vars:
+          when: {default: scheduled}
+        steps:
+          - call: {flow: list_work_orders.yaml, vars: {status: schedulled}}
+          - call: {flow: get_work_order.yaml, vars: {id: twelve}}
+          - call: {flow: list_work_orders.yaml, vars: {status: "{{ vars.when }}"}}
+          - call: {flow: get_work_order.yaml, vars: {id: "12"}}
+        """)
+    assert issues("flows/sera/scheduled.yaml") == [
+        "flows/sera/scheduled.yaml:6:56: steps[0].call.vars.status: var 'status' must be one of unscheduled, "
+        "scheduled, dispatched, in_progress, paused, on_hold, completed, canceled (or the default ''); got "
+        "'schedulled' (did you mean 'scheduled'?)",
+        "flows/sera/scheduled.yaml:7:50: steps[1].call.vars.id: var 'id' must be an integer, got 'twelve'",
+    ]
