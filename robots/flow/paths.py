@@ -168,14 +168,46 @@ class FlowShapes:
             if root == "loop" and jinja_loop:
                 continue
             shape, start = self._root(root, parts, scope)
-            problem = _walk(shape, root, parts, start, open_end)
+            problem = _walk(shape, parts, start, open_end, functools.partial(_shown, root))
+            if problem is not None:
+                found.append(problem)
+        found += self._attribute_problems(ast, scope)
+        return found
+
+    def _attribute_problems(self, ast: nodes.Template, scope: Shape | None) -> list[str]:
+        """The field a filter reads from each item of a list of records (`| map(attribute='name')`,
+        `| selectattr('status', ...)`, `| sort(attribute='created_at')`, ...)."""
+        found = []
+        for f in ast.find_all(nodes.Filter):
+            assert isinstance(f, nodes.Filter)
+            attribute = _attribute_of(f)
+            if attribute is None or f.node is None:
+                continue
+            chain = _chain(f.node)
+            if chain is None or chain[2]:
+                continue
+            items = self._expression(f.node, scope)
+            if items.kind != "list" or items.item is None:
+                continue
+            parts: tuple[Part, ...] = tuple(int(p) if p.isdigit() else p for p in attribute.split("."))
+            listed = _shown(chain[0], chain[1])
+            written = "attribute=" if f.name not in ("selectattr", "rejectattr") else ""
+
+            def shown(ps: tuple[Part, ...], f: nodes.Filter = f, listed: str = listed, written: str = written) -> str:
+                if not ps:
+                    return f"an item of {listed}"
+                return f"{listed} | {f.name}({written}'{'.'.join(str(p) for p in ps)}')"
+
+            problem = _walk(items.item, parts, 0, False, shown)
             if problem is not None:
                 found.append(problem)
         return found
 
 
-def _walk(shape: Shape, root: str, parts: tuple[Part, ...], start: int, open_end: bool) -> str | None:
-    """Why the path `root.parts` is not in `shape` (from part `start` on), else None."""
+def _walk(shape: Shape, parts: tuple[Part, ...], start: int, open_end: bool,
+          shown: Callable[[tuple[Part, ...]], str]) -> str | None:
+    """Why the path `parts` is not in `shape` (from part `start` on), else None; `shown(parts)` writes a path as
+    the template does."""
     for i in range(start, len(parts)):
         part, last = parts[i], i == len(parts) - 1
         if shape.kind == "record":
@@ -184,23 +216,39 @@ def _walk(shape: Shape, root: str, parts: tuple[Part, ...], start: int, open_end
                 continue
             if isinstance(part, int) or (last and open_end):
                 return None
-            shown = _shown(root, parts[:i + 1])
             known = sorted(shape.fields)
             hint = suggest(part, known)
             if shape.name == "a step":
-                return (f"unknown key '{part}' in '{{{{ {shown} }}}}'"
-                        + (hint or f" (a step gives only {_shown(root, parts[:i])}.output)"))
-            return (f"unknown field '{part}' in '{{{{ {shown} }}}}'"
-                    + (hint or f" ({_shown(root, parts[:i])} has: {', '.join(known) or 'no fields'})"))
+                return (f"unknown key '{part}' in '{{{{ {shown(parts[:i + 1])} }}}}'"
+                        + (hint or f" (a step gives only {shown(parts[:i])}.output)"))
+            return (f"unknown field '{part}' in '{{{{ {shown(parts[:i + 1])} }}}}'"
+                    + (hint or f" ({shown(parts[:i])} has: {', '.join(known) or 'no fields'})"))
         if shape.kind == "list":
             if isinstance(part, int) and shape.item is not None:
                 shape = shape.item
                 continue
             if isinstance(part, int) or (last and open_end):
                 return None
-            return (f"unknown field '{part}' in '{{{{ {_shown(root, parts[:i + 1])} }}}}' "
-                    f"({_shown(root, parts[:i])} is a list: read an item with `| first`, `[0]` or a for_each)")
+            return (f"unknown field '{part}' in '{{{{ {shown(parts[:i + 1])} }}}}' "
+                    f"({shown(parts[:i])} is a list: read an item with `| first`, `[0]` or a for_each)")
         return None
+    return None
+
+
+#: filters that read a field of every item: by their `attribute=` argument, or their first (selectattr, rejectattr)
+_ATTRIBUTE_FILTERS = ("map", "selectattr", "rejectattr", "sort", "groupby", "sum", "min", "max", "unique")
+
+
+def _attribute_of(f: nodes.Filter) -> str | None:
+    """The field a filter reads from every item, when it is written as a constant."""
+    if f.name not in _ATTRIBUTE_FILTERS:
+        return None
+    for kw in f.kwargs:
+        if kw.key == "attribute" and isinstance(kw.value, nodes.Const) and isinstance(kw.value.value, str):
+            return kw.value.value
+    if f.name in ("selectattr", "rejectattr") and f.args and isinstance(f.args[0], nodes.Const) \
+            and isinstance(f.args[0].value, str):
+        return f.args[0].value
     return None
 
 

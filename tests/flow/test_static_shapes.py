@@ -196,6 +196,8 @@ SHAPES = """
       - log: "{{ vars.first.adress }}"
       - log: "{{ loop.index }}"
       - set_output: {names: "{{ steps.rows.output | map(attribute='name') | list }}"}
+      - log: "{{ steps.rows.output | selectattr('satus', 'equalto', 'active') | map(attribute='address.cty') | list }}"
+      - log: "{{ steps.rows.output | map(attribute='address.cty') | join(', ') }}"
     """
 
 
@@ -210,6 +212,10 @@ def test_shapes_of_field_maps_loops_lists_and_set_vars(project: Path) -> None:
         "(did you mean 'address'?)",
         "flows/sera/shapes.yaml:23:10: steps[9].log: '{{ loop.index }}' is read outside the steps of a for_each or "
         "repeat_until: loop is set only there",
+        "flows/sera/shapes.yaml:25:10: steps[11].log: unknown field 'satus' in "
+        "'{{ steps.rows.output | selectattr('satus') }}' (did you mean 'status'?)",
+        "flows/sera/shapes.yaml:26:10: steps[12].log: unknown field 'cty' in "
+        "'{{ steps.rows.output | map(attribute='address.cty') }}' (did you mean 'city'?)",
     ]
 
 
