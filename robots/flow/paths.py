@@ -47,7 +47,7 @@ class FlowShapes:
     # ---------------------------------------------------------------------------------- ShapeSource
     def output_of(self, step_id: str) -> Shape:
         call = self._by_id.get(step_id)
-        return ANY if call is None else self._once(f"steps.{step_id}", lambda: call.args.output_shape(self))
+        return ANY if call is None else self._once(f"steps.{step_id}", lambda: _declared(call, self))
 
     def record_model(self, name: str) -> Shape:
         try:
@@ -202,6 +202,14 @@ class FlowShapes:
             if problem is not None:
                 found.append(problem)
         return found
+
+
+def _declared(call: StepCall, shapes: FlowShapes) -> Shape:
+    """The output shape a step declares; ANY when its `output_shape` fails (a plugin's step: validation goes on)."""
+    try:
+        return call.args.output_shape(shapes)
+    except Exception:  # noqa: BLE001 - any failure of a step's own code means only that its output is not known
+        return ANY
 
 
 def _walk(shape: Shape, parts: tuple[Part, ...], start: int, open_end: bool,

@@ -66,7 +66,7 @@ class ShapeSource(Protocol):
 
 
 # ------------------------------------------------------------------------------------------ record models
-@functools.cache
+@functools.lru_cache(maxsize=256)  # a project's YAML models are new classes each time they are read
 def model_shape(model: type[BaseModel], name: str = "") -> Shape:
     """A pydantic model's records as `conform` dumps them (by alias); a model that allows extra keys is ANY."""
     return _model_shape(model, name, ())
