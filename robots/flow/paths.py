@@ -101,7 +101,7 @@ class FlowShapes:
         for k in range(len(path) - 2, -1, -1):
             kind = path[k]
             inside = (path[k + 1] in REGISTRY[kind].blocks and len(path) > k + 2 and isinstance(path[k + 2], int)
-                      if kind in LOOPS else False)
+                      if kind in LOOPS or _foreign_container(kind) else False)
             if inside or (kind == "repeat_until" and path[k + 1] == "until"):  # (checked after each round, in it)
                 call = self._by_where.get(_where(path[:k]))
                 item = ANY
@@ -202,6 +202,13 @@ class FlowShapes:
             if problem is not None:
                 found.append(problem)
         return found
+
+
+def _foreign_container(kind: Any) -> bool:
+    """A step with nested steps from outside robots.steps (a plugin's): it may set `loop` for them, as the core's
+    loops do (its item is then not known)."""
+    sdef = REGISTRY.get(kind) if isinstance(kind, str) else None
+    return sdef is not None and bool(sdef.blocks) and not sdef.origin.startswith("module robots.steps.")
 
 
 def _declared(call: StepCall, shapes: FlowShapes) -> Shape:
