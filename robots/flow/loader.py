@@ -230,6 +230,11 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
         for fname, key, problem in call.args.check_in_flow(outputs=outputs):
             apath = _arg_path(located, call) + (fname, key)
             issues.append(located.issue(apath, f"{call.where}.{call.kind}.{fname}", problem, key=True))
+        for name, value in call.args.values().items() if call.kind == "set_output" else ():  # type: ignore
+            wrong = shapes.output_problem(name, outputs[name].type if name in outputs else None, value)
+            if wrong is not None:
+                issues.append(located.issue(_arg_path(located, call) + (name,), f"{call.where}.set_output.{name}",
+                                            wrong))
     issues += _setup_issues(located, steps, finally_steps)
     if issues:
         raise FlowError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))

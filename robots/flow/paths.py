@@ -25,6 +25,9 @@ LOOPS = ("for_each", "repeat_until")
 _RELAXING_FILTERS = ("default", "d")  # `x.y | default('')`: y may be missing
 _RELAXING_TESTS = ("defined", "undefined")
 Part = str | int
+#: the shapes a value of each output type (robots.flow.model.OutputType) may have
+_FITS = {"string": ("text",), "integer": ("number",), "number": ("number",), "boolean": ("boolean",),
+         "list": ("list",), "mapping": ("record",)}
 
 
 class FlowShapes:
@@ -94,6 +97,17 @@ class FlowShapes:
         """Each declared output's shape: what every `set_output` of it gives, when they agree."""
         return {n: functools.reduce(Shape.union, (self.value(v) for v in self._outputs[n])) if n in self._outputs
                 else ANY for n in declared}
+
+    def output_problem(self, name: str, declared: str | None, value: Any) -> str | None:
+        """Why `value`, given to the output `name` declared of type `declared`, is known to be of another type."""
+        shape = self.value(value)
+        if declared is None or shape.kind in ("any", "nothing") or shape.kind in _FITS[declared]:
+            return None
+        written = value.strip() if isinstance(value, str) else repr(value)
+        what = {"record": shape.name or "a mapping", "list": "a list", "text": "text", "number": "a number",
+                "boolean": "true or false"}[shape.kind]
+        article = "an" if declared == "integer" else "a"
+        return f"output '{name}' is declared {article} {declared}, but '{written}' is {what}"
 
     def loop_scope(self, path: tuple) -> Shape | None:
         """What `loop` holds for a template at `path` in the document: inside a for_each's steps, its item's

@@ -257,3 +257,33 @@ def test_what_a_call_gives_a_flow_fits_its_vars(project: Path) -> None:
         "'schedulled' (did you mean 'scheduled'?)",
         "flows/sera/scheduled.yaml:7:50: steps[1].call.vars.id: var 'id' must be an integer, got 'twelve'",
     ]
+
+
+def test_an_output_gets_a_value_of_its_declared_type(project: Path) -> None:
+    """What flows produce: a `set_output` whose value has a known shape of another type than the output declares
+    (a record for a list); a value whose shape no step can tell passes."""
+    write("flows/sera/typed.yaml", """
+        name: typed
+        portal: sera
+        vars:
+          id: {required: true, type: integer}
+        outputs:
+          customers: {type: list}
+          name: {type: string}
+          total: {type: integer}
+          any: {type: mapping}
+        steps:
+          - call: {id: customer, flow: get_customer.yaml, vars: {id: "{{ vars.id }}"}}
+          - set_output:
+              customers: "{{ steps.customer.output.customer }}"
+              name: "{{ steps.customer.output.customer.name }}"
+              total: "{{ steps.customer.output.customer.balance_cents }}"
+              any: "{{ steps.customer.output.customer | default({}) }}"
+          - set_output: {total: "{{ steps.customer.output.customer.name }}"}
+        """)
+    assert issues("flows/sera/typed.yaml") == [
+        "flows/sera/typed.yaml:13:18: steps[1].set_output.customers: output 'customers' is declared a list, but "
+        "'{{ steps.customer.output.customer }}' is a sera.customer_detail record",
+        "flows/sera/typed.yaml:17:25: steps[2].set_output.total: output 'total' is declared an integer, but "
+        "'{{ steps.customer.output.customer.name }}' is text",
+    ]
