@@ -11,7 +11,7 @@ from typing import Any
 
 from robots.errors import FlowError, FlowIssue
 from robots.flow.yamlsrc import load_located, read_source
-from robots.locators import Locator, Selector, looks_like_locator, parse_locator, syntax_problem
+from robots.locators import Selector, looks_like_locator, parse_locator
 
 CATALOG_FILE = "a selector catalog"
 
@@ -93,11 +93,13 @@ class SelectorCatalog:
                 candidates = []
                 for i, cand in enumerate(raw):
                     sub = base + (i,) if isinstance(value, list) else base
-                    locator, problem = _candidate(cand)
-                    if problem is not None:
-                        issues.append(located.issue(sub, name, problem))
-                    elif locator is not None:
-                        candidates.append(locator)
+                    if not isinstance(cand, str):
+                        issues.append(located.issue(sub, name, "expected a selector string like 'css:#id'"))
+                        continue
+                    try:
+                        candidates.append(parse_locator(cand))
+                    except ValueError as e:
+                        issues.append(located.issue(sub, name, str(e)))
                 if candidates:
                     catalog.selectors[full] = Selector(full, tuple(candidates))
         issues += catalog._link_scopes(scopes)
@@ -151,15 +153,3 @@ class SelectorCatalog:
         else:
             msg += f" (not in the catalog {self.root})"
         return msg
-
-
-def _candidate(cand: Any) -> tuple[Locator | None, str | None]:
-    """A catalog's candidate as a Locator, or why it is none (not text, no known strategy, CSS or XPath that does
-    not parse)."""
-    if not isinstance(cand, str):
-        return None, "expected a selector string like 'css:#id'"
-    try:
-        locator = parse_locator(cand)
-    except ValueError as e:
-        return None, str(e)
-    return locator, syntax_problem(locator)

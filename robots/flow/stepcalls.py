@@ -127,7 +127,7 @@ class StepParser:
                 self.issues.append(self.located.issue(arg_path + (fname,), f"{where_step}.{fname}", e.args[0]))
                 continue
             problem = syntax_problem(selector.candidates[0]) if looks_like_locator(ref) else None
-            if problem is not None:  # a raw `css:` or `xpath:` selector (a catalog's are checked as it is read)
+            if problem is not None:  # a raw `css:` or `xpath:` selector given in the flow
                 self.issues.append(self.located.issue(arg_path + (fname,), f"{where_step}.{fname}", problem))
 
 
