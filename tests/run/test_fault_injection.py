@@ -11,14 +11,12 @@ faulted step raises before it would use it, and the sign-in case drives the real
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from robots.records import SqlStore
 from robots.testing import run_flow_cli
-from robots.testing.helpers import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,12 +110,14 @@ def run(project: Path, at: str, *args: str, raise_: str = "RuntimeError", flow: 
 
 
 def records(home: Path) -> list[dict]:
-    done = subprocess.run([sys.executable, "-m", "robots.cli", "runs", "--limit", "5"], capture_output=True,
-                          text=True, env=cli_env(home), check=True)
-    ids = [line.split()[0] for line in done.stdout.splitlines()[1:]]
-    shown = [subprocess.run([sys.executable, "-m", "robots.cli", "runs", "show", i, "--json"], capture_output=True,
-                            text=True, env=cli_env(home), check=True).stdout for i in ids]
-    return [json.loads(s) for s in shown]
+    """The run records in the run's store (its SQLite file), as `robots runs show --json` prints them."""
+    if not (home / "robots.db").exists():
+        return []
+    store = SqlStore(f"sqlite:///{home}/robots.db")
+    try:
+        return [json.loads(r.model_dump_json()) for r in store.list(limit=5)]
+    finally:
+        store.close()
 
 
 def the_record(home: Path) -> dict:
