@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from robots.errors import Interrupted, Location, RobotsError, TechnicalError
 from robots.flow import templating
@@ -144,7 +144,10 @@ def shown_path(path: Path) -> str:
         return str(resolved)
 
 
-def located(error: BaseException, state: RunState, call: StepCall | None = None) -> BaseException:
+_E = TypeVar("_E", bound=BaseException)
+
+
+def located(error: _E, state: RunState, call: StepCall | None = None) -> _E:
     """`error` with its Location (the flow file running now, and `call`'s line and path), unless an inner step
     located it already; returns it."""
     if isinstance(error, RobotsError) and error.location is None and not isinstance(error, Interrupted):

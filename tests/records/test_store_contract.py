@@ -159,7 +159,7 @@ def test_record_from_a_newer_robots_is_refused(store: RunStore) -> None:
         store.get("future")
 
     assert str(caught.value) == (
-        "run 'future' has record schema version 99, newer than this robots understands (3); upgrade robots to read it"
+        "run 'future' has record schema version 99, newer than this robots understands (4); upgrade robots to read it"
     )
     assert isinstance(caught.value, RobotsError)
 
