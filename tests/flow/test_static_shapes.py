@@ -229,8 +229,10 @@ def test_at_run_time_a_field_no_validation_could_know_ends_the_run_errored_at_it
                     "outputs: [number]\nsteps:\n  - set_output: {number: \"{{ vars.wo.work_order.numbr }}\"}\n")
     run = run_flow_cli([str(flow)], tmp_path / "home")
     assert (run.returncode, run.stdout) == (3, ""), run.stderr
-    assert run.stderr.splitlines()[-1] == (
-        "error: steps[0].set_output: template failed: 'dict object' has no attribute 'numbr'")
+    assert run.stderr.splitlines()[-2:] == [
+        "error: steps[0].set_output: template failed: 'dict object' has no attribute 'numbr'",
+        f"  at {flow}:6: steps[0].set_output (technical: TechnicalError)",
+    ]
     assert "Traceback" not in run.stderr
     shown = subprocess.run([str(ROBOTS), "runs", "show", run.run_id, "--json"], capture_output=True, text=True,
                            env=cli_env(tmp_path / "home"), timeout=60, check=True)
