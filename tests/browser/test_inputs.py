@@ -81,7 +81,7 @@ def test_fill_and_clear_work_like_a_person_on_every_kind_of_field(tmp_path):
     out = _passed(_run(FLOWS / "widgets_fill.yaml", tmp_path, page=WIDGETS))
     assert out == {
         "controlled": "new value",
-        "date": "2026-12-12", "time": "10:30", "when": "2026-12-12T10:30",
+        "date": "2026-12-12", "time": "10:30", "moment": "2026-12-12T10:30",
         "events": "date:input=2026-12-12 date:change=2026-12-12 time:input=10:30 time:change=10:30 "
                   "when:input=2026-12-12T10:30 when:change=2026-12-12T10:30",
         "notes": "Zoë's new note",
@@ -117,7 +117,7 @@ def test_choose_on_a_vuetify_select_and_an_async_autocomplete(sandbox, tmp_path)
     assert len(location) == 1
     assert out["status"] == "Scheduled" and out["numbers"] == scheduled
     assert out["customer"] == "Zoë O'Brien (C-100003)"
-    assert out["location"].startswith(f"Service location\n{location[0][0]} · ")
+    assert out["location"].startswith(f"Service location {location[0][0]} · ")
     assert out["job_type"] == "Furnace Repair"
 
 
@@ -191,15 +191,16 @@ def test_bad_arguments_are_found_before_a_run_with_file_and_line(tmp_path):
     with pytest.raises(FlowError) as caught:
         load_flow(path)
     assert [str(i) for i in caught.value.issues] == [
-        f"{path}:6:12: steps[0].press.key: unknown key 'Entr' (did you mean 'Enter'?)",
-        f"{path}:7:14: steps[1].press.key: 'A+Control': only the last key of a chord can be other than Control, "
-        "Shift, Alt or Meta",
+        f"{path}:6:12: steps[0].press.key: unknown key (did you mean 'Enter'?), got 'Entr'",
+        f"{path}:7:18: steps[1].press.key: only the last key of a chord can be other than Control, Shift, Alt or "
+        "Meta, got 'A+Control'",
         f"{path}:8:13: steps[2].choose: give exactly one of 'option' (the visible text) or 'value'",
         f"{path}:9:14: steps[3].storage: give at most one of 'set' or 'remove'",
-        f"{path}:10:21: steps[4].storage.area: expected one of 'local' or 'session', got 'cookies'",
+        f"{path}:10:21: steps[4].storage.area: input should be 'local' or 'session', got 'cookies'",
         f"{path}:11:53: steps[5].fill.verify: expected true or false, got 'maybe'",
     ]
     done = subprocess.run([str(ROBOTS), "validate", str(path)], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 2
-    assert done.stderr.splitlines()[0] == f"{path}:6:12: steps[0].press.key: unknown key 'Entr' (did you mean 'Enter'?)"
+    assert done.stderr.splitlines()[0] == (f"{path}:6:12: steps[0].press.key: unknown key (did you mean 'Enter'?), "
+                                           "got 'Entr'")
