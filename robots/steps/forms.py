@@ -67,7 +67,7 @@ def clear(ctx: StepContext, args: ClearArgs) -> None:
 
 
 class ChooseArgs(StepArgs):
-    example: ClassVar[str | None] = "- choose: {target: work_orders.status_filter, option: Scheduled}"
+    example: ClassVar[str | None] = "- choose: {target: customer_form.status, option: On Hold}"
     target: SelectorRef = Field(description="the <select>, radio group, combobox, autocomplete, listbox or menu "
                                             "button (or an element with one inside)")
     option: str | None = Field(None, description="the option's visible text, exactly (spaces collapsed)")
@@ -138,7 +138,7 @@ def hover(ctx: StepContext, args: TargetArgs) -> None:
 
 class PressArgs(StepArgs):
     primary: ClassVar[str | None] = "key"
-    example: ClassVar[str | None] = "- press: {key: Control+A, target: customer_form.notes}"
+    example: ClassVar[str | None] = "- press: {key: Control+A, target: customer_form.city}"
     key: str = Field(description="a character, a key name or a chord: `Enter`, `Control+A`, `Shift+Tab`")
     target: SelectorRef | None = Field(None, description="the element to send it to; default: the focused one")
 
