@@ -104,6 +104,13 @@ def test_fill_reads_the_value_back_and_says_what_the_field_holds(tmp_path):
           - fill: {target: widgets.phone, value: "5125550143"}
         """), tmp_path)
     assert record.error_message == "the field 'widgets.phone' holds '(512) 555-0143' after fill, not '5125550143'"
+    record = _run(_flow(tmp_path, """
+        steps:
+          - open: "{{ vars.page }}"
+          - fill: {target: widgets.date, value: 12/12/2026}
+        """), tmp_path)
+    assert record.error_message == ("the field 'widgets.date' holds '' after fill, not '12/12/2026' (a date input "
+                                    "takes YYYY-MM-DD)")
 
 
 # -- failure 4: choose on ARIA widgets --------------------------------------------------------------------------------

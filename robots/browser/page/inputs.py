@@ -5,11 +5,12 @@ run for a flow; the page's localStorage and sessionStorage."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from robots.browser import keys
-from robots.browser.page.base import PageBase
-from robots.errors import ElementNotFound, TechnicalError
+from robots.browser.page.base import PageBase, poll
+from robots.errors import BrowserError, ElementNotFound, TechnicalError
 from robots.locators import Selector
 
 # The control a flow's target names: the element, else the first field inside it (a component's wrapper, e.g. a
@@ -42,7 +43,7 @@ if (picked && set) {
 }
 const kind = tag === 'select' ? 'select' : ['checkbox', 'radio', 'file'].includes(type) ? type
   : picked ? 'picked' : (tag === 'input' || tag === 'textarea' || el.isContentEditable) ? 'text' : 'other';
-return {el, kind, tag, value: current(el), secret: type === 'password', readonly: !!(el.readOnly || el.disabled),
+return {el, kind, tag, type, value: current(el), secret: type === 'password', readonly: !!(el.readOnly || el.disabled),
         mac: /Mac|iPhone|iPad/.test(navigator.platform)};
 """
 
@@ -75,6 +76,11 @@ return {ok: op === 'set' ? store.getItem(key) : before};
 """
 
 
+# What a browser's picker inputs take (their value whatever the page's language shows).
+_FORMATS = {"date": "YYYY-MM-DD", "time": "HH:MM", "datetime-local": "YYYY-MM-DDTHH:MM", "month": "YYYY-MM",
+            "week": "YYYY-Www", "color": "#rrggbb"}
+
+
 def _quote(value: str, secret: bool) -> str:
     return "'••••••'" if secret else repr(value)
 
@@ -85,7 +91,20 @@ class Inputs(PageBase):
              what: str = "fill") -> None:
         """Type `value` into a field: select what it holds and delete it (unless `clear` is False), type, then read
         the value back (unless `verify` is False) and fail when the field holds something else. Date, time,
-        datetime-local, month, week, color and range inputs are set as their picker sets them."""
+        datetime-local, month, week, color and range inputs are set as their picker sets them. A field redrawn
+        meanwhile (a page that re-renders it, a navigation that ends late) is looked for again and filled anew."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._fill_once(selector, value, max(deadline - time.monotonic(), 0.1), clear, verify, what)
+            except BrowserError as e:
+                if not (clear and isinstance(e.__context__, StaleElementReferenceException)) or not poll(deadline):
+                    raise
+
+    def _fill_once(self, selector: Selector, value: str, timeout: float, clear: bool, verify: bool,
+                   what: str) -> None:
         from selenium.webdriver.common.keys import Keys
 
         el = self.find(selector, timeout, "visible")
@@ -110,8 +129,9 @@ class Inputs(PageBase):
         expected = value if clear or kind == "picked" else info["value"] + value
         held = self._guard(lambda: self.driver.execute_script(READ_JS, field), f"reading '{selector.name}'")
         if held != expected:
+            hint = f" (a {info['type']} input takes {_FORMATS[info['type']]})" if info["type"] in _FORMATS else ""
             raise TechnicalError(f"the field '{selector.name}' holds {_quote(held, info['secret'])} after {what}, "
-                                 f"not {_quote(expected, info['secret'])}")
+                                 f"not {_quote(expected, info['secret'])}{hint}")
 
     def clear_field(self, selector: Selector, timeout: float) -> None:
         """Empty a field as a person does (select all, delete), then check it is empty."""
