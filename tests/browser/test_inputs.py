@@ -155,6 +155,13 @@ def test_choose_on_native_selects_radio_groups_animated_listboxes_and_menus(tmp_
         """), tmp_path)
     assert record.error_message == ("'widgets.fruit' has no option 'banana' (options seen: 'Apple', 'Banana', "
                                     "'Banana bread', 'Cherry')")
+    record = _run(_flow(tmp_path, """
+        steps:
+          - open: "{{ vars.page }}"
+          - choose: {target: widgets.veg, option: Leek, timeout: 2}
+        """), tmp_path)
+    assert record.error_message == ("the option 'Leek' of 'widgets.veg' could not be clicked within 2 s: covered by "
+                                    '<div id="scrim" class="scrim" style="position: fixed; inset: 0; z-index: 10">')
 
 
 # -- failure 5: keys, script, storage ---------------------------------------------------------------------------------
