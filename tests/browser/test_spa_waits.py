@@ -1,0 +1,97 @@
+"""Waits on a single-page app (issue 17, failures 1 and 2), with real Chromium against the sandbox's /app/: `paginate`
+follows a "Next page" button that redraws the table in place, a read after an action waits until the page has
+settled (the data it follows has arrived), `wait_for: {changed: ...}`, and every list read returns every record
+exactly once under a data-call latency jittering from 50 ms to 2 s. One small sandbox for the module."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from robots import load_flow
+from robots.engine import Runner
+from robots.packs.sera.fixtures import reset_sandbox
+from robots.packs.sera.sandbox import SandboxServer, credentials
+from robots.portals import open_portal
+from robots.records import MemoryStore
+from robots.records.model import RunRecord
+
+FLOWS = Path(__file__).resolve().parent / "flows"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    with SandboxServer(size="small") as s:
+        yield s
+
+
+@pytest.fixture
+def app(server: SandboxServer) -> SandboxServer:
+    """The module's sandbox, reset (its app's latency back to 150-400 ms)."""
+    reset_sandbox(server)
+    return server
+
+
+def _latency(server: SandboxServer, ms: list[int]) -> None:
+    httpx.post(f"{server.url}/_sandbox/app", json={"latency_ms": ms}).raise_for_status()
+
+
+def _run(server: SandboxServer, tmp_path: Path, flow: str, **vars: Any) -> RunRecord:
+    c = credentials()
+    secrets = {"sera_username": c["username"], "sera_password": c["password"], "sera_totp": c["totp_secret"]}
+    with open_portal("sera", url=server.url) as portal:
+        return Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(
+            load_flow(FLOWS / flow), vars=vars, secrets=secrets, portal=portal)
+
+
+def _db(server: SandboxServer, sql: str) -> list[sqlite3.Row]:
+    assert server.db_path is not None
+    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _customers(server: SandboxServer) -> list[dict[str, Any]]:
+    """The sandbox's customers, in id order, as the list's normalized fields say them."""
+    return [{"number": r["number"], "name": r["name"], "type": r["type"], "city": r["city"], "state": r["state"],
+             "phone": f"+1{r['phone']}" if r["phone"] else None, "balance_cents": r["balance_cents"],
+             "status": r["status"]}
+            for r in _db(server, "SELECT * FROM customers ORDER BY id")]  # fmt: skip
+
+
+def _read(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in ("source_url", "scraped_at")} for r in rows]
+
+
+def _passed(record: RunRecord) -> None:
+    assert record.status == "passed", (record.error_message, [(s.name, s.status) for s in record.steps])
+
+
+def test_paginate_follows_a_next_button_that_redraws_the_table_in_place(app: SandboxServer, tmp_path: Path) -> None:
+    """Failure 1: the click waited for <html> to be replaced ('the next page did not load within 15 s') while the
+    table showed page 2."""
+    record = _run(app, tmp_path, "spa_list_customers.yaml")
+    _passed(record)
+    assert _read(record.outputs["customers"]) == _customers(app)  # 120 customers, 5 pages of 25, each once
+    assert record.pages == 5
+
+
+def test_a_read_after_a_click_waits_for_the_data_not_for_a_spinner_that_shows_late(app: SandboxServer,
+                                                                                   tmp_path: Path) -> None:
+    """Failure 2: `wait_for: {state: gone}` on the app's spinner passes before the spinner appeared (it shows only
+    for a load slower than 200 ms), and the table read next held the previous page's rows."""
+    _latency(app, [1000, 1000])
+    record = _run(app, tmp_path, "spa_next_page_read.yaml")
+    _passed(record)
+    numbers = [r["number"] for r in _db(app, "SELECT number FROM work_orders ORDER BY id DESC")]
+    assert record.outputs["numbers"] == numbers[25:50]
