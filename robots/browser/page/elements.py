@@ -61,6 +61,7 @@ class Elements(PageBase):
             el = self.find(selector, max(deadline - time.monotonic(), 0.1), "clickable")
             try:
                 self._guard(el.click, f"clicking '{selector.name}'")
+                self.changed()
                 return
             except BrowserError as e:
                 cause = e.__context__
@@ -79,6 +80,7 @@ class Elements(PageBase):
             el.send_keys(value)
 
         self._guard(do, f"typing into '{selector.name}'")
+        self.changed()
 
     def select_option(self, selector: Selector, timeout: float, *, label: str | None, value: str | None) -> None:
         from selenium.common.exceptions import NoSuchElementException
@@ -116,6 +118,7 @@ class Elements(PageBase):
             raise ElementNotFound(f"unknown key {key!r}; use a character or a key name like Enter, Tab, Escape")
         if selector is None:
             self._guard(lambda: ActionChains(self.driver).send_keys(code).perform(), f"pressing {key}")
+            self.changed()
         else:
             self.act(selector, timeout, f"pressing {key} in", lambda el: el.send_keys(code))
 

@@ -16,6 +16,7 @@ class Navigation(PageBase):
     def open(self, url: str) -> None:
         from selenium.common.exceptions import WebDriverException
 
+        self.changed(navigated=True)
         try:
             self.driver.get(url)
         except WebDriverException as e:
@@ -24,9 +25,11 @@ class Navigation(PageBase):
         check_error_page(url, doc_url, code)
 
     def back(self) -> None:
+        self.changed(navigated=True)
         self._guard(self.driver.back, "going back")
 
     def refresh(self) -> None:
+        self.changed(navigated=True)
         self._guard(self.driver.refresh, "reloading the page")
 
     def title(self) -> str:
@@ -56,7 +59,7 @@ class Navigation(PageBase):
         if selector is None:
             self._guard(self.driver.switch_to.default_content, "leaving the frame")
             return
-        self.act(selector, timeout, "entering the frame", self.driver.switch_to.frame)
+        self.act(selector, timeout, "entering the frame", self.driver.switch_to.frame, state="visible")
         self._in_frame = False  # entered on purpose: stays until the flow leaves it
 
     def windows(self) -> list[str]:
