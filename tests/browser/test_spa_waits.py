@@ -63,9 +63,11 @@ def _db(server: SandboxServer, sql: str) -> list[sqlite3.Row]:
 
 def _customers(server: SandboxServer) -> list[dict[str, Any]]:
     """The sandbox's customers, in id order, as the list's normalized fields say them."""
-    return [{"number": r["number"], "name": r["name"], "type": r["type"], "city": r["city"], "state": r["state"],
-             "phone": f"+1{r['phone']}" if r["phone"] else None, "balance_cents": r["balance_cents"],
-             "status": r["status"]}
+    labels = {"residential": "Residential", "commercial": "Commercial", "active": "Active", "inactive": "Inactive",
+              "on_hold": "On Hold"}  # fmt: skip
+    return [{"number": r["number"], "name": r["name"], "type": r["type"], "raw_type": labels[r["type"]],
+             "city": r["city"], "state": r["state"], "phone": f"+1{r['phone']}" if r["phone"] else None,
+             "balance_cents": r["balance_cents"], "status": r["status"], "raw_status": labels[r["status"]]}
             for r in _db(server, "SELECT * FROM customers ORDER BY id")]  # fmt: skip
 
 
