@@ -98,3 +98,18 @@ def test_a_read_after_a_click_waits_for_the_data_it_follows(app: SandboxServer, 
     _passed(record)
     numbers = [r["number"] for r in _db(app, "SELECT number FROM work_orders ORDER BY id DESC")]
     assert record.outputs["numbers"] == numbers[25:50]
+
+
+@pytest.mark.parametrize("read_first", [True, False])
+def test_wait_for_changed_waits_until_the_target_differs_from_before_the_last_action(app: SandboxServer,
+                                                                                     tmp_path: Path,
+                                                                                     read_first: bool) -> None:
+    """Read before the click: until it differs from that read; not read before: until it changed after the click.
+    A click that changes nothing: the wait says so."""
+    _latency(app, [1000, 1000])
+    record = _run(app, tmp_path, "spa_changed.yaml", read_first=read_first)
+    numbers = [r["number"] for r in _db(app, "SELECT number FROM work_orders ORDER BY id DESC")]
+    assert record.outputs == {"first": numbers[:25] if read_first else [], "second": numbers[25:50]}
+    assert record.status == "errored"
+    assert record.error_message == (f"'app_work_orders.table' did not change within 3 s after the last action (on "
+                                    f"{app.url}/app/#/work-orders)")

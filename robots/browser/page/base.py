@@ -64,6 +64,8 @@ class PageBase:
     _unsettled: tuple[float, bool] | None = None
     #: epoch ms (Chrome's network log) of the last start or end of a request a settled page waits for
     _net_last: float = 0.0
+    #: monotonic time of the last step that may have changed the page
+    _last_action: float = 0.0
 
     @property
     def _inflight(self) -> dict[str, tuple[str, str]]:
@@ -100,7 +102,8 @@ class PageBase:
         forgets the requests of the page it left (the browser cancels them; their end may not be logged)."""
         if navigated:
             self._inflight.clear()
-        self._unsettled = (time.monotonic(), navigated)
+        self._last_action = time.monotonic()
+        self._unsettled = (self._last_action, navigated)
 
     def drain_network(self) -> None:
         """Read Chrome's network log (robots.browser.page.evidence); each event goes through `_track_request`."""
@@ -116,6 +119,31 @@ class PageBase:
         elif method in ("Network.loadingFinished", "Network.loadingFailed") and rid in self._inflight:
             del self._inflight[rid]
             self._net_last = max(self._net_last, at)
+
+    def wait_changed(self, region: Selector, timeout: float, said: float | None = None) -> None:
+        """Wait until `region` shows something else than before the last action (what the last read of it before
+        the action saw; never read before it: until it changed after the action), then until the page settled."""
+        deadline = time.monotonic() + timeout
+        seen = self._seen.get(region.name)
+        before = seen if seen is not None and seen[1] <= self._last_action else None
+        while True:
+            if before is not None:
+                now = self.fingerprint(region, every=before[2])
+                done = now is not None and now != before[0]
+            else:
+                def probe() -> Any:
+                    self._enter_frame(region.frame)
+                    return self.driver.execute_script(SETTLE_JS, region.spec())
+
+                clock, last = self._guard(probe, f"waiting for '{region.name}' to change")
+                done = last > 0 and float(last) > float(clock) - (time.monotonic() - self._last_action) * 1000
+            if done:
+                self.settle(region, max(deadline - time.monotonic(), 0.1))
+                return
+            self.check_page(f"'{region.name}' to change")
+            if not poll(deadline):
+                raise StepTimeout(f"'{region.name}' did not change within {said or timeout:g} s after the last action "
+                                  f"(on {self.url})")
 
     def _quiet_for(self, region: Selector | None) -> tuple[float, list[tuple[str, str]]]:
         """How long the page has been settled (seconds; negative or zero: not), and the requests in flight."""
