@@ -113,3 +113,57 @@ def test_wait_for_changed_waits_until_the_target_differs_from_before_the_last_ac
     assert record.status == "errored"
     assert record.error_message == (f"'app_work_orders.table' did not change within 3 s after the last action (on "
                                     f"{app.url}/app/#/work-orders)")
+
+
+def test_every_work_order_once_from_pages_the_server_answers_with_a_jittering_delay(app: SandboxServer,
+                                                                                     tmp_path: Path) -> None:
+    """Each page of this list is a data call (50 ms to 2 s here): the walk reads no page before its data came, and
+    none twice. No wait in the flow: the reads wait for the page to settle."""
+    from robots.packs.sera.sandbox.data import WORK_ORDER_STATUSES
+
+    _latency(app, [50, 2000])
+    record = _run(app, tmp_path, "spa_work_order_pages.yaml")
+    _passed(record)
+    expected = [{"number": r["number"], "customer_name": r["customer_name"], "job_type": r["job_type"],
+                 "status": WORK_ORDER_STATUSES[r["status"]], "total_cents": r["total_cents"]}
+                for r in _db(app, "SELECT w.*, c.name AS customer_name FROM work_orders w JOIN customers c "
+                                  "ON c.id = w.customer_id ORDER BY w.id DESC")]  # fmt: skip
+    assert _read(record.outputs["work_orders"]) == expected
+    assert record.pages == -(-len(expected) // 25)
+
+
+@pytest.mark.long
+def test_every_customer_exactly_once_in_20_runs_under_a_jittering_latency(app: SandboxServer, tmp_path: Path) -> None:
+    """The issue's 20 consecutive runs, in one browser (one sign-in): the app loaded afresh each round, its data call
+    answered after 50 ms to 2 s, the list paged in place. Takes about a minute: 20 rounds of 5 pages."""
+    _latency(app, [50, 2000])
+    record = _run(app, tmp_path, "spa_list_customers_rounds.yaml", rounds=list(range(1, 21)))
+    _passed(record)
+    expected = _customers(app)
+    rounds = record.outputs["rounds"]
+    assert len(rounds) == 20
+    for n, got in enumerate(rounds, 1):
+        assert _read(got["customers"]) == expected, f"round {n}"
+    delays = [e["latency_ms"] for e in httpx.get(f"{app.url}/_sandbox/requests").json()
+              if e["path"] == "/app/api/customers"]  # fmt: skip
+    assert len(delays) == 20 and min(delays) < 1000 < max(delays)  # the jitter was there
+
+
+PAGE = (FLOWS / "pages" / "actionability.html").as_uri()
+
+
+@pytest.mark.parametrize(("blocked", "why"), [
+    ("", None),
+    ("covered", 'is covered by <div class="v-overlay__scrim">'),
+    ("moving", "is still animating"),
+    ("disabled", "is disabled"),
+])  # fmt: skip
+def test_a_click_waits_until_its_element_can_be_acted_on_and_says_why_it_cannot(tmp_path: Path, blocked: str,
+                                                                               why: str | None) -> None:
+    record = Runner(store=MemoryStore(), home=tmp_path, trigger="test").run(
+        load_flow(FLOWS / "actionability.yaml"), vars={"page": PAGE, "blocked": blocked})
+    assert record.outputs == {"result": "clicked: late, slide"}  # after the backdrop went, once the button stood
+    if why is None:
+        _passed(record)
+    else:
+        assert (record.status, record.error_message) == ("errored", f"'css:#{blocked}' {why} (waited 2 s on {PAGE})")
