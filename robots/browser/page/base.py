@@ -202,8 +202,8 @@ class PageBase:
 
     def _saw(self, region: Selector, html: str | list[str]) -> None:
         """A read of `region`: what it showed, for `wait_changed`."""
-        every = isinstance(html, list)
-        self._seen[region.name] = (_digest(html if every else [html]), time.monotonic(), every)
+        listed = html if isinstance(html, list) else [html]
+        self._seen[region.name] = (_digest(listed), time.monotonic(), isinstance(html, list))
 
     # ----- finding
     def _match_any(self, groups: list[Selector], state: str) -> tuple[int, int, Any] | None:
