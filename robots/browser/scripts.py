@@ -88,7 +88,8 @@ frame(() => frame(() => {
     return;
   }
   const top = (el.getRootNode().elementFromPoint ? el.getRootNode() : document).elementFromPoint(x, y);
-  if (!top || top === el || el.contains(top)) { done([...hit, null]); return; }
+  const label = top && top.closest && top.closest('label');
+  if (!top || top === el || el.contains(top) || (label && label.control === el)) { done([...hit, null]); return; }
   done([...hit, 'is covered by ' + describe(top)]);
 }));
 """
