@@ -242,12 +242,14 @@ NET_HOOK = """
 """
 
 # The settled-page probe: [the page's clock (ms), when the first element of the selector (a region; none: the whole
-# document) last changed or was put in (0: not since the page was parsed)].
+# document) last changed or was put in (0: not since the page was parsed), and with arguments[1] (a read that may be
+# done at once when the page has settled) the index of the candidate that matched and the element's outer HTML].
 SETTLE_JS = LOOKUP_JS + FIND_FN + """
 const d = window.__robotsDom, now = Date.now();
-if (!d) return [now, 0];
 const hit = arguments[0] ? findIn([arguments[0]], 'present') : null;
-if (!hit) return [now, d.last];
+const read = hit && arguments[1] ? [hit[1], hit[2].outerHTML] : [null, null];
+if (!d) return [now, 0, ...read];
+if (!hit) return [now, d.last, ...read];
 const el = hit[2];
 let last = d.lost;
 for (const b of d.batches) {
@@ -255,5 +257,5 @@ for (const b of d.batches) {
   // a change inside the element, or the element (or an ancestor) put in
   if (!b.nodes || b.nodes.some(n => el.contains(n)) || b.added.some(n => n.contains && n.contains(el))) last = b.at;
 }
-return [now, last];
+return [now, last, ...read];
 """

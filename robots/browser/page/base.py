@@ -68,8 +68,8 @@ class PageBase:
     _last_action: float = 0.0
 
     @property
-    def _inflight(self) -> dict[str, tuple[str, str]]:
-        """The requests (of SETTLE_TYPES) in flight, by Chrome's request id: (method, url)."""
+    def _inflight(self) -> dict[str, tuple[str, str, str]]:
+        """The requests (of SETTLE_TYPES) in flight, by Chrome's request id: (method, url, type)."""
         return self.__dict__.setdefault("_requests_in_flight", {})
 
     @property
@@ -109,16 +109,19 @@ class PageBase:
         """Read Chrome's network log (robots.browser.page.evidence); each event goes through `_track_request`."""
 
     def _track_request(self, method: str, params: dict[str, Any], at: float) -> None:
-        """One event of Chrome's network log (`at`: its epoch ms): the requests a settled page waits for."""
+        """One event of Chrome's network log (`at`: its epoch ms): the requests a settled page waits for. A document's
+        own load is over when the browser says so (its end opens no quiet window); a fetch's or XHR's data is drawn
+        by the page after it came (its start and end do)."""
         rid = params.get("requestId")
         if method == "Network.requestWillBeSent":
-            request = params.get("request") or {}
-            if params.get("type") in SETTLE_TYPES and str(request.get("url", "")).startswith(("http:", "https:")):
-                self._inflight[str(rid)] = (str(request.get("method", "GET")), str(request["url"]))
-                self._net_last = max(self._net_last, at)
+            request, kind = params.get("request") or {}, params.get("type")
+            if kind in SETTLE_TYPES and str(request.get("url", "")).startswith(("http:", "https:")):
+                self._inflight[str(rid)] = (str(request.get("method", "GET")), str(request["url"]), str(kind))
+                if kind != "Document":
+                    self._net_last = max(self._net_last, at)
         elif method in ("Network.loadingFinished", "Network.loadingFailed") and rid in self._inflight:
-            del self._inflight[rid]
-            self._net_last = max(self._net_last, at)
+            if self._inflight.pop(rid)[2] != "Document":
+                self._net_last = max(self._net_last, at)
 
     def wait_changed(self, region: Selector, timeout: float, said: float | None = None) -> None:
         """Wait until `region` shows something else than before the last action (what the last read of it before
@@ -133,9 +136,9 @@ class PageBase:
             else:
                 def probe() -> Any:
                     self._enter_frame(region.frame)
-                    return self.driver.execute_script(SETTLE_JS, region.spec())
+                    return self.driver.execute_script(SETTLE_JS, region.spec(), False)
 
-                clock, last = self._guard(probe, f"waiting for '{region.name}' to change")
+                clock, last = self._guard(probe, f"waiting for '{region.name}' to change")[:2]
                 done = last > 0 and float(last) > float(clock) - (time.monotonic() - self._last_action) * 1000
             if done:
                 self.settle(region, max(deadline - time.monotonic(), 0.1))
@@ -145,43 +148,50 @@ class PageBase:
                 raise StepTimeout(f"'{region.name}' did not change within {said or timeout:g} s after the last action "
                                   f"(on {self.url})")
 
-    def _quiet_for(self, region: Selector | None) -> tuple[float, list[tuple[str, str]]]:
-        """How long the page has been settled (seconds; negative or zero: not), and the requests in flight."""
+    def _quiet_for(self, region: Selector | None,
+                   read: bool = False) -> tuple[float, list[tuple[str, str, str]], tuple[int, str] | None]:
+        """How long the page has been settled (seconds; zero or less: not), the requests in flight, and with `read`
+        (when the page was probed) what `region` holds: (index of the candidate that matched, its outer HTML)."""
         self.drain_network()
         busy = list(self._inflight.values())
         if busy or self._unsettled is None:
-            return (0.0 if busy else QUIET_S), busy
+            return (0.0 if busy else QUIET_S), busy, None
 
         def probe() -> Any:
             if region is not None:
                 self._enter_frame(region.frame)
-            return self.driver.execute_script(SETTLE_JS, region.spec() if region is not None else None)
+            return self.driver.execute_script(SETTLE_JS, region.spec() if region is not None else None, read)
 
-        now, last = self._guard(probe, "waiting for the page to settle")
+        now, last, index, html = self._guard(probe, "waiting for the page to settle")
         quiet = (float(now) - max(float(last), self._net_last)) / 1000
         since, navigated = self._unsettled
         if not navigated:  # the app may start a request a little after the action that asks for it
             quiet = min(quiet, time.monotonic() - since)
-        return quiet, busy
+        return quiet, busy, (int(index), str(html)) if html is not None else None
 
-    def settle(self, region: Selector | None, timeout: float) -> None:
+    def settle(self, region: Selector | None, timeout: float, read: bool = False) -> str | None:
         """After a step that may have changed the page, wait until it has settled before reading `region` (None:
         the whole page): no fetch/XHR or document request in flight (from Chrome's network events, which the page
-        cannot hide) and neither a request nor a change in the region for QUIET_S seconds."""
+        cannot hide) and neither a fetch/XHR started or ended nor a change in the region for QUIET_S seconds. With
+        `read`: the region's outer HTML when it was read in the same look (None: read it the ordinary way)."""
         if self._unsettled is None:
-            return
+            return None
         deadline = time.monotonic() + timeout
         while True:
-            quiet, busy = self._quiet_for(region)
+            quiet, busy, got = self._quiet_for(region, read)
             if not busy and quiet >= QUIET_S:
                 self._unsettled = None
-                return
+                if got is None or region is None:
+                    return None
+                self._matched(region, got[0])
+                return got[1]
             if not poll(deadline, max(QUIET_S - quiet, 0.02) if not busy else 0.05):
                 raise StepTimeout(self._unsettled_why(region, busy, timeout))
 
-    def _unsettled_why(self, region: Selector | None, busy: list[tuple[str, str]], timeout: float) -> str:
+    def _unsettled_why(self, region: Selector | None, busy: list[tuple[str, str, str]], timeout: float) -> str:
         if busy:
-            shown = ", ".join(f"{m} {u}" for m, u in busy[:3]) + (f" and {len(busy) - 3} more" if len(busy) > 3 else "")
+            shown = ", ".join(f"{m} {u}" for m, u, _ in busy[:3])
+            shown += f" and {len(busy) - 3} more" if len(busy) > 3 else ""
             what = f"{len(busy)} request{'s' if len(busy) > 1 else ''} still in flight ({shown})"
         else:
             what = f"'{region.name}' kept changing" if region is not None else "the page kept changing"

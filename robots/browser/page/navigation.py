@@ -72,7 +72,7 @@ class Navigation(PageBase):
             now = self.fingerprint(region) if region is not None else None
             if region is not None and now != before:
                 return now or ""
-            quiet, busy = self._quiet_for(region)
+            quiet, busy, _ = self._quiet_for(region)
             if not busy and quiet >= QUIET_S:
                 self._unsettled = None
                 return None

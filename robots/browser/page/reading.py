@@ -10,9 +10,10 @@ from robots.locators import Selector
 
 class Reading(PageBase):
     def outer_html(self, selector: Selector, timeout: float) -> str:
-        self.settle(selector, timeout)
-        el = self.find(selector, timeout, "present")
-        html = self._guard(lambda: el.get_attribute("outerHTML"), f"reading '{selector.name}'")
+        html = self.settle(selector, timeout, read=True)  # read in the same look when the page has settled
+        if html is None:
+            el = self.find(selector, timeout, "present")
+            html = self._guard(lambda: el.get_attribute("outerHTML"), f"reading '{selector.name}'")
         self._saw(selector, html)
         return html
 
