@@ -70,7 +70,9 @@ def _flow(tmp_path: Path, body: str, name: str = "flow.yaml") -> Path:
 
 def test_fill_replaces_what_a_vue_field_holds_and_the_portal_stores_it(sandbox, tmp_path):
     """WebElement.clear() empties the field on screen only: the app kept 'Austin' and got 'AustinRound Rock'."""
-    httpx.post(f"{sandbox.url}/_sandbox/app", json={"undo_ms": 100}).raise_for_status()
+    # The flow reads the "Customer updated." notice, which shows for the undo window: long enough to be read after
+    # the page settles (100 ms was not, once reads waited for a settled page).
+    httpx.post(f"{sandbox.url}/_sandbox/app", json={"undo_ms": 1500}).raise_for_status()
     assert _db(sandbox, "SELECT city FROM customers WHERE id = 1003") == [("Austin",)]
     out = _passed(_run(FLOWS / "edit_city.yaml", tmp_path, sandbox))
     assert out == {"shown": "Round Rock", "stored": "Round Rock"}
