@@ -59,8 +59,10 @@ class Elements(Choosing):
         )
 
         deadline = time.monotonic() + timeout
+        left = timeout  # the step's own timeout the first time, so that a message names it ("waited 2 s")
         while True:
-            el = self.find(selector, max(deadline - time.monotonic(), 0.1), "clickable")
+            el = self.find(selector, left, "clickable")
+            left = max(deadline - time.monotonic(), 0.1)
             try:
                 self._guard(el.click, f"clicking '{selector.name}'")
                 self.changed()
