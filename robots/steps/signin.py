@@ -122,7 +122,9 @@ class LoginArgs(StepArgs):
 def login(ctx: StepContext, args: LoginArgs) -> str:
     """Type the username and password and submit them, then wait for what follows: one of `then` (output:
     its name), the portal's error (a business failure "login rejected: <the portal's message>", remembered
-    by the session store so the password is not tried again automatically), or a `stop_on` page."""
+    by the session store so the password is not tried again automatically), or a `stop_on` page. Only what the
+    portal shows after the submit counts: a message already on screen (a single-page app's "Please sign in to
+    continue.") is passed over unless its words change or it goes and comes back."""
     b = ctx.browser
     _outcome(ctx, fail=_stop(ctx, args.stop_on), ok=[ctx.selector(args.username_field)])  # a maintenance page?
     b.fill(ctx.selector(args.username_field), args.username, ctx.timeout)
@@ -269,8 +271,9 @@ def mfa(ctx: StepContext, args: MfaArgs) -> str:
     """Pass whatever second factor the portal asks for. Waits for the code page or `done` (no second factor
     asked: a remembered device). A portal that sent a code (`sent_to` visible) gets one from `source`,
     otherwise the authenticator code from `totp`. A rejected TOTP code is retried once with the next window's
-    code, a rejected sent code once with a new code (`resend`); then "MFA code rejected". Output: `totp`,
-    `code` or `none`."""
+    code, a rejected sent code once with a new code (`resend`), on the page that refused it (the code it keeps is
+    replaced; no reload); then "MFA code rejected: <the portal's words>". As with `login`, only an error shown
+    after a code was submitted counts. Output: `totp`, `code` or `none`."""
     b = ctx.browser
     code_input, done = ctx.selector(args.code), ctx.selector(args.done)
     stop = _stop(ctx, args.stop_on)
