@@ -5,7 +5,9 @@ reload; what it returns, and what the sandbox's database holds, is the change as
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from .helpers import FLOWS, TEST_FLOWS, app_requests, rows, run
 
 pytestmark = pytest.mark.browser
 
+ZONE = ZoneInfo("America/Chicago")
 CHANGE = {"name": "Zoë O'Brien-Smith", "city": "Dallas", "phone": "(214) 555-0199", "state": "tx"}
 
 
@@ -65,3 +68,27 @@ def test_a_change_the_form_refuses_is_the_portals_refusal(sandbox, tmp_path):
     assert (record.status, record.failure_kind) == ("failed", "business")
     assert record.error_message == "the portal refused the change: Enter the two-letter state code, e.g. TX."
     assert _writes(sandbox) == {}
+
+
+def test_create_work_order_through_the_autocomplete_the_date_time_picker_and_the_number_field(sandbox, tmp_path):
+    today = datetime.fromisoformat(httpx.get(f"{sandbox.url}/_sandbox/clock").json()["now"]).astimezone(ZONE).date()
+    day = (today.replace(day=1) + timedelta(days=32)).replace(day=12)  # the 12th of next month
+    record = run(sandbox, tmp_path, "create_work_order", vars={
+        "customer": "Zoë O'Brien (C-100003)", "job_type": "Furnace Repair", "priority": "high",
+        "summary": "No heat upstairs", "date": day.isoformat(), "time": "14:30", "duration_hours": 3})
+    assert record.status == "passed", record.error_message
+    order = record.outputs["work_order"]
+    row = rows(sandbox, "SELECT * FROM work_orders WHERE number = ?", (order["number"],))[0]
+    [location] = rows(sandbox, "SELECT id, name FROM service_locations WHERE customer_id = 1003")
+    start = datetime.combine(day, time(14, 30), ZONE).astimezone(UTC)
+    assert [row[k] for k in ("customer_id", "location_id", "job_type", "priority", "status", "summary")] == [
+        1003, location["id"], "Furnace Repair", "high", "scheduled", "No heat upstairs"]
+    assert (row["scheduled_start_at"], row["scheduled_end_at"]) == (
+        f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{start + timedelta(hours=3):%Y-%m-%dT%H:%M:%SZ}")
+    assert order == {
+        "id": str(row["id"]), "number": row["number"], "customer": "Zoë O'Brien", "customer_id": "1003",
+        "location": order["location"], "job_type": "Furnace Repair", "priority": "high", "status": "scheduled",
+        "summary": "No heat upstairs", "scheduled_start_at": row["scheduled_start_at"],
+        "scheduled_end_at": row["scheduled_end_at"], "total_cents": row["total_cents"]}
+    assert order["location"].startswith(location["name"] + " · ")
+    assert _writes(sandbox) == {"work_orders": 1}
