@@ -79,16 +79,17 @@ def test_create_work_order_through_the_autocomplete_the_date_time_picker_and_the
     assert record.status == "passed", record.error_message
     order = record.outputs["work_order"]
     row = rows(sandbox, "SELECT * FROM work_orders WHERE number = ?", (order["number"],))[0]
-    [location] = rows(sandbox, "SELECT id, name FROM service_locations WHERE customer_id = 1003")
+    [location] = rows(sandbox, "SELECT * FROM service_locations WHERE customer_id = 1003")
     start = datetime.combine(day, time(14, 30), ZONE).astimezone(UTC)
     assert [row[k] for k in ("customer_id", "location_id", "job_type", "priority", "status", "summary")] == [
         1003, location["id"], "Furnace Repair", "high", "scheduled", "No heat upstairs"]
     assert (row["scheduled_start_at"], row["scheduled_end_at"]) == (
         f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{start + timedelta(hours=3):%Y-%m-%dT%H:%M:%SZ}")
+    unit = f" {location['unit']}" if location["unit"] else ""
+    address = f"{location['street']}{unit}, {location['city']}, {location['state']} {location['zip']}"
     assert order == {
         "id": str(row["id"]), "number": row["number"], "customer": "Zoë O'Brien", "customer_id": "1003",
-        "location": order["location"], "job_type": "Furnace Repair", "priority": "high", "status": "scheduled",
+        "location": address, "job_type": "Furnace Repair", "priority": "high", "status": "scheduled",
         "summary": "No heat upstairs", "scheduled_start_at": row["scheduled_start_at"],
         "scheduled_end_at": row["scheduled_end_at"], "total_cents": row["total_cents"]}
-    assert order["location"].startswith(location["name"] + " · ")
     assert _writes(sandbox) == {"work_orders": 1}
