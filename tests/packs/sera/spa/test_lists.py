@@ -25,9 +25,12 @@ def _shown(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def expected_customers(sandbox: Any) -> list[dict[str, Any]]:
-    return [{"number": r["number"], "name": r["name"], "type": r["type"], "city": r["city"], "state": r["state"],
-             "phones": ["+1" + r["phone"]] if r["phone"] else [], "balance_cents": r["balance_cents"],
-             "status": r["status"]} for r in rows(sandbox, "SELECT * FROM customers ORDER BY id")]  # fmt: skip
+    """Every customer as the list shows it: its enums beside their labels (`raw_*`), the phone in E.164."""
+    return [{"number": r["number"], "name": r["name"], "type": r["type"], "raw_type": r["type"].title(),
+             "city": r["city"], "state": r["state"], "phones": ["+1" + r["phone"]] if r["phone"] else [],
+             "balance_cents": r["balance_cents"], "status": r["status"],
+             "raw_status": r["status"].replace("_", " ").title()}
+            for r in rows(sandbox, "SELECT * FROM customers ORDER BY id")]  # fmt: skip
 
 
 STATUS_LABELS = {"unscheduled": "Unscheduled", "scheduled": "Scheduled", "dispatched": "Dispatched",
