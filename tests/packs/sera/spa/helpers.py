@@ -28,14 +28,14 @@ def demo(**extra: str) -> dict[str, str]:
 
 
 def run(sandbox: Any, home: Path, flow: str | Path, secrets: dict[str, str] | None = None, *,
-        vars: dict[str, Any] | None = None, listener: Listener | None = None) -> RunRecord:
+        vars: dict[str, Any] | None = None, listener: Listener | None = None, dry_run: bool = False) -> RunRecord:
     """One run of `flow` (a name in flows/sera/spa/, or a path) in `home`, with the demo account by default."""
     path = flow if isinstance(flow, Path) else FLOWS / f"{flow}.yaml"
     store = SqlStore(f"sqlite:///{home / 'robots.db'}")
     try:
         with open_portal("sera", url=sandbox.url) as portal:
             runner = Runner(store=store, home=home, trigger="test", listener=listener)
-            return runner.run(load_flow(path), secrets=secrets or demo(), portal=portal, vars=vars)
+            return runner.run(load_flow(path), secrets=secrets or demo(), portal=portal, vars=vars, dry_run=dry_run)
     finally:
         store.close()
 

@@ -5,14 +5,14 @@ reload; what it returns, and what the sandbox's database holds, is the change as
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from .helpers import FLOWS, TEST_FLOWS, app_requests, rows, run
+from .helpers import FLOWS, TEST_FLOWS, app_requests, passed, rows, run
 
 pytestmark = pytest.mark.browser
 
@@ -70,9 +70,14 @@ def test_a_change_the_form_refuses_is_the_portals_refusal(sandbox, tmp_path):
     assert _writes(sandbox) == {}
 
 
-def test_create_work_order_through_the_autocomplete_the_date_time_picker_and_the_number_field(sandbox, tmp_path):
+def _next_month_12th(sandbox) -> date:
+    """A day the form's date picker offers (today or later, in the tenant's time zone), a month ahead."""
     today = datetime.fromisoformat(httpx.get(f"{sandbox.url}/_sandbox/clock").json()["now"]).astimezone(ZONE).date()
-    day = (today.replace(day=1) + timedelta(days=32)).replace(day=12)  # the 12th of next month
+    return (today.replace(day=1) + timedelta(days=32)).replace(day=12)
+
+
+def test_create_work_order_through_the_autocomplete_the_date_time_picker_and_the_number_field(sandbox, tmp_path):
+    day = _next_month_12th(sandbox)
     record = run(sandbox, tmp_path, "create_work_order", vars={
         "customer": "Zoë O'Brien (C-100003)", "job_type": "Furnace Repair", "priority": "high",
         "summary": "No heat upstairs", "date": day.isoformat(), "time": "14:30", "duration_hours": 3})
@@ -93,3 +98,18 @@ def test_create_work_order_through_the_autocomplete_the_date_time_picker_and_the
         "summary": "No heat upstairs", "scheduled_start_at": row["scheduled_start_at"],
         "scheduled_end_at": row["scheduled_end_at"], "total_cents": row["total_cents"]}
     assert _writes(sandbox) == {"work_orders": 1}
+
+
+@pytest.mark.parametrize(("flow", "vars"), [
+    ("edit_customer", {"id": 1003, **CHANGE}),
+    ("create_work_order", {"customer": "Zoë O'Brien (C-100003)", "job_type": "Furnace Repair", "date": "next month",
+                           "time": "09:00"}),
+])  # fmt: skip
+def test_the_write_flows_pass_their_dry_run_and_write_nothing(sandbox, tmp_path, flow: str, vars: dict):
+    """Nothing is submitted: the save is skipped, and so is every step that checks it (its `verifies`)."""
+    if vars.get("date") == "next month":
+        vars = {**vars, "date": _next_month_12th(sandbox).isoformat()}
+    record = passed(run(sandbox, tmp_path, flow, vars=vars, dry_run=True))
+    assert record.dry_run is not None and len(record.dry_run.not_submitted) == 1
+    assert _writes(sandbox) == {}
+    assert [e for e in app_requests(sandbox) if e["method"] in ("PUT", "POST") and "session" not in e["path"]] == []
