@@ -17,7 +17,8 @@ from .helpers import FLOWS, TEST_FLOWS, app_requests, passed, rows, run
 pytestmark = pytest.mark.browser
 
 ZONE = ZoneInfo("America/Chicago")
-CHANGE = {"name": "Zoë O'Brien-Smith", "city": "Dallas", "phone": "(214) 555-0199", "state": "tx"}
+CHANGE = {"name": "Zoë O'Brien-Smith", "city": "Dallas", "phone": "(214) 555-0199", "state": "tx", "type": "commercial",
+          "status": "on_hold"}
 
 
 def _long_undo_window(sandbox) -> None:
@@ -41,11 +42,12 @@ def test_an_edit_that_passes_is_in_the_portals_database(sandbox, tmp_path, flow:
     assert record.status == "passed", record.error_message
     row = rows(sandbox, "SELECT * FROM customers WHERE id = 1003")[0]
     assert row["name"] == "Zoë O'Brien-Smith"  # the naive flow passed, and the database still says Zoë O'Brien
-    assert (row["city"], row["phone"], row["state"]) == ("Dallas", "2145550199", "TX")
+    assert [row[k] for k in ("city", "phone", "state", "type", "status")] == [
+        "Dallas", "2145550199", "TX", "commercial", "on_hold"]
     assert _writes(sandbox) == {"customers": 1}
     customer = record.outputs["customer"]  # read back after a reload: what the portal keeps
-    assert (customer["name"], customer["city"], customer["state"], customer["phones"]) == (
-        "Zoë O'Brien-Smith", "Dallas", "TX", ["+12145550199"])
+    assert [customer[k] for k in ("name", "city", "state", "phones", "type", "status")] == [
+        "Zoë O'Brien-Smith", "Dallas", "TX", ["+12145550199"], "commercial", "on_hold"]
     assert [(e["method"], e["status"]) for e in app_requests(sandbox) if e["path"] == "/app/api/customers/1003"
             and e["method"] == "PUT"] == [("PUT", 200)]  # fmt: skip
 
@@ -58,7 +60,8 @@ def test_a_change_that_never_reached_the_server_fails_its_read_back(sandbox, tmp
     assert (record.status, record.failure_kind) == ("failed", "business")
     assert record.error_message == (
         "the change did not stick: after a reload the portal's name shows 'Zoë O'Brien', not 'Zoë O'Brien-Smith'; "
-        "phones shows '['+15125550143']', not '['+12145550199']'; city shows 'Austin', not 'Dallas'")
+        "phones shows '['+15125550143']', not '['+12145550199']'; city shows 'Austin', not 'Dallas'; type shows "
+        "'residential', not 'commercial'; status shows 'active', not 'on_hold'")
     assert rows(sandbox, "SELECT name FROM customers WHERE id = 1003")[0]["name"] == "Zoë O'Brien"
     assert _writes(sandbox) == {}
 
