@@ -123,17 +123,50 @@ def bench_flow(folder: Path, repeats: int) -> Path:
     return path
 
 
+#: WebDriver commands sent so far (every HTTP round trip to chromedriver), counted by `count_commands`
+COMMANDS = [0]
+
+
+def count_commands() -> None:
+    """Count every command this process sends to chromedriver: round trips per page do not depend on the
+    machine's load, so they compare two revisions where the times cannot."""
+    from selenium.webdriver.remote.remote_connection import RemoteConnection
+
+    execute = RemoteConnection.execute
+
+    def counted(self: RemoteConnection, command: str, params: dict[str, Any]) -> Any:
+        COMMANDS[0] += 1
+        return execute(self, command, params)
+
+    RemoteConnection.execute = counted  # type: ignore[method-assign]
+
+
+def _timed(step_id: str | None) -> bool:
+    return bool(step_id) and str(step_id).startswith(("open_", *(f"{m}_" for m in MODES)))
+
+
 class Timings(Listener):
-    """Durations of the top-level open and paginate steps, and the sandbox's time per page after each walk."""
+    """Durations of the top-level open and paginate steps, the sandbox's time per page after each walk, and per
+    walk the WebDriver round trips and this process's CPU time (the runner's own cost, whatever the load)."""
 
     def __init__(self, log_client: httpx.Client):
         self.log_client = log_client
         self.ms: dict[str, float] = {}
         self.server: dict[str, float] = {}
+        self.commands: dict[str, int] = {}
+        self.cpu_ms: dict[str, float] = {}
+        self._start = (0, 0.0)
+
+    def step_started(self, call: Any, index: int) -> None:
+        if _timed(getattr(call.args, "id", None)):
+            self._start = (COMMANDS[0], time.process_time())
 
     def step_finished(self, record: StepRecord) -> None:
-        if record.step_id and record.step_id.startswith(("open_", *(f"{m}_" for m in MODES))):
+        if _timed(record.step_id):
+            assert record.step_id is not None
             self.ms[record.step_id] = record.duration_ms
+            self.commands[record.step_id] = COMMANDS[0] - self._start[0]
+            self.cpu_ms[record.step_id] = (time.process_time() - self._start[1]) * 1000
             if not record.step_id.startswith("open_"):
                 self.server[record.step_id] = server_ms(self.log_client, 50)
 
@@ -183,6 +216,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", default="default", choices=["small", "default"])
     opts = parser.parse_args()
+    count_commands()
     proc, url = start_sandbox(opts.size)
     try:
         with httpx.Client(base_url=url, timeout=30) as log_client, httpx.Client(base_url=url, timeout=30) as client:
@@ -226,6 +260,11 @@ def main() -> None:
         return [(timings.ms.get(f"open_{mode}_{n}", 0.0) + timings.ms[f"{mode}_{n}"]) / 1000
                 for n in range(opts.repeats)]
 
+    def per_page(table: dict[str, Any], mode: str) -> float:
+        """The median over the walks of `table`'s figure (open and walk together), per page."""
+        return statistics.median(table.get(f"open_{mode}_{n}", 0) + table[f"{mode}_{n}"]
+                                 for n in range(opts.repeats)) / pages
+
     http_med = statistics.median(http_s)
     browser_med, hybrid_med = statistics.median(walk_s("page")), statistics.median(walk_s("http"))
     script_med = statistics.median(walk_s("script"))
@@ -235,16 +274,22 @@ def main() -> None:
         for name, mode in (("browser", "page"), ("script", "script"), ("hybrid", "http"), ("per-step", "browser"))}
     print(f"customer list walk: {pages} pages x {PAGE_SIZE} rows = {rows} rows, sandbox size {opts.size}, "
           f"medians of {opts.repeats} (http: {2 * opts.repeats} walks), login excluded, no faults")
-    print(f"{'walk':<8} {'median s':>9} {'ms/page':>8} {'ratio':>7} {'server ms/page':>15}  all runs (s)")
+    print(f"{'walk':<8} {'median s':>9} {'ms/page':>8} {'ratio':>7} {'server ms/page':>15} {'trips/page':>11} "
+          f"{'cpu ms/page':>12}  all runs (s)")
+    modes = {"browser": "page", "script": "script", "hybrid": "http", "per-step": "browser"}
     for name, med, runs in (("http", http_med, http_s), ("browser", browser_med, walk_s("page")),
                             ("script", script_med, walk_s("script")),
                             ("hybrid", hybrid_med, walk_s("http")), ("per-step", steps_med, walk_s("browser"))):
-        print(f"{name:<8} {med:>9.3f} {med / pages * 1000:>8.1f} {med / http_med:>6.2f}x {srv[name]:>15.1f}  "
-              + ", ".join(f"{r:.3f}" for r in runs))
+        mode = modes.get(name)
+        trips = f"{per_page(timings.commands, mode):>11.2f}" if mode else f"{'-':>11}"
+        cpu = f"{per_page(timings.cpu_ms, mode):>12.1f}" if mode else f"{'-':>12}"
+        print(f"{name:<8} {med:>9.3f} {med / pages * 1000:>8.1f} {med / http_med:>6.2f}x {srv[name]:>15.1f} {trips} "
+              f"{cpu}  " + ", ".join(f"{r:.3f}" for r in runs))
     print("browser = paginate fetch: page (Chrome navigates, one page source per page: the expert hand-written "
           "script); script = fetch: script (the browser's page fetches each page, nothing rendered); hybrid = fetch: "
           "http; per-step = fetch: browser (each inner step run in the browser and recorded, several round trips per "
-          "page)")
+          "page); trips = WebDriver commands (round trips to chromedriver), cpu = this process's CPU time: both per "
+          "page and independent of the machine's load, unlike the times")
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"targets: through the browser <= 2.00x (script: {script_med / http_med:.2f}x; navigating: "
           f"{browser_med / http_med:.2f}x), hybrid <= 1.15x (got {hybrid_med / http_med:.2f}x)")

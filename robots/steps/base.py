@@ -30,7 +30,7 @@ SelectorKeys = Annotated[dict[str, str], _SelectorMarker(keys=True)]
 class StepArgs(BaseModel):
     """Options every step takes, besides its own arguments."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="name of the step's output")
     name: str | None = Field(None, description="a label for logs and reports")

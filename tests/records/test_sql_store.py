@@ -280,3 +280,36 @@ def test_repr_shows_the_url(db_path: Path) -> None:
     store.close()
 
     assert repr(store) == f"SqlStore('sqlite:///{db_path}')"
+
+
+def test_a_database_at_head_opens_without_importing_alembic(db_path: Path) -> None:
+    """Alembic (with Mako and Pygments behind it) costs more than the rest of a run's start-up: a store whose
+    database is already at the newest revision is opened without it; an older one is still upgraded."""
+    import subprocess
+    import sys
+
+    from robots.records.migrations import HEAD
+
+    assert HEAD == head_revision()  # the constant names the newest file in versions/
+    SqlStore(f"sqlite:///{db_path}").close()
+    opened = ("import sys; from robots.records import SqlStore; SqlStore(sys.argv[1]).close(); "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako', 'pygments')))")
+    done = subprocess.run([sys.executable, "-c", opened, f"sqlite:///{db_path}"], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    assert done.stdout == "[]\n", done.stderr
+
+    store = SqlStore(f"sqlite:///{db_path}")
+    try:
+        with store.engine.begin() as connection:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0005")
+    finally:
+        store.close()
+    older = SqlStore(f"sqlite:///{db_path}")
+    try:
+        with older.engine.connect() as connection:
+            assert current_revision(connection) == HEAD
+            assert inspect(connection).has_table("api_runs")
+    finally:
+        older.close()
