@@ -1,7 +1,8 @@
 """Every exception the framework raises, in one hierarchy.
 
 RobotsError
-├── InputError                 bad input from the user: exit code 2, nothing was started
+├── InputError                 bad input from the user: exit code 2 (nothing was started, or the step that found it
+│   │                          stopped the run: recorded errored, failure kind `input`)
 │   ├── FlowError              a flow file is invalid (carries every issue found, with file:line:col)
 │   ├── VarsError              a run's vars are wrong (carries every problem found, var by var)
 │   ├── SecretNotFound         a secret the flow declares is nowhere to be found
@@ -14,11 +15,17 @@ RobotsError
 │   ├── PortalFailed           the portal answered the page a step waits on with an HTTP error (4xx/5xx)
 │   ├── StepTimeout            a wait ran out of time
 │   ├── ElementNotFound        no candidate of a selector matched
-│   └── ScrapeError            a page did not have the shape a scraper expects (drift)
-│       └── ContractError      a scraped record does not fit its declared model (scrape drift)
+│   ├── ScrapeError            a page did not have the shape a scraper expects (drift)
+│   │   └── ContractError      a scraped record does not fit its declared model (scrape drift)
+│   ├── PortalThrottled        the portal kept answering 429 Too many requests (failure kind `portal_throttled`)
+│   └── InternalError          an exception that is no RobotsError (a bug in robots, a step or a plugin)
 └── Interrupted                SIGINT/SIGTERM: exit code 130
     ├── Canceled               `robots runs cancel` (or the API) stopped the run: recorded canceled, exit 130
     └── RunTimedOut            the run went over its max_runtime: recorded errored (technical), evidence kept
+
+An error raised by a step (or by what the step called) is located by the runner (robots.run.lifecycle): `location`
+names the flow file, the line and the step path of the innermost step it came from, and `failure_kind` is its class
+(business, technical, input, scrape_drift, portal_throttled), both kept in the run record.
 
 The library raises; only the CLI turns errors into text and exit codes (docs/STYLE.md rule 6).
 """
@@ -29,18 +36,36 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where in the flows a run's error came from: the flow file (as the user named it, or relative to the working
+    folder when inside it), the line of the step and its path (`steps[2].for_each.steps[0].click`); line and step
+    are None for an error of the run itself (ending it, the declared outputs)."""
+
+    file: str
+    line: int | None = None
+    step: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.step}" if self.step else where
+
+
 class RobotsError(Exception):
     """Base of every error raised by robots."""
 
     exit_code: ClassVar[int] = 3
     failure_kind: ClassVar[str | None] = "technical"
+    #: set by the runner when a step raised it (the innermost step): see Location
+    location: Location | None = None
 
 
 class InputError(RobotsError):
-    """The user's input is invalid; nothing was started."""
+    """The user's input is invalid: nothing was started, or the step that found it (a file it was given that is not
+    there, an argument its template rendered to the wrong kind) stopped the run."""
 
     exit_code = 2
-    failure_kind = None
+    failure_kind = "input"
 
 
 @dataclass(frozen=True)
@@ -169,6 +194,11 @@ class ContractError(ScrapeError):
     no longer fits what the flow reads (fix the flow's field maps or selectors, not the machine)."""
 
     failure_kind = "scrape_drift"
+
+
+class InternalError(TechnicalError):
+    """An exception that is no RobotsError reached the runner or the command line: a bug in robots, a step or a
+    plugin. Its message names the exception; the traceback is logged with -v."""
 
 
 class Interrupted(RobotsError):

@@ -313,6 +313,10 @@ def failure(record: RunRecord) -> ApiError:
     message = record.error_message or f"the run ended {record.status}"
     details = {"run_id": record.run_id, "status": record.status, "error_class": record.error_class,
                "failure_kind": record.failure_kind}
+    if record.error_location is not None:  # the flow file, line and step the error came from
+        where = record.error_location
+        details["where"] = (f"{where.file}:{where.line}" if where.line is not None else where.file) + (
+            f": {where.step}" if where.step else "")
     forbidden = _forbidden_page(record)
     if forbidden:
         return ApiError(403, f"the portal refused: {forbidden}", type="portal_forbidden", details=details)
@@ -325,6 +329,8 @@ def failure(record: RunRecord) -> ApiError:
         return ApiError(504, message, details=details)
     if record.failure_kind == "business":
         return ApiError(422, message, type="portal_refused", details=details)
+    if record.failure_kind == "input":  # what the run was given (a file, a var a template used) is wrong
+        return ApiError(422, message, type="invalid_input", details=details)
     if record.failure_kind == "portal_throttled":  # the portal's own 429, passed on with the wait it asked for
         asked = _THROTTLED_WAIT.search(message)
         retry = max(1, math.ceil(float(asked.group(1)))) if asked else 1

@@ -40,7 +40,7 @@ from robots.cli import (
     vault,
     watch,
 )
-from robots.cli.common import err, fail
+from robots.cli.common import err, fail, internal
 from robots.errors import RobotsError
 
 __all__ = ["app", "main"]
@@ -96,3 +96,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except RobotsError as e:  # e.g. a bad ROBOTS_* setting read before a command's own error handling
         sys.exit(fail(e).exit_code)
+    except Exception as e:  # a bug: one line naming it (exit 3, errored), the traceback only with -v
+        sys.exit(fail(internal(e, "internal error")).exit_code)

@@ -28,9 +28,12 @@ _EXIT = {0: 0, 1: 1, 2: 3, 3: 3, 4: 2, 5: 2}
 
 def bdd_command(
     paths: Annotated[list[str] | None, typer.Argument(help="feature files or folders (default: features/, else "
-                                                            "the features the installed packs ship); `steps` lists "
+                                                            "the features the installed packs ship), a file:LINE "
+                                                            "for the one scenario at that line; `steps` lists "
                                                             "the step library instead")] = None,
     tags: Annotated[str | None, typer.Option(help="a tag expression: '@smoke', '@smoke and not @slow'")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="only the scenarios of this name (else those whose "
+                                                            "name contains it)")] = None,
     portal_url: Annotated[str | None, typer.Option(help="run against this portal instead of starting the "
                                                         "bundled sandbox")] = None,
     output: Annotated[Path, typer.Option(help="folder for report.html and junit.xml")] = Path(".robots/bdd"),
@@ -44,7 +47,9 @@ def bdd_command(
     if paths == ["steps"] and not Path("steps").exists():
         print(steps_listing(format))
         return
-    files = _feature_files(paths or _default_features())
+    picked = [_at_line(p) for p in paths or []]
+    files = _feature_files([p for p, _ in picked] if picked else _default_features())
+    chosen = _chosen(files, {Path(p).resolve(): line for p, line in picked if line is not None}, name)
     output.mkdir(parents=True, exist_ok=True)
     junit, report, events = output / "junit.xml", output / "report.html", output / "events.jsonl"
     events.unlink(missing_ok=True)
@@ -54,7 +59,7 @@ def bdd_command(
             url = stack.enter_context(_sandbox(settings().sandbox_size or "default")).url
             err.print(f"robots: no portal URL given; started the bundled sandbox at {url}", markup=False)
         with tempfile.TemporaryDirectory(prefix="robots-bdd-") as tmp:
-            rc = _pytest(Path(tmp), files, tags, url, events, junit, verbose)
+            rc = _pytest(Path(tmp), files, tags, url, events, junit, verbose, chosen)
     results = read_events(events)
     if junit.exists():
         name_testcases(junit, results)
@@ -63,7 +68,9 @@ def bdd_command(
     for r in results:
         for step in r["steps"]:
             if step["status"] in ("failed", "undefined"):
-                err.print(f"{r['file']}:{r['line']}: {r['scenario']}: {step['error']}", markup=False)
+                said = "" if step["status"] == "undefined" else f"{step['keyword']} {step['text']}: "
+                err.print(f"{r['file']}:{step.get('line') or r['line']}: {r['scenario']}: {said}{step['error']}",
+                          markup=False)
     err.print(f"bdd: {len(results)} scenarios · {counts['passed']} passed · {counts['failed']} failed"
               + (f" · {counts['undefined']} with unknown steps" if counts["undefined"] else "")
               + f" · junit {junit} · html {report}", markup=False)
@@ -120,16 +127,60 @@ def _feature_files(paths: list[str]) -> list[Path]:
     return [f.resolve() for f in files]
 
 
+def _at_line(path: str) -> tuple[str, int | None]:
+    """`features/x.feature:28` -> (the file, 28): the scenario at that line; any other path -> (path, None)."""
+    m = re.fullmatch(r"(.+\.feature):(\d+)", path)
+    if m is None or Path(path).exists():
+        return path, None
+    return m.group(1), int(m.group(2))
+
+
+def _chosen(files: list[Path], lines: dict[Path, int], name: str | None) -> dict[Path, list[str]] | None:
+    """The scenarios to run by file, when a file:LINE or --name picks them (None: every scenario of the files).
+    Nothing picked is an input error (exit 2) naming what was asked and what is there."""
+    if not lines and name is None:
+        return None
+    from pytest_bdd.feature import get_feature
+
+    chosen: dict[Path, list[str]] = {}
+    for file in files:
+        scenarios = get_feature("/", str(file)).scenarios
+        names = list(scenarios)
+        if file in lines:
+            line = lines[file]
+            starts = sorted((s.line_number, n) for n, s in scenarios.items())
+            last_line = len(file.read_text(encoding="utf-8").splitlines())
+            at = [n for start, n in starts if start <= line]
+            if not at or line > last_line:
+                err.print(f"error: {file}:{line}: no scenario at line {line}; its scenarios start at lines "
+                          f"{', '.join(str(start) for start, _ in starts) or '(none)'}", markup=False)
+                raise typer.Exit(2)
+            names = [at[-1]]
+        if name is not None:
+            names = [n for n in names if n == name] or [n for n in names if name in n]
+        if names:
+            chosen[file] = names
+    if not chosen:
+        err.print(f"error: no scenario named {name!r} in {', '.join(map(str, files))}", markup=False)
+        raise typer.Exit(2)
+    return chosen
+
+
 def tag_expression(tags: str) -> str:
     """'@smoke and not @slow' -> pytest's marker expression 'smoke and not slow'."""
     return re.sub(r"@([\w.-]+)", r"\1", tags)
 
 
 def _pytest(tmp: Path, files: list[Path], tags: str | None, url: str, events: Path, junit: Path,
-            verbose: bool) -> int:
+            verbose: bool, chosen: dict[Path, list[str]] | None = None) -> int:
     (tmp / "conftest.py").write_text("".join(f"from {p.bdd_steps} import *  # noqa: F403\n" for p in _step_packs()))
-    (tmp / "test_features.py").write_text("from pytest_bdd import scenarios\n\n"
-                                          f"scenarios(*{[str(f) for f in files]!r})\n")
+    if chosen is None:
+        module = f"from pytest_bdd import scenarios\n\nscenarios(*{[str(f) for f in files]!r})\n"
+    else:  # the scenarios a file:LINE or --name picked, one test each
+        module = "from pytest_bdd import scenario\n" + "".join(
+            f"\n\n@scenario({str(file)!r}, {name!r})\ndef test_{i}_{j}():\n    pass\n"
+            for i, (file, names) in enumerate(chosen.items()) for j, name in enumerate(names))
+    (tmp / "test_features.py").write_text(module)
     (tmp / "pytest.ini").write_text("[pytest]\njunit_family = xunit2\n")
     cmd = [sys.executable, "-m", "pytest", str(tmp / "test_features.py"), "-c", str(tmp / "pytest.ini"),
            "--rootdir", str(tmp), "-p", "no:cacheprovider", f"--junitxml={junit.resolve()}", "-q",

@@ -17,8 +17,8 @@ from rich.console import Console
 
 from robots.errors import FlowError, InputError, Interrupted, RobotsError
 
-__all__ = ["err", "fail", "home", "out", "parse_age", "parse_vars", "raise_interrupted", "read_vars_file",
-           "report_name", "setup_logging", "sql_store"]
+__all__ = ["err", "error_lines", "fail", "home", "internal", "out", "parse_age", "parse_vars", "raise_interrupted",
+           "read_vars_file", "report_name", "setup_logging", "sql_store"]
 
 #: stderr: progress, summaries and errors (stdout is for results)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -60,6 +60,33 @@ def fail(error: RobotsError) -> typer.Exit:
     else:
         err.print(f"error: {error}", markup=False)
     return typer.Exit(error.exit_code)
+
+
+def error_lines(record: Any) -> list[str]:
+    """A run's error as stderr shows it: `error: MESSAGE`, then where it came from and its class,
+    `  at flows/x.yaml:12: steps[2].for_each.steps[0].click (technical: ElementNotFound)`."""
+    if not record.error_message:
+        return []
+    lines = [f"error: {record.error_message}"]
+    where = record.error_location
+    if where is not None:
+        at = f"{where.file}:{where.line}" if where.line is not None else where.file
+        at += f": {where.step}" if where.step else ""
+        kind = (record.failure_kind or "technical").replace("_", " ")
+        lines.append(f"  at {at} ({kind}: {record.error_class})")
+    return lines
+
+
+def internal(e: Exception, what: str) -> RobotsError:
+    """An exception that is no RobotsError, met by a command outside a run: an InternalError whose message says
+    `what` it was doing; the traceback is logged (shown with -v)."""
+    import traceback
+
+    from robots.errors import InternalError
+
+    logging.getLogger("robots").info("internal error %s:\n%s", what, traceback.format_exc())
+    described = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    return InternalError(f"{what}: {described}")
 
 
 def raise_interrupted(signum: int, frame: Any) -> None:

@@ -12,7 +12,18 @@ from typing import Annotated, Any
 
 import typer
 
-from robots.cli.common import err, fail, home, parse_vars, raise_interrupted, read_vars_file, report_name, setup_logging
+from robots.cli.common import (
+    err,
+    error_lines,
+    fail,
+    home,
+    internal,
+    parse_vars,
+    raise_interrupted,
+    read_vars_file,
+    report_name,
+    setup_logging,
+)
 from robots.cli.output import check_output, check_output_fits, declared_columns, write_outputs
 from robots.errors import InputError, RobotsError
 
@@ -111,10 +122,7 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
          from_step: str | None = None, to_step: str | None = None, pause_on_failure: bool = False,
          browser: Any = None, fresh_login: bool = False) -> int:
     from robots.browser.settings import resolve_options
-    from robots.engine import exit_code
-    from robots.flow.loader import load_flow
     from robots.output_files import check_target
-    from robots.reports import write_report
     from robots.run.launch import prepare_run
 
     if fmt not in ("json", "table"):
@@ -126,13 +134,13 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
     for kind, given in reports:
         if given is not None:
             check_target(given, f"--report {kind}={given}", make_dirs=True)
-    flow = load_flow(flow_path)
+    flow = _load(flow_path)
     if output is not None:
         check_output_fits(flow, output)
     vars_ = {**read_vars_file(vars_file), **parse_vars(var)} if vars_file else parse_vars(var)
-    from robots.engine import resolve_vars, step_range
+    from robots.engine import step_range
 
-    resolve_vars(flow, vars_)  # bad vars and step ranges are input errors before anything starts
+    _check_vars(flow, flow_path, vars_)  # bad vars and step ranges are input errors before anything starts
     step_range(flow, from_step, to_step)
     resolve_options(flow.browser, overrides=browser)  # a bad --browser / ROBOTS_BROWSER too
     previous = signal.signal(signal.SIGTERM, raise_interrupted)
@@ -156,30 +164,85 @@ def _run(flow_path: Path, var: list[str], portal_url: str | None, fmt: str, outp
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-    code = exit_code(record)
-    if record.status == "passed":
-        try:
-            columns = declared_columns(flow) if output is not None and output.suffix.lower() == ".csv" else None
-            write_outputs(record.outputs, fmt, output, columns)
-        except OSError as e:  # checked before the run; the disk may still fill up or the folder go away since
-            err.print(f"error: --output {output}: could not write it: {e.strerror or e}; the outputs are in the "
-                      f"run's record: robots runs show {record.run_id} --json", markup=False)
-            code = 3
-    for kind, given in reports:
-        target = given or Path(record.run_dir or ".") / report_name(kind)
-        write_report(kind, record, target)
-        err.print(f"report ({kind}): {target}", markup=False)
-    for line in dry_run_lines(record.dry_run):
-        err.print(line, markup=False)
-    err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
-              f"{seconds:.1f} s · {flow.name}", markup=False)
-    if record.error_message:
-        err.print(f"error: {record.error_message}", markup=False)
+    code = _finish(record, flow, fmt, output, reports, seconds)
     for ev in record.evidence:
         if ev.screenshot:
             err.print(f"screenshot: {Path(record.run_dir or '') / ev.screenshot}", markup=False)
     return code
 
+
+
+def _load(flow_path: Path) -> Any:
+    from robots.flow.loader import load_flow
+
+    try:
+        return load_flow(flow_path)
+    except (RobotsError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # a bug: named, its traceback with -v
+        raise internal(e, f"{flow_path}: internal error while loading the flow") from e
+
+
+def _check_vars(flow: Any, flow_path: Path, vars_: dict[str, Any]) -> None:
+    from robots.engine import resolve_vars
+
+    try:
+        resolve_vars(flow, vars_)
+    except (RobotsError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        raise internal(e, f"{flow_path}: internal error while reading the vars") from e
+
+
+def _finish(record: Any, flow: Any, fmt: str, output: Path | None, reports: list[tuple[str, Path | None]],
+            seconds: float) -> int:
+    """After the run: its outputs, its reports, the summary and its error on stderr; the exit code (3 when the
+    outputs or a report of a passed run could not be written)."""
+    from robots.engine import exit_code
+    from robots.reports import write_report
+
+    code = exit_code(record)
+    if record.status == "passed" and not _delivered(record, flow, fmt, output):
+        code = 3
+    for kind, given in reports:
+        target = given or Path(record.run_dir or ".") / report_name(kind)
+        try:
+            write_report(kind, record, target)
+        except Exception as e:  # noqa: BLE001 - the run is over and recorded: say what could not be written
+            log.info("--report %s: %s", kind, e, exc_info=True)
+            err.print(f"error: --report {kind}: could not write {target}: {_described(e)}", markup=False)
+            code = 3
+            continue
+        err.print(f"report ({kind}): {target}", markup=False)
+    for line in dry_run_lines(record.dry_run):
+        err.print(line, markup=False)
+    err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · "
+              f"{seconds:.1f} s · {flow.name}", markup=False)
+    for line in error_lines(record):
+        err.print(line, markup=False)
+    return code
+
+
+def _described(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+def _delivered(record: Any, flow: Any, fmt: str, output: Path | None) -> bool:
+    """The outputs of a passed run on stdout or in --output; False (and the error said) when they could not be
+    written: the disk filled up or the folder went away since the check before the run, or a bug."""
+    try:
+        columns = declared_columns(flow) if output is not None and output.suffix.lower() == ".csv" else None
+        write_outputs(record.outputs, fmt, output, columns)
+        return True
+    except Exception as e:  # noqa: BLE001 - the run is over and recorded: say where its outputs are
+        log.info("writing the outputs: %s", e, exc_info=True)
+        where = f"--output {output}: could not write it" if output is not None else \
+            "could not write the outputs to stdout"
+        err.print(f"error: {where}: {_described(e)}; the outputs are in the run's record: robots runs show "
+                  f"{record.run_id} --json", markup=False)
+        return False
 
 
 def dry_run_lines(dry: Any) -> list[str]:

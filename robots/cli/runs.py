@@ -138,6 +138,10 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="the run id")],
     if r.error_message:
         kind = (r.failure_kind or "technical").replace("_", " ")
         console.print(f"error ({kind}): {r.error_message}", markup=False)
+        if r.error_location is not None:
+            where = r.error_location
+            at = f"{where.file}:{where.line}" if where.line is not None else where.file
+            console.print(f"  at {at}{f': {where.step}' if where.step else ''}", markup=False)
     table = Table(show_edge=False, box=None)
     for col in ("#", "step", "status", "ms", "note"):
         table.add_column(col)

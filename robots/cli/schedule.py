@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from robots.cli.common import err, fail, home, out, raise_interrupted, setup_logging, sql_store
+from robots.cli.common import err, error_lines, fail, home, out, raise_interrupted, setup_logging, sql_store
 from robots.errors import FlowError, RobotsError
 
 schedule_app = typer.Typer(help="Unattended robots: flows on a schedule (schedules/*.yaml).", no_args_is_help=True)
@@ -195,10 +195,13 @@ def trigger(name: Annotated[str, typer.Argument(help="the robot's name")]) -> No
         raise fail(e) from None
     err.print(f"run {record.run_id} {record.status} · {record.pages} pages · {record.rows} rows · {name}",
               markup=False)
-    if record.error_message:
-        err.print(f"{'error: ' if record.status != 'skipped' else ''}{record.error_message}", markup=False)
-    raise typer.Exit({"passed": 0, "failed": 1, "interrupted": 130, "canceled": 130,
-                      "skipped": 0}.get(record.status, 3))
+    if record.status == "skipped" and record.error_message:
+        err.print(record.error_message, markup=False)
+    for line in error_lines(record) if record.status != "skipped" else []:
+        err.print(line, markup=False)
+    from robots.engine import exit_code
+
+    raise typer.Exit(0 if record.status == "skipped" else exit_code(record))
 
 
 # ------------------------------------------------------------------------------------ pause/resume
@@ -278,6 +281,6 @@ def exec_one() -> None:
         raise fail(e) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
-    if record.error_message:
-        err.print(f"error: {record.error_message}", markup=False)
+    for line in error_lines(record):
+        err.print(line, markup=False)
     raise typer.Exit(exit_code(record))

@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # 2: RunRecord.browser; StepRecord.attempts, selector, drift; Evidence.console, network (all optional, so a
 #    version-1 record reads as version 2 with their defaults).
 # 3: RunRecord.dry_run (optional: older records read as version 3 without it).
+# 4: RunRecord.error_location; failure_kind `input` (optional: older records read as version 4 without them).
 
 RunStatus = Literal["running", "passed", "failed", "errored", "interrupted", "skipped", "canceled"]
 StepStatus = Literal["passed", "failed", "errored", "skipped", "retried"]
@@ -35,6 +36,14 @@ class StepRecord(_Frozen):
     attempts: int = 1
     selector: str | None = Field(None, description="the selector candidate that matched last, e.g. 'css:#q'")
     drift: str | None = Field(None, description="selectors that needed a fallback candidate in this step")
+
+
+class ErrorLocation(_Frozen):
+    """Where the run's error came from (robots.errors.Location): the flow file, the step's line and path."""
+
+    file: str
+    line: int | None = None
+    step: str | None = Field(None, description="the step's path, e.g. steps[2].for_each.steps[0].click")
 
 
 class Evidence(_Frozen):
@@ -98,7 +107,8 @@ class RunRecord(_Frozen):
     outputs: dict[str, Any] = Field(default_factory=dict)
     error_class: str | None = None
     error_message: str | None = None
-    failure_kind: Literal["business", "technical", "scrape_drift", "portal_throttled"] | None = None
+    failure_kind: Literal["business", "technical", "input", "scrape_drift", "portal_throttled"] | None = None
+    error_location: ErrorLocation | None = Field(None, description="the flow file, line and step the error came from")
     evidence: tuple[Evidence, ...] = ()
     run_dir: str | None = Field(default=None, description="folder holding evidence and process files")
     pages: int = 0

@@ -30,6 +30,7 @@ _IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jp
 # Columns shown first in console and network tables (the rest follow in the order first seen).
 _LOG_COLUMNS = ("timestamp", "at", "level", "method", "status", "type", "url", "message", "error")
 _FAILURE_KINDS = {"business": "business (the portal said no)", "technical": "technical",
+                  "input": "input (what the flow was given: fix it and run again)",
                   "scrape_drift": "scrape drift (the page no longer fits the flow's record model)",
                   "portal_throttled": "portal throttled (it kept answering 429 Too many requests)"}
 

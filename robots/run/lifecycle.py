@@ -15,14 +15,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from robots.errors import BusinessFailure, InputError, Interrupted, PortalThrottled, RobotsError, TechnicalError
+from robots.errors import (
+    BusinessFailure,
+    InputError,
+    InternalError,
+    Interrupted,
+    PortalThrottled,
+    RobotsError,
+    TechnicalError,
+)
 from robots.flow.model import Flow, StepCall
 from robots.records.model import StepRecord, StepStatus
 from robots.run import record as _record
 from robots.run.context import RunContext
 from robots.run.dryrun import dry_run, dry_run_reads
 from robots.run.sessions import SessionLost, resume, session_lost
-from robots.run.state import RunState, render
+from robots.run.state import RunState, located, render
 from robots.run.throttling import backoff, throttle_wait, throttled
 from robots.steps import REGISTRY
 from robots.steps.base import StepDef
@@ -104,8 +112,9 @@ def _save_now_and_then(step: StepRun) -> None:
 
 
 def failures(step: StepRun, inner: Inner) -> None:
-    """A failure's status and error for the record; an optional step's failure is recorded and the run goes on;
-    an exception that is no RobotsError is an internal error of the step."""
+    """A failure's status and error for the record, located at the innermost step it came from (the flow file,
+    line and step path); an optional step's failure is recorded and the run goes on; an exception that is no
+    RobotsError is an internal error of the step (its traceback logged, shown with -v)."""
     call = step.call
     try:
         inner(step)
@@ -116,6 +125,7 @@ def failures(step: StepRun, inner: Inner) -> None:
         step.status, step.error = "errored", e
         raise
     except RobotsError as e:
+        located(e, step.state, call)
         step.status, step.error = ("failed" if isinstance(e, BusinessFailure) else "errored"), e
         if not (call.args.optional or call.args.on_error == "continue"):
             raise
@@ -123,10 +133,15 @@ def failures(step: StepRun, inner: Inner) -> None:
         step.status, step.summary = "skipped", f"optional step did not succeed ({type(e).__name__})"
         e._robots_evidence = True  # type: ignore[attr-defined]
     except Exception as e:
-        log.error("internal error in step %s: %s", call.where, step.state.masker(traceback.format_exc()))
-        internal = TechnicalError(f"internal error in step '{call.kind}': {type(e).__name__}: {e}")
+        log.info("internal error in step %s:\n%s", call.where, step.state.masker(traceback.format_exc()))
+        internal = located(InternalError(f"internal error in step '{call.kind}': {_described(e)}"), step.state, call)
         step.status, step.error = "errored", internal
         raise internal from e
+
+
+def _described(e: BaseException) -> str:
+    """`KeyError: 'id'`: an exception that is no RobotsError, named."""
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def when(step: StepRun, inner: Inner) -> None:

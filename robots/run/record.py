@@ -10,7 +10,7 @@ from typing import Any
 
 from robots.locators import Selector
 from robots.masking import Masker, shorten
-from robots.records.model import Evidence, RunRecord, RunStatus
+from robots.records.model import ErrorLocation, Evidence, RunRecord, RunStatus
 from robots.run.state import RunState
 
 #: at most this many seconds between saves of a running record while steps inside blocks finish
@@ -59,6 +59,7 @@ def save(state: RunState, status: RunStatus, error: BaseException | None = None)
         error_class=type(error).__name__ if error else None,
         error_message=m(str(error)) if error else None,
         failure_kind=getattr(error, "failure_kind", None) if error else None,
+        error_location=_location(error),
         evidence=tuple(state.evidence), run_dir=str(state.run_dir), pages=state.pages, rows=state.rows,
         dry_run=state.dry.report(m) if state.dry is not None else None,
     )
@@ -66,6 +67,11 @@ def save(state: RunState, status: RunStatus, error: BaseException | None = None)
         state.store.save(record)
     state.saved_at = time.monotonic()
     return record
+
+
+def _location(error: BaseException | None) -> ErrorLocation | None:
+    where = getattr(error, "location", None)
+    return ErrorLocation(file=where.file, line=where.line, step=where.step) if where is not None else None
 
 
 def drift(matches: list[tuple[Selector, int]]) -> str | None:

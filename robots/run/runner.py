@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from robots.browser import processes
 from robots.browser.launch import BrowserOptions
 from robots.browser.settings import BrowserOverrides, resolve_options
 from robots.browser.start import start_browser
-from robots.errors import BusinessFailure, InputError, Interrupted, RobotsError, TechnicalError
+from robots.errors import BusinessFailure, InputError, InternalError, Interrupted, RobotsError, TechnicalError
 from robots.flow.model import Flow, StepCall
 from robots.flow.vars import resolve_vars, step_range
 from robots.masking import Masker
@@ -26,7 +27,7 @@ from robots.run import lifecycle, selection
 from robots.run import record as _record
 from robots.run.dryrun import DryRun
 from robots.run.sessions import keep_newest_cookies
-from robots.run.state import Listener, RunState, new_run_id
+from robots.run.state import Listener, RunState, located, new_run_id
 from robots.scrape import contracts
 
 log = logging.getLogger("robots.engine")
@@ -60,6 +61,15 @@ def _then(then: Callable[[Any], None] | None, state: RunState, status: RunStatus
     except RobotsError as e:
         return ("failed" if isinstance(e, BusinessFailure) else "errored"), e
     return status, error
+
+
+def _internal(e: Exception, when: str, state: RunState) -> InternalError:
+    """An exception that is no RobotsError, outside any step: an internal error of the run, located at its flow;
+    the traceback is logged (shown with -v)."""
+    log.info("internal error %s:\n%s", when, state.masker(traceback.format_exc()))
+    error = InternalError(f"internal error {when}: {type(e).__name__}: {state.masker(str(e))}")
+    located(error, state)
+    return error
 
 
 class Runner:
@@ -119,21 +129,37 @@ class Runner:
         partial = (first, last) != (0, len(flow.steps) - 1)
         with state.guard.watching():
             status, error = self._steps(flow.steps, state, check_outputs=not partial, only=(first, last))
+        got: list[int] = []
         try:
             status, error = self._finally(flow, state, status, error)
             status, error = _then(then, state, status, error)
-        finally:
             self._pause_if_asked(state, status, error)
-            with _shielded() as got:
-                if state.browser is not None:
-                    keep_newest_cookies(state)
-                    state.browser.quit()
-                lease.release()
-            if got and status != "interrupted":
-                status, error = "interrupted", Interrupted("interrupted during cleanup")
+        except Exception as e:  # a bug past the steps: the record still ends, errored
+            status, error = "errored", _internal(e, "while ending the run", state)
+        finally:
+            try:
+                got = self._close(state, lease)
+            except Exception as e:
+                if error is None or status == "passed":
+                    status, error = "errored", _internal(e, "while ending the run", state)
+        if got and status != "interrupted":
+            status, error = "interrupted", Interrupted("interrupted during cleanup")
         record = _record.save(state, status, error)
         (state.run_dir / "owner.json").unlink(missing_ok=True)
         return record
+
+    @staticmethod
+    def _close(state: RunState, lease: Any) -> list[int]:
+        """Quit the browser (its newest cookies kept) and free its slot, with SIGINT/SIGTERM held meanwhile; the
+        signals that arrived."""
+        with _shielded() as got:
+            try:
+                if state.browser is not None:
+                    keep_newest_cookies(state)
+                    state.browser.quit()
+            finally:
+                lease.release()
+        return got
 
     def _start(self, flow: Flow, values: dict[str, Any], secrets: dict[str, str] | None,
                portal: Portal | None, run_id: str | None, dry_run: bool) -> RunState:
@@ -238,7 +264,9 @@ class Runner:
             stopped = state.guard.reason if state.guard is not None else None
             if stopped is not None:  # the guard ended the browser under a waiting step (a run off the main thread)
                 return stopped.run_status, stopped  # type: ignore[return-value]
-            return "errored", e
+            return "errored", located(e, state)
+        except Exception as e:  # a bug between the steps (each step's own is an InternalError of the step)
+            return "errored", _internal(e, "between the steps", state)
         return "passed", None
 
     def _skip(self, call: StepCall, state: RunState, why: str) -> None:

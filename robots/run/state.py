@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from robots.errors import Interrupted, TechnicalError
+from robots.errors import Interrupted, Location, RobotsError, TechnicalError
 from robots.flow import templating
 from robots.flow.model import Flow, StepCall
 from robots.masking import Masker
@@ -26,6 +26,10 @@ def new_run_id() -> str:
 
 
 def exit_code(record: RunRecord) -> int:
+    """The README's table: 0 passed, 1 failed (business), 2 invalid input (a step found it), 3 errored, 130
+    interrupted or canceled."""
+    if record.status == "errored" and record.failure_kind == "input":
+        return 2
     return {"passed": 0, "failed": 1, "interrupted": 130, "canceled": 130}.get(record.status, 3)
 
 
@@ -131,6 +135,27 @@ def render(value: Any, state: RunState, call: StepCall) -> Any:
         raise TechnicalError(f"{call.where}.{call.kind}: template failed: {state.masker(str(e))}") from None
 
 
+def shown_path(path: Path) -> str:
+    """A flow file as messages show it: relative to the working folder when it is inside it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def located(error: _E, state: RunState, call: StepCall | None = None) -> _E:
+    """`error` with its Location (the flow file running now, and `call`'s line and path), unless an inner step
+    located it already; returns it."""
+    if isinstance(error, RobotsError) and error.location is None and not isinstance(error, Interrupted):
+        file = shown_path(state.flow.path)
+        error.location = Location(file, call.line, call.where + "." + call.kind) if call else Location(file)
+    return error
+
+
 def session_call(flow: Flow) -> StepCall:
     """A stand-in step for templates and the browser rendered on behalf of a flow's `session:`."""
     from robots.steps.base import StepArgs
@@ -139,4 +164,5 @@ def session_call(flow: Flow) -> StepCall:
                     column=None)
 
 
-__all__ = ["Listener", "RunState", "Session", "exit_code", "new_run_id", "render", "session_call"]
+__all__ = ["Listener", "RunState", "Session", "exit_code", "located", "new_run_id", "render", "session_call",
+           "shown_path"]

@@ -101,7 +101,8 @@ class RobotRunner:
             record = None
             for attempt in range(1, attempts + 1):
                 record = self._attempt(robot, scheduled_for, trigger, attempt)
-                if record.status != "errored" or attempt == attempts or record.error_class == "InputError":
+                if (record.status != "errored" or attempt == attempts or record.failure_kind == "input"
+                        or record.error_class == "InputError"):
                     break
                 wait = robot.doc.retry.backoff * 2 ** (attempt - 1)
                 log.info("robot %s: technical failure; attempt %d of %d in %g s", robot.name, attempt + 1,

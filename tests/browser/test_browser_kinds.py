@@ -358,6 +358,7 @@ def test_a_signal_while_the_grid_queues_the_session_ends_it_once_created(sandbox
 
 # ----------------------------------------------------------------------------------------- start failures
 NOWHERE = "http://127.0.0.1:9"  # the browser fails to start before any page is opened
+CLASS = "BrowserError"  # a browser that cannot start: located at the step that needed it
 
 
 @pytest.mark.parametrize(("args", "env", "message"), [
@@ -382,7 +383,8 @@ def test_a_browser_that_cannot_start_says_what_to_install_or_set(tmp_path, args,
     run = run_flow_cli([str(FLOWS / "sign_in_page.yaml"), *args], tmp_path,
                        env={"ROBOTS_PORTAL_URL": NOWHERE, **env})
     assert run.returncode == 3, run.stderr
-    assert run.stderr.splitlines()[-1] == message
+    assert run.stderr.splitlines()[-2] == message
+    assert run.stderr.splitlines()[-1].endswith(f"sign_in_page.yaml:7: steps[0].open (technical: {CLASS})")
 
 
 @pytest.mark.parametrize("kind", ["chromium", "undetected"])
@@ -394,7 +396,8 @@ def test_chromedriver_on_a_fixed_port_that_is_taken(kind, tmp_path):
         run = run_flow_cli([str(FLOWS / "sign_in_page.yaml"), "--browser", kind], tmp_path,
                            env={"ROBOTS_PORTAL_URL": NOWHERE, "ROBOTS_CHROMEDRIVER_PORT": str(port)})
     assert run.returncode == 3, run.stderr
-    assert run.stderr.splitlines()[-1] == (
+    assert run.stderr.splitlines()[-1].endswith(f"sign_in_page.yaml:7: steps[0].open (technical: {CLASS})")
+    assert run.stderr.splitlines()[-2] == (
         f"error: chromedriver's port {port} (ROBOTS_CHROMEDRIVER_PORT) is in use: stop what listens there, or unset "
         "ROBOTS_CHROMEDRIVER_PORT to let chromedriver take a free port")
 
@@ -417,7 +420,8 @@ def test_a_grid_url_where_something_else_answers(sandbox, tmp_path):
     run = run_flow_cli([str(FLOWS / "sign_in_page.yaml"), "--browser", "remote", "--grid-url", sandbox.url],
                        tmp_path, env={"ROBOTS_PORTAL_URL": sandbox.url})
     assert run.returncode == 3, run.stderr
-    assert run.stderr.splitlines()[-1] == (
+    assert run.stderr.splitlines()[-1].endswith(f"sign_in_page.yaml:7: steps[0].open (technical: {CLASS})")
+    assert run.stderr.splitlines()[-2] == (
         f"error: {sandbox.url} does not answer as a Selenium Grid (GET /status: HTTP 404); start a Grid there or "
         "set browser.grid_url in the flow, ROBOTS_GRID_URL, or --grid-url")
 

@@ -64,9 +64,11 @@ def test_validate_refuses(tmp_path, template, message):
      "templates may build strings and lists of at most 1,000,000"),
 ])
 def test_run_refuses_at_once(tmp_path, template, vars_, message):
-    run = run_flow_cli([str(_flow(tmp_path, template, vars_))], tmp_path, timeout=60)
+    flow = _flow(tmp_path, template, vars_)
+    run = run_flow_cli([str(flow)], tmp_path, timeout=60)
     assert run.returncode == 3
-    assert run.stderr.endswith(f"error: steps[0].set_output: template failed: {message}\n")
+    assert run.stderr.endswith(f"error: steps[0].set_output: template failed: {message}\n"
+                               f"  at {flow}:5: steps[0].set_output (technical: TechnicalError)\n")
 
 
 LOOP = ("{% for a in vars.s %}{% for b in vars.s %}{% for c in vars.s %}{% endfor %}{% endfor %}{% endfor %}"
@@ -75,11 +77,13 @@ LONG = "{s: {default: '" + "x" * 2000 + "'}}"  # 8 billion iterations
 
 
 def test_a_template_that_loops_too_long_is_ended(tmp_path):
-    run = run_flow_cli([str(_flow(tmp_path, LOOP, LONG))], tmp_path, timeout=120)
+    flow = _flow(tmp_path, LOOP, LONG)
+    run = run_flow_cli([str(flow)], tmp_path, timeout=120)
     assert run.returncode == 3
     assert run.stderr.endswith(f"error: steps[0].set_output: template failed: the template ran for more than "
                                f"{templating.MAX_SECONDS} s; templates may run for at most "
-                               f"{templating.MAX_SECONDS} s\n")
+                               f"{templating.MAX_SECONDS} s\n"
+                               f"  at {flow}:5: steps[0].set_output (technical: TechnicalError)\n")
 
 
 def test_sigterm_ends_a_run_inside_a_template(tmp_path):

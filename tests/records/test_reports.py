@@ -193,7 +193,7 @@ def test_json_report_loads_back_into_an_equal_record(tmp_path: Path) -> None:
     write_json(record, path)
 
     data = path.read_bytes()
-    assert data.startswith(b'{\n  "schema_version": 3,\n  "run_id": "run-full",')
+    assert data.startswith(b'{\n  "schema_version": 4,\n  "run_id": "run-full",')
     assert "Zoë Ångström".encode() in data
     assert RunRecord.model_validate_json(data) == record
     assert list(path.parent.iterdir()) == [path]  # no temporary file left behind

@@ -165,7 +165,7 @@ def test_timestamps_are_stored_as_utc(sql_store: SqlStore) -> None:
         "2025-03-04 10:00:30.000000",
         "list_customers",
         "failed",
-        3,
+        4,
     )
     assert step_starts == [
         "2025-03-04 10:00:00.123456",

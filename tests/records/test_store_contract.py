@@ -38,7 +38,7 @@ def test_roundtrip_of_a_minimal_running_record(store: RunStore) -> None:
     assert loaded == record
     assert loaded.ended_at is None
     assert loaded.steps == ()
-    assert loaded.schema_version == 3
+    assert loaded.schema_version == 4
 
 
 def test_get_returns_a_new_object_each_time(store: RunStore) -> None:
@@ -159,7 +159,7 @@ def test_record_from_a_newer_robots_is_refused(store: RunStore) -> None:
         store.get("future")
 
     assert str(caught.value) == (
-        "run 'future' has record schema version 99, newer than this robots understands (3); upgrade robots to read it"
+        "run 'future' has record schema version 99, newer than this robots understands (4); upgrade robots to read it"
     )
     assert isinstance(caught.value, RobotsError)
 
@@ -212,7 +212,7 @@ def test_a_version_1_record_reads_as_the_current_version() -> None:
 
     loaded = load_record(json.dumps(old))
 
-    assert loaded.schema_version == 3
+    assert loaded.schema_version == 4
     assert [(s.attempts, s.selector, s.drift) for s in loaded.steps] == [(1, None, None)] * len(loaded.steps)
     assert loaded.browser is None
 

@@ -22,6 +22,7 @@ from report_builders import (
 )
 
 from robots.records import Evidence, RunRecord, StepRecord
+from robots.records.model import ErrorLocation
 from robots.reports import REPORTERS, write_report
 from robots.reports.html import HTML_PREVIEW_BYTES, render_html, write_html
 
@@ -56,6 +57,14 @@ def test_error_says_class_message_and_kind(tmp_path: Path) -> None:
         "BusinessFailure · business (the portal said no) failure",
         "login rejected: Invalid username or password.",
     ]
+
+
+
+def test_error_says_where_it_came_from(tmp_path: Path) -> None:
+    record = failed_run(tmp_path).model_copy(update={"error_location": ErrorLocation(
+        file="flows/sera/sign_in.yaml", line=17, step="steps[1].login")})
+    doc = page(render_html(record, tmp_path))
+    assert texts(doc, "//section[@id='error']/div")[2] == "at flows/sera/sign_in.yaml:17: steps[1].login"
 
 
 def test_step_table(tmp_path: Path) -> None:

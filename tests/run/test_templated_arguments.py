@@ -62,6 +62,8 @@ def test_a_template_that_renders_to_the_wrong_kind_names_the_step_and_argument(t
     assert record.status == "errored"
     assert record.error_message == ("steps[0].repeat_until.max_times: input should be a valid integer, unable to "
                                     "parse string as an integer, got 'many' from its template")
+    assert (record.failure_kind, record.error_location.step if record.error_location else None) == (
+        "input", "steps[0].repeat_until")  # an input error the step found: exit 2
 
 
 def test_a_literal_of_the_wrong_kind_is_still_a_load_error(tmp_path):

@@ -21,7 +21,8 @@ def pytest_bdd_before_scenario(request: Any, feature: Any, scenario: Any) -> Non
 
 def pytest_bdd_after_step(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any,
                           step_func_args: Any) -> None:
-    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "passed", "table": _table(step)})
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "line": step.line_number, "status": "passed",
+            "table": _table(step)})
 
 
 def pytest_bdd_step_error(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any,
@@ -31,8 +32,8 @@ def pytest_bdd_step_error(request: Any, feature: Any, scenario: Any, step: Any, 
     if world is not None and world.record is not None and world.record.run_dir:
         shots = [e.screenshot for e in world.record.evidence if e.screenshot]
         shot = str(Path(world.record.run_dir) / shots[0]) if shots else None
-    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "failed", "table": _table(step),
-            "error": f"{type(exception).__name__}: {exception}", "screenshot": shot,
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "line": step.line_number, "status": "failed",
+            "table": _table(step), "error": _words(exception), "screenshot": shot,
             "run_id": world.record.run_id if world is not None and world.record is not None else None})
 
 
@@ -42,7 +43,8 @@ def pytest_bdd_step_func_lookup_error(request: Any, feature: Any, scenario: Any,
     listing = "".join(f"\n  {line}" for line in near) or " (none close; `robots bdd steps` lists them all)"
     message = (f'unknown step: {step.keyword} {step.name} ({_where(feature)}:{step.line_number}, scenario '
                f'"{scenario.name}"); the closest known steps:{listing}')
-    _event({"event": "step", "keyword": step.keyword, "text": step.name, "status": "undefined", "error": message})
+    _event({"event": "step", "keyword": step.keyword, "text": step.name, "line": step.line_number,
+            "status": "undefined", "error": message})
     raise UnknownStep(message)
 
 
@@ -55,6 +57,14 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> None:
         config = CONFIG_STACK[-1]
         if tag not in {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}:
             config.addinivalue_line("markers", f"{tag}: a Gherkin tag")
+
+
+def _words(exception: BaseException) -> str:
+    """A failed step's error: an assertion's own words (the feature's: expected and actual); any other exception
+    named by its class (a step that broke)."""
+    if isinstance(exception, AssertionError) and str(exception):
+        return str(exception)
+    return f"{type(exception).__name__}: {exception}"
 
 
 def _table(step: Any) -> list[list[str]] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from robots.packs.sera.bdd.runs import _status_line
 from robots.packs.sera.bdd.world import World, _compare, _get, _items, _step, _text
@@ -16,7 +17,7 @@ from robots.packs.sera.bdd.world import World, _compare, _get, _items, _step, _t
 def _output_count(robots_bdd: World, count: int, name: str) -> None:
     """The length of a list output (`customers`, `work_orders`, ...)."""
     items = robots_bdd.output(name)
-    assert len(items) == count, f"{len(items)} {name}"
+    assert len(items) == count, f"expected {count} {name}, the output has {len(items)}"
 
 
 @_step("then", "the run either errored with the failing page as evidence or returned all {count:d} {name}",
@@ -28,8 +29,9 @@ def _never_short(robots_bdd: World, count: int, name: str) -> None:
     assert record is not None, "no flow was run"
     if record.status == "passed":
         items = robots_bdd.output(name)
-        ids = [r["id"] for r in items]
-        assert (len(items), len(set(ids))) == (count, count), f"{len(items)} {name}, {len(set(ids))} distinct"
+        ids = _ids(items, name)
+        assert (len(items), len(set(ids))) == (count, count), \
+            f"expected {count} distinct {name}, the output has {len(items)} ({len(set(ids))} distinct)"
         return
     assert record.status == "errored", f"the run {record.status}: {record.error_message}"
     assert [e for e in record.evidence if e.screenshot], "no screenshot of the failing page"
@@ -40,15 +42,27 @@ def _never_short(robots_bdd: World, count: int, name: str) -> None:
 def _as_many(robots_bdd: World) -> None:
     """The customer count the sandbox reports for the tenant (`/_sandbox/stats`)."""
     holds = robots_bdd.control("GET", f"stats?tenant={robots_bdd.tenant}")["customers"]
-    assert len(robots_bdd.output("customers")) == holds
+    got = len(robots_bdd.output("customers"))
+    assert got == holds, f"expected {holds} customers (as many as the portal holds), the output has {got}"
 
 
 @_step("then", "no {item} appears twice", "Then no customer appears twice")
 def _no_duplicates(robots_bdd: World, item: str) -> None:
-    """No two records of the list output share an `id`."""
-    ids = [r["id"] for r in _items(robots_bdd, item)]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    assert not dupes, f"{item}s listed more than once: {dupes[:10]}"
+    """No two records of the list output share an `id` (every record must have one)."""
+    ids = _ids(_items(robots_bdd, item), item + "s")
+    dupes = sorted({i for i in ids if ids.count(i) > 1}, key=str)
+    assert not dupes, f"expected no {item} twice, but these ids are listed more than once: {dupes[:10]}"
+
+
+def _ids(records: list[Any], what: str) -> list[Any]:
+    """The `id` of every record; a record without one is an assertion naming how many and what they have."""
+    missing = [r for r in records if not isinstance(r, dict) or r.get("id") is None]
+    if missing:
+        first = missing[0]
+        has = ", ".join(first) if isinstance(first, dict) and first else "no fields"
+        raise AssertionError(f'expected every one of the {what} to have an "id" to tell them apart, but '
+                             f"{len(missing)} of {len(records)} have none (the first has: {has})")
+    return [r["id"] for r in records]
 
 
 @_step("then", "every {item} has a {what} in cents", "Then every customer has a balance in cents")
@@ -128,27 +142,28 @@ def _exactly_any_order(robots_bdd: World, name: str, datatable: list[list[str]])
 def _field_equals(robots_bdd: World, name: str, field: str, value: str) -> None:
     """One field of a mapping output (dotted for nested: `locations.0.address.city`), as text."""
     got = _get(robots_bdd.output(name), field)
-    assert _text(got) == value, f"{name}.{field} is {got!r}"
+    assert _text(got) == value, f'expected {name}.{field} = "{value}", got {got!r}'
 
 
 @_step("then", 'the output "{name}" is "{value}"', 'Then the output "voided_now" is "true"')
 def _output_is(robots_bdd: World, name: str, value: str) -> None:
     """A scalar output, as text (true/false for flags, empty for null)."""
     got = robots_bdd.output(name)
-    assert _text(got) == value, f"{name} is {got!r}"
+    assert _text(got) == value, f'expected {name} = "{value}", got {got!r}'
 
 
 @_step("then", '"{target}" shows "{text}"', 'Then "customers.summary" shows "Showing 1–50 of 2,500 customers"')
 def _element_shows(robots_bdd: World, target: str, text: str) -> None:
     """Page steps: the element's text is exactly this (read after the page steps ran)."""
-    assert _element(robots_bdd, target) == text
+    got = _element(robots_bdd, target)
+    assert got == text, f'expected {target} to show "{text}", it shows {got!r}'
 
 
 @_step("then", '"{target}" contains "{text}"', 'Then "customers.summary" contains "customers"')
 def _element_contains(robots_bdd: World, target: str, text: str) -> None:
     """Page steps: the element's text contains this."""
     got = _element(robots_bdd, target)
-    assert text in got, f"{target} reads {got!r}"
+    assert text in got, f'expected {target} to contain "{text}", it reads {got!r}'
 
 
 def _element(world: World, target: str) -> str:
@@ -229,7 +244,7 @@ def _nested_exactly(robots_bdd: World, name: str, field: str, datatable: list[li
 def _output_lacks(robots_bdd: World, name: str, field: str) -> None:
     """A field of a mapping output is null, empty or missing (dotted: `billing.next_charge`)."""
     got = _get(robots_bdd.output(name), field)
-    assert got in (None, "", []), f"{name}.{field} is {got!r}"
+    assert got in (None, "", []), f"expected no {name}.{field}, got {got!r}"
 
 
 __all__ = [name for name in list(globals()) if name.startswith("pytestbdd_")]

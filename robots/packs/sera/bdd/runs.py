@@ -80,7 +80,7 @@ def _status_line(record: RunRecord) -> str:
 def _passed(robots_bdd: World) -> None:
     """The last run's status is `passed`."""
     record = robots_bdd.last()
-    assert record.status == "passed", _status_line(record)
+    assert record.status == "passed", f"expected the run to pass, but {_status_line(record)}"
 
 
 @_step("then", 'the run failed with "{message}"', 'Then the run failed with "login rejected: Invalid username or '
@@ -89,7 +89,7 @@ def _failed_with(robots_bdd: World, message: str) -> None:
     """A business failure (the portal said no) with exactly this message."""
     record = robots_bdd.last()
     assert (record.status, record.failure_kind, record.error_message) == ("failed", "business", message), \
-        _status_line(record)
+        f'expected the run to fail with "{message}", but {_status_line(record)}'
 
 
 @_step("then", 'the run errored with "{message}"', 'Then the run errored with "the portal ended the session again '
@@ -98,21 +98,21 @@ def _errored_with(robots_bdd: World, message: str) -> None:
     """A technical failure (timeout, drift, lost session) with exactly this message."""
     record = robots_bdd.last()
     assert (record.status, record.failure_kind, record.error_message) == ("errored", "technical", message), \
-        _status_line(record)
+        f'expected the run to error with "{message}", but {_status_line(record)}'
 
 
 @_step("then", 'the run status is "{status}"', 'Then the run status is "failed"')
 def _status(robots_bdd: World, status: str) -> None:
     """passed, failed, errored, interrupted, skipped or canceled."""
     record = robots_bdd.last()
-    assert record.status == status, _status_line(record)
+    assert record.status == status, f'expected the run status "{status}", but {_status_line(record)}'
 
 
 @_step("then", 'the failure class is "{name}"', 'Then the failure class is "CredentialsRejected"')
 def _failure_class(robots_bdd: World, name: str) -> None:
     """The error class the run recorded (from robots/errors.py)."""
     record = robots_bdd.last()
-    assert record.error_class == name, _status_line(record)
+    assert record.error_class == name, f'expected the failure class "{name}", but {_status_line(record)}'
 
 
 @_step("then", "a screenshot of the failing page was saved", "Then a screenshot of the failing page was saved")
@@ -135,28 +135,28 @@ def _second_factor(robots_bdd: World, kind: str) -> None:
     else:
         mfa = [s for s in record.steps if s.name.endswith(" mfa") and s.status == "passed"]
         found = (mfa[0].output_summary or "") if mfa else "no mfa step"
-    assert found == kind, f"second factor: {found} (steps: {names})"
+    assert found == kind, f'expected the second factor "{kind}", but it was "{found}" (steps: {names})'
 
 
 @_step("then", "the stored session was restored", "Then the stored session was restored")
 def _restored(robots_bdd: World) -> None:
     """The run skipped the sign-in: the session an earlier run stored was alive and put into Chrome."""
     names = [s.name for s in robots_bdd.last().steps]
-    assert "session restored" in names, names
+    assert "session restored" in names, f"expected a 'session restored' step; the run's steps: {names}"
 
 
 @_step("then", "the run signed in again mid-flow", "Then the run signed in again mid-flow")
 def _relogin(robots_bdd: World) -> None:
     """The portal ended the session during the run; it signed in again (`re-login: ...` steps) and went on."""
     names = [s.name for s in robots_bdd.last().steps]
-    assert any(n.startswith("re-login: ") for n in names), names
+    assert any(n.startswith("re-login: ") for n in names), f"expected 're-login: ' steps; the run's steps: {names}"
 
 
 @_step("then", "the run recorded selector drift", "Then the run recorded selector drift")
 def _drift(robots_bdd: World) -> None:
     """At least one step needed a fallback selector candidate (recorded per step)."""
     record = robots_bdd.last()
-    assert [s for s in record.steps if s.drift], "no step recorded drift"
+    assert [s for s in record.steps if s.drift], "expected selector drift; no step recorded drift"
 
 
 @_step("then", 'the run recorded selector drift for "{selector}"', 'Then the run recorded selector drift for '
@@ -164,14 +164,14 @@ def _drift(robots_bdd: World) -> None:
 def _drift_for(robots_bdd: World, selector: str) -> None:
     """Some step's drift names this catalog entry."""
     drifts = [s.drift for s in robots_bdd.last().steps if s.drift]
-    assert any(selector in d for d in drifts), f"drift recorded: {drifts}"
+    assert any(selector in d for d in drifts), f'expected drift for "{selector}"; the run recorded: {drifts or "none"}'
 
 
 @_step("then", "no selector drift was recorded", "Then no selector drift was recorded")
 def _no_drift(robots_bdd: World) -> None:
     """Every selector matched its first candidate."""
     drifts = [(s.name, s.drift) for s in robots_bdd.last().steps if s.drift]
-    assert not drifts, drifts
+    assert not drifts, f"expected no selector drift; the run recorded: {drifts}"
 
 
 @_step("then", 'the portal saw {count:d} requests to "{method} {path}"',
@@ -179,7 +179,7 @@ def _no_drift(robots_bdd: World) -> None:
 def _requests(robots_bdd: World, count: int, method: str, path: str) -> None:
     """Counts the sandbox's request log since the scenario's reset (exact path)."""
     seen = [r for r in robots_bdd.control("GET", "requests") if (r["method"], r["path"]) == (method, path)]
-    assert len(seen) == count, f"{len(seen)} requests to {method} {path}"
+    assert len(seen) == count, f"expected {count} requests to {method} {path}, the portal saw {len(seen)}"
 
 
 @_step("then", 'the portal recorded {count:d} writes of {entity}', 'Then the portal recorded 1 writes of invoices')
@@ -187,7 +187,7 @@ def _writes(robots_bdd: World, count: int, entity: str) -> None:
     """The sandbox's write counter for an entity (customers, work_orders, invoices, ...) in the scenario's
     tenant: a retried or repeated write that the portal saw twice shows here."""
     got = robots_bdd.control("GET", "writes")["writes"].get(robots_bdd.tenant, {}).get(entity, 0)
-    assert got == count, f"{got} writes of {entity}"
+    assert got == count, f"expected {count} writes of {entity}, the portal recorded {got}"
 
 
 __all__ = [name for name in list(globals()) if name.startswith("pytestbdd_")]

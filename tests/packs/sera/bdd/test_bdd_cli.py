@@ -56,11 +56,11 @@ def test_features_run_with_junit_and_an_html_report_with_the_failure_screenshot(
     lines = done.stderr.splitlines()
     assert lines[-1] == (f"bdd: 3 scenarios · 1 passed · 1 failed · 1 with unknown steps · junit {out}/junit.xml "
                          f"· html {out}/report.html")
-    assert lines[0] == (f"{features}/report.feature:9: A refused password, then a wrong expectation: "
-                        "AssertionError: the run failed: CredentialsRejected: login rejected: Invalid "
-                        "username or password. (steps[1] login: failed)")
+    assert lines[0] == (f"{features}/report.feature:14: A refused password, then a wrong expectation: Then the run "
+                        "passed: expected the run to pass, but the run failed: CredentialsRejected: login rejected: "
+                        "Invalid username or password. (steps[1] login: failed)")
     assert lines[1:-1] == [
-        f"{features}/report.feature:17: A typo in a step: unknown step: Given I am loged in to tenant \"acme\" as "
+        f"{features}/report.feature:18: A typo in a step: unknown step: Given I am loged in to tenant \"acme\" as "
         f"the dispatcher ({features}/report.feature:18, scenario \"A typo in a step\"); the closest known steps:",
         '  Given I am logged in to tenant "{tenant}" as the {role}',
         '  Given I am logged in to tenant "{tenant}" as "{username}"',
@@ -109,3 +109,42 @@ def test_steps_lists_every_step_with_an_example(tmp_path):
     md = _bdd(["steps", "--format", "markdown"], tmp_path)
     assert md.stdout.splitlines()[:2] == ["| step | example | what it does |", "| --- | --- | --- |"]
     assert len(md.stdout.splitlines()) == len(STEPS) + 2
+
+
+PICK = """\
+Feature: Picking scenarios
+  Scenario: The portal is quiet
+    Given the sandbox Sera portal
+    Then the portal saw 0 requests to "POST /login"
+
+  Scenario: The portal saw a sign-in
+    Given the sandbox Sera portal
+    Then the portal saw 1 requests to "POST /login"
+"""
+
+
+@pytest.mark.long
+@pytest.mark.timeout(600)  # five `robots bdd` processes, three of them running pytest
+def test_one_scenario_by_file_and_line_or_by_name_and_the_failing_steps_line(sandbox, tmp_path):
+    feature = tmp_path / "pick.feature"
+    feature.write_text(PICK)
+    out = ["--portal-url", sandbox.url, "--output", str(tmp_path / "out")]
+
+    def summary(done: subprocess.CompletedProcess[str]) -> str:
+        return done.stderr.splitlines()[-1].split(" · junit")[0]
+
+    both = _bdd([str(feature), *out], tmp_path)
+    assert both.returncode == 1, both.stderr
+    assert both.stderr.splitlines()[0] == (f"{feature}:8: The portal saw a sign-in: Then the portal saw 1 requests to "
+                                           '"POST /login": expected 1 requests to POST /login, the portal saw 0')
+    assert summary(both) == "bdd: 2 scenarios · 1 passed · 1 failed"
+    at_a_line = _bdd([f"{feature}:4", *out], tmp_path)  # a step's line: the scenario holding it
+    assert (at_a_line.returncode, summary(at_a_line)) == (0, "bdd: 1 scenarios · 1 passed · 0 failed"), \
+        at_a_line.stderr
+    by_name = _bdd([str(feature), "--name", "The portal saw a sign-in", *out], tmp_path)
+    assert (by_name.returncode, summary(by_name)) == (1, "bdd: 1 scenarios · 0 passed · 1 failed"), by_name.stderr
+    nowhere = _bdd([f"{feature}:1", *out], tmp_path)
+    assert (nowhere.returncode, nowhere.stderr) == (2, f"error: {feature}:1: no scenario at line 1; its scenarios "
+                                                       "start at lines 2, 6\n")
+    unnamed = _bdd([str(feature), "--name", "The portal is loud", *out], tmp_path)
+    assert (unnamed.returncode, unnamed.stderr) == (2, f"error: no scenario named 'The portal is loud' in {feature}\n")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from robots.packs.sera.bdd import World, closest_steps, outputs, robots_api
-from robots.records.model import RunRecord
+from robots.packs.sera.bdd import World, closest_steps, outputs, robots_api, runs
+from robots.records.model import RunRecord, StepRecord
 
 
 def _world(tmp_path: Path, outputs: dict[str, object], run_dir: Path | None = None) -> World:
@@ -53,7 +53,7 @@ def test_a_time_outside_the_run_and_an_empty_field(tmp_path: Path) -> None:
     assert str(caught.value) == ("assignment.assigned_at is '2026-01-01T10:05:00Z'; the run went from "
                                  "2026-01-01T10:06:00Z to 2026-01-01T10:07:00Z by the portal's clock")
     outputs._output_lacks(world, "previous", "next_billing_date")
-    with pytest.raises(AssertionError, match=r"^previous.status is 'expired'$"):
+    with pytest.raises(AssertionError, match=r"^expected no previous.status, got 'expired'$"):
         outputs._output_lacks(world, "previous", "status")
 
 
@@ -92,3 +92,40 @@ def test_unknown_text_near_a_new_step_lists_it() -> None:
     assert closest_steps('the scheduler run until robot "holder" finished 2 runs', "when")[0] == \
         'When the scheduler runs until robot "{robot}" has finished {count:d} runs'
     assert closest_steps('the flow var "lines" is a list:', "given")[0] == 'Given the flow var "{name}" is the list:'
+
+
+def test_no_record_twice_on_records_without_an_id_is_an_assertion_in_the_features_words(tmp_path: Path) -> None:
+    world = _world(tmp_path, {"jobs": [{"number": "J-1", "title": "Furnace"}, {"number": "J-1", "title": "Furnace"}]})
+    with pytest.raises(AssertionError) as caught:
+        outputs._no_duplicates(world, "job")
+    assert str(caught.value) == ('expected every one of the jobs to have an "id" to tell them apart, but 2 of 2 have '
+                                 "none (the first has: number, title)")
+    world = _world(tmp_path, {"jobs": [{"id": 7}, {"id": 8}, {"id": 7}]})
+    with pytest.raises(AssertionError) as caught:
+        outputs._no_duplicates(world, "job")
+    assert str(caught.value) == "expected no job twice, but these ids are listed more than once: [7]"
+
+
+@pytest.mark.parametrize(("check", "message"), [
+    (lambda w: outputs._output_count(w, 3, "customers"), "expected 3 customers, the output has 1"),
+    (lambda w: outputs._field_equals(w, "customer", "address.city", "Austin"),
+     "expected customer.address.city = \"Austin\", got 'Dallas'"),
+    (lambda w: outputs._output_is(w, "voided_now", "true"), "expected voided_now = \"true\", got False"),
+    (lambda w: outputs._output_lacks(w, "customer", "address.city"), "expected no customer.address.city, got 'Dallas'"),
+    (lambda w: runs._passed(w), "expected the run to pass, but the run failed: CredentialsRejected: login rejected "
+                                "(steps[0] login: failed)"),
+    (lambda w: runs._status(w, "errored"), 'expected the run status "errored", but the run failed: '
+                                            "CredentialsRejected: login rejected (steps[0] login: failed)"),
+    (lambda w: runs._failure_class(w, "SessionLost"), 'expected the failure class "SessionLost", but the run failed: '
+                                                       "CredentialsRejected: login rejected (steps[0] login: failed)"),
+])  # fmt: skip
+def test_a_failed_expectation_names_the_expected_and_the_actual(tmp_path: Path, check, message) -> None:
+    world = _world(tmp_path, {"customers": [{"id": 1}], "customer": {"address": {"city": "Dallas"}},
+                              "voided_now": False})
+    world.record = world.records[0] = world.record.model_copy(update={
+        "status": "failed", "error_class": "CredentialsRejected", "error_message": "login rejected",
+        "steps": (StepRecord(index=0, name="steps[0] login", status="failed",
+                             started_at=datetime(2026, 1, 1, tzinfo=UTC), duration_ms=1.0),)})
+    with pytest.raises(AssertionError) as caught:
+        check(world)
+    assert str(caught.value) == message
