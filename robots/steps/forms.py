@@ -6,8 +6,9 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from robots.browser import keys
 from robots.errors import ElementNotFound, InputError, PortalFailed
 from robots.steps.base import SelectorRef, StepArgs, step
 
@@ -15,9 +16,13 @@ if TYPE_CHECKING:
     from robots.steps.context import StepContext
 
 class FillArgs(StepArgs):
-    target: SelectorRef
+    example: ClassVar[str | None] = '- fill: {target: customer_form.city, value: "{{ vars.city }}"}'
+    target: SelectorRef = Field(description="the field: an input, a textarea, a contenteditable, or an element with "
+                                            "one inside (a component's wrapper)")
     value: str
-    clear: bool = True
+    clear: bool = Field(True, description="select what the field holds and delete it first, as a person does")
+    verify: bool = Field(True, description="read the value back and fail when the field holds something else; "
+                                           "`false` for a field that reformats what is typed (a mask)")
 
     def entered(self) -> tuple[str, Any] | None:
         return self.target, self.value
@@ -25,8 +30,13 @@ class FillArgs(StepArgs):
 
 @step("fill")
 def fill(ctx: StepContext, args: FillArgs) -> None:
-    """Type a value into a field (cleared first unless `clear: false`)."""
-    ctx.browser.fill(ctx.selector(args.target), args.value, ctx.timeout, clear=args.clear)
+    """Type a value into a field as a person does: select what it holds and delete it (unless `clear: false`),
+    type, then read the value back; a field that holds something else fails the step (`the field
+    'customer.city' holds 'AustinRound Rock' after fill, not 'Round Rock'`), unless `verify: false`. The keys
+    reach a framework's controlled input (React, Vue, Angular), which WebElement.clear() does not. Date, time,
+    datetime-local, month, week, color and range inputs take their value as the browser's picker sets it
+    (`2026-12-12`, `10:30`, `2026-12-12T10:30`); a contenteditable element is typed into like a field."""
+    ctx.browser.fill(ctx.selector(args.target), args.value, ctx.timeout, clear=args.clear, verify=args.verify)
 
 
 class ClickArgs(StepArgs):
@@ -52,30 +62,50 @@ class ClearArgs(TargetArgs):
 
 @step("clear")
 def clear(ctx: StepContext, args: ClearArgs) -> None:
-    """Empty a text field."""
-    ctx.browser.act(ctx.selector(args.target), ctx.timeout, "clearing", lambda el: el.clear())
+    """Empty a field as a person does (select all, delete), then check that it is empty."""
+    ctx.browser.clear_field(ctx.selector(args.target), ctx.timeout)
 
 
-class SelectArgs(StepArgs):
-    example: ClassVar[str | None] = "- select: {target: customers.type_filter, option: Commercial}"
-    target: SelectorRef
-    option: str | None = Field(None, description="the visible text of the option")
-    value: str | None = Field(None, description="the option's value attribute (instead of `option`)")
+class ChooseArgs(StepArgs):
+    example: ClassVar[str | None] = "- choose: {target: customer_form.status, option: On Hold}"
+    target: SelectorRef = Field(description="the <select>, radio group, combobox, autocomplete, listbox or menu "
+                                            "button (or an element with one inside)")
+    option: str | None = Field(None, description="the option's visible text, exactly (spaces collapsed)")
+    value: str | None = Field(None, description="the option's value (`value` or `data-value`), instead of `option`")
+    search: str | None = Field(None, description="an autocomplete: what to type to make the option show; "
+                                                 "default: the option's text")
 
     @model_validator(mode="after")
-    def _one(self) -> SelectArgs:
+    def _one(self) -> ChooseArgs:
         if (self.option is None) == (self.value is None):
-            raise ValueError("give exactly one of 'option' (visible text) or 'value'")
+            raise ValueError("give exactly one of 'option' (the visible text) or 'value'")
         return self
 
     def entered(self) -> tuple[str, Any] | None:
         return self.target, self.option if self.option is not None else self.value
 
 
+@step("choose")
+def choose(ctx: StepContext, args: ChooseArgs) -> str:
+    """Choose an option by its exact visible text (`option`) or its `value`, in a native <select>, a radio group,
+    an ARIA combobox or listbox (a component library's select whose options open in an overlay), an autocomplete
+    (`search` is typed, then its options are waited for: they may come from the server) or a menu. The list is
+    opened by a click; the option is clicked once it has stopped moving (an open animation) and nothing covers
+    it; then the step checks that the field shows the choice. A missing option fails with the options seen.
+    Output: the chosen option's text."""
+    return ctx.browser.choose(ctx.selector(args.target), ctx.timeout, option=args.option, value=args.value,
+                              search=args.search)
+
+
+class SelectArgs(ChooseArgs):
+    example: ClassVar[str | None] = "- select: {target: customers.type_filter, option: Commercial}"
+
+
 @step("select")
-def select(ctx: StepContext, args: SelectArgs) -> None:
-    """Choose an option of a <select> by its visible text (`option`) or its `value`."""
-    ctx.browser.select_option(ctx.selector(args.target), ctx.timeout, label=args.option, value=args.value)
+def select(ctx: StepContext, args: SelectArgs) -> str:
+    """The `choose` step under its older name (once for <select> only). Output: the chosen option's text."""
+    return ctx.browser.choose(ctx.selector(args.target), ctx.timeout, option=args.option, value=args.value,
+                              search=args.search)
 
 
 class CheckArgs(TargetArgs):
@@ -108,13 +138,29 @@ def hover(ctx: StepContext, args: TargetArgs) -> None:
 
 class PressArgs(StepArgs):
     primary: ClassVar[str | None] = "key"
-    key: str = Field(description="a character, or a key name: Enter, Tab, Escape, Arrow_Down, ...")
+    example: ClassVar[str | None] = "- press: {key: Control+A, target: customer_form.city}"
+    key: str = Field(description="a character, a key name or a chord: `Enter`, `Control+A`, `Shift+Tab`")
     target: SelectorRef | None = Field(None, description="the element to send it to; default: the focused one")
+
+    @field_validator("key")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if "{{" not in v and "{%" not in v:
+            try:
+                keys.parse_chord(v)
+            except keys.KeyNameError as e:  # the flow check's message quotes the key itself
+                raise ValueError(e.problem) from None
+        return v
 
 
 @step("press", navigates=True)
 def press(ctx: StepContext, args: PressArgs) -> None:
-    """Press a key, in an element or wherever the focus is."""
+    """Press a key or a chord, in an element or wherever the focus is. A key is one character or one of these
+    names (case, spaces and `_` do not matter; `Esc`, `Return`, `Up`, `Ctrl`, `Cmd` are understood too):
+    Enter, Tab, Escape, Backspace, Delete, Insert, Space, ArrowUp, ArrowDown, ArrowLeft, ArrowRight, Home, End,
+    PageUp, PageDown, F1-F12, Control, Shift, Alt, Meta. A chord holds modifiers (Control, Shift, Alt, Meta) while
+    pressing its last key: `Control+A`, `Shift+Tab`, `Meta+Enter`, `Control+Shift+Z` (a letter's case follows
+    Shift)."""
     ctx.browser.press(args.key, ctx.selector(args.target) if args.target else None, ctx.timeout)
 
 

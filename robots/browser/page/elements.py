@@ -1,4 +1,5 @@
-"""Element actions: waiting for elements to come or go, links, clicking, typing, choosing, keys, uploads."""
+"""Element actions: waiting for elements to come or go, links, clicking, ticking, hovering, uploads; typing, keys,
+scripts and storage come from inputs.py, choosing from choosing.py."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import time
 from typing import Any
 
 from robots.browser.diagnosis import first_line
-from robots.browser.page.base import PageBase, poll
+from robots.browser.page.base import poll
+from robots.browser.page.choosing import Choosing
 from robots.browser.scripts import LINK_JS
 from robots.errors import BrowserError, ElementNotFound, StepTimeout
 from robots.locators import Selector
 
 
-class Elements(PageBase):
+class Elements(Choosing):
     # ----- waiting
     def wait_gone(self, selector: Selector, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -70,32 +72,6 @@ class Elements(PageBase):
                     raise BrowserError(f"'{selector.name}' could not be clicked: another element covers it "
                                        f"({first_line(cause)})") from None
 
-    def fill(self, selector: Selector, value: str, timeout: float, clear: bool = True) -> None:
-        el = self.find(selector, timeout, "visible")
-
-        def do() -> None:
-            if clear:
-                el.clear()
-            el.send_keys(value)
-
-        self._guard(do, f"typing into '{selector.name}'")
-
-    def select_option(self, selector: Selector, timeout: float, *, label: str | None, value: str | None) -> None:
-        from selenium.common.exceptions import NoSuchElementException
-        from selenium.webdriver.support.select import Select
-
-        def do(el: Any) -> None:
-            try:
-                if value is not None:
-                    Select(el).select_by_value(value)
-                else:
-                    Select(el).select_by_visible_text(label or "")
-            except NoSuchElementException:
-                options = [o.text for o in Select(el).options]
-                raise ElementNotFound(f"'{selector.name}' has no option {label if value is None else value!r} "
-                                      f"(options: {', '.join(repr(o) for o in options)})") from None
-        self.act(selector, timeout, "choosing in", do)
-
     def set_checked(self, selector: Selector, timeout: float, checked: bool) -> None:
         def do(el: Any) -> None:
             if el.is_selected() != checked:
@@ -106,18 +82,6 @@ class Elements(PageBase):
         from selenium.webdriver.common.action_chains import ActionChains
 
         self.act(selector, timeout, "hovering over", lambda el: ActionChains(self.driver).move_to_element(el).perform())
-
-    def press(self, key: str, selector: Selector | None, timeout: float) -> None:
-        from selenium.webdriver.common.action_chains import ActionChains
-        from selenium.webdriver.common.keys import Keys
-
-        code = getattr(Keys, key.upper().replace(" ", "_"), None) if len(key) > 1 else key
-        if code is None:
-            raise ElementNotFound(f"unknown key {key!r}; use a character or a key name like Enter, Tab, Escape")
-        if selector is None:
-            self._guard(lambda: ActionChains(self.driver).send_keys(code).perform(), f"pressing {key}")
-        else:
-            self.act(selector, timeout, f"pressing {key} in", lambda el: el.send_keys(code))
 
     def scroll_into_view(self, selector: Selector, timeout: float) -> None:
         self.act(selector, timeout, "scrolling to",
