@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 # WebDriver's locator strategy names (selenium.webdriver.common.by.By), spelt out so that this
@@ -69,6 +70,71 @@ def parse_locator(text: str) -> Locator:
             + ", ".join(f"'{s}:'" for s in STRATEGIES)
         )
     return Locator(strategy, value.strip())
+
+
+_POSITION = re.compile(r",? at position (\d+),?")
+_PSEUDO = re.compile(r"^'(:[^']*)' was detected as a pseudo-class")
+_DIGIT_ID = re.compile(r"#-?\d")
+
+
+def css_problem(css: str) -> str | None:
+    """Why `css` is not a valid CSS selector, else None. Parsed by soupsieve (BeautifulSoup's selector engine,
+    which reads the field maps' `css`), which knows the selectors of CSS level 4 as browsers do; a pseudo-element
+    or a vendor's pseudo-class (`:-webkit-autofill`) it does not evaluate is accepted, as the browser does.
+    soupsieve's first pseudo-class costs about 0.2 s (it builds its own), so a selector that cssselect's parser
+    reads and that has no pseudo-class nor an id starting with a digit (which only soupsieve checks) is taken as
+    it is."""
+    import soupsieve
+
+    if ":" not in css and not _DIGIT_ID.search(css):
+        import cssselect
+
+        try:
+            cssselect.parse(css)
+            return None
+        except cssselect.SelectorError:
+            pass  # maybe CSS that cssselect does not know: soupsieve decides
+    try:
+        soupsieve.compile(css)
+    except soupsieve.SelectorSyntaxError as e:
+        text = str(e.args[0]).split("\n", 1)[0]
+        pseudo = _PSEUDO.match(text)
+        if pseudo is not None:
+            if pseudo.group(1).startswith((":-webkit-", ":-moz-", ":-ms-")):
+                return None
+            return f"unknown pseudo-class '{pseudo.group(1)}' at character {e.col}"
+        text = _POSITION.sub(lambda m: f" at character {int(m.group(1)) + 1}", text)
+        return text[:1].lower() + text[1:]
+    except NotImplementedError:  # a pseudo-element (`::before`): valid, it matches no element
+        return None
+    return None
+
+
+def xpath_problem(xpath: str) -> str | None:
+    """Why `xpath` is not a valid XPath 1.0 expression (the XPath browsers evaluate, as lxml does), else None."""
+    from lxml import etree
+
+    try:
+        etree.XPath(xpath)
+    except etree.XPathSyntaxError as e:
+        column = e.error_log[-1].column if len(e.error_log) else None
+        text = str(e.args[0])
+        return text[:1].lower() + text[1:] + (f" at character {column + 1}" if column is not None else "")
+    return None
+
+
+def syntax_problem(locator: Locator) -> str | None:
+    """Why a `css:` or `xpath:` selector does not parse ("selector 'css:a[' is not valid CSS: ..."), else None.
+    A selector holding a template is checked once rendered, by the browser."""
+    if "{{" in locator.value or "{%" in locator.value:
+        return None
+    if locator.strategy == "css":
+        problem, language = css_problem(locator.value), "CSS"
+    elif locator.strategy == "xpath":
+        problem, language = xpath_problem(locator.value), "XPath"
+    else:
+        return None
+    return None if problem is None else f"selector {str(locator)!r} is not valid {language}: {problem}"
 
 
 def looks_like_locator(text: str) -> bool:

@@ -5,6 +5,7 @@ A flow with any problem never starts a browser."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from robots.errors import FlowError, FlowIssue, suggest
 from robots.flow import templating
 from robots.flow.issues import describe, pydantic_issues
 from robots.flow.model import Flow, FlowDoc, OutputSpec, StepCall, VarSpec
+from robots.flow.paths import FlowShapes
 from robots.flow.stepcalls import StepParser
+from robots.flow.vars import given_problem
 from robots.flow.yamlsrc import Located, load_located, read_source, where
 from robots.scrape import contracts
 from robots.selectors_catalog import SelectorCatalog
@@ -218,13 +221,20 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
     for call in _walk((*steps, *finally_steps)):
         for name in call.args.declares_vars():
             readable_vars.setdefault(name, VarSpec())
-    names = {"vars": readable_vars, "secrets": secrets, "ids": parser.ids, "env": tuple(doc.env)}
+    shapes = FlowShapes(list(_walk((*steps, *finally_steps))), set(vars_),
+                        lambda target: subflows.get(str(resolve_call(p, target))))
+    names = {"vars": readable_vars, "secrets": secrets, "ids": parser.ids, "env": tuple(doc.env), "shapes": shapes}
     issues += _template_issues(located, raw_steps, raw_finally, names)
     issues += _verifies_issues(located, (*steps, *finally_steps))
     for call in _walk((*steps, *finally_steps)):
         for fname, key, problem in call.args.check_in_flow(outputs=outputs):
             apath = _arg_path(located, call) + (fname, key)
             issues.append(located.issue(apath, f"{call.where}.{call.kind}.{fname}", problem, key=True))
+        for name, value in call.args.values().items() if call.kind == "set_output" else ():  # type: ignore
+            wrong = shapes.output_problem(name, outputs[name].type if name in outputs else None, value)
+            if wrong is not None:
+                issues.append(located.issue(_arg_path(located, call) + (name,), f"{call.where}.set_output.{name}",
+                                            wrong))
     issues += _setup_issues(located, steps, finally_steps)
     if issues:
         raise FlowError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))
@@ -233,8 +243,7 @@ def _load_flow(p: Path, shown: str, _stack: tuple[Path, ...], roots: tuple[Path,
         sha256=hashlib.sha256(text.encode()).hexdigest(), vars=vars_, secrets=secrets, outputs=outputs,
         timeouts=doc.timeouts, steps=steps, catalog=catalog, subflows=subflows, finally_steps=finally_steps,
         env=tuple(doc.env), optional_secrets=optional_secrets, session=doc.session, retry=doc.retry,
-        secret_commands=secret_commands,
-        browser=doc.browser,
+        secret_commands=secret_commands, browser=doc.browser, output_shapes=shapes.outputs(list(outputs)),
     )
 
 
@@ -285,8 +294,8 @@ def _vars(located: Located, doc: FlowDoc, issues: list[FlowIssue]) -> dict[str, 
 
 
 def _template_issues(located: Located, raw_steps: Any, raw_finally: Any, names: dict[str, Any]) -> list[FlowIssue]:
-    """Templates: each must parse, and every name they read must exist (`names`: the flow's vars, secrets,
-    step ids and env)."""
+    """Templates: each must parse, every name they read must exist (`names`: the flow's vars, secrets, step ids
+    and env), and so must every field they read past it (`names["shapes"]`: what the steps give)."""
     issues: list[FlowIssue] = []
     for tpath, tmpl in [*(_templates(raw_steps, ("steps",)) if raw_steps is not None else ()),
                         *(_templates(raw_finally, ("finally",)) if raw_finally is not None else ())]:
@@ -303,6 +312,7 @@ def _template_issues(located: Located, raw_steps: Any, raw_finally: Any, names: 
             problem = _check_ref(root, attr, names["vars"], names["secrets"], names["ids"], names["env"])
             if problem:
                 issues.append(located.issue(tpath, wh, problem))
+        issues += [located.issue(tpath, wh, problem) for problem in names["shapes"].problems(tmpl, tpath)]
     return issues
 
 
@@ -372,11 +382,16 @@ def _load_calls(located: Located, steps: list[StepCall], flow_path: Path, stack:
                 continue
         sub = subflows[key]
         given = call.args.vars  # type: ignore[attr-defined]
-        for name in given:
+        for name, value in given.items():
             if name not in sub.vars:
                 issues.append(located.issue(_arg_path(located, call) + ("vars", name), f"{call.where}.call.vars",
                                             f"'{target}' has no var '{name}'{suggest(name, list(sub.vars))}",
                                             key=True))
+            elif not templating.is_template(json.dumps(value, default=str)):  # a template: checked once rendered
+                problem = given_problem(name, value, sub.vars[name])
+                if problem is not None:
+                    issues.append(located.issue(_arg_path(located, call) + ("vars", name),
+                                                f"{call.where}.call.vars.{name}", problem))
         missing = [n for n, spec in sub.vars.items() if spec.required and n not in given]
         if missing:
             issues.append(located.issue(_arg_path(located, call), f"{call.where}.call",

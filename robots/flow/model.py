@@ -186,6 +186,8 @@ class Flow:
     session: SessionSpec | None = None
     retry: RetryPolicy | None = None
     browser: BrowserSpec | None = None
+    #: what each output looks like (robots.steps.shapes.Shape), for the flows that call this one to check
+    output_shapes: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def all_secrets(self) -> tuple[str, ...]:
         """The secrets of this flow and of every flow it calls."""

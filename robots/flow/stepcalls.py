@@ -13,7 +13,9 @@ from robots.errors import FlowIssue, suggest
 from robots.flow import templating
 from robots.flow.issues import describe, pydantic_issues
 from robots.flow.model import StepCall
+from robots.flow.schema import selector_fields
 from robots.flow.yamlsrc import Located
+from robots.locators import looks_like_locator, syntax_problem
 from robots.selectors_catalog import SelectorCatalog
 from robots.steps import REGISTRY
 from robots.steps.base import StepArgs
@@ -52,6 +54,8 @@ class StepParser:
             args = _validate_args(sdef.args, data)
         except ValidationError as e:
             self.issues += pydantic_issues(loc, e, arg_path, where_step, sdef.args, "argument")
+            bad = {str(err["loc"][0]) for err in e.errors() if err["loc"]}
+            self._check_selectors(_raw_selector_refs(sdef.args, data, bad), arg_path, where_step)
             for block in sdef.blocks:  # report the inner steps' problems too
                 if isinstance(data.get(block), list):
                     self.parse_list(data[block], arg_path + (block,), f"{where_step}.{block}")
@@ -112,12 +116,34 @@ class StepParser:
                                              f"duplicate step id '{args.id}' (first used at {self.ids[args.id]})"))
             else:
                 self.ids[args.id] = f"line {line}"
-        for fname, ref in args.selector_refs():
+        self._check_selectors(args.selector_refs(), arg_path, where_step)
+
+    def _check_selectors(self, refs: list[tuple[str, str]], arg_path: tuple, where_step: str) -> None:
+        """Every selector named is in the catalog, or is a raw selector that parses."""
+        for fname, ref in refs:
             try:
-                self.catalog.resolve(ref)
+                selector = self.catalog.resolve(ref)
             except (KeyError, ValueError) as e:
-                msg = e.args[0]
-                self.issues.append(loc.issue(arg_path + (fname,), f"{where_step}.{fname}", msg))
+                self.issues.append(self.located.issue(arg_path + (fname,), f"{where_step}.{fname}", e.args[0]))
+                continue
+            problem = syntax_problem(selector.candidates[0]) if looks_like_locator(ref) else None
+            if problem is not None:  # a raw `css:` or `xpath:` selector given in the flow
+                self.issues.append(self.located.issue(arg_path + (fname,), f"{where_step}.{fname}", problem))
+
+
+def _raw_selector_refs(model: type[StepArgs], data: dict[str, Any], bad: set[str]) -> list[tuple[str, str]]:
+    """(argument, selector) for the selectors of arguments that are not themselves invalid, read from the raw
+    arguments of a step whose other arguments are (so that every problem of the step is reported at once)."""
+    refs = []
+    for fname, marker in selector_fields(model).items():
+        value = data.get(fname)
+        if fname in bad or value is None:
+            continue
+        if marker.keys and isinstance(value, dict) or isinstance(value, list):
+            refs += [(fname, k) for k in value if isinstance(k, str)]
+        elif isinstance(value, str):
+            refs.append((fname, value))
+    return refs
 
 
 # Stand-ins that let the rest of a step's arguments be checked while a templated number, flag or list waits

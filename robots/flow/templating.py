@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes, pass_eval_context
 from jinja2 import filters as jinja_filters
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
@@ -274,7 +274,7 @@ def _render(value: Any, context: Mapping[str, Any]) -> Any:
             return value
         m = _SINGLE.match(value)
         if m:
-            return _ENV.compile_expression(m.group("expr"), undefined_to_none=False)(**context)
+            return _defined(_ENV.compile_expression(m.group("expr"), undefined_to_none=False)(**context))
         return _ENV.from_string(value).render(**context)
     if isinstance(value, list):
         return [_render(v, context) for v in value]
@@ -283,13 +283,42 @@ def _render(value: Any, context: Mapping[str, Any]) -> Any:
     return value
 
 
+def _defined(value: Any) -> Any:
+    """A single expression's value, refused (jinja2.UndefinedError, as any other use of it would be) when it is, or
+    directly holds, an undefined name (`{{ steps.x.output.numbr }}`): passed on, it would fail far from its
+    template, when the output is saved."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else (value,)
+    for item in items:
+        if isinstance(item, Undefined):
+            item._fail_with_undefined_error()
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def parse(value: str) -> nodes.Template:
+    """A template's syntax tree (not to be changed: it is shared). Raises jinja2.TemplateSyntaxError."""
+    return _ENV.parse(value)
+
+
+def expression(value: str) -> nodes.Expr | None:
+    """The expression of a value that is one `{{ expression }}` (rendered to its native value), else None (a value
+    that mixes text and templates renders to text)."""
+    if _SINGLE.match(value) is None:
+        return None
+    outputs = parse(value).body
+    if len(outputs) != 1 or not isinstance(outputs[0], nodes.Output):
+        return None
+    exprs = [n for n in outputs[0].nodes if not (isinstance(n, nodes.TemplateData) and not n.data.strip())]
+    return exprs[0] if len(exprs) == 1 else None
+
+
 @functools.lru_cache(maxsize=4096)  # flows repeat their templates ("{{ secrets.x_username }}"); parsing is costly
 def references(value: str) -> tuple[tuple[str, str | None], ...]:
     """The (root, attribute) names a template reads, e.g. (('vars', 'q'), ('steps', 'pages')).
 
     Raises jinja2.TemplateSyntaxError for a malformed template, TemplateRefused for one that reaches Python
     internals or whose constant arithmetic is over the limits."""
-    ast = _ENV.parse(value)
+    ast = parse(value)
     _refuse(ast)
     # What parsing does not find and compiling would (at several times the cost): unknown filters and tests.
     for f in ast.find_all(nodes.Filter):
@@ -365,4 +394,4 @@ def _refuse(ast: nodes.Template) -> None:
 
 
 __all__ = ["MAX_DIGITS", "MAX_LENGTH", "MAX_SECONDS", "ROOTS", "TemplateLimit", "TemplateRefused",
-           "TemplateSyntaxError", "is_template", "references", "render"]
+           "TemplateSyntaxError", "expression", "is_template", "parse", "references", "render"]

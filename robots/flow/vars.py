@@ -63,6 +63,18 @@ def resolve_vars(flow: Flow, given: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def given_problem(name: str, value: Any, spec: VarSpec) -> str | None:
+    """Why `value`, given for the var `name` (a `call:`'s literal, checked with the calling flow), does not fit its
+    type or its choices, else None."""
+    try:
+        value = coerce(name, value, spec.type or _type_of(spec.default))
+        if spec.choices is not None:
+            _check_choice(name, value, spec)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def _check_choice(name: str, value: Any, spec: VarSpec) -> None:
     """A given value of a var with `choices`: one of them, or its default; else ValueError with a did-you-mean."""
     assert spec.choices is not None

@@ -8,11 +8,20 @@ from typing import Any
 
 import lxml.html
 from bs4 import BeautifulSoup
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from robots.errors import ScrapeError
+from robots.locators import css_problem
 from robots.scrape import normalize
 from robots.scrape.tables import ValueSpec, converter, store_value
+
+
+def _valid_css(css: str | None) -> str | None:
+    """A field's `css` (or `each`): a ValueError when it does not parse (a template in it is checked once rendered)."""
+    problem = None if css is None or "{{" in css or "{%" in css else css_problem(css)
+    if problem is not None:
+        raise ValueError(f"expected a CSS selector ({problem})")
+    return css
 
 
 class DetailField(ValueSpec):
@@ -23,6 +32,8 @@ class DetailField(ValueSpec):
     css: str | None = Field(None, description="instead of a label: a CSS selector inside the view")
     attr: str | None = Field(None, description="with css: read this attribute instead of the text (e.g. href)")
     required: bool = Field(False, description="a missing label is scrape drift instead of null")
+
+    _css = field_validator("css")(lambda cls, v: _valid_css(v))
 
     @model_validator(mode="after")
     def _one_source(self) -> DetailField:
@@ -40,6 +51,8 @@ class ItemField(ValueSpec):
     each: str | None = Field(None, description="CSS selector of sub-items inside the item (e.g. a contact's "
                                                "phone numbers); the field is then a list of dicts")
     fields: dict[str, ItemField] | None = Field(None, description="with each: the fields of every sub-item")
+
+    _css = field_validator("css", "each")(lambda cls, v: _valid_css(v))
 
     @model_validator(mode="after")
     def _each_with_fields(self) -> ItemField:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from robots.steps.shapes import ANY, Shape, ShapeSource
+
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
 
@@ -81,6 +83,11 @@ class StepArgs(BaseModel):
         """(selector, value) when this step enters a value into a form control (reported by --dry-run with the write
         that would submit the form), else None."""
         return None
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        """What this step's output looks like before it runs (robots.steps.shapes), for `robots validate` to check
+        the fields templates read from it; ANY (any field) when the arguments cannot tell."""
+        return ANY
 
     def check_in_flow(self, *, outputs: dict[str, Any]) -> list[tuple[str, str, str]]:
         """Checks that need the whole flow: (argument, key, problem) for each problem found."""

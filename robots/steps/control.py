@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from robots.errors import BusinessFailure, TechnicalError
 from robots.steps.base import SelectorRef, StepArgs, step
+from robots.steps.shapes import ANY, BOOLEAN, NOTHING, NUMBER, TEXT, Shape, ShapeSource, list_of
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -43,6 +44,14 @@ class PaginateArgs(StepArgs):
             raise ValueError("'url' goes with fetch: page, script or http (with fetch: browser, open the page "
                              "first)")
         return self
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return NOTHING if self.collect is None else _gathered(shapes.output_of(self.collect))
+
+
+def _gathered(each: Shape) -> Shape:
+    """The list that paginate and for_each gather from their `collect` step's outputs (lists are joined)."""
+    return each if each.kind == "list" else ANY if each.kind == "any" else list_of(each)
 
 
 def _fingerprint(row: Any) -> str:
@@ -117,6 +126,9 @@ class IfArgs(StepArgs):
 
     model_config = {**StepArgs.model_config, "populate_by_name": True}
 
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return BOOLEAN
+
 
 
 @step("if", blocks=("steps", "else"))
@@ -133,6 +145,9 @@ class ForEachArgs(StepArgs):
     max_items: int = Field(10_000, gt=0, description="hard bound on iterations")
     collect: str | None = Field(None, description="id of an inner step whose outputs are gathered")
     steps: list[Any] = Field(min_length=1)
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return NUMBER if self.collect is None else _gathered(shapes.output_of(self.collect))
 
 
 @step("for_each", container=True)
@@ -162,6 +177,9 @@ class RepeatUntilArgs(StepArgs):
     max_times: int = Field(gt=0, description="hard bound on rounds")
     steps: list[Any] = Field(min_length=1)
 
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return NUMBER
+
 
 
 @step("repeat_until", container=True, checks_writes=True)
@@ -182,6 +200,9 @@ class RetryArgs(StepArgs):
     attempts: int = Field(3, ge=1, le=20)
     backoff: float = Field(1.0, ge=0, description="seconds before the 2nd attempt, doubled for each next one")
     steps: list[Any] = Field(min_length=1)
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return NUMBER
 
 
 @step("retry", container=True)
@@ -225,6 +246,9 @@ class SetArgs(StepArgs):
     def declares_vars(self) -> list[str]:
         return list(self.values())
 
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return NOTHING
+
 
 @step("set")
 def set_(ctx: StepContext, args: SetArgs) -> None:
@@ -237,6 +261,9 @@ class LogArgs(StepArgs):
     primary: ClassVar[str | None] = "message"
     message: str
     level: Literal["debug", "info", "warning", "error"] = "info"
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return TEXT
 
 
 @step("log")
@@ -262,6 +289,9 @@ class CallArgs(StepArgs):
     flow: str = Field(description="the flow file to run, relative to this flow's file: a flow inside this flow's "
                                   "flows folder or the flows of an installed portal pack")
     vars: dict[str, Any] = Field({}, description="the called flow's vars")
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return shapes.flow_outputs(self.flow)
 
 
 @step("call")

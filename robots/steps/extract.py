@@ -12,6 +12,7 @@ from robots.scrape import contracts
 from robots.scrape.details import DetailField, ItemField, parse_detail, parse_items
 from robots.scrape.tables import FieldSpec, parse_table
 from robots.steps.base import SelectorRef, StepArgs, step
+from robots.steps.shapes import ANY, TEXT, Shape, ShapeSource, field_map_shape, list_of
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -35,6 +36,16 @@ class ExtractTableArgs(StepArgs):
     def _known(cls, v: str | None) -> str | None:
         return _known_record(v)
 
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return list_of(rows_shape(shapes, self.record, self.fields))
+
+
+def rows_shape(shapes: ShapeSource, record: str | None, fields: dict[str, Any] | None) -> Shape:
+    """A scraped record: its model's fields (with `record`), else its field map's."""
+    if record is not None:
+        return shapes.record_model(record)
+    return ANY if fields is None else field_map_shape(fields)
+
 
 @step("extract_table")
 def extract_table(ctx: StepContext, args: ExtractTableArgs) -> list[dict[str, Any]]:
@@ -53,6 +64,9 @@ def extract_table(ctx: StepContext, args: ExtractTableArgs) -> list[dict[str, An
 class ReadTextArgs(StepArgs):
     primary: ClassVar[str | None] = "target"
     target: SelectorRef
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return TEXT
 
 
 @step("read_text")
@@ -84,6 +98,9 @@ class ExtractDetailArgs(StepArgs):
     def _known(cls, v: str | None) -> str | None:
         return _known_record(v)
 
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return rows_shape(shapes, self.record, self.fields)  # without fields: every label is a key (ANY)
+
 
 @step("extract_detail")
 def extract_detail(ctx: StepContext, args: ExtractDetailArgs) -> dict[str, Any]:
@@ -106,6 +123,9 @@ class ExtractListArgs(StepArgs):
     @classmethod
     def _known(cls, v: str | None) -> str | None:
         return _known_record(v)
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return list_of(rows_shape(shapes, self.record, self.fields))
 
 
 @step("extract_list")

@@ -15,7 +15,8 @@ from robots.scrape import contracts
 from robots.scrape.csv_files import parse_csv
 from robots.scrape.tables import FieldSpec
 from robots.steps.base import StepArgs, step
-from robots.steps.extract import _known_record
+from robots.steps.extract import _known_record, rows_shape
+from robots.steps.shapes import NUMBER, TEXT, Shape, ShapeSource, list_of, record
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -38,6 +39,9 @@ class ReadCsvArgs(StepArgs):
     @classmethod
     def _known(cls, v: str | None) -> str | None:
         return _known_record(v)
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return list_of(rows_shape(shapes, self.record, self.fields))
 
 
 @step("read_csv")
@@ -64,6 +68,9 @@ def read_csv(ctx: StepContext, args: ReadCsvArgs) -> list[dict[str, Any]]:
 class ChecksumArgs(StepArgs):
     primary: ClassVar[str | None] = "file"
     file: str = Field(description="path of a local file, relative to the working folder or absolute")
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return record({"path": TEXT, "name": TEXT, "size": NUMBER, "sha256": TEXT}, "a checksum")
 
 
 @step("checksum")

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from robots.browser import keys
 from robots.errors import ElementNotFound, InputError, PortalFailed
 from robots.steps.base import SelectorRef, StepArgs, step
+from robots.steps.shapes import NUMBER, TEXT, Shape, ShapeSource, record
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -170,6 +171,9 @@ class UploadArgs(StepArgs):
 
     def entered(self) -> tuple[str, Any] | None:
         return self.target, self.file
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return record({"path": TEXT, "size": NUMBER, "sha256": TEXT}, "the file sent")
 
 
 @step("upload")

@@ -17,6 +17,7 @@ from robots.browser.http import PortalHttp
 from robots.errors import TechnicalError
 from robots.scrape.tables import FieldSpec, parse_table
 from robots.steps.base import SelectorRef, StepArgs, step
+from robots.steps.shapes import NUMBER, TEXT, Shape, ShapeSource, record
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -72,6 +73,10 @@ class DownloadArgs(StepArgs):
         if (self.url is None) == (self.link is None):
             raise ValueError("give exactly one of 'url' or 'link'")
         return self
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return record({"path": TEXT, "size": NUMBER, "sha256": TEXT, "content_type": TEXT, "url": TEXT},
+                      "the file downloaded")
 
 
 @step("download")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from robots.errors import suggest
 from robots.steps.base import StepArgs, step
+from robots.steps.shapes import NOTHING, Shape, ShapeSource
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -16,6 +17,9 @@ class SetOutputArgs(StepArgs):
 
     def values(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        return NOTHING
 
     def check_in_flow(self, *, outputs: dict[str, Any]) -> list[tuple[str, str, str]]:
         problems = []

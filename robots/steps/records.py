@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from robots.errors import ContractError
 from robots.scrape import contracts
 from robots.steps.base import StepArgs, step
+from robots.steps.shapes import ANY, Shape, ShapeSource, list_of
 
 if TYPE_CHECKING:
     from robots.steps.context import StepContext
@@ -27,6 +28,10 @@ class ConformArgs(StepArgs):
     @classmethod
     def _known(cls, v: str) -> str:
         return contracts.check_name(v)
+
+    def output_shape(self, shapes: ShapeSource) -> Shape:
+        one, given = shapes.record_model(self.record), shapes.value(self.value)
+        return {"record": one, "list": list_of(one)}.get(given.kind, ANY)
 
 
 @step("conform")
