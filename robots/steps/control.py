@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from robots.errors import BusinessFailure, TechnicalError
+from robots.locators import Selector, parse_locator
 from robots.steps.base import SelectorRef, StepArgs, step
 from robots.steps.shapes import ANY, BOOLEAN, NOTHING, NUMBER, TEXT, Shape, ShapeSource, list_of
 
@@ -22,7 +23,11 @@ _VOLATILE = ("scraped_at", "source_url")
 
 
 class PaginateArgs(StepArgs):
-    next: SelectorRef = Field(description="the 'next page' control; pagination ends when it is gone")
+    next: SelectorRef = Field(description="the 'next page' control; pagination ends when it is gone or disabled")
+    changes: SelectorRef | None = Field(
+        None, description="with a next control that redraws the page in place (a single-page app): what shows "
+                          "which page is on screen - the rows, or a page indicator; the next page is there when it "
+                          "shows something else. Default: the table or list the `collect` step reads, else the page")
     max_pages: int = Field(gt=0, description="hard bound on pages visited")
     collect: str | None = Field(None, description="id of an inner step whose list output is gathered")
     fetch: Literal["browser", "page", "script", "http"] = Field(
@@ -81,9 +86,12 @@ class FirstRows:
 
 @step("paginate", container=True)
 def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
-    """Run `steps` on every page, following `next` until (docs/CONTRACTS.md C5): there is no next control, a page's
-    first row repeats an earlier page's (a portal that shows page 1 again for an out-of-range page; that
-    page is dropped), or `max_pages` pages were read. Output: the concatenated outputs of the `collect`
+    """Run `steps` on every page, following `next` until (docs/CONTRACTS.md C5): there is no next control or it is
+    disabled, a page's first row repeats an earlier page's (a portal that shows page 1 again for an out-of-range
+    page; that page is dropped), or `max_pages` pages were read. A next control that is no plain link is clicked;
+    when it redraws the page in place (a single-page app), the next page is there once `changes` (the rows or a page
+    indicator) shows something else, and a click after which the page settles unchanged was on the last page; a
+    page that shows what an earlier one showed is never read twice. Output: the concatenated outputs of the `collect`
     step. With `fetch: page`, each page is read in one round trip (its source); with `fetch: script`, fetched
     by the browser from inside the signed-in page, without rendering it; with `fetch: http` (hybrid),
     over plain HTTP with the browser's session, falling back to the browser for a page that needs JavaScript."""
@@ -94,16 +102,25 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
         return HybridPages(ctx, args, next_sel).walk(FirstRows())
     collected: list[Any] = []
     first_rows = FirstRows()
+    region: Selector | None = None  # found once a next control is no plain link
+    shown: set[str] = set()  # what `region` showed on each page read (a page shown again is not read again)
     for page in range(1, args.max_pages + 1):
         ctx.count(pages=1)
         ctx.run_children()
-        if args.collect is not None:
-            items = ctx.output_of(args.collect) or []
-            if first_rows.repeated(ctx, page, items):
-                break
-            collected.extend(items)
+        items = (ctx.output_of(args.collect) or []) if args.collect is not None else []
+        if args.collect is not None and first_rows.repeated(ctx, page, items):
+            break
         link = ctx.browser.link(next_sel)
-        if link is None:
+        if link is not None and not link["plain"] and not link.get("disabled"):
+            region = region or _watched(ctx, args)
+            before = ctx.browser.fingerprint(region)
+            if before is not None and before in shown:
+                log.warning("page %d shows what an earlier page showed; pagination stopped", page)
+                ctx.count(pages=-1, rows=-len(items))
+                break
+            shown.add(before or "")
+        collected.extend(items)
+        if link is None or link.get("disabled"):
             break
         if page == args.max_pages:
             log.warning("pagination stopped at max_pages=%d while a next control was still present", page)
@@ -111,11 +128,32 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
         if link["plain"]:
             # A plain link: navigating to its href is what the click would do, in one round trip.
             ctx.browser.open(link["href"])
-        else:
-            marker = ctx.browser.page_marker()
-            ctx.browser.click(next_sel, ctx.timeout)
-            ctx.browser.wait_replaced(marker, ctx.timeout)
+            continue
+        assert region is not None
+        marker = ctx.browser.page_marker()
+        ctx.browser.click(next_sel, ctx.timeout)
+        now = ctx.browser.wait_next_page(marker, region, before, ctx.timeout)
+        if now is None:
+            log.info("the page did not change after clicking '%s': page %d was the last", next_sel.name, page)
+            break
+        if now in shown:
+            log.warning("the next control led back to a page read already; pagination stopped")
+            break
     return collected if args.collect is not None else None
+
+
+def _watched(ctx: StepContext, args: PaginateArgs) -> Selector:
+    """What shows which page is on screen: `changes`, else the table or list the `collect` step reads, else the
+    page's body."""
+    if args.changes is not None:
+        return ctx.selector(args.changes)
+    for call in ctx.call.blocks.get("steps", ()):
+        if args.collect is not None and call.args.id == args.collect:
+            for field in ("table", "items", "target"):
+                ref = getattr(call.args, field, None)
+                if isinstance(ref, str) and "{{" not in ref:
+                    return ctx.selector(ref)
+    return Selector("the page", (parse_locator("css:body"),))
 
 
 class IfArgs(StepArgs):

@@ -22,12 +22,14 @@ class WaitForArgs(StepArgs):
     count: int | None = Field(None, ge=0, description="wait until exactly this many elements match")
     url: str | None = Field(None, description="wait until the page's URL contains this")
     network_idle: bool = Field(False, description="wait until no fetch/XHR has been pending for 0.5 s")
+    changed: SelectorRef | None = Field(None, description="wait until this element shows something else than before "
+                                                          "the last action (e.g. the rows after a filter was chosen)")
     fail_on: SelectorKeys = {}
 
     @model_validator(mode="after")
     def _something(self) -> WaitForArgs:
-        if self.target is None and self.url is None and not self.network_idle:
-            raise ValueError("give a 'target', a 'url' or 'network_idle: true' to wait for")
+        if self.target is None and self.url is None and not self.network_idle and self.changed is None:
+            raise ValueError("give a 'target', a 'url', 'changed' or 'network_idle: true' to wait for")
         if self.target is None and (self.text is not None or self.count is not None):
             raise ValueError("'text' and 'count' need a 'target'")
         return self
@@ -36,7 +38,9 @@ class WaitForArgs(StepArgs):
 @step("wait_for")
 def wait_for(ctx: StepContext, args: WaitForArgs) -> None:
     """Wait until an element is visible (or present, clickable, gone), has a text, or matches `count` times;
-    or until the URL contains `url`; or until the network is idle. If an element named in `fail_on` appears
+    or until the URL contains `url`; or until the network is idle; or, with `changed: TARGET`, until an element shows
+    something else than before the last action (than the last read of it before that action saw; an element not
+    read before it: until it changed after it), and the page has settled. If an element named in `fail_on` appears
     first, the run fails as a business failure with that message and the element's text, e.g.
     `fail_on: {login.error: "login rejected"}`."""
     b = ctx.browser
@@ -48,6 +52,8 @@ def wait_for(ctx: StepContext, args: WaitForArgs) -> None:
                lambda: b.check_page(f"the URL to contain {part!r}"))
     if args.network_idle:
         b.wait_network_idle(max(deadline - time.monotonic(), 0.1))
+    if args.changed is not None:
+        b.wait_changed(ctx.selector(args.changed), max(deadline - time.monotonic(), 0.1), said=ctx.timeout)
     if args.target is None:
         return
     sel = ctx.selector(args.target)

@@ -23,6 +23,8 @@ class Portal:
     # the Browser methods paginate uses
     def link(self, selector):
         target = self.next_of(self.page)
+        if target == "disabled":
+            return {"href": None, "plain": False, "disabled": True}
         return None if target is None else {"href": f"http://portal.test/?page={target}", "plain": self.plain}
 
     def open(self, url):
@@ -33,10 +35,19 @@ class Portal:
 
     def click(self, selector, timeout):
         self.clicks += 1
-        self._go(self.next_of(self.page))
+        target = self.next_of(self.page)
+        if target != "stuck":  # a control that does nothing
+            self._go(target)
 
     def wait_replaced(self, marker, timeout):
         assert marker != self.page or len(self.visits) > 1
+
+    # a next control that redraws the page in place: what the watched region shows is the page's number
+    def fingerprint(self, region):
+        return str(self.page)
+
+    def wait_next_page(self, marker, region, before, timeout):
+        return None if str(self.page) == before else str(self.page)
 
     def _go(self, page):
         # Like many portals: an out-of-range page silently shows page 1.
@@ -45,6 +56,8 @@ class Portal:
 
 
 class Ctx:
+    call = type("Call", (), {"blocks": {}})()
+
     def __init__(self, portal: Portal):
         self.browser = portal
         self.timeout = 5.0
@@ -116,6 +129,27 @@ def test_a_scripted_next_control_is_clicked_and_awaited():
     ctx = Ctx(portal)
     paginate(ctx, PaginateArgs(max_pages=5, **ARGS))
     assert (portal.clicks, portal.visits) == (1, [1, 2])
+
+
+def test_an_in_place_next_control_ends_when_disabled_or_when_it_changes_nothing():
+    for last in ("disabled", "stuck"):
+        portal = Portal({1: rows(1), 2: rows(2), 3: rows(3)}, lambda p, last=last: p + 1 if p < 3 else last,
+                        plain=False)
+        ctx = Ctx(portal)
+        out = paginate(ctx, PaginateArgs(max_pages=9, **ARGS))
+        assert [r["id"] for r in out] == ["1-0", "1-1", "2-0", "2-1", "3-0", "3-1"]
+        assert (portal.visits, ctx.pages, ctx.rows) == ([1, 2, 3], 3, 6)
+        assert portal.clicks == (2 if last == "disabled" else 3)
+
+
+def test_an_in_place_next_control_never_reads_a_page_twice(caplog):
+    # a control that leads back to page 1: seen from what the page shows, before its rows are read again
+    portal = Portal({1: rows(1), 2: rows(2)}, lambda p: 2 if p == 1 else 1, plain=False)
+    ctx = Ctx(portal)
+    with caplog.at_level(logging.WARNING, logger="robots.steps.control"):
+        out = paginate(ctx, PaginateArgs(max_pages=9, **ARGS))
+    assert [r["id"] for r in out] == ["1-0", "1-1", "2-0", "2-1"] and portal.visits == [1, 2, 1]
+    assert caplog.messages == ["the next control led back to a page read already; pagination stopped"]
 
 
 def test_max_pages_is_required():

@@ -106,7 +106,15 @@ class Choosing(Inputs):
     def choose(self, selector: Selector, timeout: float, *, option: str | None = None, value: str | None = None,
                search: str | None = None) -> str:
         """Choose the option whose visible text is `option` (or whose value is `value`); its text. An autocomplete
-        is typed into first (`search`, else the option's text) and its options waited for."""
+        is typed into first (`search`, else the option's text) and its options waited for. The next read waits until
+        the page has settled (a choice often sets off a request: a filter, a dependent field)."""
+        try:
+            return self._choose(selector, timeout, option, value, search)
+        finally:
+            self.changed()
+
+    def _choose(self, selector: Selector, timeout: float, option: str | None, value: str | None,
+                search: str | None) -> str:
         deadline = time.monotonic() + timeout
         el = self.find(selector, timeout, "visible")
         info = self._guard(lambda: self.driver.execute_script(KIND_JS, el), f"choosing in '{selector.name}'")

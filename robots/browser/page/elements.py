@@ -63,6 +63,7 @@ class Elements(Choosing):
             el = self.find(selector, max(deadline - time.monotonic(), 0.1), "clickable")
             try:
                 self._guard(el.click, f"clicking '{selector.name}'")
+                self.changed()
                 return
             except BrowserError as e:
                 cause = e.__context__

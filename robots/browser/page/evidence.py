@@ -59,6 +59,7 @@ class Evidence(PageBase):
             except (KeyError, ValueError):
                 continue
             method, params = msg.get("method"), msg.get("params", {})
+            self._track_request(str(method), params, float(entry.get("timestamp") or 0))
             rid = params.get("requestId")
             if method == "Network.requestWillBeSent":
                 req = params.get("request", {})

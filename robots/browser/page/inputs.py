@@ -124,6 +124,7 @@ class Inputs(PageBase):
                 typed.append(value)
             if typed:
                 self._guard(lambda: field.send_keys(*typed), f"typing into '{selector.name}'")
+        self.changed()  # the next read waits until what typing set off (a search, a validation) has settled
         if not verify:
             return
         expected = value if clear or kind == "picked" else info["value"] + value
@@ -161,6 +162,7 @@ class Inputs(PageBase):
             actions.perform()
 
         self._guard(chord, f"pressing {key}")
+        self.changed()
 
     # ----- JavaScript and storage
     def run_script(self, code: str, args: list[Any], timeout: float) -> Any:
@@ -183,6 +185,7 @@ class Inputs(PageBase):
                 raise TechnicalError(f"script: the JavaScript does not run: {message.splitlines()[0]}") from None
 
         got = self._guard(run, "running a script")
+        self.changed()
         if "threw" in got:
             raise TechnicalError(f"script: the page's JavaScript threw {got['threw']} on {self.url}")
         if "node" in got:
