@@ -8,7 +8,6 @@ and pages that need a human (a password change, a new-device confirmation, maint
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ import pyotp
 from pydantic import Field, model_validator
 
 from robots.auth.codes import CodeSourceSpec, mark_used, open_source, wait_for_code
-from robots.errors import BusinessFailure, CredentialsRejected, InputError, StepTimeout, TechnicalError
+from robots.errors import BusinessFailure, CredentialsRejected, InputError
 from robots.steps.base import SelectorKeys, SelectorRef, StepArgs, step
 
 if TYPE_CHECKING:
@@ -72,6 +71,32 @@ def _outcome(ctx: StepContext, *, fail: list[tuple[Selector, str]], ok: list[Sel
     return hit - len(fail)
 
 
+def _submit(ctx: StepContext, submit: Selector, watched: list[Selector]) -> tuple[int, str]:
+    """Click `submit` and wait for the portal's answer: the first of `watched` to show, as (its index, its text).
+    Only what the portal shows after the click counts: a message on screen before it (a single-page app keeps its
+    page and its notifications) is passed over unless its words change, or it goes and comes back."""
+    mark = ctx.browser.mark_shown(watched)
+    ctx.auth_state["submitted_at"] = datetime.now(UTC)
+    ctx.browser.click(submit, ctx.timeout)
+    return ctx.browser.first_new_of(watched, ctx.timeout, mark)
+
+
+def _failure(message: str, text: str) -> str:
+    words = " ".join(text.split())
+    return f"{message}: {words}" if words else message
+
+
+def _answer(ctx: StepContext, *, fail: list[tuple[Selector, str]], ok: list[Selector], submit: Selector,
+            credentials: str) -> int:
+    """Submit, then: a failure marker is a BusinessFailure with its message and the portal's words (the
+    `credentials` one a CredentialsRejected), a success marker its index in `ok`."""
+    hit, text = _submit(ctx, submit, [s for s, _ in fail] + ok)
+    if hit < len(fail):
+        message = fail[hit][1]
+        raise (CredentialsRejected if message == credentials else BusinessFailure)(_failure(message, text))
+    return hit - len(fail)
+
+
 # ----------------------------------------------------------------------------------------------- login
 class LoginArgs(StepArgs):
     example: ClassVar[str | None] = (
@@ -97,20 +122,16 @@ class LoginArgs(StepArgs):
 def login(ctx: StepContext, args: LoginArgs) -> str:
     """Type the username and password and submit them, then wait for what follows: one of `then` (output:
     its name), the portal's error (a business failure "login rejected: <the portal's message>", remembered
-    by the session store so the password is not tried again automatically), or a `stop_on` page."""
+    by the session store so the password is not tried again automatically), or a `stop_on` page. Only what the
+    portal shows after the submit counts: a message already on screen (a single-page app's "Please sign in to
+    continue.") is passed over unless its words change or it goes and comes back."""
     b = ctx.browser
     _outcome(ctx, fail=_stop(ctx, args.stop_on), ok=[ctx.selector(args.username_field)])  # a maintenance page?
     b.fill(ctx.selector(args.username_field), args.username, ctx.timeout)
     b.fill(ctx.selector(args.password_field), args.password, ctx.timeout)
-    ctx.auth_state["submitted_at"] = datetime.now(UTC)
-    b.click(ctx.selector(args.submit), ctx.timeout)
-    then = [ctx.selector(t) for t in args.then]
-    try:
-        hit = _outcome(ctx, fail=[(ctx.selector(args.error), "login rejected"), *_stop(ctx, args.stop_on)], ok=then)
-    except BusinessFailure as e:
-        if str(e).startswith("login rejected"):
-            raise CredentialsRejected(str(e)) from None
-        raise
+    fail = [(ctx.selector(args.error), "login rejected"), *_stop(ctx, args.stop_on)]
+    hit = _answer(ctx, fail=fail, ok=[ctx.selector(t) for t in args.then], submit=ctx.selector(args.submit),
+                  credentials="login rejected")
     return args.then[hit]
 
 
@@ -125,28 +146,26 @@ class _CodeArgs(StepArgs):
     resend_after: float = Field(30, gt=0, description="seconds without a code before asking for a new one")
 
 
-def _type_code(ctx: StepContext, args: _CodeArgs, code: str) -> bool:
-    """Type and submit a code; True when the portal accepted it, False when it showed its error."""
-    b = ctx.browser
-    error = ctx.selector(args.error)
-    # After a refused code the page still shows the portal's error until the next answer replaces it: wait
-    # for that replacement, or the old error would read as a refusal of this code. A portal that updates the
-    # error in place (no new page) is judged on what it shows after the step's timeout.
-    shown = b.page_marker() if b.exists(error) else None
-    b.fill(ctx.selector(args.code), code, ctx.timeout)
-    b.click(ctx.selector(args.submit), ctx.timeout)
-    if shown is not None:
-        with contextlib.suppress(StepTimeout):
-            b.wait_replaced(shown, ctx.timeout)
-    return b.first_of([error, ctx.selector(args.done)], ctx.timeout) == 1
+class _Refused(Exception):
+    """The portal refused a code, in these words."""
 
 
-def _rejected(ctx: StepContext, args: _CodeArgs) -> BusinessFailure:
-    try:
-        text = " ".join(ctx.browser.text(ctx.selector(args.error), ctx.timeout).split())
-    except TechnicalError:  # the refusal was seen; its words could not be read (the page moved on)
-        text = ""
-    return BusinessFailure(f"MFA code rejected: {text}" if text else "MFA code rejected")
+def _type_code(ctx: StepContext, args: _CodeArgs, code: str) -> None:
+    """Type and submit a code; raises _Refused with the portal's words when it shows its error. After a refused code
+    the page may still show that error (a single-page app keeps it in place until the next answer): only an error
+    that was not on screen when the code was submitted, or whose words changed, is this code's refusal."""
+    ctx.browser.fill(ctx.selector(args.code), code, ctx.timeout)
+    stop = _stop(ctx, args.stop_on)
+    hit, text = _submit(ctx, ctx.selector(args.submit), [ctx.selector(args.error), *(s for s, _ in stop),
+                                                          ctx.selector(args.done)])  # fmt: skip
+    if hit == 0:
+        raise _Refused(" ".join(text.split()))
+    if hit <= len(stop):
+        raise BusinessFailure(_failure(stop[hit - 1][1], text))
+
+
+def _rejected(refused: _Refused) -> BusinessFailure:
+    return BusinessFailure(f"MFA code rejected: {refused}" if str(refused) else "MFA code rejected")
 
 
 #: per TOTP secret (by its SHA-256), the time step of the last code the portal accepted from this process: a code
@@ -180,14 +199,17 @@ def _with_totp(ctx: StepContext, args: _CodeArgs, secret: str) -> None:
     if otp.timecode(datetime.now(UTC)) + 1 <= last:  # the next window's code is used too: wait for that window
         time.sleep(otp.interval - time.time() % otp.interval + 0.05)  # back-off: at most one TOTP window
     ahead = 1 if otp.timecode(datetime.now(UTC)) <= last else 0
-    if _type_code(ctx, args, code := _fresh_code(otp, ahead)):
-        note_accepted_code(secret, _step_of(otp, code))
-        return
-    # Rejected (already used in this window by another sign-in, or the clocks differ): once more with the
-    # next window's code, which portals accept one window early, after the pause they impose on a failure.
-    time.sleep(REJECTED_CODE_PAUSE)  # back-off: the portal refuses any code right after a wrong one
-    if not _type_code(ctx, args, code := _fresh_code(otp, ahead=1)):
-        raise _rejected(ctx, args)
+    try:
+        _type_code(ctx, args, code := _fresh_code(otp, ahead))
+    except _Refused:
+        # Rejected (already used in this window by another sign-in, or the clocks differ): once more, on the same
+        # page, with the next window's code, which portals accept one window early, after the pause they impose
+        # on a failure.
+        time.sleep(REJECTED_CODE_PAUSE)  # back-off: the portal refuses any code right after a wrong one
+        try:
+            _type_code(ctx, args, code := _fresh_code(otp, ahead=1))
+        except _Refused as refused:
+            raise _rejected(refused) from None
     note_accepted_code(secret, _step_of(otp, code))
 
 
@@ -205,17 +227,21 @@ def _with_source(ctx: StepContext, args: _CodeArgs, spec: object) -> None:
     code, message = wait_for_code(source, since=since, timeout=ctx.timeout, resend=resend,
                                   resend_after=args.resend_after)  # fmt: skip
     mark_used(source, message)
-    if _type_code(ctx, args, code):
+    try:
+        _type_code(ctx, args, code)
         return
-    if resend is None:
-        raise _rejected(ctx, args)
+    except _Refused as refused:
+        if resend is None:
+            raise _rejected(refused) from None
     # Rejected (expired, or superseded): ask for a new code once and use that.
     asked = datetime.now(UTC)
     resend()
     code, message = wait_for_code(source, since=asked, timeout=ctx.timeout, resend=None)
     mark_used(source, message)
-    if not _type_code(ctx, args, code):
-        raise _rejected(ctx, args)
+    try:
+        _type_code(ctx, args, code)
+    except _Refused as refused:
+        raise _rejected(refused) from None
 
 
 class MfaArgs(_CodeArgs):
@@ -245,8 +271,9 @@ def mfa(ctx: StepContext, args: MfaArgs) -> str:
     """Pass whatever second factor the portal asks for. Waits for the code page or `done` (no second factor
     asked: a remembered device). A portal that sent a code (`sent_to` visible) gets one from `source`,
     otherwise the authenticator code from `totp`. A rejected TOTP code is retried once with the next window's
-    code, a rejected sent code once with a new code (`resend`); then "MFA code rejected". Output: `totp`,
-    `code` or `none`."""
+    code, a rejected sent code once with a new code (`resend`), on the page that refused it (the code it keeps is
+    replaced; no reload); then "MFA code rejected: <the portal's words>". As with `login`, only an error shown
+    after a code was submitted counts. Output: `totp`, `code` or `none`."""
     b = ctx.browser
     code_input, done = ctx.selector(args.code), ctx.selector(args.done)
     stop = _stop(ctx, args.stop_on)
@@ -327,14 +354,7 @@ def sso(ctx: StepContext, args: SsoArgs) -> str:
         return "already signed in"
     b.fill(ctx.selector(args.idp_username), args.username, ctx.timeout)
     b.fill(ctx.selector(args.idp_password), args.password, ctx.timeout)
-    ctx.auth_state["submitted_at"] = datetime.now(UTC)
-    b.click(ctx.selector(args.idp_submit), ctx.timeout)
     fail = [(ctx.selector(args.idp_error), "SSO login rejected"), (ctx.selector(args.error), "SSO failed"),
             *_stop(ctx, args.stop_on)]  # fmt: skip
-    try:
-        _outcome(ctx, fail=fail, ok=[done])
-    except BusinessFailure as e:
-        if str(e).startswith("SSO login rejected"):
-            raise CredentialsRejected(str(e)) from None
-        raise
+    _answer(ctx, fail=fail, ok=[done], submit=ctx.selector(args.idp_submit), credentials="SSO login rejected")
     return "signed in"

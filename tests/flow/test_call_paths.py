@@ -134,6 +134,6 @@ def test_a_flow_outside_any_flows_folder_may_call_its_own_folder(tmp_path):
 
 def test_the_shipped_and_test_flows_still_validate():
     flows = sorted(LIBRARY.rglob("*.yaml")) + sorted((ROOT / "tests").rglob("flows/*.yaml"))
-    assert len({p.parent for p in flows if "tests" in p.parts}) == 5  # browser, api, scheduler, the Sera pack's two
+    assert len({p.parent for p in flows if "tests" in p.parts}) == 6  # browser, api, scheduler, the Sera pack's three
     done = _validate(*flows)
     assert done.returncode == 0, done.stderr

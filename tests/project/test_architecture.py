@@ -146,9 +146,14 @@ def test_the_runners_context_offers_everything_a_step_sees() -> None:
 
 def test_the_tests_mirror_the_package_layout() -> None:
     """tests/<package>/ holds the tests of robots/<package>/ (tests/packs/sera/sandbox/ those of the Sera pack's
-    sandbox); only tests/project/ (the repository as a whole) has no package of its own."""
+    sandbox), tests/packs/<portal>/<folder>/ those of a folder of the pack's flows (tests/packs/sera/spa/: the flows of
+    flows/sera/spa/); only tests/project/ (the repository as a whole) has no package of its own."""
     folders = sorted({p.parent.relative_to(ROOT / "tests") for p in (ROOT / "tests").rglob("test_*.py")})
-    strays = [f"tests/{f}" for f in folders
-              if f != Path(".") and f != Path("project") and not any((ROOT / "robots" / f).glob("*.py"))]
+
+    def flows_folder(f: Path) -> bool:
+        return len(f.parts) == 3 and f.parts[0] == "packs" and (ROOT / "flows" / f.parts[1] / f.parts[2]).is_dir()
+
+    strays = [f"tests/{f}" for f in folders if f != Path(".") and f != Path("project")
+              and not any((ROOT / "robots" / f).glob("*.py")) and not flows_folder(f)]
     assert strays == [], "test folders that mirror no package of robots/ (move the tests to their package's folder)"
     assert len(folders) >= 15  # the walk found the layout

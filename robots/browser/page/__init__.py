@@ -1,7 +1,8 @@
 """The page facade: one `Browser` (what steps call), composed of its action families - navigation, frames and
 windows (navigation.py), the session's cookies and local storage (session.py), element actions (elements.py),
-reading (reading.py), fetching inside the page and its network (network.py) and failure evidence (evidence.py),
-all built on finding elements by catalog selectors (base.py). Its lifecycle (quit, kill) is here. Starting one is
+reading (reading.py), fetching inside the page and its network (network.py), failure evidence (evidence.py) and
+the portal's answer told from what was on screen before (messages.py), all built on finding elements by catalog
+selectors (base.py). Its lifecycle (quit, kill) is here. Starting one is
 robots.browser.start; what its errors say, robots.browser.diagnosis."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from robots.browser.diagnosis import first_line
 from robots.browser.grid_session import end_session
 from robots.browser.page.elements import Elements
 from robots.browser.page.evidence import Evidence
+from robots.browser.page.messages import Messages
 from robots.browser.page.network import Network
 from robots.browser.page.reading import Reading
 from robots.browser.page.session import SessionState
@@ -28,7 +30,7 @@ log = logging.getLogger("robots.browser")
 
 
 @dataclass
-class Browser(SessionState, Elements, Reading, Network, Evidence):
+class Browser(SessionState, Elements, Reading, Network, Evidence, Messages):
     """One Chrome, driven through chromedriver; always end it with `quit()`."""
 
     driver: Any
