@@ -90,8 +90,8 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
     disabled, a page's first row repeats an earlier page's (a portal that shows page 1 again for an out-of-range
     page; that page is dropped), or `max_pages` pages were read. A next control that is no plain link is clicked;
     when it redraws the page in place (a single-page app), the next page is there once `changes` (the rows or a page
-    indicator) shows something else, and a click after which the page settles unchanged was on the last page; a
-    page that shows what an earlier one showed is never read twice. Output: the concatenated outputs of the `collect`
+    indicator) shows something else, and a click after which the page stays settled and unchanged for 1 s was on the
+    last page; a page that shows what an earlier one showed is never read twice. Output: the concatenated outputs of the `collect`
     step. With `fetch: page`, each page is read in one round trip (its source); with `fetch: script`, fetched
     by the browser from inside the signed-in page, without rendering it; with `fetch: http` (hybrid),
     over plain HTTP with the browser's session, falling back to the browser for a page that needs JavaScript."""

@@ -7,10 +7,14 @@ import time
 from typing import Any
 
 from robots.browser.diagnosis import ERROR_PAGE_JS, check_error_page, first_line, open_failure
-from robots.browser.page.base import QUIET_S, PageBase, poll
+from robots.browser.page.base import PageBase, poll
 from robots.errors import BrowserError, StepTimeout
 from robots.locators import Selector
 
+#: how long the page must stay settled and unchanged after a click on "next" before the walk takes it for the last
+#: page. Longer than a read's quiet window (QUIET_S): an app may start the next page's request a while after the
+#: click (a busy machine, a debounce), and ending the walk then would return a list cut short, with no error.
+LAST_PAGE_QUIET_S = 1.0
 
 class Navigation(PageBase):
     def open(self, url: str) -> None:
@@ -57,8 +61,8 @@ class Navigation(PageBase):
                        timeout: float) -> str | None:
         """After a click on a "next page" control: wait until a navigation replaced the document (`marker`), or
         `region` (None: the document) shows something else than `before` (its fingerprint). Returns the new
-        fingerprint ("" after a navigation); None when the page settled unchanged (the control did nothing: the
-        last page)."""
+        fingerprint ("" after a navigation); None when the page stayed settled and unchanged for LAST_PAGE_QUIET_S
+        (the control did nothing: the last page)."""
         from selenium.common.exceptions import StaleElementReferenceException
 
         deadline = time.monotonic() + timeout
@@ -73,7 +77,7 @@ class Navigation(PageBase):
             if region is not None and now != before:
                 return now or ""
             quiet, busy, _ = self._quiet_for(region)
-            if not busy and quiet >= QUIET_S:
+            if not busy and quiet >= LAST_PAGE_QUIET_S:
                 self._unsettled = None
                 return None
             if not poll(deadline):
