@@ -91,10 +91,10 @@ def paginate(ctx: StepContext, args: PaginateArgs) -> list[Any] | None:
     page; that page is dropped), or `max_pages` pages were read. A next control that is no plain link is clicked;
     when it redraws the page in place (a single-page app), the next page is there once `changes` (the rows or a page
     indicator) shows something else, and a click after which the page stays settled and unchanged for 1 s was on the
-    last page; a page that shows what an earlier one showed is never read twice. Output: the concatenated outputs of the `collect`
-    step. With `fetch: page`, each page is read in one round trip (its source); with `fetch: script`, fetched
-    by the browser from inside the signed-in page, without rendering it; with `fetch: http` (hybrid),
-    over plain HTTP with the browser's session, falling back to the browser for a page that needs JavaScript."""
+    last page; a page that shows what an earlier one showed is never read twice. Output: the concatenated outputs of
+    the `collect` step. With `fetch: page`, each page is read in one round trip (its source); with `fetch: script`,
+    fetched by the browser from inside the signed-in page, without rendering it; with `fetch: http` (hybrid), over
+    plain HTTP with the browser's session, falling back to the browser for a page that needs JavaScript."""
     next_sel = ctx.selector(args.next)
     if args.fetch != "browser":
         from robots.scrape.walk import HybridPages
