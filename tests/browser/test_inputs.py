@@ -6,7 +6,6 @@ Failures 3, 4 and 5 of issue 17 (docs: README, "The flow language")."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -50,11 +49,7 @@ def _passed(record: Any) -> dict[str, Any]:
 
 
 def _db(sandbox: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{sandbox.db_path}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    return [tuple(r) for r in sandbox.rows(sql, *params)]
 
 
 def _flow(tmp_path: Path, body: str, name: str = "flow.yaml") -> Path:

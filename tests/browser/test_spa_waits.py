@@ -53,13 +53,7 @@ def _run(server: SandboxServer, tmp_path: Path, flow: str, **vars: Any) -> RunRe
 
 
 def _db(server: SandboxServer, sql: str) -> list[sqlite3.Row]:
-    assert server.db_path is not None
-    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return server.rows(sql)
 
 
 def _customers(server: SandboxServer) -> list[dict[str, Any]]:

@@ -44,12 +44,7 @@ def writes(sandbox: Any) -> dict[str, int]:
 
 
 def row(sandbox: Any, sql: str, *params: Any) -> sqlite3.Row:
-    conn = sqlite3.connect(f"file:{sandbox.db_path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchone()
-    finally:
-        conn.close()
+    return sandbox.rows(sql, *params)[0]
 
 
 def run(home: Path, env: dict[str, str], flow: str, flows: Path = FLOWS, **values: str) -> Any:

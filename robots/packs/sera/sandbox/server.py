@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import socket
+import sqlite3
 import tempfile
 import threading
 import time
@@ -96,6 +97,18 @@ class SandboxServer:
     def tenant_db_paths(self) -> dict[str, Path]:
         """Every tenant's private database file (empty when stopped)."""
         return dict(self._tenant_db_paths)
+
+    def rows(self, sql: str, *params: Any, tenant: str = PRIMARY) -> list[sqlite3.Row]:
+        """A query of a tenant's database, read-only: what a test compares a flow's output with."""
+        path = self._tenant_db_paths.get(tenant)
+        if path is None:
+            raise RuntimeError(f"the sandbox server has no database for the tenant {tenant!r} (is it running?)")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
 
     @property
     def running(self) -> bool:

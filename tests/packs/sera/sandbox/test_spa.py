@@ -30,15 +30,6 @@ from .helpers import FIXED_NOW, advance_clock, login, plain_chrome, sandbox_now,
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
 
-def _rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def _customer(row: sqlite3.Row) -> dict[str, Any]:
     """A customers row as the app's API gives it (the stored values; tags as a list)."""
     return {**{k: row[k] for k in row.keys() if k != "tags"}, "tags": [t for t in row["tags"].split(",") if t]}
@@ -67,14 +58,14 @@ def test_customers_are_the_data_layers_rows_per_tenant(sandbox: SandboxServer, p
     _app_sign_in(portal, user("acme", "demo"))
     answer = portal.get("/app/api/customers").json()
     assert sandbox.db_path is not None
-    expected = [_customer(r) for r in _rows(sandbox.db_path, "SELECT * FROM customers ORDER BY id")]
+    expected = [_customer(r) for r in sandbox.rows("SELECT * FROM customers ORDER BY id")]
     assert answer == {"items": expected, "total": 120}
     assert answer["items"][2]["name"] == "Zoë O'Brien" and answer["items"][2]["balance_cents"] == 123450
     # The other tenant under /t/summit/: its own accounts and rows; acme's session is no session there.
     assert portal.get("/t/summit/app/api/customers").status_code == 401
     _app_sign_in(portal, user("summit", "demo"), "/t/summit")
     summit = portal.get("/t/summit/app/api/customers").json()["items"]
-    summit_rows = _rows(sandbox.tenant_db_paths["summit"], "SELECT * FROM customers ORDER BY id")
+    summit_rows = sandbox.rows("SELECT * FROM customers ORDER BY id", tenant="summit")
     assert summit == [_customer(r) for r in summit_rows] and summit and summit != expected
 
 
@@ -82,19 +73,18 @@ def test_work_orders_page_and_detail_are_the_data_layers(sandbox: SandboxServer,
     _app_sign_in(portal, user("acme", "demo"))
     assert sandbox.db_path is not None
     answer = portal.get("/app/api/work-orders", params={"status": "scheduled", "per_page": 10, "page": 2}).json()
-    ids = [r["id"] for r in _rows(sandbox.db_path, "SELECT id FROM work_orders WHERE status = 'scheduled' "
-                                                   "ORDER BY id DESC")]  # fmt: skip
+    ids = [r["id"] for r in sandbox.rows("SELECT id FROM work_orders WHERE status = 'scheduled' "
+                                         "ORDER BY id DESC")]  # fmt: skip
     assert answer["total"] == len(ids) and answer["page"] == 2 and answer["per_page"] == 10
     assert [w["id"] for w in answer["items"]] == ids[10:20]
     first = answer["items"][0]
-    row = _rows(sandbox.db_path, "SELECT w.*, c.name AS customer_name FROM work_orders w JOIN customers c "
-                                 "ON c.id = w.customer_id WHERE w.id = ?", (first["id"],))[0]  # fmt: skip
+    row = sandbox.rows("SELECT w.*, c.name AS customer_name FROM work_orders w JOIN customers c "
+                       "ON c.id = w.customer_id WHERE w.id = ?", first["id"])[0]  # fmt: skip
     for key in ("number", "customer_id", "customer_name", "job_type", "priority", "summary", "status",
                 "scheduled_start_at", "scheduled_end_at", "total_cents", "location_id", "created_at"):  # fmt: skip
         assert first[key] == row[key], key
     detail = portal.get(f"/app/api/work-orders/{first['id']}").json()
-    history = _rows(sandbox.db_path, "SELECT status FROM work_order_history WHERE work_order_id = ? ORDER BY id",
-                    (first["id"],))  # fmt: skip
+    history = sandbox.rows("SELECT status FROM work_order_history WHERE work_order_id = ? ORDER BY id", first["id"])
     assert [h["status"] for h in detail["history"]] == [h["status"] for h in history]
     assert portal.get("/app/api/work-orders/1").json() == {"error": "There is no work order 1."}
 
@@ -133,7 +123,7 @@ def test_an_edit_writes_through_the_classic_pages_data_layer(sandbox: SandboxSer
     assert portal.get("/_sandbox/writes").json()["writes"]["acme"] == {"customers": 1}
     assert "Zoë O&#39;Brien-Smith" in portal.get("/customers/1003").text  # the server-rendered page sees it
     assert sandbox.db_path is not None
-    assert _rows(sandbox.db_path, "SELECT name FROM customers WHERE id = 1003")[0][0] == "Zoë O'Brien-Smith"
+    assert sandbox.rows("SELECT name FROM customers WHERE id = 1003")[0][0] == "Zoë O'Brien-Smith"
 
 
 def test_every_data_call_waits_its_seeded_latency(sandbox: SandboxServer, portal: httpx.Client) -> None:
@@ -300,7 +290,7 @@ def test_customer_pages_are_drawn_in_place(sandbox: SandboxServer, portal: httpx
     app.get(sandbox.url + "/app/#/customers")
     _wait(app, "[data-cy=app-customer-number]")
     assert sandbox.db_path is not None
-    numbers = [r[0] for r in _rows(sandbox.db_path, "SELECT number FROM customers ORDER BY id")]
+    numbers = [r[0] for r in sandbox.rows("SELECT number FROM customers ORDER BY id")]
     assert _table_numbers(app) == numbers[:25]
     table = app.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-table] table")
     app.find_element(By.CSS_SELECTOR, "[data-cy=app-customer-table] button[aria-label='Next page']").click()
@@ -315,8 +305,8 @@ def test_customer_pages_are_drawn_in_place(sandbox: SandboxServer, portal: httpx
     assert _table_numbers(app) == numbers[:50]  # back to page 1
     # A filter: only the customers on hold (its select is at the top, under the app bar once the page scrolled).
     _choose(app, "app-customer-status", "On Hold")
-    on_hold = [r[0] for r in _rows(sandbox.db_path, "SELECT number FROM customers WHERE status = 'on_hold' "
-                                                    "ORDER BY id")]  # fmt: skip
+    on_hold = [r[0] for r in sandbox.rows("SELECT number FROM customers WHERE status = 'on_hold' "
+                                          "ORDER BY id")]  # fmt: skip
     _until(app, 10).until(lambda d: _table_numbers(d) == on_hold[:50])
     log = _app_requests(portal)
     assert [e["path"] for e in log if e.get("fetch_mode") == "navigate"] == ["/app/not-a-page", "/app/"]
@@ -335,7 +325,7 @@ def _edit_name(sandbox: SandboxServer, app: WebDriver, name: str) -> None:
 
 def _stored_name(sandbox: SandboxServer) -> str:
     assert sandbox.db_path is not None
-    return str(_rows(sandbox.db_path, "SELECT name FROM customers WHERE id = 1003")[0][0])
+    return str(sandbox.rows("SELECT name FROM customers WHERE id = 1003")[0][0])
 
 
 @pytest.mark.browser
@@ -392,15 +382,15 @@ def test_work_orders_by_status_and_a_new_one_from_the_app(sandbox: SandboxServer
     assert sandbox.db_path is not None
     app.get(sandbox.url + "/app/#/work-orders")
     _wait(app, "[data-cy=app-work-order-number]")
-    scheduled = [r[0] for r in _rows(sandbox.db_path, "SELECT number FROM work_orders WHERE status = 'scheduled' "
-                                                      "ORDER BY id DESC")]  # fmt: skip
+    scheduled = [r[0] for r in sandbox.rows("SELECT number FROM work_orders WHERE status = 'scheduled' "
+                                            "ORDER BY id DESC")]  # fmt: skip
     _choose(app, "app-work-order-status-filter", "Scheduled")
     _until(app, 15).until(lambda d: _work_order_numbers(d) == scheduled[:25])
     # New work order: a customer from an autocomplete fed by the server, a date-time picker, a number field.
     app.find_element(By.CSS_SELECTOR, "[data-cy=app-work-order-new]").click()
     _input(app, "app-wo-customer").send_keys("O'Br")
     _click_text(app, ".v-overlay-container [role=option]", "Zoë O'Brien (C-100003)")
-    location = _rows(sandbox.db_path, "SELECT id, name FROM service_locations WHERE customer_id = 1003")
+    location = sandbox.rows("SELECT id, name FROM service_locations WHERE customer_id = 1003")
     assert len(location) == 1  # chosen by itself
     shown = f"Service location\n{location[0]['name']} ·"
     _until(app, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-cy=app-wo-location]").text.startswith(shown))
@@ -417,7 +407,7 @@ def test_work_orders_by_status_and_a_new_one_from_the_app(sandbox: SandboxServer
     _replace(_input(app, "app-wo-duration"), "3")
     app.find_element(By.CSS_SELECTOR, "[data-cy=app-wo-submit]").click()
     number = _wait(app, "[data-cy=app-work-order-detail-number]").text
-    row = _rows(sandbox.db_path, "SELECT * FROM work_orders WHERE number = ?", (number,))[0]
+    row = sandbox.rows("SELECT * FROM work_orders WHERE number = ?", number)[0]
     start = datetime(year, month, 12, 10, 30, tzinfo=ZoneInfo("America/Chicago")).astimezone(UTC)
     assert (row["customer_id"], row["location_id"], row["job_type"], row["status"]) == (
         1003, location[0]["id"], "Furnace Repair", "scheduled")

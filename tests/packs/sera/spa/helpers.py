@@ -53,9 +53,4 @@ def app_requests(sandbox: Any) -> list[dict[str, Any]]:
 
 def rows(sandbox: Any, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
     """The sandbox tenant's database, read-only: the oracle the flows' outputs are compared with."""
-    conn = sqlite3.connect(f"file:{sandbox.db_path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    return sandbox.rows(sql, *params)
