@@ -16,6 +16,7 @@ from robots.locators import Selector
 #: click (a busy machine, a debounce), and ending the walk then would return a list cut short, with no error.
 LAST_PAGE_QUIET_S = 1.0
 
+
 class Navigation(PageBase):
     def open(self, url: str) -> None:
         from selenium.common.exceptions import WebDriverException
@@ -40,22 +41,8 @@ class Navigation(PageBase):
         return self._guard(lambda: self.driver.title, "reading the title")
 
     def page_marker(self) -> Any:
-        """A handle on the current document; `wait_replaced` waits until a navigation replaces it."""
+        """A handle on the current document; `wait_next_page` sees a navigation replace it."""
         return self._guard(lambda: self.driver.find_element("tag name", "html"), "reading the page")
-
-    def wait_replaced(self, marker: Any, timeout: float) -> None:
-        from selenium.common.exceptions import StaleElementReferenceException
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                marker.is_enabled()
-            except StaleElementReferenceException:
-                return
-            except Exception as e:  # noqa: BLE001 - translated below
-                raise BrowserError(f"the browser failed while waiting for the next page: {first_line(e)}") from None
-            if not poll(deadline):
-                raise StepTimeout(f"the next page did not load within {timeout:g} s ({self.url})")
 
     def wait_next_page(self, marker: Any, region: Selector | None, before: str | None,
                        timeout: float) -> str | None:
