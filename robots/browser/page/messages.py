@@ -9,16 +9,13 @@ import itertools
 import time
 
 from robots.browser.page.base import PageBase, poll
-from robots.browser.scripts import LOOKUP_JS
+from robots.browser.scripts import FIND_FN, LOOKUP_JS
 from robots.errors import ElementNotFound
 from robots.locators import Selector
 
-_VISIBLE_JS = """
-function shown(el) {
-  if (!el.isConnected || !el.getClientRects().length) return false;
-  const st = getComputedStyle(el);
-  return !(st.visibility === 'hidden' || st.display === 'none' || st.opacity === '0');
-}
+# Shown: still in the document and visible as every wait of robots.browser.scripts sees it (FIND_FN's `ok`).
+_VISIBLE_JS = FIND_FN + """
+function shown(el) { return el.isConnected && ok(el, 'visible'); }
 function words(el) { return (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim(); }
 """
 
