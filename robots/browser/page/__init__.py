@@ -50,6 +50,17 @@ class Browser(SessionState, Elements, Reading, Network, Evidence, Messages):
     _closed: bool = False
     _in_frame: bool = False  # inside a catalog selector's frame (not one the flow entered with switch_frame)
     _script_timeout: float | None = None  # the session's script timeout as last set by fetch_text
+    # settled pages (base.py):
+    #: (monotonic time, was a navigation) of the last step that may have changed the page; None once it settled
+    _unsettled: tuple[float, bool] | None = None
+    #: epoch ms (Chrome's network log) of the last start or end of a request a settled page waits for
+    _net_last: float = 0.0
+    #: monotonic time of the last step that may have changed the page
+    _last_action: float = 0.0
+    #: the requests (of SETTLE_TYPES) in flight, by Chrome's request id: (method, url, type)
+    _inflight: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: what each region showed when last read: its name -> (fingerprint, monotonic time, read whole)
+    _seen: dict[str, tuple[str, float, bool]] = field(default_factory=dict)
 
     def quit(self) -> None:
         """End chromedriver and Chrome: politely first, then by the tracked pids (a remote session: on the Grid)."""

@@ -60,22 +60,11 @@ class PageBase:
     _closed: bool
     _in_frame: bool
     _script_timeout: float | None
-    #: (monotonic time, was a navigation) of the last step that may have changed the page; None once it settled
-    _unsettled: tuple[float, bool] | None = None
-    #: epoch ms (Chrome's network log) of the last start or end of a request a settled page waits for
-    _net_last: float = 0.0
-    #: monotonic time of the last step that may have changed the page
-    _last_action: float = 0.0
-
-    @property
-    def _inflight(self) -> dict[str, tuple[str, str, str]]:
-        """The requests (of SETTLE_TYPES) in flight, by Chrome's request id: (method, url, type)."""
-        return self.__dict__.setdefault("_requests_in_flight", {})
-
-    @property
-    def _seen(self) -> dict[str, tuple[str, float, bool]]:
-        """What each region looked like when last read: its name -> (fingerprint, monotonic time, read whole)."""
-        return self.__dict__.setdefault("_seen_regions", {})
+    _unsettled: tuple[float, bool] | None
+    _net_last: float
+    _last_action: float
+    _inflight: dict[str, tuple[str, str, str]]
+    _seen: dict[str, tuple[str, float, bool]]
 
     @property
     def versions(self) -> dict[str, str]:
